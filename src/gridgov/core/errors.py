@@ -1,0 +1,101 @@
+"""Errors every layer raises, and their JSON envelope.
+
+API errors are rendered as ``{"error": {"code": ..., "message": ..., "details": [...]}}``.
+A detail names the field (and, for imports, the row or feature index) and why it failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    field: str
+    message: str
+    code: str = "invalid"
+    row: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": self.field, "code": self.code, "message": self.message}
+        if self.row is not None:
+            out["row"] = self.row
+        return out
+
+
+class GridgovError(Exception):
+    """Base of all domain errors; carries an HTTP status and a stable machine code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: list[ErrorDetail] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = list(details or [])
+        if code:
+            self.code = code
+
+    def as_envelope(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message,
+                          "details": [d.as_dict() for d in self.details]}}
+
+
+class ValidationFailed(GridgovError):
+    status = 422
+    code = "validation_error"
+
+
+class FieldError(ValidationFailed):
+    """One field is wrong. ``str(exc)`` names the field and the reason."""
+
+    def __init__(self, field_name: str, message: str, *, code: str = "invalid", row: int | None = None):
+        prefix = f"row {row}: " if row is not None else ""
+        super().__init__(f"{prefix}{field_name}: {message}",
+                         details=[ErrorDetail(field_name, message, code, row)])
+        self.field = field_name
+        self.reason = message
+        self.reason_code = code
+
+
+class NotFound(GridgovError):
+    """Absent, or outside the caller's jurisdiction: the two are indistinguishable."""
+
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(GridgovError):
+    """In the jurisdiction but missing the capability."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(GridgovError):
+    """A concurrent change won, or an idempotency key was reused with another payload."""
+
+    status = 409
+    code = "conflict"
+
+
+def envelope(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+@dataclass
+class ErrorReport:
+    """Accumulates per-row problems (imports) so that all of them are reported at once."""
+
+    details: list[ErrorDetail] = field(default_factory=list)
+
+    def add(self, field_name: str, message: str, *, code: str = "invalid", row: int | None = None) -> None:
+        self.details.append(ErrorDetail(field_name, message, code, row))
+
+    def __bool__(self) -> bool:
+        return bool(self.details)
+
+    def raise_if_any(self, message: str) -> None:
+        if self.details:
+            raise ValidationFailed(message, details=self.details)

@@ -1,0 +1,210 @@
+"""Django settings, all read from GRIDGOV_* environment variables.
+
+GRIDGOV_ENV            development (default) | production | test
+GRIDGOV_DATABASE_URL   database URL; default: SQLite file var/gridgov.sqlite3 under the working dir
+GRIDGOV_SECRET_KEY     required in production; elsewhere generated once into var/secret_key
+GRIDGOV_DEBUG          1/0, true/false (default: off; never on in production)
+GRIDGOV_ALLOWED_HOSTS  comma-separated (default: 127.0.0.1,localhost outside production)
+GRIDGOV_VAR_DIR        where local state lives (default: ./var)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+
+
+GRIDGOV_ENV = os.environ.get("GRIDGOV_ENV", "development").strip().lower()
+if GRIDGOV_ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured(f"GRIDGOV_ENV={GRIDGOV_ENV!r}: expected development, production or test")
+PRODUCTION = GRIDGOV_ENV == "production"
+
+VAR_DIR = Path(os.environ.get("GRIDGOV_VAR_DIR", "var")).resolve()
+if not PRODUCTION:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    key = os.environ.get("GRIDGOV_SECRET_KEY", "").strip()
+    if key:
+        if PRODUCTION and (len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")):
+            raise ImproperlyConfigured(
+                "GRIDGOV_SECRET_KEY: must be at least 50 characters with at least 5 distinct ones "
+                "and must not start with 'django-insecure-'"
+            )
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("GRIDGOV_SECRET_KEY: required when GRIDGOV_ENV=production")
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("GRIDGOV_DEBUG", False) and not PRODUCTION
+
+_hosts = os.environ.get("GRIDGOV_ALLOWED_HOSTS", "")
+ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()]
+if not ALLOWED_HOSTS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("GRIDGOV_ALLOWED_HOSTS: required when GRIDGOV_ENV=production")
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+
+
+def _database() -> dict:
+    url = os.environ.get("GRIDGOV_DATABASE_URL", "").strip()
+    if not url:
+        if PRODUCTION:
+            raise ImproperlyConfigured("GRIDGOV_DATABASE_URL: required when GRIDGOV_ENV=production")
+        url = f"sqlite:///{VAR_DIR / 'gridgov.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60)
+    except Exception as exc:  # dj_database_url raises several types
+        raise ImproperlyConfigured(f"GRIDGOV_DATABASE_URL: cannot parse ({exc})") from None
+    engine = config.get("ENGINE", "")
+    if engine not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}:
+        raise ImproperlyConfigured(
+            f"GRIDGOV_DATABASE_URL: unsupported scheme for engine {engine!r}; use sqlite:/// or postgres://"
+        )
+    if engine == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        # IMMEDIATE makes a writing transaction take the write lock at BEGIN: no upgrade deadlocks.
+        config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20,
+                             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        config["TEST"] = {"NAME": None}
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "gridgov.core",
+    "gridgov.accounts",
+    "gridgov.geo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "gridgov.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gridgov.accounts.middleware.SessionLimitsMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "gridgov.urls"
+WSGI_APPLICATION = "gridgov.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "gridgov.accounts.context.current_jurisdiction",
+            ]
+        },
+    }
+]
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Login failure handling (accounts.services.user_login): per account, any IP.
+GRIDGOV_LOCKOUT_THRESHOLD = 5
+GRIDGOV_LOCKOUT_MINUTES = 15
+# Sessions: 30 minutes idle (sliding, server-side), 12 hours absolute.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+GRIDGOV_SESSION_ABSOLUTE_SECONDS = 12 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Internationalisation: Chinese first, English second; store UTC, show Asia/Shanghai.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Asia/Shanghai"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Security headers (Django check --deploy)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _env_bool("GRIDGOV_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+NINJA_PAGINATION_MAX_LIMIT = 200
+NINJA_PAGINATION_PER_PAGE = 50
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask": {"()": "gridgov.core.masking.MaskingLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask"]}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"gridgov": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
