@@ -39,7 +39,7 @@ PRODUCTION = GRIDGOV_ENV == "production"
 
 VAR_DIR = Path(os.environ.get("GRIDGOV_VAR_DIR", "var")).resolve()
 if not PRODUCTION:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -107,7 +107,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "gridgov.core",
     "gridgov.accounts",
-    "gridgov.geo",
 ]
 
 MIDDLEWARE = [
@@ -145,7 +144,7 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["gridgov.accounts.backends.LockoutBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from gridgov.accounts.models import ApiToken, Membership, Role, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [MembershipInline]
+    list_display = ("username", "display_name", "is_active", "is_staff", "locked_until")
+    fieldsets = (*BaseUserAdmin.fieldsets, ("gridgov", {"fields": ("display_name", "failed_login_count",
+                                                                   "locked_until")}))
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "prefix", "created_at", "expires_at", "revoked_at")
+    readonly_fields = ("digest", "prefix")

@@ -1,0 +1,81 @@
+"""Capabilities (what a role may do) and the seeded roles, as data.
+
+A capability is separate from jurisdiction: seeing a record needs both the place (a membership
+whose code prefix covers the record's grid code) and the capability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+CAPABILITIES: dict[str, object] = {
+    "geo.view": _("view divisions, grids and the map"),
+    "geo.manage": _("import and edit divisions and grids"),
+    "registry.view": _("view residents, houses and organisations"),
+    "registry.edit": _("register and update residents, houses and organisations"),
+    "registry.reveal": _("reveal full identity numbers (with a reason, audited)"),
+    "cases.view": _("view events"),
+    "cases.report": _("report events"),
+    "cases.dispatch": _("accept, register and dispatch events"),
+    "cases.handle": _("handle dispatched events"),
+    "cases.evaluate": _("verify, close and evaluate events"),
+    "safety.view": _("view the public-safety situation"),
+    "safety.manage": _("record incidents and manage warnings"),
+    "care.corrections": _("community corrections case files"),
+    "care.resettlement": _("resettlement after release case files"),
+    "care.rehabilitation": _("community drug rehabilitation case files"),
+    "care.youth": _("youth case files"),
+    "care.street_children": _("street children joint cases"),
+    "care.mental_health": _("severe mental illness case files"),
+    "command.view": _("command centre dashboard and scorecards"),
+    "audit.view": _("read the audit trail (no resident data)"),
+    "accounts.manage": _("manage users, roles and memberships"),
+}
+
+CARE = [c for c in CAPABILITIES if c.startswith("care.")]
+_CASES_ALL = ["cases.view", "cases.report", "cases.dispatch", "cases.handle", "cases.evaluate"]
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    code: str
+    name: str
+    name_en: str
+    capabilities: tuple[str, ...]
+    demo_jurisdiction: str  # where the demo user of this role sits (People's Square, 黄浦区)
+
+
+ROLES: tuple[RoleDefinition, ...] = (
+    RoleDefinition("city_admin", "市级管理员", "City administrator",
+                   ("geo.view", "geo.manage", "registry.view", "cases.view", "safety.view", "command.view",
+                    "accounts.manage"), "31"),
+    RoleDefinition("district_centre", "区综治中心", "District command centre",
+                   ("geo.view", "registry.view", "registry.reveal", *_CASES_ALL, "safety.view", "safety.manage",
+                    "command.view"), "310101"),
+    RoleDefinition("street_centre", "街镇综治中心", "Street centre staff",
+                   ("geo.view", "registry.view", "registry.edit", "registry.reveal", *_CASES_ALL, "safety.view",
+                    "command.view"), "310101"),
+    RoleDefinition("community_staff", "居村工作人员", "Community staff",
+                   ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate"),
+                   "310101"),
+    RoleDefinition("grid_worker", "网格员", "Grid worker",
+                   ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate"),
+                   "310101"),
+    RoleDefinition("department_handler", "部门处置人员", "Department handler",
+                   ("geo.view", "cases.view", "cases.handle"), "310101"),
+    RoleDefinition("police_officer", "派出所民警", "Police station officer",
+                   ("geo.view", "registry.view", "safety.view", "safety.manage", "cases.view",
+                    "care.street_children"), "310101"),
+    RoleDefinition("social_worker", "社工", "Social worker",
+                   ("geo.view", "registry.view", *CARE), "310101"),
+    RoleDefinition("auditor", "审计员", "Auditor", ("audit.view",), "31"),
+)
+
+
+def role_definition(code: str) -> RoleDefinition:
+    for role in ROLES:
+        if role.code == code:
+            return role
+    raise KeyError(code)

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person or machine that signs in. Jurisdiction and role come from memberships."""
+
+    display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    failed_login_count = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def active_memberships(self) -> list[Membership]:
+        cached = getattr(self, "_gridgov_memberships", None)
+        if cached is None:
+            cached = list(self.memberships.filter(active=True).select_related("role")
+                          .order_by("jurisdiction", "id"))
+            self._gridgov_memberships = cached
+        return cached
+
+    def primary_membership(self) -> Membership | None:
+        memberships = self.active_memberships()
+        capture = [m for m in memberships if m.scope == Membership.Scope.CAPTURE]
+        return (capture or memberships or [None])[0]
+
+    def is_locked(self, now=None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or timezone.now())
+
+
+class Role(models.Model):
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=64, blank=True)
+    capabilities = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+
+class Membership(models.Model):
+    """A user acts in a role at a jurisdiction (division/grid code prefix)."""
+
+    class Scope(models.TextChoices):
+        CAPTURE = "capture", _("capture (read and write)")
+        SEARCH = "search", _("search (read only)")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="memberships")
+    jurisdiction = models.CharField(_("jurisdiction code prefix"), max_length=15, db_index=True)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.CAPTURE)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "jurisdiction", "scope"], name="uniq_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role.code} @ {self.jurisdiction} ({self.scope})"
+
+
+class ApiToken(models.Model):
+    """A machine credential. Only a SHA-256 digest of the secret is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=64)
+    prefix = models.CharField(max_length=8, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,0 +1,36 @@
+"""Every read about users, memberships and the audit trail. First argument: the acting user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from gridgov.accounts.models import ApiToken, User
+from gridgov.accounts.scope import scoped, user_prefixes
+from gridgov.core.models import AuditEvent
+
+
+def audit_list(actor: User, *, action: str | None = None, actor_username: str | None = None,
+               since: datetime | None = None, until: datetime | None = None) -> QuerySet[AuditEvent]:
+    """Audit events in the actor's jurisdiction; needs ``audit.view`` (auditors).
+
+    Events without a jurisdiction (failed logins of unknown users, system events) are visible to
+    auditors at the top of a province only, i.e. whose prefix is 2 digits.
+    """
+    qs = scoped(AuditEvent.objects.all(), actor, field="jurisdiction", capability="audit.view")
+    if any(len(p) <= 2 for p in user_prefixes(actor, "audit.view")):
+        qs = qs | AuditEvent.objects.filter(jurisdiction="")
+    if action:
+        qs = qs.filter(action=action)
+    if actor_username:
+        qs = qs.filter(actor_username=actor_username)
+    if since:
+        qs = qs.filter(at__gte=since)
+    if until:
+        qs = qs.filter(at__lt=until)
+    return qs.order_by("-at", "-id")
+
+
+def token_list(actor: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=actor).order_by("-created_at")

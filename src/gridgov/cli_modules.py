@@ -1,0 +1,3 @@
+"""Subcommands contributed by apps. Each registrar adds its subparsers to the ``gridgov`` CLI."""
+
+REGISTRARS: list = []

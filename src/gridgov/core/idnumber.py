@@ -1,0 +1,159 @@
+"""公民身份号码 (citizen identity number), GB 11643-1999.
+
+18 characters: 6-digit address code (GB/T 2260 county) + 8-digit birth date YYYYMMDD +
+3-digit sequence (odd = male, even = female) + check character (ISO 7064 MOD 11-2, 0-9 or X).
+The older 15-digit form (GB 11643-1989) has a 2-digit year and no check character; it is
+upgraded to 18 characters before validation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from gridgov.core.codes import PROVINCES
+from gridgov.core.errors import FieldError
+
+#: W_i = 2^(17-i) mod 11 for i = 0..16.
+WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARS = "10X98765432"
+EARLIEST_BIRTH = date(1890, 1, 1)
+#: 台湾居民居住证 numbers use the address code 830000 (only that exact code).
+TAIWAN_RESIDENT_PERMIT_CODE = "830000"
+SEX_MALE = "1"  # GB/T 2261.1
+SEX_FEMALE = "2"
+
+_NON_DIGIT = re.compile(r"[^0-9]")
+_DEFAULT_FIELD = "identity_number"
+
+
+def _first_non_digit(text: str) -> re.Match[str] | None:
+    return _NON_DIGIT.search(text)
+
+
+def check_char(first17: str) -> str:
+    """MOD 11-2 check character for the first 17 digits."""
+    if not isinstance(first17, str) or len(first17) != 17 or _first_non_digit(first17):
+        raise FieldError(_DEFAULT_FIELD, f"check character needs exactly 17 digits, got {first17!r}",
+                         code="invalid")
+    return CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
+
+
+def _parse_birth(digits8: str, field: str) -> date:
+    try:
+        return date(int(digits8[:4]), int(digits8[4:6]), int(digits8[6:8]))
+    except ValueError:
+        raise FieldError(field, f"birth date {digits8} is not a real date", code="birth_date") from None
+
+
+def upgrade_15_to_18(id15: str, field: str = _DEFAULT_FIELD) -> str:
+    """Convert a 15-digit (1989) number to 18 characters: insert '19' and append the check char."""
+    if not isinstance(id15, str):
+        raise FieldError(field, f"must be a string, got {type(id15).__name__}", code="type")
+    text = id15.strip()
+    if len(text) != 15:
+        raise FieldError(field, f"a 15-digit identity number has 15 digits, got {len(text)}", code="length")
+    bad = _first_non_digit(text)
+    if bad:
+        raise FieldError(
+            field,
+            f"a 15-digit identity number must contain digits only; found {bad.group()!r} "
+            f"at position {bad.start() + 1}",
+            code="not_digits",
+        )
+    _parse_birth("19" + text[6:12], field)
+    body = text[:6] + "19" + text[6:]
+    return body + check_char(body)
+
+
+def validate_identity_number(value: object, field: str = _DEFAULT_FIELD, *, today: date | None = None) -> str:
+    """Return the normalised 18-character number, or raise ``FieldError`` saying what is wrong."""
+    if not isinstance(value, str):
+        raise FieldError(field, f"must be a string, got {type(value).__name__}", code="type")
+    text = value.strip().upper()
+    if len(text) == 15:
+        text = upgrade_15_to_18(text, field)
+    elif len(text) != 18:
+        raise FieldError(
+            field,
+            f"length {len(text)} is wrong; expected 18 characters (or the old 15-digit form)",
+            code="length",
+        )
+    bad = _first_non_digit(text[:17])
+    if bad:
+        raise FieldError(
+            field,
+            f"must contain digits only in positions 1-17; found {bad.group()!r} at position {bad.start() + 1}",
+            code="not_digits",
+        )
+    if text[17] not in "0123456789X":
+        raise FieldError(
+            field, f"check character {text[17]!r} at position 18 is not allowed; expected 0-9 or X",
+            code="not_digits",
+        )
+    address = text[:6]
+    province = address[:2]
+    if province == TAIWAN_RESIDENT_PERMIT_CODE[:2]:
+        if address != TAIWAN_RESIDENT_PERMIT_CODE:
+            raise FieldError(
+                field,
+                f"address code {address} is not valid: prefix 83 is only used as {TAIWAN_RESIDENT_PERMIT_CODE}",
+                code="address_code",
+            )
+    elif province not in PROVINCES:
+        raise FieldError(
+            field,
+            f"address code {address} starts with {province}, which is not a province code (GB/T 2260)",
+            code="address_code",
+        )
+    birth = _parse_birth(text[6:14], field)
+    today = today or date.today()
+    if birth > today:
+        raise FieldError(field, f"birth date {text[6:14]} is in the future (today is {today:%Y%m%d})",
+                         code="birth_date")
+    if birth < EARLIEST_BIRTH:
+        raise FieldError(field, f"birth date {text[6:14]} is before {EARLIEST_BIRTH:%Y%m%d}", code="birth_date")
+    if text[14:17] == "000":
+        raise FieldError(field, "sequence code (positions 15-17) is 000; expected 001-999", code="sequence")
+    expected = check_char(text[:17])
+    if text[17] != expected:
+        raise FieldError(field, f"check digit is {text[17]}, expected {expected}", code="check_digit")
+    return text
+
+
+@dataclass(frozen=True)
+class IdentityInfo:
+    number: str
+    address_code: str
+    birth_date: date
+    sex: str  # GB/T 2261.1: '1' male, '2' female
+    province_code: str
+
+
+def parse_identity_number(value: object, field: str = _DEFAULT_FIELD, *, today: date | None = None) -> IdentityInfo:
+    """Validate and split a number into its parts."""
+    number = validate_identity_number(value, field, today=today)
+    return IdentityInfo(
+        number=number,
+        address_code=number[:6],
+        birth_date=_parse_birth(number[6:14], field),
+        sex=SEX_MALE if int(number[14:17]) % 2 else SEX_FEMALE,
+        province_code=number[:2],
+    )
+
+
+def make_identity_number(address_code6: str, birth: date, sequence: int) -> str:
+    """Build a valid 18-character number (demo data). Does not check that ``birth`` is past."""
+    if not isinstance(address_code6, str) or len(address_code6) != 6 or _first_non_digit(address_code6):
+        raise FieldError("address_code", f"{address_code6!r} is not a 6-digit address code", code="invalid")
+    if address_code6[:2] not in PROVINCES and address_code6 != TAIWAN_RESIDENT_PERMIT_CODE:
+        raise FieldError("address_code", f"{address_code6} does not start with a province code (GB/T 2260)",
+                         code="address_code")
+    if not isinstance(birth, date) or birth < EARLIEST_BIRTH or birth.year > 9999:
+        raise FieldError("birth_date", f"{birth!r} must be a date on or after {EARLIEST_BIRTH.isoformat()}",
+                         code="birth_date")
+    if isinstance(sequence, bool) or not isinstance(sequence, int) or not 1 <= sequence <= 999:
+        raise FieldError("sequence", f"{sequence!r} is out of range; expected an integer 1-999", code="sequence")
+    body = f"{address_code6}{birth:%Y%m%d}{sequence:03d}"
+    return body + check_char(body)

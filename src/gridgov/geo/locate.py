@@ -1,0 +1,259 @@
+"""Point -> grid location for arrays of WGS84 lon/lat (pure: no Django).
+
+Rule (the same for every entry point)
+-------------------------------------
+A point belongs to the grids whose polygon **covers** it (interior *or* boundary).  When several
+grids cover it - a point on an edge or vertex shared by neighbours, or inside overlapping
+polygons - it goes to the one with the **smallest code** (plain string order).  A point that no
+grid covers (or a NaN/inf coordinate) is "outside": ``-1`` from :meth:`GridLocator.locate_index`
+and ``None`` from :meth:`GridLocator.locate` / :meth:`GridLocator.locate_one`.
+
+How it is fast
+--------------
+At build time the extent is cut into a fine raster.  Every cell that any polygon boundary touches
+(conservatively: exact segment/grid-line crossings and vertices, widened by a tiny epsilon) is
+marked "boundary"; the remaining cells form connected regions that no boundary crosses, so each
+region lies in one face of the polygon arrangement and one point-in-polygon test per region
+labels all of its cells with a grid index (or "outside").  At query time a point's cell is found
+arithmetically; only points in boundary cells (a few percent) go through the Shapely ``STRtree``
+with an exact ``intersects`` (= covers, for points) test and the smallest-code tie-break.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+from scipy import ndimage
+from shapely import STRtree
+from shapely.geometry import MultiPolygon, Polygon
+
+__all__ = ["GridLocator", "OUTSIDE"]
+
+#: Index returned by :meth:`GridLocator.locate_index` for a point outside every grid.
+OUTSIDE = -1
+_BOUNDARY = -2  # raster value: "needs an exact test"
+_EPS = 1e-6  # in cell units: boundary points this close to a cell's border also mark the cell
+
+
+class GridLocator:
+    """Locate points in a fixed set of grid polygons.
+
+    ``codes[i]`` names ``polygons[i]`` (Polygon or MultiPolygon, lon/lat).  Codes must be unique.
+    ``cells_per_side`` sets the raster resolution relative to the typical grid size (the
+    area-weighted mean grid side, 4·sum(area)/sum(perimeter)); ``max_cells`` caps the raster's
+    memory (one int16/int32 per cell).  Instances pickle (the tree is rebuilt on load).
+    """
+
+    def __init__(self, codes: Sequence[str], polygons: Sequence[Polygon | MultiPolygon], *,
+                 cells_per_side: float = 32.0, max_cells: int = 2**24) -> None:
+        codes = [str(c) for c in codes]
+        if len(codes) != len(polygons):
+            raise ValueError("codes and polygons differ in length")
+        if len(set(codes)) != len(codes):
+            raise ValueError("duplicate codes")
+        geoms = np.asarray(list(polygons), dtype=object) if len(polygons) else np.empty(0, dtype=object)
+        for i, g in enumerate(geoms):
+            if not isinstance(g, Polygon | MultiPolygon):
+                raise TypeError(f"polygons[{i}] ({codes[i]}) is {type(g).__name__}, not a (Multi)Polygon")
+        self.codes: tuple[str, ...] = tuple(codes)
+        self._polygons = geoms
+        self.cells_per_side = float(cells_per_side)
+        self.max_cells = int(max_cells)
+        self._setup_tree()
+        self._build_raster()
+
+    # ---------------------------------------------------------------- construction
+
+    def _setup_tree(self) -> None:
+        n = len(self.codes)
+        # Tree positions are in code order, so "smallest code" == "smallest tree index".
+        self._by_code = np.array(sorted(range(n), key=self.codes.__getitem__), dtype=np.int64)
+        self._sorted = self._polygons[self._by_code] if n else np.empty(0, dtype=object)
+        shapely.prepare(self._sorted)
+        self._tree = STRtree(self._sorted)
+        self._code_of = np.array([*self.codes, None], dtype=object)  # index -1 -> None
+
+    def _build_raster(self) -> None:
+        polys = self._sorted
+        n = len(polys)
+        self._lut_dtype = np.int16 if n < 32_000 else np.int32
+        nonempty = polys[~shapely.is_empty(polys)] if n else polys
+        if len(nonempty) == 0:
+            self._x0 = self._y0 = 0.0
+            self._cell = 1.0
+            self._nx = self._ny = 1
+            self._lut = np.full((3, 3), OUTSIDE, dtype=self._lut_dtype)
+            self._boundary_cells = 0
+            return
+        xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(nonempty))
+        width, height = max(xmax - xmin, 1e-12), max(ymax - ymin, 1e-12)
+        area = float(shapely.area(nonempty).sum())
+        perimeter = float(shapely.length(nonempty).sum())
+        side = 4.0 * area / perimeter if perimeter > 0 else max(width, height)
+        cell = side / self.cells_per_side
+        if (width / cell + 3) * (height / cell + 3) > self.max_cells:
+            # smallest cell with (w/c + 3)(h/c + 3) <= max_cells
+            a, b, c = self.max_cells - 9.0, -3.0 * (width + height), -width * height
+            cell = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+        # One cell of padding on each side keeps every polygon point strictly inside the raster.
+        x0, y0 = xmin - cell, ymin - cell
+        nx = int(math.floor(width / cell)) + 3
+        ny = int(math.floor(height / cell)) + 3
+        self._x0, self._y0, self._cell, self._nx, self._ny = x0, y0, cell, nx, ny
+        inv = 1.0 / cell
+
+        marked = np.zeros(ny * nx, dtype=bool)
+        rings = shapely.get_rings(nonempty)
+        xy, ring_id = shapely.get_coordinates(rings, return_index=True)
+        u = (xy[:, 0] - x0) * inv
+        v = (xy[:, 1] - y0) * inv
+        self._mark_points(marked, u, v)
+        same = ring_id[1:] == ring_id[:-1]
+        u0, v0, u1, v1 = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
+        self._mark_crossings(marked, u0, v0, u1, v1)  # segments crossing vertical grid lines
+        self._mark_crossings(marked, v0, u0, v1, u1, swap=True)  # ... horizontal grid lines
+        marked = marked.reshape(ny, nx)
+
+        # Connected free regions (4-connectivity): one representative point per region.
+        labels, nlab = ndimage.label(~marked)
+        flat = labels.ravel()
+        free = np.flatnonzero(flat)
+        first = np.empty(nlab + 1, dtype=np.int64)
+        first[flat[free[::-1]]] = free[::-1]
+        rep = first[1:]
+        rx = x0 + (rep % nx + 0.5) * cell
+        ry = y0 + (rep // nx + 0.5) * cell
+        region_value = self._exact(rx, ry)  # original indices or -1
+        lut = np.full(ny * nx, _BOUNDARY, dtype=self._lut_dtype)
+        lut[free] = region_value[flat[free] - 1]
+        # An extra ring of OUTSIDE cells absorbs every point beyond the raster (and NaNs).
+        padded = np.full((ny + 2, nx + 2), OUTSIDE, dtype=self._lut_dtype)
+        padded[1:-1, 1:-1] = lut.reshape(ny, nx)
+        self._lut = padded
+        self._boundary_cells = int(marked.sum())
+
+    def _mark_points(self, marked: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+        """Mark every cell whose closed box is within _EPS of a point (u, v in cell units)."""
+        nx, ny = self._nx, self._ny
+        for du in (-_EPS, _EPS):
+            iu = np.clip(np.floor(u + du), 0, nx - 1).astype(np.int64)
+            for dv in (-_EPS, _EPS):
+                iv = np.clip(np.floor(v + dv), 0, ny - 1).astype(np.int64)
+                marked[iv * nx + iu] = True
+
+    def _mark_crossings(self, marked, u0, v0, u1, v1, swap: bool = False) -> None:
+        """Mark the cells on both sides of each crossing of a segment with a grid line u = i."""
+        lo = np.ceil(np.minimum(u0, u1))
+        hi = np.floor(np.maximum(u0, u1))
+        count = np.where(u1 != u0, np.maximum(hi - lo + 1, 0), 0).astype(np.int64)
+        total = int(count.sum())
+        if total == 0:
+            return
+        seg = np.repeat(np.arange(len(count)), count)
+        start = np.cumsum(count) - count
+        line = lo[seg] + (np.arange(total) - start[seg])
+        t = (line - u0[seg]) / (u1[seg] - u0[seg])
+        w = v0[seg] + t * (v1[seg] - v0[seg])
+        w = np.clip(w, np.minimum(v0, v1)[seg], np.maximum(v0, v1)[seg])
+        # the line's own coordinate sits exactly on a cell border: mark both sides
+        uu = np.stack([line - 0.5, line + 0.5])
+        if swap:
+            self._mark_points(marked, np.broadcast_to(w, uu.shape).ravel(), uu.ravel())
+        else:
+            self._mark_points(marked, uu.ravel(), np.broadcast_to(w, uu.shape).ravel())
+
+    # ---------------------------------------------------------------- queries
+
+    def _exact(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Exact covers test with the smallest-code tie-break; original indices or -1."""
+        out = np.full(len(lon), OUTSIDE, dtype=np.int64)
+        if len(lon) == 0 or len(self.codes) == 0:
+            return out
+        pts = shapely.points(lon, lat)
+        q_in, q_tree = self._tree.query(pts, predicate="intersects")
+        if len(q_in):
+            best = np.full(len(lon), len(self.codes), dtype=np.int64)
+            np.minimum.at(best, q_in, q_tree)
+            hit = best < len(self.codes)
+            out[hit] = self._by_code[best[hit]]
+        return out
+
+    def locate_index(self, lon, lat) -> np.ndarray:
+        """Index into ``codes`` of the grid covering each point, -1 when outside every grid.
+
+        ``lon`` and ``lat`` are array-likes of the same shape; the result has that shape (int64).
+        """
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        if lon.shape != lat.shape:
+            raise ValueError("lon and lat differ in shape")
+        shape = lon.shape
+        lon, lat = lon.ravel(), lat.ravel()
+        inv = 1.0 / self._cell
+        # cell index + 1 (the padded lookup table), clamped to the OUTSIDE ring; NaN -> 0.
+        u = lon - self._x0
+        u *= inv
+        u += 1.0
+        np.fmax(u, 0.0, out=u)
+        np.fmin(u, self._nx + 1, out=u)
+        v = lat - self._y0
+        v *= inv
+        v += 1.0
+        np.fmax(v, 0.0, out=v)
+        np.fmin(v, self._ny + 1, out=v)
+        flat = v.astype(np.int64)
+        flat *= self._nx + 2
+        flat += u.astype(np.int64)
+        res = self._lut.ravel()[flat].astype(np.int64)
+        need = np.flatnonzero(res == _BOUNDARY)
+        if len(need):
+            res[need] = self._exact(lon[need], lat[need])
+        return res.reshape(shape)
+
+    def locate(self, lon, lat) -> np.ndarray:
+        """Grid code (str) covering each point, ``None`` when outside every grid (object array)."""
+        return self._code_of[self.locate_index(lon, lat)]
+
+    def locate_one(self, lon: float, lat: float) -> str | None:
+        """Grid code covering one point, or ``None``."""
+        return self._code_of[int(self.locate_index(np.array([lon]), np.array([lat]))[0])]
+
+    # ---------------------------------------------------------------- introspection
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @property
+    def polygons(self) -> np.ndarray:
+        return self._polygons
+
+    @property
+    def nbytes(self) -> int:
+        """Approximate memory of the lookup structures (raster + index arrays), in bytes."""
+        return int(self._lut.nbytes + self._by_code.nbytes + self._code_of.nbytes)
+
+    def stats(self) -> dict:
+        cells = self._nx * self._ny
+        return {
+            "grids": len(self.codes),
+            "raster": [self._ny, self._nx],
+            "cell_deg": self._cell,
+            "cells": cells,
+            "boundary_cell_share": self._boundary_cells / cells if cells else 0.0,
+            "raster_mb": self._lut.nbytes / 2**20,
+        }
+
+    # ---------------------------------------------------------------- pickling
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for k in ("_tree", "_sorted", "_by_code", "_code_of"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._setup_tree()

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from gridgov import views
+from gridgov.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("gridgov.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The admin signs in through gridgov's login page (lockout + audit), never its own form.
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

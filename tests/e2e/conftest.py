@@ -1,0 +1,110 @@
+"""Browser (end-to-end) test harness: Playwright's sync API driving Debian's chromium.
+
+Every test under tests/e2e is marked ``e2e`` (``make e2e`` selects them, ``make test`` skips them).
+The browser is the system chromium (``/usr/bin/chromium``, or ``GRIDGOV_CHROMIUM``); Playwright's
+own browser download is never used. A missing chromium makes the tests fail, not skip.
+Screenshots of failing tests go to ``test-artifacts/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an asyncio event loop in the test thread; without this Django's ORM
+# refuses to run there (SynchronousOnlyOperation) for fixtures and test bodies.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+E2E_DIR = Path(__file__).resolve().parent
+REPO_ROOT = E2E_DIR.parents[1]
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_TIMEOUT_MS = 15_000
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Conftest hooks see every collected item, so only mark the ones under tests/e2e.
+    # tryfirst: the marker must be there before `-m "not e2e"` deselects.
+    for item in items:
+        if Path(str(item.path)).resolve().is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def artifact_path(name: str) -> Path:
+    """Path for a test artifact (screenshot, ...) under test-artifacts/, directory created."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS_DIR / name
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """test-artifacts/ at the repository root (gitignored), created."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS_DIR
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = os.environ.get("GRIDGOV_CHROMIUM", DEFAULT_CHROMIUM)
+    if not os.path.isfile(executable) or not os.access(executable, os.X_OK):
+        pytest.fail(
+            f"chromium not found at {executable!r}: the e2e tests need Debian's chromium. "
+            "Install it with `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+            "chromium fonts-noto-cjk`, or point GRIDGOV_CHROMIUM at a chromium binary.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+        except Exception as exc:
+            pytest.fail(f"could not launch chromium at {executable!r}: {exc}", pytrace=False)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest) -> Iterator:
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")
+            try:
+                page.screenshot(path=str(artifact_path(f"FAILED-{name}.png")), full_page=True)
+            except Exception as exc:  # a screenshot must never hide the real failure
+                print(f"could not save failure screenshot: {exc}")
+        context.close()
