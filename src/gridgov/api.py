@@ -121,8 +121,10 @@ def health(request):
 
 def _register_routers() -> None:
     from gridgov.accounts.api import router as accounts_router
+    from gridgov.geo.api import router as geo_router
 
     api.add_router("/accounts", accounts_router)
+    api.add_router("/geo", geo_router)
 
 
 _register_routers()

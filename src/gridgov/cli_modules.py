@@ -1,3 +1,5 @@
 """Subcommands contributed by apps. Each registrar adds its subparsers to the ``gridgov`` CLI."""
 
-REGISTRARS: list = []
+from gridgov.geo.cli import register as _geo
+
+REGISTRARS: list = [_geo]

@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("geo/", include("gridgov.geo.urls")),
 ]

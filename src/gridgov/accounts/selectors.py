@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from gridgov.accounts.models import ApiToken, User
+from gridgov.accounts.models import ApiToken, Membership, User
 from gridgov.accounts.scope import scoped, user_prefixes
 from gridgov.core.models import AuditEvent
 
@@ -34,3 +34,15 @@ def audit_list(actor: User, *, action: str | None = None, actor_username: str | 
 
 def token_list(actor: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=actor).order_by("-created_at")
+
+
+def members_at(jurisdictions: list[str], *, role_code: str) -> dict[str, list[str]]:
+    """Display names of active users holding ``role_code`` exactly at each jurisdiction (e.g. the
+    grid workers of a grid). Staff names only: no resident data."""
+    out: dict[str, list[str]] = {j: [] for j in jurisdictions}
+    rows = (Membership.objects.filter(jurisdiction__in=jurisdictions, role__code=role_code, active=True,
+                                      user__is_active=True)
+            .select_related("user").order_by("user__username"))
+    for m in rows:
+        out[m.jurisdiction].append(m.user.display_name or m.user.username)
+    return out

@@ -23,8 +23,11 @@ DEMO_USERS = {
     "police_officer": "police", "social_worker": "social", "auditor": "auditor",
 }
 
-# (name, import path of a callable(scale, seed, progress) -> dict of jurisdictions for demo users)
-MODULE_LOADERS: list[tuple[str, str]] = []
+# (name, loader, reset): import paths of callable(scale, seed, progress) -> {role: [(prefix, scope)]}
+# and of callable() that deletes the module's demo data (run in reverse order before a reload).
+MODULE_LOADERS: list[tuple[str, str, str]] = [
+    ("geo", "gridgov.demo.geo:load_demo_city", "gridgov.demo.geo:reset_demo_city"),
+]
 
 
 def _resolve(path: str) -> Callable:
@@ -34,37 +37,53 @@ def _resolve(path: str) -> Callable:
 
 
 @transaction.atomic
-def demo_users(jurisdictions: dict[str, str]) -> list[tuple[str, str, str, str]]:
-    """One user per seeded role at its demo jurisdiction (overridable by module loaders)."""
+def demo_users(jurisdictions: dict[str, list]) -> list[tuple[str, str, str, str]]:
+    """One user per seeded role at its demo jurisdiction; module loaders may name other places as
+    a list of (code prefix, scope) per role. Returns (username, role, jurisdictions, password)."""
+    account_services.roles_sync()
     out = []
     for role in ROLES:
         username = DEMO_USERS[role.code]
-        jurisdiction = jurisdictions.get(role.code, role.demo_jurisdiction)
+        places = [tuple(p) for p in jurisdictions.get(role.code, [(role.demo_jurisdiction, "capture")])]
         user = User.objects.filter(username=username).first()
         if user is None:
             user = account_services.user_create(username=username, password=DEMO_PASSWORD,
                                                 display_name=f"演示{role.name}", validate_password=False,
                                                 is_staff=role.code == "city_admin")
-        account_services.membership_grant(user=user, role_code=role.code, jurisdiction=jurisdiction)
-        out.append((username, role.code, jurisdiction, DEMO_PASSWORD))
+        for prefix, scope in places:
+            account_services.membership_grant(user=user, role_code=role.code, jurisdiction=prefix, scope=scope)
+        out.append((username, role.code, " ".join(f"{p}({s})" for p, s in places), DEMO_PASSWORD))
     return out
 
 
 def load_all(*, scale: str = "small", seed: int = 1, force: bool = False) -> list[tuple[str, str, str, str]]:
+    """Load every module's demo data unless the same scale and seed are loaded already. Another
+    scale or seed (or ``force``) first resets all modules' demo data, last module first."""
     account_services.roles_sync()
     progress = Progress()
-    jurisdictions: dict[str, str] = {}
-    for name, path in MODULE_LOADERS:
+    wanted = {"scale": scale, "seed": seed}
+    states = {s.key: s.value for s in SystemState.objects.filter(key__startswith="demo:")}
+    stale = force or any(states.get(f"demo:{name}", {}).get("params") not in (None, wanted)
+                         for name, _, _ in MODULE_LOADERS)
+    if stale:
+        for name, _, reset in reversed(MODULE_LOADERS):
+            print(f"• {name}: removing the previous demo data …", flush=True)
+            with transaction.atomic():
+                _resolve(reset)()
+                SystemState.objects.filter(key=f"demo:{name}").delete()
+        states = {}
+    jurisdictions: dict[str, list] = {}
+    for name, load, _ in MODULE_LOADERS:
         key = f"demo:{name}"
-        state = SystemState.objects.filter(key=key).first()
-        wanted = {"scale": scale, "seed": seed}
-        if state is not None and state.value.get("params") == wanted and not force:
+        state = states.get(key)
+        if state is not None and state.get("params") == wanted:
             print(f"• {name}: already loaded ({scale}, seed {seed})", flush=True)
-            jurisdictions.update(state.value.get("jurisdictions", {}))
+            jurisdictions.update(state.get("jurisdictions", {}))
             continue
         print(f"• {name}: generating ({scale}, seed {seed}) …", flush=True)
-        result = _resolve(path)(scale=scale, seed=seed, progress=progress) or {}
+        with transaction.atomic():
+            result = _resolve(load)(scale=scale, seed=seed, progress=progress) or {}
+            SystemState.objects.update_or_create(key=key, defaults={"value": {"params": wanted,
+                                                                              "jurisdictions": result}})
         jurisdictions.update(result)
-        SystemState.objects.update_or_create(key=key, defaults={"value": {"params": wanted,
-                                                                          "jurisdictions": result}})
     return demo_users(jurisdictions)

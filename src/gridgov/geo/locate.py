@@ -17,6 +17,11 @@ region lies in one face of the polygon arrangement and one point-in-polygon test
 labels all of its cells with a grid index (or "outside").  At query time a point's cell is found
 arithmetically; only points in boundary cells (a few percent) go through the Shapely ``STRtree``
 with an exact ``intersects`` (= covers, for points) test and the smallest-code tie-break.
+
+Measured (2-core machine, 1,000,000 uniform points over the synthetic city's bounding box,
+benchmarks/bench_locate.py): 5,000 grids - build 0.3 s, raster 2,824 x 2,702 (14.6 MB), 4.5 % of
+cells need the exact test, ~15 M points/s, 7.5x geopandas ``sjoin(within)``; 40,000 grids -
+build 1.8 s (peak ~310 MB while labelling), raster capped at 64 MB, ~6.7 M points/s, 3.5x.
 """
 
 from __future__ import annotations
@@ -43,12 +48,14 @@ class GridLocator:
 
     ``codes[i]`` names ``polygons[i]`` (Polygon or MultiPolygon, lon/lat).  Codes must be unique.
     ``cells_per_side`` sets the raster resolution relative to the typical grid size (the
-    area-weighted mean grid side, 4·sum(area)/sum(perimeter)); ``max_cells`` caps the raster's
-    memory (one int16/int32 per cell).  Instances pickle (the tree is rebuilt on load).
+    area-weighted mean grid side, 4·sum(area)/sum(perimeter)); ``max_raster_mb`` caps the
+    raster's memory (one uint16 per cell up to 65,533 grids, else uint32), coarsening the cells
+    if needed.  Instances are immutable after construction, pickle (the tree is rebuilt on load)
+    and are safe to cache per process; build a new one when the grids change.
     """
 
     def __init__(self, codes: Sequence[str], polygons: Sequence[Polygon | MultiPolygon], *,
-                 cells_per_side: float = 32.0, max_cells: int = 2**24) -> None:
+                 cells_per_side: float = 32.0, max_raster_mb: float = 64.0) -> None:
         codes = [str(c) for c in codes]
         if len(codes) != len(polygons):
             raise ValueError("codes and polygons differ in length")
@@ -61,7 +68,7 @@ class GridLocator:
         self.codes: tuple[str, ...] = tuple(codes)
         self._polygons = geoms
         self.cells_per_side = float(cells_per_side)
-        self.max_cells = int(max_cells)
+        self.max_raster_mb = float(max_raster_mb)
         self._setup_tree()
         self._build_raster()
 
@@ -79,13 +86,14 @@ class GridLocator:
     def _build_raster(self) -> None:
         polys = self._sorted
         n = len(polys)
-        self._lut_dtype = np.int16 if n < 32_000 else np.int32
+        # Raster cells hold value + 2: 0 = boundary (exact test needed), 1 = outside, k + 2 = grid k.
+        self._lut_dtype = np.uint16 if n + 2 <= np.iinfo(np.uint16).max else np.uint32
         nonempty = polys[~shapely.is_empty(polys)] if n else polys
         if len(nonempty) == 0:
             self._x0 = self._y0 = 0.0
             self._cell = 1.0
             self._nx = self._ny = 1
-            self._lut = np.full((3, 3), OUTSIDE, dtype=self._lut_dtype)
+            self._lut = np.full((1, 1), OUTSIDE + 2, dtype=self._lut_dtype)
             self._boundary_cells = 0
             return
         xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(nonempty))
@@ -94,46 +102,51 @@ class GridLocator:
         perimeter = float(shapely.length(nonempty).sum())
         side = 4.0 * area / perimeter if perimeter > 0 else max(width, height)
         cell = side / self.cells_per_side
-        if (width / cell + 3) * (height / cell + 3) > self.max_cells:
-            # smallest cell with (w/c + 3)(h/c + 3) <= max_cells
-            a, b, c = self.max_cells - 9.0, -3.0 * (width + height), -width * height
+        max_cells = max(64, int(self.max_raster_mb * 2**20 / np.dtype(self._lut_dtype).itemsize))
+        pad = 5  # two free cells on each side (+1 for rounding)
+        if (width / cell + pad) * (height / cell + pad) > max_cells:
+            # smallest cell with (w/c + pad)(h/c + pad) <= max_cells
+            a, b, c = max_cells - pad * pad, -pad * (width + height), -width * height
             cell = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
-        # One cell of padding on each side keeps every polygon point strictly inside the raster.
-        x0, y0 = xmin - cell, ymin - cell
-        nx = int(math.floor(width / cell)) + 3
-        ny = int(math.floor(height / cell)) + 3
+        # The outermost ring of cells is free of boundaries and "outside"; queries beyond the
+        # raster (and NaNs) are clamped onto it.
+        x0, y0 = xmin - 2 * cell, ymin - 2 * cell
+        nx = int(math.floor(width / cell)) + pad
+        ny = int(math.floor(height / cell)) + pad
         self._x0, self._y0, self._cell, self._nx, self._ny = x0, y0, cell, nx, ny
         inv = 1.0 / cell
 
         marked = np.zeros(ny * nx, dtype=bool)
-        rings = shapely.get_rings(nonempty)
+        rings = shapely.get_rings(shapely.get_parts(nonempty))  # parts: get_rings skips multis
         xy, ring_id = shapely.get_coordinates(rings, return_index=True)
         u = (xy[:, 0] - x0) * inv
         v = (xy[:, 1] - y0) * inv
         self._mark_points(marked, u, v)
         same = ring_id[1:] == ring_id[:-1]
         u0, v0, u1, v1 = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
+        del xy, ring_id, u, v, same
         self._mark_crossings(marked, u0, v0, u1, v1)  # segments crossing vertical grid lines
         self._mark_crossings(marked, v0, u0, v1, u1, swap=True)  # ... horizontal grid lines
-        marked = marked.reshape(ny, nx)
+        self._boundary_cells = int(np.count_nonzero(marked))
 
-        # Connected free regions (4-connectivity): one representative point per region.
-        labels, nlab = ndimage.label(~marked)
+        # Connected free regions (4-connectivity) lie in one face of the polygon arrangement:
+        # one exact test at a representative cell centre labels the whole region.
+        labels, nlab = ndimage.label(~marked.reshape(ny, nx))
+        del marked
         flat = labels.ravel()
-        free = np.flatnonzero(flat)
-        first = np.empty(nlab + 1, dtype=np.int64)
-        first[flat[free[::-1]]] = free[::-1]
-        rep = first[1:]
+        rep = np.zeros(nlab + 1, dtype=np.int64)
+        chunk = 1 << 20
+        for s in range(0, flat.size, chunk):  # bounded temporaries
+            blk = flat[s:s + chunk]
+            idx = np.flatnonzero(blk)
+            rep[blk[idx]] = idx + s  # any cell of a region will do
+        rep = rep[1:]
         rx = x0 + (rep % nx + 0.5) * cell
         ry = y0 + (rep // nx + 0.5) * cell
-        region_value = self._exact(rx, ry)  # original indices or -1
-        lut = np.full(ny * nx, _BOUNDARY, dtype=self._lut_dtype)
-        lut[free] = region_value[flat[free] - 1]
-        # An extra ring of OUTSIDE cells absorbs every point beyond the raster (and NaNs).
-        padded = np.full((ny + 2, nx + 2), OUTSIDE, dtype=self._lut_dtype)
-        padded[1:-1, 1:-1] = lut.reshape(ny, nx)
-        self._lut = padded
-        self._boundary_cells = int(marked.sum())
+        table = np.empty(nlab + 1, dtype=self._lut_dtype)
+        table[0] = _BOUNDARY + 2
+        table[1:] = self._exact(rx, ry) + 2
+        self._lut = table[labels]
 
     def _mark_points(self, marked: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
         """Mark every cell whose closed box is within _EPS of a point (u, v in cell units)."""
@@ -193,21 +206,20 @@ class GridLocator:
         shape = lon.shape
         lon, lat = lon.ravel(), lat.ravel()
         inv = 1.0 / self._cell
-        # cell index + 1 (the padded lookup table), clamped to the OUTSIDE ring; NaN -> 0.
+        # cell index, clamped onto the raster's outermost ring (always "outside"); NaN -> 0.
         u = lon - self._x0
         u *= inv
-        u += 1.0
         np.fmax(u, 0.0, out=u)
-        np.fmin(u, self._nx + 1, out=u)
+        np.fmin(u, self._nx - 1, out=u)
         v = lat - self._y0
         v *= inv
-        v += 1.0
         np.fmax(v, 0.0, out=v)
-        np.fmin(v, self._ny + 1, out=v)
+        np.fmin(v, self._ny - 1, out=v)
         flat = v.astype(np.int64)
-        flat *= self._nx + 2
+        flat *= self._nx
         flat += u.astype(np.int64)
         res = self._lut.ravel()[flat].astype(np.int64)
+        res -= 2
         need = np.flatnonzero(res == _BOUNDARY)
         if len(need):
             res[need] = self._exact(lon[need], lat[need])

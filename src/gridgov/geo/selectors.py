@@ -1,0 +1,238 @@
+"""Every read of geography. First argument: the acting user; scoping is always applied.
+
+Visibility: a grid is visible when its code starts with one of the user's read prefixes for
+``geo.view``; a division when its significant code starts with such a prefix, or when it is an
+ancestor of one (so a grid worker sees the outline of their community and street for context).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from django.db.models import Q, QuerySet
+
+from gridgov.accounts import selectors as account_selectors
+from gridgov.accounts.scope import require_capability, scope_q, user_prefixes
+from gridgov.core.errors import FieldError, NotFound
+from gridgov.core.models import SystemState
+from gridgov.geo import geojson
+from gridgov.geo.locate import GridLocator
+from gridgov.geo.models import Division, Grid
+
+CAPABILITY = "geo.view"
+MAX_LAYER_FEATURES = 3000
+MIN_GRID_ZOOM = 12
+VERSION_KEY = "geo:version"
+
+
+def _prefixes(user) -> list[str]:
+    require_capability(user, CAPABILITY)
+    return user_prefixes(user, CAPABILITY)
+
+
+def _ancestors(prefix: str) -> list[str]:
+    cuts = [c for c in (2, 4, 6, 9, 12) if c < len(prefix)]
+    return [prefix[:c] for c in cuts]
+
+
+def divisions_visible(user) -> QuerySet[Division]:
+    prefixes = _prefixes(user)
+    ancestors = {a for p in prefixes for a in _ancestors(p)}
+    q = scope_q(prefixes, "prefix")
+    if ancestors:
+        q |= Q(prefix__in=ancestors)
+    return Division.objects.filter(q)
+
+
+def grids_visible(user) -> QuerySet[Grid]:
+    return Grid.objects.filter(scope_q(_prefixes(user), "code"))
+
+
+def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    if raw is None or raw == "":
+        return None
+    parts = raw.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise FieldError("bbox", "expected four numbers minlon,minlat,maxlon,maxlat") from None
+    if len(values) != 4 or not all(np.isfinite(values)):
+        raise FieldError("bbox", "expected four numbers minlon,minlat,maxlon,maxlat")
+    minlon, minlat, maxlon, maxlat = values
+    if minlon > maxlon or minlat > maxlat:
+        raise FieldError("bbox", "min must not exceed max")
+    return values
+
+
+def _in_bbox(qs: QuerySet, bbox) -> QuerySet:
+    if bbox is None:
+        return qs
+    minlon, minlat, maxlon, maxlat = bbox
+    return qs.filter(min_lon__lte=maxlon, max_lon__gte=minlon, min_lat__lte=maxlat, max_lat__gte=minlat)
+
+
+def _tolerance(zoom: int | None) -> float:
+    """About half a screen pixel in degrees at this zoom (Web Mercator, 256-px tiles)."""
+    if zoom is None:
+        return 0.0
+    return 360.0 / (256 * 2 ** max(0, min(zoom, 22))) * 0.5
+
+
+def _features(rows: list[tuple[bytes, dict]], zoom: int | None) -> list[str]:
+    """GeoJSON Feature strings, geometries simplified for the zoom, vectorised over all rows."""
+    if not rows:
+        return []
+    geoms = shapely.from_wkb([bytes(r[0]) for r in rows])
+    tol = _tolerance(zoom)
+    if tol > 0:
+        geoms = shapely.simplify(geoms, tol, preserve_topology=True)
+    geoms = shapely.set_precision(geoms, 1e-6) if tol > 1e-6 else geoms
+    texts = shapely.to_geojson(geoms)
+    return ['{"type":"Feature","geometry":' + g + ',"properties":' + json.dumps(p, ensure_ascii=False) + "}"
+            for g, (_, p) in zip(texts, rows, strict=True)]
+
+
+def _collection(features: list[str], **extra) -> str:
+    head = ",".join(f'"{k}":{json.dumps(v)}' for k, v in extra.items())
+    sep = "," if head else ""
+    return '{"type":"FeatureCollection",' + head + sep + '"features":[' + ",".join(features) + "]}"
+
+
+def divisions_layer(user, *, level: int, bbox=None, zoom: int | None = None) -> str:
+    if level not in Division.Level.values:
+        raise FieldError("level", f"{level} is not a division level (2, 4, 6, 9 or 12)")
+    qs = _in_bbox(divisions_visible(user).filter(level=level, boundary__isnull=False), bbox)
+    rows = [(b, {"code": c, "prefix": p, "name": n, "level": lv, "parent_code": pc})
+            for b, c, p, n, lv, pc in qs.values_list("boundary", "code", "prefix", "name", "level",
+                                                      "parent__code")[:MAX_LAYER_FEATURES]]
+    return _collection(_features(rows, zoom), total=len(rows))
+
+
+def grids_layer(user, *, bbox=None, zoom: int | None = None, limit: int = MAX_LAYER_FEATURES) -> str:
+    qs = _in_bbox(grids_visible(user).filter(boundary__isnull=False), bbox)
+    if zoom is not None and zoom < MIN_GRID_ZOOM:
+        return _collection([], truncated=True, total=qs.count())
+    rows = list(qs.values_list("boundary", "code", "name", "kind", "community__code")[: limit + 1])
+    truncated = len(rows) > limit
+    if truncated:
+        return _collection([], truncated=True, total=qs.count())
+    data = [(b, {"code": c, "name": n, "kind": k, "community_code": cc}) for b, c, n, k, cc in rows]
+    return _collection(_features(data, zoom), truncated=False, total=len(data))
+
+
+def grid_detail(user, code: str) -> dict:
+    grid = grids_visible(user).select_related("community").filter(code=code).first()
+    if grid is None:
+        raise NotFound("grid not found")
+    chain = {d.level: d for d in Division.objects.filter(
+        prefix__in=_ancestors(grid.code[:12]) + [grid.community.prefix])}
+    workers = account_selectors.members_at([grid.code], role_code="grid_worker")[grid.code]
+
+    def brief(level):
+        d = chain.get(level)
+        return {"code": d.code, "name": d.name} if d else None
+
+    return {
+        "code": grid.code, "name": grid.name, "kind": grid.kind, "area_m2": grid.area_m2,
+        "community": brief(12), "township": brief(9), "district": brief(6),
+        "bbox": [grid.min_lon, grid.min_lat, grid.max_lon, grid.max_lat],
+        "workers": [{"display_name": w} for w in workers],
+    }
+
+
+def search(user, q: str, *, limit: int = 20) -> list[dict]:
+    q = (q or "").strip()
+    if not q:
+        return []
+    if len(q) > 64:
+        raise FieldError("q", "at most 64 characters")
+    results: list[dict] = []
+    if q.isdigit():
+        grid_q, div_q = Q(code__startswith=q), Q(code__startswith=q) | Q(prefix__startswith=q)
+    else:
+        grid_q, div_q = Q(name__icontains=q), Q(name__icontains=q)
+    for d in divisions_visible(user).filter(div_q).order_by("level", "code")[:limit]:
+        results.append({"code": d.prefix, "name": d.name, "level": d.level,
+                        "bbox": [d.min_lon, d.min_lat, d.max_lon, d.max_lat]})
+    for g in grids_visible(user).filter(grid_q).order_by("code")[: max(0, limit - len(results))]:
+        results.append({"code": g.code, "name": g.name, "level": 15,
+                        "bbox": [g.min_lon, g.min_lat, g.max_lon, g.max_lat]})
+    return results[:limit]
+
+
+def jurisdiction_outline(user) -> str:
+    """Outlines of the user's own jurisdictions (the prefixes of their memberships)."""
+    prefixes = _prefixes(user)
+    rows: list[tuple[bytes, dict]] = []
+    for d in Division.objects.filter(prefix__in=prefixes, boundary__isnull=False):
+        rows.append((d.boundary, {"code": d.prefix, "name": d.name, "level": d.level}))
+    for g in Grid.objects.filter(code__in=prefixes, boundary__isnull=False):
+        rows.append((g.boundary, {"code": g.code, "name": g.name, "level": 15}))
+    return _collection(_features(rows, 14))
+
+
+# --- point location -----------------------------------------------------------------------
+
+@dataclass
+class _Cache:
+    version: int = -1
+    locator: GridLocator | None = None
+
+
+_cache = _Cache()
+_lock = threading.Lock()
+
+
+def geo_version() -> int:
+    state = SystemState.objects.filter(key=VERSION_KEY).values_list("value", flat=True).first()
+    return int(state.get("version", 0)) if state else 0
+
+
+def locator() -> GridLocator | None:
+    """The process-wide locator over all grids, rebuilt when the grids change (geo:version)."""
+    version = geo_version()
+    with _lock:
+        if _cache.version != version or _cache.locator is None:
+            rows = list(Grid.objects.filter(boundary__isnull=False).order_by("code")
+                        .values_list("code", "boundary"))
+            _cache.version = version
+            _cache.locator = (GridLocator([r[0] for r in rows], shapely.from_wkb([bytes(r[1]) for r in rows]))
+                              if rows else None)
+        return _cache.locator
+
+
+def locate_codes(lon, lat) -> list[str | None]:
+    """Grid code (or None) for each point. Geography only: callers apply their own scope."""
+    loc = locator()
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if loc is None:
+        return [None] * len(lon)
+    return list(loc.locate(lon, lat))
+
+
+def locate_for_user(user, lon, lat) -> list[dict]:
+    prefixes = _prefixes(user)
+    return [{"grid_code": c, "in_jurisdiction": bool(c) and any(c.startswith(p) for p in prefixes)}
+            for c in locate_codes(lon, lat)]
+
+
+def is_demo_data() -> bool:
+    """True when the geography is the synthetic demo city (pages label it as such)."""
+    return SystemState.objects.filter(key="demo:geo").exists()
+
+
+def grids_export_geojson(user, *, prefix: str = "", system: bool = False) -> str:
+    """GeoJSON of the grids visible to ``user`` (``system``: all grids, for the CLI)."""
+    qs = Grid.objects.all() if system else grids_visible(user)
+    if prefix:
+        qs = qs.filter(code__startswith=prefix)
+    rows = list(qs.filter(boundary__isnull=False).order_by("code")
+                .values_list("code", "name", "kind", "community__code", "boundary"))
+    collection = geojson.to_feature_collection(
+        (c, n, k, cc, shapely.from_wkb(bytes(b)), {}) for c, n, k, cc, b in rows)
+    return json.dumps(collection, ensure_ascii=False)
