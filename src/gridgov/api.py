@@ -121,10 +121,18 @@ def health(request):
 
 def _register_routers() -> None:
     from gridgov.accounts.api import router as accounts_router
+    from gridgov.care.api import router as care_router
+    from gridgov.cases.api import router as cases_router
     from gridgov.geo.api import router as geo_router
+    from gridgov.registry.api import router as registry_router
+    from gridgov.safety.api import router as safety_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/geo", geo_router)
+    api.add_router("/registry", registry_router)
+    api.add_router("/cases", cases_router)
+    api.add_router("/safety", safety_router)
+    api.add_router("/care", care_router)
 
 
 _register_routers()

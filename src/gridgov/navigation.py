@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.accounts.capabilities import CAPABILITIES
 from gridgov.accounts.scope import has_capability
 
 
@@ -15,18 +16,24 @@ from gridgov.accounts.scope import has_capability
 class NavItem:
     label: object
     url_name: str
-    capability: str
+    capabilities: tuple[str, ...]  # any one of them shows the entry
 
 
+# An entry appears once its URL name exists (the module is installed) and the user holds one of
+# its capabilities.
 NAV: tuple[NavItem, ...] = (
-    NavItem(_("Map"), "geo:map", "geo.view"),
+    NavItem(_("Map"), "geo:map", ("geo.view",)),
+    NavItem(_("Residents and houses"), "registry:persons", ("registry.view",)),
+    NavItem(_("Events"), "cases:home", ("cases.view",)),
+    NavItem(_("Public safety"), "safety:situation", ("safety.view",)),
+    NavItem(_("Special-population care"), "care:caseload", tuple(c for c in CAPABILITIES if c.startswith("care."))),
 )
 
 
 def navigation_for(user) -> list[dict]:
     out = []
     for item in NAV:
-        if not has_capability(user, item.capability):
+        if not any(has_capability(user, c) for c in item.capabilities):
             continue
         try:
             url = reverse(item.url_name)

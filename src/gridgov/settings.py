@@ -108,6 +108,10 @@ INSTALLED_APPS = [
     "gridgov.core",
     "gridgov.accounts",
     "gridgov.geo",
+    "gridgov.registry",
+    "gridgov.cases",
+    "gridgov.safety",
+    "gridgov.care",
 ]
 
 MIDDLEWARE = [

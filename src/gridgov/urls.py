@@ -14,4 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("geo/", include("gridgov.geo.urls")),
+    path("registry/", include("gridgov.registry.urls")),
+    path("cases/", include("gridgov.cases.urls")),
+    path("safety/", include("gridgov.safety.urls")),
+    path("care/", include("gridgov.care.urls")),
 ]
