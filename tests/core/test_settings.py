@@ -34,3 +34,14 @@ def test_secret_key_is_generated_once(tmp_path):
     first = (tmp_path / "secret_key").read_text()
     assert _load({"GRIDGOV_VAR_DIR": str(tmp_path)}).returncode == 0
     assert (tmp_path / "secret_key").read_text() == first and len(first) >= 50
+
+
+def test_production_settings_pass_django_deploy_checks(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDGOV_")}
+    env.update({"GRIDGOV_ENV": "production", "GRIDGOV_SECRET_KEY": "k" * 30 + "-Unique-Chars-0123456789-abcdefghij",
+                "GRIDGOV_ALLOWED_HOSTS": "gridgov.example", "GRIDGOV_VAR_DIR": str(tmp_path),
+                "GRIDGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    result = subprocess.run([sys.executable, "-m", "gridgov.cli", "check", "--deploy"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout + result.stderr
