@@ -179,6 +179,8 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Asia/Shanghai"
 
+MEDIA_ROOT = VAR_DIR / "media"  # uploaded attachments (case photos); never served without a check
+
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]

@@ -18,4 +18,5 @@ urlpatterns = [
     path("cases/", include("gridgov.cases.urls")),
     path("safety/", include("gridgov.safety.urls")),
     path("care/", include("gridgov.care.urls")),
+    path("open311/v2/", include("gridgov.cases.open311.urls")),
 ]

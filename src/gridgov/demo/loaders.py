@@ -27,6 +27,7 @@ DEMO_USERS = {
 # and of callable() that deletes the module's demo data (run in reverse order before a reload).
 MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("geo", "gridgov.demo.geo:load_demo_city", "gridgov.demo.geo:reset_demo_city"),
+    ("cases", "gridgov.demo.cases:load", "gridgov.demo.cases:reset"),
 ]
 
 
@@ -86,4 +87,12 @@ def load_all(*, scale: str = "small", seed: int = 1, force: bool = False) -> lis
             SystemState.objects.update_or_create(key=key, defaults={"value": {"params": wanted,
                                                                               "jurisdictions": result}})
         jurisdictions.update(result)
-    return demo_users(jurisdictions)
+    logins = demo_users(jurisdictions)
+    # Modules that link demo users to their own data (e.g. department membership) do it now.
+    for _name, load, _ in MODULE_LOADERS:
+        module = __import__(load.partition(":")[0], fromlist=["_"])
+        hook = getattr(module, "attach_demo_users", None)
+        if hook is not None:
+            with transaction.atomic():
+                hook()
+    return logins

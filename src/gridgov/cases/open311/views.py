@@ -1,0 +1,354 @@
+"""Open311 GeoReport v2 endpoints. Public reads list only cases in public 小类 (city management)
+and never show a reporter's name, phone or (for staff-entered cases) the free-text description.
+Errors use the spec's array: [{"code", "description"}] / <errors><error>…</error></errors>;
+HTTP 404 for an unknown service, request, token or jurisdiction, 403 for a bad api_key,
+400 for everything else."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from gridgov.cases import selectors, services, workflow
+from gridgov.cases.models import Attachment, Case, CaseEvent, CaseTask
+from gridgov.cases.open311 import render
+from gridgov.core import context
+from gridgov.core.errors import Conflict, FieldError, GridgovError, NotFound
+
+MAX_WINDOW = timedelta(days=90)
+MAX_REQUESTS = 1000
+STATUS_NOTES = {
+    workflow.REPORTED: "已收到 Received",
+    workflow.ACCEPTED: "已受理 Accepted",
+    workflow.REGISTERED: "已立案 Registered",
+    workflow.DISPATCHED: "已派遣 Sent to the responsible department",
+    workflow.HANDLING: "处置中 Being handled",
+    workflow.HANDLED: "已处置，待核查 Handled, being checked",
+    workflow.VERIFIED: "已核查 Checked",
+    workflow.SUSPENDED: "挂账 Long-term case",
+    workflow.CLOSED: "已结案 Closed",
+    workflow.EVALUATED: "已结案 Closed",
+    workflow.REJECTED: "不予受理 Not accepted",
+}
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str, code: int | None = None):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.code = code or status
+
+
+def jurisdiction_id() -> str:
+    return getattr(settings, "GRIDGOV_OPEN311_JURISDICTION", "gridgov")
+
+
+def _respond(fmt: str, payload, *, root: str, item: str | None, status: int = 200) -> HttpResponse:
+    body = render.to_json(payload) if fmt == "json" else render.to_xml(root, item, payload)
+    return HttpResponse(body, status=status, content_type=render.CONTENT_TYPES[fmt])
+
+
+def _error(fmt: str, exc: Open311Error) -> HttpResponse:
+    payload, root, item = render.errors([(exc.code, exc.description)])
+    return _respond(fmt, payload, root=root, item=item, status=exc.status)
+
+
+def _endpoint(view):
+    """Common wrapper: jurisdiction check, error array on every failure."""
+
+    def wrapped(request, *args, fmt: str, **kwargs):
+        with context.bind(channel="api"):
+            try:
+                given = (request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id") or "").strip()
+                if given and given != jurisdiction_id():
+                    raise Open311Error(404, f"unknown jurisdiction_id {given!r}")
+                return view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as exc:
+                return _error(fmt, exc)
+            except NotFound as exc:
+                return _error(fmt, Open311Error(404, exc.message))
+            except (FieldError, Conflict, GridgovError) as exc:
+                return _error(fmt, Open311Error(400, exc.message))
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+# ----------------------------------------------------------------------------- discovery, services
+
+@require_http_methods(["GET"])
+@_endpoint
+def discovery(request, *, fmt: str):
+    base = request.build_absolute_uri("/open311/v2/")
+    payload = {"changeset": "2026-01-01T00:00:00+08:00", "contact": getattr(settings, "GRIDGOV_OPEN311_CONTACT", ""),
+               "key_service": "api_key from the platform operator (gridgov open311-key create NAME)",
+               "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
+                              "changeset": "2026-01-01T00:00:00+08:00", "type": "production",
+                              "formats": ["text/xml", "application/json"]}]}
+    return _respond(fmt, payload, root="discovery", item=None)
+
+
+def _service(cat) -> dict:
+    return {"service_code": cat.open311_code, "service_name": cat.name,
+            "description": cat.name_en or cat.name, "metadata": bool(cat.attributes), "type": "realtime",
+            "keywords": ", ".join(x for x in (cat.parent.name, cat.parent.name_en) if x) if cat.parent else "",
+            "group": cat.parent.name if cat.parent else ""}
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def service_list(request, *, fmt: str):
+    return _respond(fmt, [_service(c) for c in selectors.categories(leaves_only=True, public_only=True)],
+                    root="services", item="service")
+
+
+def _public_category(code: str):
+    cat = selectors.categories(leaves_only=True, public_only=True).filter(open311_code=code).first()
+    if cat is None:
+        raise Open311Error(404, f"unknown service_code {code!r}")
+    return cat
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def service_definition(request, code: str, *, fmt: str):
+    cat = _public_category(code)
+    attributes = []
+    for i, attr in enumerate(cat.attributes or [], 1):
+        attributes.append({"variable": True, "code": attr["code"], "datatype": attr["datatype"],
+                           "required": bool(attr.get("required")),
+                           "datatype_description": attr.get("datatype_description", ""),
+                           "order": attr.get("order", i), "description": attr.get("description", ""),
+                           "values": [{"key": v["key"], "name": v["name"]} for v in attr.get("values", [])]})
+    return _respond(fmt, {"service_code": cat.open311_code, "attributes": attributes},
+                    root="service_definition", item=None)
+
+
+# ----------------------------------------------------------------------------- requests
+
+def _photo_urls(request, case: Case) -> list[str]:
+    return [request.build_absolute_uri(f"/open311/v2/media/{a.public_token}.{a.public_path.rsplit('.', 1)[-1]}")
+            for a in case.attachments.all()]
+
+
+def _request_object(request, case: Case, *, extensions: bool) -> dict:
+    lead = next((t for t in case.tasks.all() if t.role == CaseTask.Role.LEAD
+                 and t.status not in (CaseTask.Status.RETURNED, CaseTask.Status.CANCELLED)), None)
+    status = workflow.open_status(case.state)
+    note = STATUS_NOTES[case.state]
+    if case.public_note and case.state in (workflow.REJECTED, workflow.CLOSED, workflow.EVALUATED):
+        note = f"{note}: {case.public_note}"
+    photos = _photo_urls(request, case)
+    out = {
+        "service_request_id": str(case.pk), "status": status, "status_notes": note,
+        "service_name": case.category.name, "service_code": case.category.open311_code,
+        "description": case.description if case.channel == Case.Channel.OPEN311 else case.category.name,
+        "agency_responsible": lead.department.name if lead else "",
+        "service_notice": "", "requested_datetime": case.reported_at,
+        "updated_datetime": case.closed_at if status == "closed" and case.closed_at else case.updated_at,
+        "expected_datetime": lead.deadline if lead and status == "open" else None,
+        "address": case.address, "address_id": case.grid_code, "zipcode": "",
+        "lat": case.lat, "long": case.lon, "media_url": photos[0] if photos else "",
+    }
+    if extensions:
+        out["extended_attributes"] = {"channel": case.channel, "state": case.state, "grid_code": case.grid_code,
+                                      "photos": photos}
+        out["notes"] = [{"datetime": e.at, "description": e.note if e.action in ("reject", "close") else
+                         STATUS_NOTES.get(e.to_state, e.to_state), "type": e.action}
+                        for e in case.events.all() if e.public]
+    return out
+
+
+def _with_relations(qs):
+    return qs.select_related("category").prefetch_related(
+        Prefetch("tasks", queryset=CaseTask.objects.select_related("department").order_by("id")),
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
+        Prefetch("events", queryset=CaseEvent.objects.filter(public=True).order_by("at", "id")))
+
+
+def _parse_dt(value: str, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Open311Error(400, f"{field}: not an ISO 8601 date and time") from None
+    if parsed.tzinfo is None:
+        raise Open311Error(400, f"{field}: the timezone is required (e.g. 2025-10-01T00:00:00+08:00)")
+    return parsed
+
+
+def _int(value: str, field: str, *, low: int, high: int, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise Open311Error(400, f"{field}: not an integer") from None
+    if not low <= number <= high:
+        raise Open311Error(400, f"{field}: between {low} and {high}")
+    return number
+
+
+def _list_requests(request, fmt: str):
+    params = request.GET
+    extensions = params.get("extensions", "").lower() == "true"
+    qs = selectors.public_cases()
+    ids = [x.strip() for x in (params.get("service_request_id") or "").split(",") if x.strip()]
+    page = _int(params.get("page"), "page", low=1, high=100000, default=1)
+    page_size = _int(params.get("page_size"), "page_size", low=1, high=MAX_REQUESTS, default=MAX_REQUESTS)
+    if ids:
+        if not all(x.isdigit() for x in ids):
+            raise Open311Error(400, "service_request_id: comma-separated request ids")
+        qs = qs.filter(pk__in=[int(x) for x in ids[:MAX_REQUESTS]])
+    else:
+        codes = [x.strip() for x in (params.get("service_code") or "").split(",") if x.strip()]
+        if codes:
+            qs = qs.filter(category__open311_code__in=codes)
+        start = _parse_dt(params["start_date"], "start_date") if params.get("start_date") else None
+        end = _parse_dt(params["end_date"], "end_date") if params.get("end_date") else None
+        if start and end and end < start:
+            raise Open311Error(400, "end_date: before start_date")
+        if start and end and end - start > MAX_WINDOW:
+            raise Open311Error(400, "the date range may not span more than 90 days")
+        if start is None and end is None:
+            end = timezone.now()
+        if start is None:
+            start = end - MAX_WINDOW
+        if end is None:
+            end = min(start + MAX_WINDOW, timezone.now() + timedelta(days=1))
+        qs = qs.filter(reported_at__gte=start, reported_at__lte=end)
+        statuses = {x.strip() for x in (params.get("status") or "").split(",") if x.strip()}
+        if statuses - {"open", "closed"}:
+            raise Open311Error(400, "status: open, closed or both")
+        if statuses == {"open"}:
+            qs = qs.filter(state__in=workflow.OPEN_STATES)
+        elif statuses == {"closed"}:
+            qs = qs.filter(state__in=workflow.FINAL_STATES)
+    rows = list(_with_relations(qs.order_by("-reported_at", "-id"))[(page - 1) * page_size: page * page_size])
+    payload = [_request_object(request, c, extensions=extensions) for c in rows]
+    return _respond(fmt, payload, root="service_requests", item="request")
+
+
+def _api_key(request):
+    raw = (request.POST.get("api_key") or request.GET.get("api_key") or "").strip()
+    key = selectors.open311_key_lookup(raw)
+    if key is None:
+        raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.")
+    return key
+
+
+def _attributes(post) -> dict:
+    out: dict = {}
+    for name in post:
+        if not name.startswith("attribute["):
+            continue
+        inner = name[len("attribute["):]
+        if inner.endswith("][]"):
+            out[inner[:-3]] = post.getlist(name)
+        elif inner.endswith("]"):
+            out[inner[:-1]] = post.get(name)
+    return out
+
+
+def _create_request(request, fmt: str):
+    _api_key(request)
+    post = request.POST
+    code = (post.get("service_code") or "").strip()
+    if not code:
+        raise Open311Error(400, "service_code is required")
+    cat = _public_category(code)
+    lat, lon = post.get("lat", "").strip(), post.get("long", "").strip()
+    address_string = strip_tags(post.get("address_string", "")).strip()[:200]
+    address_id = post.get("address_id", "").strip()
+    grid_code = None
+    if lat or lon:
+        try:
+            lat_f, lon_f = float(lat), float(lon)
+        except ValueError:
+            raise Open311Error(400, "lat and long: WGS84 decimal degrees, both required") from None
+    else:
+        lat_f = lon_f = None
+        if address_id:
+            grid_code = address_id
+        elif address_string:
+            grid_code = selectors.grid_code_for_address(address_string)
+            if grid_code is None:
+                raise Open311Error(400, "address_string could not be located; send lat and long, or a grid "
+                                        "code as address_id")
+        else:
+            raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+    description = strip_tags(post.get("description", "")).strip()
+    if len(description) > 4000:
+        raise Open311Error(400, "description: at most 4,000 characters")
+    name = " ".join(x for x in (post.get("last_name", "").strip(), post.get("first_name", "").strip()) if x)
+    try:
+        case, _ = services.case_report(
+            actor=None, system=True, category_code=cat.code, description=description or cat.name, lon=lon_f,
+            lat=lat_f, grid_code=grid_code, address=address_string, channel=Case.Channel.OPEN311,
+            caller_name=name[:64], caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post))
+    except FieldError as exc:
+        raise Open311Error(400, f"{exc.field}: {exc.reason}") from None
+    upload = request.FILES.get("media")
+    if upload is not None:
+        if upload.size > services.MAX_UPLOAD:
+            raise Open311Error(400, "media: at most 10 MB")
+        try:
+            services.attachment_add(actor=None, case=case, data=upload.read(), system=True)
+        except FieldError as exc:
+            raise Open311Error(400, f"media: {exc.reason}") from None
+    payload = [{"service_request_id": str(case.pk), "token": str(case.open311_token),
+                "service_notice": "", "account_id": None}]
+    return _respond(fmt, payload, root="service_requests", item="request", status=201)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@_endpoint
+def requests_view(request, *, fmt: str):
+    if request.method == "POST":
+        return _create_request(request, fmt)
+    return _list_requests(request, fmt)
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def request_detail(request, request_id: str, *, fmt: str):
+    case = _with_relations(selectors.public_cases().filter(pk=int(request_id))).first() if request_id.isdigit() \
+        else None
+    if case is None:
+        raise Open311Error(404, f"unknown service_request_id {request_id!r}")
+    extensions = request.GET.get("extensions", "").lower() == "true"
+    return _respond(fmt, [_request_object(request, case, extensions=extensions)], root="service_requests",
+                    item="request")
+
+
+@require_http_methods(["GET"])
+@_endpoint
+def token_detail(request, token: str, *, fmt: str):
+    case = selectors.case_for_token(token)
+    if case is None:
+        raise Open311Error(404, f"unknown token {token!r}")
+    return _respond(fmt, [{"service_request_id": str(case.pk), "token": token}], root="service_requests",
+                    item="request")
+
+
+@require_http_methods(["GET"])
+def media(request, token: str, ext: str):
+    """The metadata-free copy of a photo of a public case (never the original)."""
+    att = selectors.public_attachment(token)
+    if att is None or not att.public_path.endswith("." + ext):
+        raise Http404("no such media")
+    path = services.media_root() / att.public_path
+    if not path.is_file():
+        raise Http404("no such media")
+    response = FileResponse(path.open("rb"), content_type=att.content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,0 +1,770 @@
+"""Every write about events: taxonomy, departments, reports, transitions, notes, attachments,
+escalation and Open311 keys.
+
+Transitions follow ``workflow.TRANSITIONS``. Order of checks: absent/out of scope -> 404; missing
+capability or not the actor the table names -> 403; (state, action) not in the table -> 409
+``invalid_transition``; a stale ``version`` -> 409 ``stale_version``; bad parameters -> 422. The
+write is a conditional ``UPDATE … WHERE id=? AND version=?``: of concurrent attempts exactly one
+wins and the others get 409 with nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import secrets
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gridgov.accounts.scope import code_in_scope, has_capability
+from gridgov.cases import selectors, taxonomy, workcal, workflow
+from gridgov.cases.models import (
+    Attachment,
+    CalendarDay,
+    Case,
+    CaseEvent,
+    CaseTask,
+    Category,
+    Department,
+    DepartmentMember,
+    Open311Key,
+)
+from gridgov.core.audit import audit_write
+from gridgov.core.errors import Conflict, ErrorReport, FieldError, Forbidden, NotFound
+from gridgov.core.models import AuditAction
+from gridgov.geo import selectors as geo_selectors
+
+MAX_DESCRIPTION = 4000
+MAX_NOTE = 2000
+MAX_UPLOAD = 10 * 1024 * 1024
+MAX_PIXELS = 60_000_000
+IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+OPEN311_KEY_PREFIX = "o311_"
+
+
+# ----------------------------------------------------------------------------- taxonomy and departments
+
+@transaction.atomic
+def taxonomy_sync(*, data: dict | None = None, actor=None) -> dict[str, int]:
+    """Create or update categories from the shipped taxonomy (or ``data`` in the same shape).
+    Edits made in the admin to fields absent from the data are kept. Idempotent."""
+    data = data or taxonomy.shipped()
+    report = ErrorReport()
+    rows = data.get("categories", [])
+    for i, row in enumerate(rows):
+        for problem in taxonomy.validate_limits(row.get("stage_limits") or {}):
+            report.add("stage_limits", problem, row=i)
+        for problem in taxonomy.validate_attributes(row.get("attributes") or []):
+            report.add("attributes", problem, row=i)
+    report.raise_if_any("taxonomy: invalid rows")
+    created = updated = 0
+    by_code: dict[str, Category] = {}
+    for row in sorted(rows, key=lambda r: r.get("parent") is not None):
+        defaults = {"name": row["name"], "name_en": row.get("name_en", ""), "domain": row.get("domain", "event"),
+                    "departments": row.get("departments", []), "stage_limits": row.get("stage_limits", {}),
+                    "urgency": row.get("urgency", "normal"), "duplicate_radius_m": row.get("duplicate_radius_m", 50),
+                    "open311_code": row.get("open311_code"), "public": bool(row.get("public", False)),
+                    "attributes": row.get("attributes", []), "order": row.get("order", 0),
+                    "parent": by_code.get(row["parent"]) if row.get("parent") else None}
+        cat, was_created = Category.objects.update_or_create(code=row["code"], defaults=defaults)
+        by_code[cat.code] = cat
+        created += was_created
+        updated += not was_created
+    transaction.on_commit(selectors.work_calendar_clear)
+    audit_write(AuditAction.IMPORT, actor=actor, object_type="case_category",
+                changes={"created": created, "updated": updated, "version": data.get("version", "")})
+    return {"created": created, "updated": updated}
+
+
+@transaction.atomic
+def department_create(*, code: str, name: str, kind: str, jurisdiction: str, name_en: str = "",
+                      actor=None) -> Department:
+    from gridgov.core.codes import validate_prefix
+
+    code = (code or "").strip()
+    if not code:
+        raise FieldError("code", "must not be empty", code="required")
+    jurisdiction = validate_prefix(jurisdiction, field="jurisdiction")
+    if actor is not None and not code_in_scope(actor, jurisdiction, capability="cases.dispatch", purpose="write"):
+        raise Forbidden("jurisdiction: outside your capture scope for cases.dispatch")
+    dep, _ = Department.objects.update_or_create(code=code, defaults={"name": name, "name_en": name_en,
+                                                                     "kind": kind, "jurisdiction": jurisdiction})
+    audit_write(AuditAction.CREATE, actor=actor, object_type="department", object_id=dep.pk,
+                jurisdiction=jurisdiction, changes={"code": code, "name": name, "kind": kind})
+    return dep
+
+
+@transaction.atomic
+def department_member_add(*, department: Department, user, actor=None) -> DepartmentMember:
+    if actor is not None and not code_in_scope(actor, department.jurisdiction, capability="cases.dispatch",
+                                               purpose="write"):
+        raise Forbidden("department: outside your capture scope for cases.dispatch")
+    link, _ = DepartmentMember.objects.get_or_create(user=user, department=department)
+    user._gridgov_departments = None
+    audit_write(AuditAction.CREATE, actor=actor, object_type="department_member", object_id=link.pk,
+                jurisdiction=department.jurisdiction, changes={"user": user.username, "department": department.code})
+    return link
+
+
+@transaction.atomic
+def calendar_day_set(*, day, workday: bool, note: str = "", actor=None) -> CalendarDay:
+    row, _ = CalendarDay.objects.update_or_create(date=day, defaults={"workday": workday, "note": note[:64]})
+    transaction.on_commit(selectors.work_calendar_clear)
+    selectors.work_calendar_clear()
+    audit_write(AuditAction.UPDATE, actor=actor, object_type="calendar_day", object_id=str(day),
+                changes={"workday": workday, "note": note})
+    return row
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _text(value: Any, field: str, *, limit: int, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise FieldError(field, "must not be empty", code="required")
+    if len(text) > limit:
+        raise FieldError(field, f"at most {limit} characters", code="too_long")
+    if "\x00" in text:
+        raise FieldError(field, "must not contain NUL characters")
+    return text
+
+
+def _actor_name(actor) -> str:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ""
+    return actor.display_name or actor.username
+
+
+def _start_stage(case: Case, stage: str | None, now: datetime, cal: workcal.WorkCalendar,
+                 limit: str | None = None) -> dict:
+    if stage is None:
+        return {"stage": "", "stage_started_at": None, "stage_limit_seconds": 0, "stage_deadline": None,
+                "stage_escalated": False}
+    limit = limit or taxonomy.limit_for(case.category.stage_limits, stage)
+    seconds = cal.limit_seconds(limit)
+    return {"stage": stage, "stage_started_at": now, "stage_limit_seconds": seconds,
+            "stage_deadline": cal.add(now, seconds), "stage_escalated": False}
+
+
+def _stage_late(case: Case, now: datetime) -> bool:
+    return bool(case.stage and case.stage_deadline is not None and now > case.stage_deadline)
+
+
+def _digest(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _uuid(value, field: str = "client_uuid") -> uuid.UUID | None:
+    if value in (None, ""):
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise FieldError(field, "not a UUID") from None
+
+
+# ----------------------------------------------------------------------------- report
+
+def case_report(*, actor, category_code: str, description: str, lon: float | None = None,
+                lat: float | None = None, grid_code: str | None = None, address: str = "",
+                channel: str = Case.Channel.GRID, caller_name: str = "", caller_phone: str = "",
+                client_uuid=None, attributes: dict | None = None, now: datetime | None = None,
+                system: bool = False) -> tuple[Case, bool]:
+    """Report an event. Returns (case, created). ``client_uuid`` makes a retry idempotent: the same
+    payload returns the original case (created False); another payload under the same UUID -> 409.
+
+    ``actor`` needs ``cases.report`` with capture scope over the located grid; ``system`` (Open311,
+    whose caller is checked by api_key) skips that check. Not wrapped in one transaction itself:
+    the insert runs in its own atomic block so that a concurrent duplicate UUID can be re-read.
+    """
+    category = selectors.category_by_code(category_code)
+    description = _text(description, "description", limit=MAX_DESCRIPTION, required=True)
+    address = _text(address, "address", limit=200)
+    caller_name = _text(caller_name, "caller_name", limit=64)
+    caller_phone = _text(caller_phone, "caller_phone", limit=32)
+    if caller_phone and not all(c.isdigit() or c in "+- " for c in caller_phone):
+        raise FieldError("caller_phone", "digits, spaces, + and - only")
+    if channel not in Case.Channel.values:
+        raise FieldError("channel", f"one of {', '.join(Case.Channel.values)}")
+    if channel == Case.Channel.HOTLINE and not caller_phone:
+        raise FieldError("caller_phone", "a hotline report needs the callback number", code="required")
+    attributes = _check_attributes(category, attributes or {})
+    key = _uuid(client_uuid)
+    grid_code, lon, lat = _locate(lon=lon, lat=lat, grid_code=grid_code)
+    if not system:
+        if not has_capability(actor, "cases.report"):
+            raise Forbidden("missing capability cases.report", code="missing_capability")
+        if not code_in_scope(actor, grid_code, capability="cases.report", purpose="write"):
+            raise Forbidden("the location is outside your capture scope for cases.report",
+                            code="outside_jurisdiction")
+    payload = {"category": category.code, "description": description, "lon": lon, "lat": lat,
+               "grid_code": grid_code, "address": address, "channel": channel, "caller_name": caller_name,
+               "caller_phone": caller_phone, "attributes": attributes,
+               "reporter": getattr(actor, "pk", None)}
+    digest = _digest(payload)
+    now = now or timezone.now()
+    # Insert first (the common case); a reused client_uuid hits the unique index and is re-read.
+    try:
+        with transaction.atomic():
+            case = _insert_case(actor=actor, category=category, payload=payload, key=key, digest=digest, now=now)
+    except IntegrityError:
+        existing = Case.objects.filter(client_uuid=key).first() if key is not None else None
+        if existing is None:
+            raise
+        return _replay(existing, digest), False
+    return case, True
+
+
+def _replay(existing: Case, digest: str) -> Case:
+    if existing.payload_digest != digest:
+        raise Conflict("client_uuid was already used for a different submission", code="idempotency_key_reused")
+    return existing
+
+
+def _insert_case(*, actor, category: Category, payload: dict, key, digest: str, now: datetime) -> Case:
+    cal = selectors.work_calendar()
+    reporter = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    case = Case(grid_code=payload["grid_code"], category=category, channel=payload["channel"],
+                description=payload["description"], address=payload["address"], lon=payload["lon"],
+                lat=payload["lat"], attributes=payload["attributes"], reporter=reporter,
+                caller_name=payload["caller_name"], caller_phone=payload["caller_phone"], client_uuid=key,
+                payload_digest=digest, reported_at=now, updated_at=now, supervising_prefix=payload["grid_code"][:9],
+                open311_token=uuid.uuid4() if payload["channel"] == Case.Channel.OPEN311 else None)
+    for name, value in _start_stage(case, "accept", now, cal).items():
+        setattr(case, name, value)
+    case.save()
+    CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor=reporter,
+                             actor_name=_actor_name(actor) or payload["channel"], action="report",
+                             to_state=case.state, note="", public=True,
+                             data={"channel": case.channel, "category": category.code})
+    audit_write(AuditAction.CREATE, actor=reporter, object_type="case", object_id=case.pk,
+                jurisdiction=case.grid_code,
+                changes={"category": category.code, "channel": case.channel, "caller_phone": case.caller_phone})
+    return case
+
+
+def _locate(*, lon, lat, grid_code) -> tuple[str, float | None, float | None]:
+    if lon is not None or lat is not None:
+        if lon is None or lat is None:
+            raise FieldError("lon" if lon is None else "lat", "give both lon and lat", code="required")
+        try:
+            lon, lat = float(lon), float(lat)
+        except (TypeError, ValueError):
+            raise FieldError("lon", "not a number") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise FieldError("lon", "outside WGS84 range")
+        located = geo_selectors.locate_codes([lon], [lat])[0]
+        if located is None:
+            raise FieldError("lon", "the point is outside every grid", code="outside_grids")
+        if grid_code and grid_code != located:
+            raise FieldError("grid_code", f"the point lies in grid {located}, not {grid_code}", code="mismatch")
+        return located, lon, lat
+    if grid_code:
+        if not (len(grid_code) == 15 and grid_code.isdigit()) or not selectors.grid_exists(grid_code):
+            raise FieldError("grid_code", "unknown grid code (15 digits)", code="unknown")
+        return grid_code, None, None
+    raise FieldError("location", "give lon and lat, or a grid code", code="required")
+
+
+def _check_attributes(category: Category, values: dict) -> dict:
+    defs = {a["code"]: a for a in category.attributes or []}
+    out = {}
+    for code, value in values.items():
+        attr = defs.get(code)
+        if attr is None:
+            raise FieldError(f"attribute[{code}]", "unknown attribute for this service", code="unknown")
+        keys = {v["key"] for v in attr.get("values", [])}
+        if attr["datatype"] == "multivaluelist":
+            value = value if isinstance(value, list) else [value]
+            if not set(value) <= keys:
+                raise FieldError(f"attribute[{code}]", f"values must be among {', '.join(sorted(keys))}")
+        elif attr["datatype"] == "singlevaluelist":
+            if value not in keys:
+                raise FieldError(f"attribute[{code}]", f"must be one of {', '.join(sorted(keys))}")
+        elif attr["datatype"] == "number":
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise FieldError(f"attribute[{code}]", "not a number") from None
+        else:
+            value = _text(value, f"attribute[{code}]", limit=1000)
+        out[code] = value
+    for code, attr in defs.items():
+        if attr.get("required") and code not in out:
+            raise FieldError(f"attribute[{code}]", "required", code="required")
+    return out
+
+
+# ----------------------------------------------------------------------------- transitions
+
+def _authorise(actor, case: Case, t: workflow.Transition) -> None:
+    if t.actor == "department":
+        lead = selectors.lead_task(case)
+        if lead is None or not selectors.is_member(actor, lead.department_id):
+            raise Forbidden("only a member of the lead department may do this", code="not_lead_department")
+        return
+    if not selectors.can_write(actor, case, t.capability):
+        raise Forbidden(f"the case is outside your capture scope for {t.capability}", code="outside_jurisdiction")
+
+
+ACTION_CAPABILITY = {t.action: t.capability for t in workflow.TRANSITIONS.values()}
+assert all(ACTION_CAPABILITY[t.action] == t.capability for t in workflow.TRANSITIONS.values())
+
+
+def case_transition(*, actor, case_id: int, action: str, version: int | None = None, note: str = "",
+                    params: dict | None = None, client_uuid=None, now: datetime | None = None) -> Case:
+    """Apply ``action`` to the case (see the module docstring for the checks and their order)."""
+    if action not in workflow.ACTIONS:
+        raise FieldError("action", f"unknown action; one of {', '.join(workflow.ACTIONS)}", code="unknown")
+    note = _text(note, "note", limit=MAX_NOTE)
+    key = _uuid(client_uuid)
+    with transaction.atomic():
+        case = selectors.case_get(actor, case_id)
+        if key is not None:
+            done = CaseEvent.objects.filter(client_uuid=key).first()
+            if done is not None:
+                if done.case_id != case.pk or done.action != action or done.note != note:
+                    raise Conflict("client_uuid was already used for a different submission",
+                                   code="idempotency_key_reused")
+                return case
+        if not has_capability(actor, ACTION_CAPABILITY[action]):
+            raise Forbidden(f"missing capability {ACTION_CAPABILITY[action]}", code="missing_capability")
+        try:
+            t = workflow.resolve(case.state, action)
+        except workflow.TransitionRefused as exc:
+            raise Conflict(str(exc), code="invalid_transition") from None
+        _authorise(actor, case, t)
+        if version is not None and version != case.version:
+            raise Conflict(f"the case changed (version {case.version}, you sent {version}); reload it",
+                           code="stale_version")
+        now = now or timezone.now()
+        cal = selectors.work_calendar()
+        handler = _HANDLERS[action]
+        changes, data = handler(case, actor=actor, params=params or {}, note=note, now=now, cal=cal)
+        changes.setdefault("state", t.target)
+        won = Case.objects.filter(pk=case.pk, version=case.version).update(
+            version=case.version + 1, updated_at=now, **changes)
+        if not won:
+            raise Conflict("another change to this case won; reload it", code="stale_version")
+        CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor=actor,
+                                 actor_name=_actor_name(actor), action=action, from_state=case.state,
+                                 to_state=changes["state"], note=note, data=data, client_uuid=key,
+                                 public=action in PUBLIC_ACTIONS)
+        audit_write(AuditAction.TRANSITION, actor=actor, object_type="case", object_id=case.pk,
+                    jurisdiction=case.grid_code, reason=note,
+                    changes={"action": action, "from": case.state, "to": changes["state"], **data})
+    case.refresh_from_db()
+    return case
+
+
+PUBLIC_ACTIONS = {"accept", "reject", "mark_duplicate", "register", "dispatch", "start", "feedback", "close",
+                  "reopen"}
+
+
+def _require_note(note: str, why: str) -> None:
+    if not note:
+        raise FieldError("note", why, code="required")
+
+
+def _h_accept(case, *, now, cal, **_):
+    return {"accepted_at": now, "overdue": case.overdue or _stage_late(case, now),
+            **_start_stage(case, "register", now, cal)}, {}
+
+
+def _h_reject(case, *, note, now, **_):
+    _require_note(note, "give the reason for rejecting")
+    return {"overdue": case.overdue or _stage_late(case, now), "public_note": note[:500],
+            **_start_stage(case, None, now, None)}, {}
+
+
+def _h_mark_duplicate(case, *, actor, params, note, now, **_):
+    try:
+        original_id = int(params.get("duplicate_of"))
+    except (TypeError, ValueError):
+        raise FieldError("duplicate_of", "the id of the original case", code="required") from None
+    if original_id == case.pk:
+        raise FieldError("duplicate_of", "a case cannot duplicate itself")
+    original = selectors.cases_visible(actor).filter(pk=original_id).first()
+    if original is None:
+        raise FieldError("duplicate_of", "no such case in your jurisdiction", code="unknown")
+    return {"duplicate_of_id": original.pk, "public_note": f"duplicate of #{original.pk}",
+            **_start_stage(case, None, now, None)}, {"duplicate_of": original.pk}
+
+
+def _h_register(case, *, params, now, cal, **_):
+    changes, data = {}, {}
+    code = params.get("category")
+    if code and code != case.category.code:
+        category = selectors.category_by_code(code)
+        changes["category"] = category
+        data["category"] = {"from": case.category.code, "to": category.code}
+        case.category = category
+    return {**changes, "registered_at": now, "overdue": case.overdue or _stage_late(case, now),
+            **_start_stage(case, "dispatch", now, cal)}, data
+
+
+def _department(value, field: str, case: Case) -> Department:
+    dep = None
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        dep = Department.objects.filter(pk=int(value), active=True).first()
+    elif isinstance(value, str) and value:
+        dep = Department.objects.filter(code=value, active=True).first()
+    if dep is None:
+        raise FieldError(field, "unknown department", code="unknown")
+    if not case.grid_code.startswith(dep.jurisdiction):
+        raise FieldError(field, f"{dep.name} does not serve grid {case.grid_code}", code="outside_department")
+    return dep
+
+
+def _h_dispatch(case, *, params, note, now, cal, **_):
+    lead = _department(params.get("lead_department"), "lead_department", case)
+    assists = [_department(v, "assist_departments", case) for v in params.get("assist_departments") or []]
+    if lead.pk in {a.pk for a in assists} or len({a.pk for a in assists}) != len(assists):
+        raise FieldError("assist_departments", "each department at most once, and not the lead")
+    limit = params.get("limit") or None
+    if limit:
+        try:
+            workcal.parse_limit(limit)
+        except ValueError as exc:
+            raise FieldError("limit", str(exc)) from None
+    stage = _start_stage(case, "handle", now, cal, limit=limit)
+    CaseTask.objects.filter(case=case, status=CaseTask.Status.OPEN).update(status=CaseTask.Status.CANCELLED)
+    limit_text = limit or taxonomy.limit_for(case.category.stage_limits, "handle")
+    tasks = [CaseTask(case=case, grid_code=case.grid_code, department=lead, role=CaseTask.Role.LEAD,
+                      instructions=note, limit=limit_text, assigned_at=now, deadline=stage["stage_deadline"])]
+    for dep in assists:
+        tasks.append(CaseTask(case=case, grid_code=case.grid_code, department=dep, role=CaseTask.Role.ASSIST,
+                              instructions=note, limit=limit_text, assigned_at=now,
+                              deadline=stage["stage_deadline"]))
+    CaseTask.objects.bulk_create(tasks)
+    return {"dispatched_at": case.dispatched_at or now, "overdue": case.overdue or _stage_late(case, now),
+            **stage}, {"lead": lead.code, "assist": [a.code for a in assists], "limit": limit_text}
+
+
+def _h_start(case, **_):
+    return {}, {}
+
+
+def _h_send_back(case, *, note, now, **_):
+    _require_note(note, "say why this is not your department's case")
+    lead = selectors.lead_task(case)
+    CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.RETURNED, done_at=now, result=note)
+    CaseTask.objects.filter(case=case, status=CaseTask.Status.OPEN).update(status=CaseTask.Status.CANCELLED)
+    cal = selectors.work_calendar()
+    return {"sendback_count": case.sendback_count + 1, "extension_request": None,
+            "overdue": case.overdue or _stage_late(case, now),
+            **_start_stage(case, "dispatch", now, cal)}, {"department": lead.department.code}
+
+
+def _h_request_extension(case, *, params, note, **_):
+    _require_note(note, "give the reason for the extension")
+    if case.extension_request:
+        raise Conflict("an extension request is already pending", code="extension_pending")
+    extra = params.get("extra") or ""
+    try:
+        workcal.parse_limit(extra)
+    except ValueError as exc:
+        raise FieldError("extra", str(exc)) from None
+    return {"extension_request": {"extra": extra, "reason": note}}, {"extra": extra}
+
+
+def _h_approve_extension(case, *, now, cal, **_):
+    if not case.extension_request:
+        raise Conflict("no extension request is pending", code="no_extension_request")
+    extra = case.extension_request["extra"]
+    seconds = case.stage_limit_seconds + cal.limit_seconds(extra)
+    deadline = cal.add(case.stage_started_at, seconds)
+    lead = selectors.lead_task(case)
+    if lead is not None:
+        CaseTask.objects.filter(pk=lead.pk).update(deadline=deadline)
+    return {"extension_request": None, "stage_limit_seconds": seconds, "stage_deadline": deadline,
+            "stage_escalated": False}, {"extra": extra, "deadline": deadline.isoformat()}
+
+
+def _h_deny_extension(case, *, note, **_):
+    if not case.extension_request:
+        raise Conflict("no extension request is pending", code="no_extension_request")
+    return {"extension_request": None}, {"extra": case.extension_request["extra"]}
+
+
+def _h_feedback(case, *, note, now, cal, **_):
+    _require_note(note, "describe how the case was handled")
+    lead = selectors.lead_task(case)
+    CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.DONE, done_at=now, result=note)
+    first = case.handled_at is None
+    late = _stage_late(case, now)
+    changes = {"handled_at": case.handled_at or now, "overdue": case.overdue or late, "extension_request": None,
+               **_start_stage(case, "verify", now, cal)}
+    if first:
+        changes["handled_on_time"] = not late
+    return changes, {"on_time": not late}
+
+
+def _h_verify(case, *, now, cal, **_):
+    return {"verified_at": now, "overdue": case.overdue or _stage_late(case, now),
+            **_start_stage(case, "close", now, cal)}, {}
+
+
+def _h_rework(case, *, note, now, cal, **_):
+    _require_note(note, "say what must be redone")
+    stage = _start_stage(case, "handle", now, cal)
+    lead = (CaseTask.objects.filter(case=case, role=CaseTask.Role.LEAD, status=CaseTask.Status.DONE)
+            .order_by("-id").first())
+    if lead is not None:
+        CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.OPEN, done_at=None,
+                                                   deadline=stage["stage_deadline"])
+    return {"rework_count": case.rework_count + 1, "overdue": case.overdue or _stage_late(case, now),
+            **stage}, {}
+
+
+def _h_close(case, *, note, now, **_):
+    return {"closed_at": now, "overdue": case.overdue or _stage_late(case, now),
+            "public_note": (note or case.public_note)[:500], **_start_stage(case, None, now, None)}, {}
+
+
+def _h_evaluate(case, *, params, now, **_):
+    try:
+        score = int(params.get("satisfaction"))
+    except (TypeError, ValueError):
+        raise FieldError("satisfaction", "1 (very dissatisfied) to 5 (very satisfied)", code="required") from None
+    if not 1 <= score <= 5:
+        raise FieldError("satisfaction", "1 (very dissatisfied) to 5 (very satisfied)")
+    return {"satisfaction": score, "evaluated_at": now}, {"satisfaction": score}
+
+
+def _h_suspend(case, *, note, now, **_):
+    _require_note(note, "give the reason for suspending")
+    return {"overdue": case.overdue or _stage_late(case, now), "extension_request": None,
+            **_start_stage(case, None, now, None)}, {}
+
+
+def _h_resume(case, *, now, cal, **_):
+    stage = _start_stage(case, "handle", now, cal)
+    lead = selectors.lead_task(case)
+    if lead is not None:
+        CaseTask.objects.filter(pk=lead.pk).update(deadline=stage["stage_deadline"])
+    return stage, {}
+
+
+def _h_reopen(case, *, note, now, cal, **_):
+    _require_note(note, "give the reason for reopening")
+    target = workflow.TRANSITIONS[(case.state, "reopen")].target
+    stage = workflow.STAGE_OF_STATE[target]
+    return {"closed_at": None, "evaluated_at": None, "verified_at": None, "satisfaction": None,
+            "duplicate_of": None, **_start_stage(case, stage, now, cal)}, {}
+
+
+def _h_supervise(case, *, params, note, **_):
+    card = params.get("card", "")
+    if card not in Case.Supervision.values:
+        raise FieldError("card", "yellow, red, or empty to lift the card")
+    if card and not note:
+        raise FieldError("note", "give the reason for the card", code="required")
+    return {"supervision": card}, {"card": card}
+
+
+_HANDLERS = {
+    "accept": _h_accept, "reject": _h_reject, "mark_duplicate": _h_mark_duplicate, "register": _h_register,
+    "dispatch": _h_dispatch, "start": _h_start, "send_back": _h_send_back,
+    "request_extension": _h_request_extension, "approve_extension": _h_approve_extension,
+    "deny_extension": _h_deny_extension, "feedback": _h_feedback, "verify": _h_verify, "rework": _h_rework,
+    "close": _h_close, "evaluate": _h_evaluate, "suspend": _h_suspend, "resume": _h_resume,
+    "reopen": _h_reopen, "supervise": _h_supervise,
+}
+assert set(_HANDLERS) == set(workflow.ACTIONS)
+
+
+# ----------------------------------------------------------------------------- notes and tasks
+
+@transaction.atomic
+def case_note_add(*, actor, case_id: int, note: str, public: bool = False, client_uuid=None) -> CaseEvent:
+    """Append a note (notes are never edited or deleted). Anyone who can see the case may add one."""
+    note = _text(note, "note", limit=MAX_NOTE, required=True)
+    case = selectors.case_get(actor, case_id)
+    key = _uuid(client_uuid)
+    if key is not None:
+        done = CaseEvent.objects.filter(client_uuid=key).first()
+        if done is not None:
+            if done.case_id != case.pk or done.note != note:
+                raise Conflict("client_uuid was already used for a different submission",
+                               code="idempotency_key_reused")
+            return done
+    event = CaseEvent.objects.create(case=case, grid_code=case.grid_code, actor=actor, actor_name=_actor_name(actor),
+                                     action="note", from_state=case.state, to_state=case.state, note=note,
+                                     client_uuid=key, public=public)
+    audit_write(AuditAction.UPDATE, actor=actor, object_type="case", object_id=case.pk, jurisdiction=case.grid_code,
+                changes={"note": note[:200], "public": public})
+    return event
+
+
+@transaction.atomic
+def task_complete(*, actor, case_id: int, task_id: int, result: str) -> CaseTask:
+    """An assisting department reports its part done (the lead's part is the ``feedback`` action)."""
+    result = _text(result, "result", limit=MAX_NOTE, required=True)
+    case = selectors.case_get(actor, case_id)
+    task = CaseTask.objects.filter(pk=task_id, case=case).select_related("department").first()
+    if task is None:
+        raise NotFound("task not found")
+    if not (has_capability(actor, "cases.handle") and selectors.is_member(actor, task.department_id)):
+        raise Forbidden("only a member of the task's department may complete it", code="not_task_department")
+    if task.role != CaseTask.Role.ASSIST:
+        raise Conflict("the lead task is completed by the feedback action", code="lead_task")
+    now = timezone.now()
+    if not CaseTask.objects.filter(pk=task.pk, status=CaseTask.Status.OPEN).update(
+            status=CaseTask.Status.DONE, done_at=now, result=result):
+        raise Conflict("the task is not open", code="task_not_open")
+    CaseEvent.objects.create(case=case, grid_code=case.grid_code, actor=actor, actor_name=_actor_name(actor),
+                             action="task_done", from_state=case.state, to_state=case.state, note=result,
+                             data={"department": task.department.code, "on_time": task.deadline is None
+                                   or now <= task.deadline})
+    audit_write(AuditAction.UPDATE, actor=actor, object_type="case_task", object_id=task.pk,
+                jurisdiction=case.grid_code, changes={"status": "done"})
+    task.refresh_from_db()
+    return task
+
+
+# ----------------------------------------------------------------------------- attachments
+
+def media_root() -> Path:
+    root = getattr(settings, "MEDIA_ROOT", "") or ""
+    if not root:
+        root = Path(getattr(settings, "VAR_DIR", "var")) / "media"
+    return Path(root)
+
+
+def _inspect_image(data: bytes):
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise FieldError("file", "empty file", code="required")
+    if len(data) > MAX_UPLOAD:
+        raise FieldError("file", "at most 10 MB", code="too_large")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format
+            width, height = probe.size
+            if fmt not in IMAGE_TYPES:
+                raise FieldError("file", "only JPEG, PNG or WebP images", code="unsupported_type")
+            if width * height > MAX_PIXELS:
+                raise FieldError("file", "image too large (pixels)", code="too_large")
+            probe.verify()
+    except FieldError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise FieldError("file", "only JPEG, PNG or WebP images", code="unsupported_type") from None
+    return fmt, width, height
+
+
+def strip_metadata(data: bytes, fmt: str) -> bytes:
+    """Re-encode the pixels only: EXIF (GPS included), XMP, comments and text chunks are dropped;
+    the EXIF orientation is applied first so the picture still stands upright."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data)) as img:
+        img = ImageOps.exif_transpose(img)
+        if fmt == "JPEG" and img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
+        clean = Image.new(img.mode, img.size)
+        clean.paste(img)
+        if img.mode == "P" and img.getpalette():
+            clean.putpalette(img.getpalette())
+        out = io.BytesIO()
+        params = {"quality": 90} if fmt in ("JPEG", "WEBP") else {}
+        clean.save(out, format=fmt, **params)
+    return out.getvalue()
+
+
+@transaction.atomic
+def attachment_add(*, actor, case_id: int | None = None, case: Case | None = None, data: bytes,
+                   system: bool = False) -> Attachment:
+    """Store a photo: type checked by content (Pillow), at most 10 MB; keeps the original for staff
+    and a metadata-free copy for the public."""
+    if case is None:
+        case = selectors.case_get(actor, case_id)
+    elif not system:
+        case = selectors.case_get(actor, case.pk)
+    fmt, width, height = _inspect_image(data)
+    content_type, ext = IMAGE_TYPES[fmt]
+    token = secrets.token_hex(16)
+    rel = Path("cases") / case.grid_code[:6] / str(case.pk)
+    folder = media_root() / rel
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{token}.{ext}").write_bytes(data)
+    (folder / f"{token}-public.{ext}").write_bytes(strip_metadata(data, fmt))
+    uploader = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    att = Attachment.objects.create(case=case, grid_code=case.grid_code, uploaded_by=uploader,
+                                    content_type=content_type, size=len(data),
+                                    sha256=hashlib.sha256(data).hexdigest(), width=width, height=height,
+                                    path=str(rel / f"{token}.{ext}"), public_path=str(rel / f"{token}-public.{ext}"),
+                                    public_token=token)
+    audit_write(AuditAction.CREATE, actor=uploader, object_type="case_attachment", object_id=att.pk,
+                jurisdiction=case.grid_code, changes={"case": case.pk, "type": content_type, "size": len(data)})
+    return att
+
+
+# ----------------------------------------------------------------------------- escalation
+
+_LEVELS = (2, 4, 6, 9, 12, 15)
+
+
+def _parent_prefix(prefix: str) -> str:
+    shorter = [n for n in _LEVELS if n < len(prefix)]
+    return prefix[:shorter[-1]] if shorter else prefix
+
+
+def cases_escalate(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
+    """Raise every case whose running stage is past its deadline (and not yet escalated in this
+    stage) to the supervising level above: street (9 digits) -> district (6) -> city (4).
+    One conditional UPDATE per case; a case changed meanwhile is skipped (next run picks it up)."""
+    now = now or timezone.now()
+    ids = list(Case.objects.filter(state__in=workflow.OPEN_STATES, stage_deadline__lt=now, stage_escalated=False)
+               .order_by("stage_deadline").values_list("id", flat=True)[:limit])
+    done = []
+    for case_id in ids:
+        with transaction.atomic():
+            case = Case.objects.filter(pk=case_id).first()
+            if case is None or case.stage_escalated or case.stage_deadline is None or case.stage_deadline >= now:
+                continue
+            target = _parent_prefix(case.supervising_prefix or case.grid_code[:9])
+            won = Case.objects.filter(pk=case.pk, version=case.version).update(
+                version=case.version + 1, stage_escalated=True, escalation_level=case.escalation_level + 1,
+                supervising_prefix=target, updated_at=now)
+            if not won:
+                continue
+            CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor_name="system",
+                                     action="escalate", from_state=case.state, to_state=case.state,
+                                     note=f"{case.stage} overdue since {case.stage_deadline.isoformat()}",
+                                     data={"stage": case.stage, "to": target})
+            audit_write(AuditAction.UPDATE, object_type="case", object_id=case.pk, jurisdiction=case.grid_code,
+                        reason="overdue stage escalated", changes={"supervising_prefix": target})
+            done.append(case.pk)
+    return done
+
+
+# ----------------------------------------------------------------------------- Open311 keys
+
+@transaction.atomic
+def open311_key_create(*, name: str, actor=None) -> tuple[Open311Key, str]:
+    name = (name or "").strip()
+    if not name:
+        raise FieldError("name", "must not be empty", code="required")
+    raw = OPEN311_KEY_PREFIX + secrets.token_urlsafe(24)
+    key = Open311Key.objects.create(name=name[:64], prefix=raw[len(OPEN311_KEY_PREFIX):][:8],
+                                    digest=hashlib.sha256(raw.encode()).hexdigest())
+    audit_write(AuditAction.CREATE, actor=actor, object_type="open311_key", object_id=key.pk,
+                changes={"name": key.name, "prefix": key.prefix})
+    return key, raw
+
+
+@transaction.atomic
+def open311_key_revoke(*, key_id: int, actor=None) -> None:
+    if not Open311Key.objects.filter(pk=key_id, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        raise NotFound("key not found")
+    audit_write(AuditAction.DELETE, actor=actor, object_type="open311_key", object_id=key_id)

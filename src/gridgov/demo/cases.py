@@ -1,0 +1,283 @@
+"""Demo loader for events: departments per district (and a street office per street), and a year
+of synthetic cases up to today over the grids already loaded, with weekday and season patterns
+(fewer on weekends and holidays, a summer peak for cityscape events), some rejected, duplicated,
+sent back, reworked, suspended, overdue, escalated and supervised; open ones at every stage.
+
+Deterministic for a seed and a day (the year ends today). Rows are bulk-inserted (no audit rows:
+synthetic data). ``attach_demo_users()`` links the demo users once they exist (the lead calls it
+after ``demo_users``): "dept" joins the city-management and greening departments of 黄浦区, and
+the grid-channel cases in the demo grid worker's grid get "grid" as their reporter.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, time, timedelta
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from gridgov.cases import selectors, services, taxonomy, workflow
+from gridgov.cases.models import Case, CaseEvent, CaseTask, Category, Department, DepartmentMember
+
+SCALES = {"tiny": 400, "small": 12000, "city": 60000}  # cases in the year
+WEEKDAY = np.array([1.15, 1.1, 1.05, 1.05, 1.0, 0.6, 0.5])
+DOMAIN_WEIGHTS = {"event": 0.62, "component": 0.25, "dispute": 0.09, "hazard": 0.04}
+CHANNELS = (["grid", "hotline", "open311", "api"], [0.6, 0.25, 0.1, 0.05])
+SATISFACTION = ([5, 4, 3, 2, 1], [0.5, 0.3, 0.1, 0.06, 0.04])
+
+
+def _grids():
+    from gridgov.geo.models import Grid
+
+    return list(Grid.objects.order_by("code").values_list("code", "min_lon", "min_lat", "max_lon", "max_lat"))
+
+
+def _departments() -> dict[tuple[str, str], Department]:
+    """One department of every kind per district; a street office per street."""
+    from gridgov.geo.models import Division
+
+    kinds = taxonomy.department_kinds()
+    districts = list(Division.objects.filter(level=6).values_list("prefix", "name"))
+    streets = list(Division.objects.filter(level=9).values_list("prefix", "name"))
+    rows = []
+    for prefix, dname in districts:
+        for kind, (zh, en) in kinds.items():
+            if kind != "street_office":
+                rows.append(Department(code=f"{prefix}-{kind}", name=f"{dname}{zh}", name_en=f"{en} ({prefix})",
+                                       kind=kind, jurisdiction=prefix))
+    for prefix, sname in streets:
+        rows.append(Department(code=f"{prefix}-street_office", name=f"{sname}城运中心",
+                               name_en=f"Street operations centre ({prefix})", kind="street_office",
+                               jurisdiction=prefix))
+    Department.objects.bulk_create(rows, ignore_conflicts=True)
+    return {(d.jurisdiction, d.kind): d for d in Department.objects.all()}
+
+
+def _working_minutes(cal, start: datetime, minutes: float) -> datetime:
+    return cal.add(start, minutes * 60)
+
+
+def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
+    services.taxonomy_sync()
+    grids = _grids()
+    if not grids:
+        return {}
+    deps = _departments()
+    cats = list(Category.objects.filter(parent__isnull=False, active=True).select_related("parent"))
+    rng = np.random.default_rng(seed * 7919 + 5)
+    cal = selectors.work_calendar()
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    days = [today - timedelta(days=i) for i in range(364, -1, -1)]
+    total = SCALES.get(scale, SCALES["small"])
+
+    # daily counts: weekday x season x holiday
+    weights = []
+    for d in days:
+        season = 1 + 0.25 * math.sin((d.timetuple().tm_yday - 100) / 365 * 2 * math.pi)
+        holiday = 0.45 if (not cal.is_workday(d) and d.weekday() < 5) else 1.0
+        weights.append(WEEKDAY[d.weekday()] * season * holiday)
+    weights = np.array(weights) / sum(weights)
+    per_day = rng.multinomial(total, weights)
+
+    by_domain: dict[str, list[Category]] = {}
+    for c in cats:
+        by_domain.setdefault(c.domain, []).append(c)
+    domains = [d for d in DOMAIN_WEIGHTS if d in by_domain]
+    dom_p = np.array([DOMAIN_WEIGHTS[d] for d in domains])
+    dom_p /= dom_p.sum()
+
+    # points: uniform in random grids' boxes, kept where they fall in that grid
+    from gridgov.geo.selectors import locate_codes
+
+    n_try = int(total * 1.6) + 50
+    gi = rng.integers(0, len(grids), n_try)
+    box = np.array([grids[i][1:] for i in gi], dtype=float)
+    lon = box[:, 0] + rng.random(n_try) * (box[:, 2] - box[:, 0])
+    lat = box[:, 1] + rng.random(n_try) * (box[:, 3] - box[:, 1])
+    codes = locate_codes(lon, lat)
+    points = [(c, x, y) for c, x, y in zip(codes, lon, lat, strict=True) if c is not None]
+
+    cases, plans = [], []
+    k = 0
+    for day, count in zip(days, per_day, strict=True):
+        for _ in range(int(count)):
+            code, x, y = points[k % len(points)]
+            k += 1
+            domain = domains[rng.choice(len(domains), p=dom_p)]
+            pool = by_domain[domain]
+            if domain == "event" and 5 <= day.month <= 9:  # summer: more cityscape and construction events
+                pool = pool + [c for c in pool if c.parent.code in ("E01", "E03")]
+            cat = pool[rng.integers(0, len(pool))]
+            minute = int(np.clip(rng.normal(13 * 60, 180), 7 * 60, 21 * 60))
+            reported = datetime.combine(day, time(minute // 60, minute % 60), tz)
+            if reported > now:
+                reported = now - timedelta(minutes=int(rng.integers(5, 120)))
+            channel = CHANNELS[0][rng.choice(4, p=CHANNELS[1])]
+            plan = _simulate(rng, cal, cat, code, reported, now, deps)
+            case = Case(grid_code=code, category=cat, channel=channel, lon=round(float(x), 6), lat=round(float(y), 6),
+                        description=f"{cat.name}（演示）", address="", reported_at=reported,
+                        caller_name="市民" if channel == "hotline" else "",
+                        caller_phone=f"139{rng.integers(0, 10**8):08d}" if channel == "hotline" else "",
+                        supervising_prefix=code[:9], **plan["fields"])
+            cases.append(case)
+            plans.append(plan)
+        if progress:
+            progress("cases: simulating", len(cases), total)
+    with transaction.atomic():
+        Case.objects.bulk_create(cases, batch_size=2000)
+        tasks, events = [], []
+        for case, plan in zip(cases, plans, strict=True):
+            for t in plan["tasks"]:
+                tasks.append(CaseTask(case=case, grid_code=case.grid_code, **t))
+            for at, action, src, dst, note in plan["events"]:
+                events.append(CaseEvent(case=case, grid_code=case.grid_code, at=at, action=action, from_state=src,
+                                        to_state=dst, note=note, actor_name="演示" if action != "escalate" else "system",
+                                        public=action in services.PUBLIC_ACTIONS or action == "report"))
+        CaseTask.objects.bulk_create(tasks, batch_size=5000)
+        if progress:
+            progress("cases: timeline", 0, len(events))
+        CaseEvent.objects.bulk_create(events, batch_size=5000)
+        if progress:
+            progress("cases: timeline", len(events), len(events))
+    return {}
+
+
+def _simulate(rng, cal, cat: Category, grid: str, reported: datetime, now: datetime, deps) -> dict:
+    """The life of one case as (time, action, from, to) steps, cut at ``now``."""
+    limits = {s: cal.limit_seconds(taxonomy.limit_for(cat.stage_limits, s)) for s in workflow.STAGES}
+    steps: list[tuple[datetime, str, str, str, str]] = [(reported, "report", "", "reported", "")]
+    fields: dict = {"overdue": False, "rework_count": 0, "sendback_count": 0}
+    tasks: list[dict] = []
+    state, t = "reported", reported
+    stage_start, stage = reported, "accept"
+
+    def step(after_seconds: float, action: str, target: str, note: str = "") -> bool:
+        nonlocal state, t, stage_start, stage
+        when = cal.add(t, after_seconds)
+        if when > now:
+            return False
+        if stage and when > cal.add(stage_start, limits[stage]):
+            fields["overdue"] = True
+        steps.append((when, action, state, target, note))
+        state, t = target, when
+        new_stage = workflow.STAGE_OF_STATE[target]
+        if new_stage != stage or action in ("rework", "dispatch"):
+            stage, stage_start = new_stage, when
+        return True
+
+    def lead_for(kind_index: int = 0):
+        kinds = cat.departments or ["street_office"]
+        kind = kinds[min(kind_index, len(kinds) - 1)]
+        return deps.get((grid[:9], kind)) or deps.get((grid[:6], kind)) or deps.get((grid[:9], "street_office"))
+
+    quick = limits["accept"]
+    ok = step(rng.uniform(0.05, 0.7) * quick, "accept" if rng.random() > 0.05 else "reject", "accepted")
+    if ok and steps[-1][1] == "reject":
+        steps[-1] = (*steps[-1][:3], "rejected", "不属于受理范围")
+        state = "rejected"
+        fields["public_note"] = "不属于受理范围"
+    if ok and state == "accepted":
+        fields["accepted_at"] = t
+        ok = step(rng.uniform(0.05, 0.8) * limits["register"], "register", "registered")
+        if ok:
+            fields["registered_at"] = t
+            lead = lead_for(0)
+            wrong = rng.random() < 0.05
+            ok = step(rng.uniform(0.05, 0.9) * limits["dispatch"], "dispatch", "dispatched")
+            if ok:
+                fields["dispatched_at"] = t
+                first = lead_for(1) if wrong else lead
+                tasks.append({"department": first, "role": "lead", "assigned_at": t,
+                              "deadline": cal.add(t, limits["handle"]), "limit": "", "status": "open"})
+                if len(cat.departments or []) > 1 and not wrong and rng.random() < 0.25:
+                    tasks.append({"department": lead_for(1), "role": "assist", "assigned_at": t,
+                                  "deadline": cal.add(t, limits["handle"]), "limit": "", "status": "open"})
+                if wrong and step(rng.uniform(0.1, 0.5) * limits["handle"], "send_back", "registered", "非本部门职责"):
+                    fields["sendback_count"] = 1
+                    tasks[0].update(status="returned", done_at=t)
+                    ok = step(rng.uniform(0.1, 0.6) * limits["dispatch"], "dispatch", "dispatched")
+                    if ok:
+                        tasks.append({"department": lead, "role": "lead", "assigned_at": t,
+                                      "deadline": cal.add(t, limits["handle"]), "limit": "", "status": "open"})
+                if ok and state == "dispatched" and step(rng.uniform(0.02, 0.2) * limits["handle"], "start", "handling"):
+                    if rng.random() < 0.01:
+                        step(rng.uniform(0.2, 0.6) * limits["handle"], "suspend", "suspended", "需长期协调")
+                    else:
+                        dur = float(np.exp(rng.normal(-0.8, 0.5))) * limits["handle"]
+                        if step(dur, "feedback", "handled", "已处置"):
+                            fields["handled_at"] = t
+                            fields["handled_on_time"] = not fields["overdue"]
+                            _finish(rng, cal, limits, step, fields, tasks, state_ref=lambda: state, t_ref=lambda: t)
+    if fields["overdue"] and rng.random() < 0.3:  # 督办: a card on some late cases
+        card = "red" if rng.random() < 0.3 else "yellow"
+        when = fields.get("handled_at") or t
+        if state in workflow.OPEN_STATES:
+            fields["supervision"] = card
+        steps.append((when, "supervise", state if when == t else "handling", state if when == t else "handling",
+                      "黄牌督办" if card == "yellow" else "红牌督办"))
+        steps.sort(key=lambda s: s[0])
+    for task in tasks:
+        if task["status"] == "open" and state in ("handled", "verified", "closed", "evaluated"):
+            task.update(status="done", done_at=fields.get("handled_at"), result="已处置")
+    fields["state"] = state
+    fields["updated_at"] = t
+    running = workflow.STAGE_OF_STATE[state]
+    if running:
+        fields.update(stage=running, stage_started_at=stage_start, stage_limit_seconds=limits[running],
+                      stage_deadline=cal.add(stage_start, limits[running]))
+        if fields["stage_deadline"] < now:
+            fields.update(stage_escalated=True, escalation_level=1)
+            steps.append((max(fields["stage_deadline"], t), "escalate", state, state, f"{running} overdue"))
+    return {"fields": fields, "tasks": tasks, "events": steps}
+
+
+def _finish(rng, cal, limits, step, fields, tasks, *, state_ref, t_ref) -> None:
+    if rng.random() < 0.08 and step(rng.uniform(0.2, 1.2) * limits["verify"], "rework", "handling", "未处置到位"):
+        fields["rework_count"] = 1
+        if not step(float(np.exp(rng.normal(-1.2, 0.5))) * limits["handle"], "feedback", "handled", "已重新处置"):
+            return
+    if not step(rng.uniform(0.1, 1.02) * limits["verify"], "verify", "verified"):
+        return
+    fields["verified_at"] = t_ref()
+    if not step(rng.uniform(0.1, 1.0) * limits["close"], "close", "closed", "已办结"):
+        return
+    fields["closed_at"] = t_ref()
+    fields["public_note"] = "已办结"
+    if rng.random() < 0.7 and step(rng.uniform(1, 3) * 8 * 3600, "evaluate", "evaluated"):
+        score = int(rng.choice(SATISFACTION[0], p=SATISFACTION[1]))
+        if fields["overdue"] and score > 3 and rng.random() < 0.4:
+            score -= 2
+        fields["satisfaction"] = score
+        fields["evaluated_at"] = t_ref()
+
+
+def attach_demo_users() -> dict:
+    """Call after the demo users exist: "dept" joins two departments of 黄浦区; grid-channel cases in
+    the demo grid worker's capture grid get "grid" as reporter. Idempotent."""
+    from gridgov.accounts.models import User
+
+    out = {}
+    dept = User.objects.filter(username="dept").first()
+    if dept is not None:
+        for code in ("310101-city_management", "310101-greening_sanitation"):
+            dep = Department.objects.filter(code=code).first()
+            if dep is not None:
+                DepartmentMember.objects.get_or_create(user=dept, department=dep)
+                out.setdefault("dept", []).append(code)
+    grid = User.objects.filter(username="grid").first()
+    if grid is not None:
+        cells = [m.jurisdiction for m in grid.active_memberships() if m.scope == "capture" and len(m.jurisdiction) == 15]
+        if cells:
+            out["grid_reports"] = Case.objects.filter(grid_code__in=cells, channel="grid",
+                                                      reporter__isnull=True).update(reporter=grid)
+    return out
+
+
+def reset() -> None:
+    Case.objects.all().delete()
+    DepartmentMember.objects.all().delete()
+    Department.objects.all().delete()

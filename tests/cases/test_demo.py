@@ -1,0 +1,28 @@
+"""The demo loader: a year of cases over the loaded grids, every stage represented, resettable."""
+
+from __future__ import annotations
+
+from gridgov.cases.models import Case, CaseEvent, CaseTask, Department, DepartmentMember
+
+
+def test_tiny_demo_year(city, make_user):
+    from gridgov.demo import cases as demo
+
+    result = demo.load(scale="tiny", seed=1)
+    assert result == {}
+    n = Case.objects.count()
+    assert 380 <= n <= 400
+    states = set(Case.objects.values_list("state", flat=True))
+    assert {"evaluated", "closed", "rejected"} <= states and states & {"reported", "dispatched", "handling"}
+    assert Case.objects.filter(overdue=True).exists() and Case.objects.filter(rework_count__gt=0).exists()
+    assert all(len(c) == 15 for c in Case.objects.values_list("grid_code", flat=True))
+    assert CaseEvent.objects.filter(action="report").count() == n
+    # weekday pattern: more reports on Mondays than on Sundays
+    mondays = sum(1 for d in Case.objects.values_list("reported_at", flat=True) if d.weekday() == 0)
+    sundays = sum(1 for d in Case.objects.values_list("reported_at", flat=True) if d.weekday() == 6)
+    assert mondays > sundays
+    dept = make_user("dept", ("department_handler", "310101"))
+    linked = demo.attach_demo_users()
+    assert linked["dept"] and DepartmentMember.objects.filter(user=dept).count() == 2
+    demo.reset()
+    assert not Case.objects.exists() and not CaseTask.objects.exists() and not Department.objects.exists()

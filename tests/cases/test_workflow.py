@@ -1,0 +1,205 @@
+"""The transition table, exhaustively: every state x every action is either the table's transition
+or a 409 ``invalid_transition`` with nothing changed. Plus the order of the other refusals."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from gridgov.cases import services, workflow
+from gridgov.cases.models import Case, CaseEvent, CaseTask
+from gridgov.core.errors import Conflict, FieldError, Forbidden, NotFound
+
+PARAMS = {"lead_department": "310101-cm", "satisfaction": 4, "extra": "1d", "card": "yellow"}
+
+
+def _prepare(make_case, state, action):
+    fields = {}
+    if action in ("approve_extension", "deny_extension"):
+        fields["extension_request"] = {"extra": "1d", "reason": "materials"}
+    return make_case(state, lead="310101-cm", **fields)
+
+
+@pytest.mark.parametrize("state", workflow.STATES)
+def test_every_action_in_state(actors, make_case, state):
+    """One test per state, every action tried on a fresh case in that state."""
+    other = make_case("registered")
+    params = {**PARAMS, "duplicate_of": other.pk}
+    for action in workflow.ACTIONS:
+        case = _prepare(make_case, state, action)
+        transition = workflow.TRANSITIONS.get((state, action))
+        if transition is None:
+            with pytest.raises(Conflict) as exc:
+                services.case_transition(actor=actors["centre"], case_id=case.pk, action=action,
+                                         version=case.version, note="reason", params=params)
+            assert exc.value.code == "invalid_transition", action
+            case.refresh_from_db()
+            assert (case.state, case.version) == (state, 1), action
+            assert not CaseEvent.objects.filter(case=case).exists(), action
+            continue
+        after = services.case_transition(actor=actors["centre"], case_id=case.pk, action=action,
+                                         version=case.version, note="reason", params=params)
+        assert (after.state, after.version) == (transition.target, 2), action
+        event = CaseEvent.objects.get(case=case)
+        assert (event.action, event.from_state, event.to_state, event.note) == (action, state, transition.target,
+                                                                                 "reason")
+        assert event.actor == actors["centre"]
+        if transition.target != state:
+            assert after.stage == (workflow.STAGE_OF_STATE[transition.target] or ""), action
+
+
+def test_table_is_complete_and_consistent():
+    assert set(workflow.STAGE_OF_STATE) == set(workflow.STATES)
+    for (state, _action), t in workflow.TRANSITIONS.items():
+        assert state in workflow.STATES and t.target in workflow.STATES
+        assert t.capability in ("cases.dispatch", "cases.handle", "cases.evaluate")
+    # every non-final state has a way forward, every final state can be reopened
+    for state in workflow.STATES:
+        assert workflow.actions_from(state), state
+    # the happy path exists in the table
+    path = ["accept", "register", "dispatch", "start", "feedback", "verify", "close", "evaluate"]
+    state = workflow.REPORTED
+    for action in path:
+        state = workflow.resolve(state, action).target
+    assert state == workflow.EVALUATED
+
+
+def test_unknown_action_is_422_and_stale_version_409(actors, make_case):
+    case = make_case("reported")
+    with pytest.raises(FieldError) as exc:
+        services.case_transition(actor=actors["centre"], case_id=case.pk, action="teleport")
+    assert exc.value.status == 422 and exc.value.field == "action"
+    with pytest.raises(Conflict) as exc:
+        services.case_transition(actor=actors["centre"], case_id=case.pk, action="accept", version=7)
+    assert exc.value.code == "stale_version"
+
+
+def test_refusal_order_404_403_409(actors, make_case):
+    outside = make_case("reported", grid_code="310104001001001")
+    with pytest.raises(NotFound):
+        services.case_transition(actor=actors["centre"], case_id=outside.pk, action="accept")
+    case = make_case("reported")
+    with pytest.raises(Forbidden) as exc:  # grid worker: no cases.dispatch
+        services.case_transition(actor=actors["worker"], case_id=case.pk, action="accept")
+    assert exc.value.code == "missing_capability"
+    with pytest.raises(Forbidden):  # auditor: cannot even see cases
+        services.case_transition(actor=actors["auditor"], case_id=case.pk, action="accept")
+
+
+def test_only_the_lead_department_handles(actors, make_case, departments):
+    case = make_case("dispatched", lead="310101-water")
+    with pytest.raises(Forbidden) as exc:
+        services.case_transition(actor=actors["handler"], case_id=case.pk, action="start")
+    assert exc.value.code in ("not_lead_department",)
+
+
+def test_params_are_validated_422(actors, make_case):
+    case = make_case("registered")
+    with pytest.raises(FieldError) as exc:
+        services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch", params={})
+    assert exc.value.field == "lead_department"
+    with pytest.raises(FieldError) as exc:  # a department that does not serve the grid
+        services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
+                                 params={"lead_department": "310104-cm"})
+    assert exc.value.reason_code == "outside_department"
+    accepted = make_case("accepted")
+    with pytest.raises(FieldError) as exc:
+        services.case_transition(actor=actors["centre"], case_id=accepted.pk, action="reject")
+    assert exc.value.field == "note"
+    case.refresh_from_db()
+    assert case.version == 1 and not CaseTask.objects.filter(case=case).exists()
+
+
+def test_api_maps_refusals_to_status_codes(actors, make_case):
+    client = Client()
+    client.force_login(actors["centre"])
+    case = make_case("reported")
+    url = f"/api/v1/cases/{case.pk}/transitions"
+    r = client.post(url, {"action": "close", "version": 1}, content_type="application/json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_transition"
+    r = client.post(url, {"action": "fly"}, content_type="application/json")
+    assert r.status_code == 422
+    r = client.post(url, {"action": "accept", "version": 1}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["state"] == "accepted" and r.json()["version"] == 2
+    r = client.post(url, {"action": "register", "version": 1}, content_type="application/json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "stale_version"
+    worker = Client()
+    worker.force_login(actors["worker"])
+    assert worker.post(url, {"action": "register"}, content_type="application/json").status_code == 403
+    far = Client()
+    far.force_login(actors["far_handler"])
+    assert far.get(f"/api/v1/cases/{case.pk}").status_code == 404
+
+
+def test_full_loop_with_joint_dispatch_and_rework(actors, make_case, departments):
+    case = make_case("reported")
+    c, d, w, h = actors["centre"], actors["dispatcher"], actors["worker"], actors["handler"]
+    services.case_transition(actor=d, case_id=case.pk, action="accept")
+    services.case_transition(actor=d, case_id=case.pk, action="register")
+    services.case_transition(actor=d, case_id=case.pk, action="dispatch", note="请速处置",
+                             params={"lead_department": "310101-cm", "assist_departments": ["310101-gs"]})
+    tasks = list(CaseTask.objects.filter(case=case).order_by("id"))
+    assert [(t.department.code, t.role) for t in tasks] == [("310101-cm", "lead"), ("310101-gs", "assist")]
+    assert all(t.deadline is not None for t in tasks)
+    # the handler sees the dispatched case in the department worklist
+    client = Client()
+    client.force_login(h)
+    ids = [row["id"] for row in client.get("/api/v1/cases/?worklist=department").json()["items"]]
+    assert case.pk in ids
+    services.case_transition(actor=h, case_id=case.pk, action="start")
+    services.case_transition(actor=h, case_id=case.pk, action="feedback", note="已拆除")
+    services.case_transition(actor=w, case_id=case.pk, action="rework", note="未拆干净")
+    after = Case.objects.get(pk=case.pk)
+    assert after.state == "handling" and after.rework_count == 1
+    services.case_transition(actor=h, case_id=case.pk, action="feedback", note="已全部拆除")
+    services.case_transition(actor=w, case_id=case.pk, action="verify")
+    services.case_transition(actor=w, case_id=case.pk, action="close", note="办结")
+    final = services.case_transition(actor=c, case_id=case.pk, action="evaluate", params={"satisfaction": 5})
+    assert final.state == "evaluated" and final.satisfaction == 5 and final.handled_on_time is True
+    actions = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
+    assert actions == ["accept", "register", "dispatch", "start", "feedback", "rework", "feedback", "verify",
+                       "close", "evaluate"]
+
+
+def test_send_back_extension_and_supervision(actors, make_case):
+    case = make_case("dispatched", lead="310101-cm")
+    h, c = actors["handler"], actors["centre"]
+    services.case_transition(actor=h, case_id=case.pk, action="request_extension", note="需要协调", params={"extra": "2d"})
+    with pytest.raises(Conflict) as exc:
+        services.case_transition(actor=h, case_id=case.pk, action="request_extension", note="again",
+                                 params={"extra": "1d"})
+    assert exc.value.code == "extension_pending"
+    before = Case.objects.get(pk=case.pk)
+    after = services.case_transition(actor=c, case_id=case.pk, action="approve_extension")
+    assert after.stage_limit_seconds == before.stage_limit_seconds + 2 * 8 * 3600
+    assert after.stage_deadline > before.stage_deadline and after.extension_request is None
+    after = services.case_transition(actor=c, case_id=case.pk, action="supervise", note="督办", params={"card": "red"})
+    assert after.supervision == "red" and after.state == "dispatched"
+    after = services.case_transition(actor=h, case_id=case.pk, action="send_back", note="非本部门职责")
+    assert after.state == "registered" and after.sendback_count == 1
+    assert CaseTask.objects.get(case=case).status == "returned"
+
+
+def test_events_are_append_only(make_case):
+    case = make_case("reported")
+    event = CaseEvent.objects.create(case=case, grid_code=case.grid_code, action="note", note="x")
+    with pytest.raises(TypeError):
+        event.save()
+    with pytest.raises(TypeError):
+        CaseEvent.objects.filter(pk=event.pk).update(note="y")
+    with pytest.raises(TypeError):
+        CaseEvent.objects.filter(pk=event.pk).delete()
+
+
+def test_admin_refuses_bad_time_limits(taxonomy):
+    from gridgov.cases.admin import CategoryForm
+    from gridgov.cases.models import Category
+
+    cat = Category.objects.get(code="E0101")
+    data = {"code": cat.code, "parent": cat.parent_id, "name": cat.name, "name_en": "", "domain": "event",
+            "departments": '["city_management"]', "stage_limits": '{"handle": "3 weeks"}', "urgency": "normal",
+            "duplicate_radius_m": 50, "attributes": "[]", "order": 1, "active": True}
+    form = CategoryForm(data=data, instance=cat)
+    assert not form.is_valid() and "stage_limits" in form.errors
+    form = CategoryForm(data={**data, "stage_limits": '{"handle": "5d"}'}, instance=cat)
+    assert form.is_valid(), form.errors

@@ -1,0 +1,100 @@
+"""The events closed loop in a real browser: a grid worker reports (mobile page), the street centre
+accepts, registers and dispatches, the department handler takes it on and reports it handled, the
+grid worker verifies it and closes it. Tiny synthetic demo city (黄浦区)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PEOPLES_SQUARE = (121.4737, 31.2304)
+PASSWORD = "a-Long-passw0rd!"
+
+
+@pytest.fixture
+def world(transactional_db, make_user):
+    from gridgov.cases import services
+    from gridgov.demo import geo as geo_demo
+    from gridgov.geo.selectors import locate_codes
+
+    geo_demo.load_demo_city(scale="tiny", seed=1)
+    services.taxonomy_sync()
+    grid = locate_codes([PEOPLES_SQUARE[0]], [PEOPLES_SQUARE[1]])[0]
+    dep = services.department_create(code="310101-gs", name="黄浦区绿化市容局", kind="greening_sanitation",
+                                     jurisdiction="310101")
+    handler = make_user("e2e-dept", ("department_handler", "310101"))
+    services.department_member_add(department=dep, user=handler)
+    make_user("e2e-grid", ("grid_worker", grid), ("grid_worker", grid[:9], "search"))
+    make_user("e2e-street", ("street_centre", grid[:9]))
+    return {"grid": grid}
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(base_url + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
+
+
+def act(page: Page, action: str, note: str | None = None) -> None:
+    form = page.locator(f"[data-testid=form-{action}]")
+    if not form.is_visible():
+        page.click(f"[data-testid=action-{action}-open]")
+    if note is not None:
+        page.fill(f"[data-testid=f-note-{action}]", note)
+    page.click(f"[data-testid=do-{action}]")
+    expect(page.locator("[data-testid=messages] .msg-success")).to_be_visible()
+
+
+def test_report_dispatch_handle_verify_close(page: Page, live_server, world, artifacts_dir: Path) -> None:
+    from gridgov.cases.models import Case
+
+    base = live_server.url
+    # 1. the grid worker reports from the mobile page
+    log_in(page, base, "e2e-grid")
+    page.goto(base + "/cases/mobile/")
+    page.select_option("[data-testid=f-category]", "E0102")
+    page.fill("[data-testid=f-description]", "人民广场东侧暴露垃圾")
+    page.fill("[data-testid=f-lon]", str(PEOPLES_SQUARE[0]))
+    page.fill("[data-testid=f-lat]", str(PEOPLES_SQUARE[1]))
+    page.click("[data-testid=report-submit]")
+    expect(page.locator("[data-testid=messages] .msg-success")).to_be_visible()
+    case = Case.objects.get()
+    assert case.grid_code == world["grid"] and case.state == "reported"
+    expect(page.locator("[data-testid=my-reports]")).to_contain_text(f"#{case.pk}")
+
+    # 2. the street centre accepts, registers and dispatches (the suggested department leads)
+    log_in(page, base, "e2e-street")
+    page.goto(base + f"/cases/{case.pk}/")
+    act(page, "accept")
+    act(page, "register")
+    expect(page.locator("[data-testid=f-lead]")).to_have_value("310101-gs")
+    act(page, "dispatch", "请尽快清运")
+    expect(page.locator("[data-testid=case-state]")).to_have_attribute("data-state", "dispatched")
+
+    # 3. the department handler takes it on and reports it handled
+    log_in(page, base, "e2e-dept")
+    page.goto(base + "/cases/w/department/")
+    page.click(f"[data-testid=case-row][data-case-id='{case.pk}'] a")
+    act(page, "start")
+    act(page, "feedback", "已清运完毕")
+    expect(page.locator("[data-testid=case-state]")).to_have_attribute("data-state", "handled")
+
+    # 4. the grid worker verifies from the mobile list, then closes
+    log_in(page, base, "e2e-grid")
+    page.goto(base + "/cases/mobile/")
+    page.locator(f"[data-testid=verify-item][data-case-id='{case.pk}'] [data-testid=mobile-verify]").click()
+    expect(page.locator("[data-testid=messages] .msg-success")).to_be_visible()
+    page.goto(base + f"/cases/{case.pk}/")
+    act(page, "close", "现场已整洁")
+    expect(page.locator("[data-testid=case-state]")).to_have_attribute("data-state", "closed")
+    expect(page.locator("[data-testid=timeline] li")).to_have_count(8)
+    page.screenshot(path=str(artifacts_dir / "cases-closed.png"), full_page=True)
+    assert list(case.events.values_list("action", flat=True)) == [
+        "report", "accept", "register", "dispatch", "start", "feedback", "verify", "close"]
