@@ -37,7 +37,9 @@ def test_secret_key_is_generated_once(tmp_path):
 
 
 def test_production_settings_pass_django_deploy_checks(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDGOV_")}
+    # (the browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; not in production)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("GRIDGOV_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update({"GRIDGOV_ENV": "production", "GRIDGOV_SECRET_KEY": "k" * 30 + "-Unique-Chars-0123456789-abcdefghij",
                 "GRIDGOV_ALLOWED_HOSTS": "gridgov.example", "GRIDGOV_VAR_DIR": str(tmp_path),
                 "GRIDGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
