@@ -1,6 +1,8 @@
 """Subcommands contributed by apps. Each registrar adds its subparsers to the ``gridgov`` CLI."""
 
+from gridgov.care.cli import register as _care
 from gridgov.cases.cli import register as _cases
 from gridgov.geo.cli import register as _geo
+from gridgov.registry.cli import register as _registry
 
-REGISTRARS: list = [_geo, _cases]
+REGISTRARS: list = [_geo, _registry, _cases, _care]

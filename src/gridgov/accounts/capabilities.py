@@ -68,6 +68,8 @@ ROLES: tuple[RoleDefinition, ...] = (
     RoleDefinition("police_officer", "派出所民警", "Police station officer",
                    ("geo.view", "registry.view", "safety.view", "safety.manage", "cases.view",
                     "care.street_children"), "310101"),
+    RoleDefinition("city_management", "城管执法人员", "City management officer",
+                   ("geo.view", "registry.view", "cases.view", "cases.handle", "care.street_children"), "310101"),
     RoleDefinition("social_worker", "社工", "Social worker",
                    ("geo.view", "registry.view", *CARE), "310101"),
     RoleDefinition("auditor", "审计员", "Auditor", ("audit.view",), "31"),

@@ -1,2 +1,11 @@
+from django.urls import path
+
+from gridgov.care import views
+
 app_name = "care"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("<slug:programme>/<int:enrolment_id>/", views.case_file, name="case_file"),
+    path("<slug:programme>/<int:enrolment_id>/contact/", views.contact_mobile, name="contact"),
+    path("<slug:programme>/statistics/", views.statistics, name="statistics"),
+]

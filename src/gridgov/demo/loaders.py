@@ -20,13 +20,15 @@ DEMO_PASSWORD = "gridgov-demo-2026"
 DEMO_USERS = {
     "city_admin": "admin", "district_centre": "district", "street_centre": "street",
     "community_staff": "community", "grid_worker": "grid", "department_handler": "dept",
-    "police_officer": "police", "social_worker": "social", "auditor": "auditor",
+    "police_officer": "police", "city_management": "chengguan", "social_worker": "social", "auditor": "auditor",
 }
 
 # (name, loader, reset): import paths of callable(scale, seed, progress) -> {role: [(prefix, scope)]}
 # and of callable() that deletes the module's demo data (run in reverse order before a reload).
 MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("geo", "gridgov.demo.geo:load_demo_city", "gridgov.demo.geo:reset_demo_city"),
+    ("registry", "gridgov.demo.registry:load", "gridgov.demo.registry:reset"),
+    ("care", "gridgov.demo.care:load", "gridgov.demo.care:reset"),
     ("cases", "gridgov.demo.cases:load", "gridgov.demo.cases:reset"),
 ]
 

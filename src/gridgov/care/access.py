@@ -1,0 +1,65 @@
+"""Who may see what in care: capability per programme on top of jurisdiction (no Django models).
+
+Used by selectors and services: an unknown programme is absent (404); a user without the
+programme's capability gets ``Forbidden`` (403); rows outside the user's prefixes are absent (404).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from gridgov.accounts.scope import has_capability, require_capability, scope_q, user_prefixes
+from gridgov.care import codes
+from gridgov.core.errors import Forbidden, NotFound
+
+
+def programme(code: str) -> codes.Programme:
+    if code not in codes.PROGRAMME_CODES:
+        raise NotFound("no such programme")
+    return codes.programme(code)
+
+
+def capability(code: str) -> str:
+    return programme(code).capability
+
+
+def require(user, code: str) -> codes.Programme:
+    prog = programme(code)
+    require_capability(user, prog.capability)
+    return prog
+
+
+def held_programmes(user) -> list[str]:
+    return [p for p in codes.PROGRAMME_CODES if has_capability(user, codes.programme(p).capability)]
+
+
+def require_any(user) -> list[str]:
+    held = held_programmes(user)
+    if not held:
+        raise Forbidden("missing capability care.*", code="missing_capability")
+    return held
+
+
+def prefixes(user, code: str, *, purpose: str = "read") -> list[str]:
+    return user_prefixes(user, programme(code).capability, purpose=purpose)
+
+
+def q_for(user, code: str, *, purpose: str = "read", field: str = "grid_code") -> Q:
+    return scope_q(prefixes(user, code, purpose=purpose), field)
+
+
+def q_any(user, programmes: list[str], *, programme_field: str = "programme", field: str = "grid_code",
+          purpose: str = "read") -> Q:
+    """Rows of any of ``programmes`` each within that programme's prefixes."""
+    q = Q(pk__in=[])
+    for p in programmes:
+        q |= Q(**{programme_field: p}) & q_for(user, p, purpose=purpose, field=field)
+    return q
+
+
+def in_scope(user, code: str, grid_code: str, *, purpose: str = "read") -> bool:
+    return any(grid_code.startswith(p) for p in prefixes(user, code, purpose=purpose))
+
+
+def user_roles(user) -> set[str]:
+    return {m.role.code for m in user.active_memberships()} if getattr(user, "is_authenticated", False) else set()

@@ -1,0 +1,204 @@
+"""Code tables and programme definitions of special-population care (pure: no Django).
+
+Both are versioned data files beside this module: ``data/codes.json`` (GB/T 31000-2015 tables
+from ../shared/reference/gbt31000-codes.md, plus a few tables marked as local extensions) and
+``data/programmes.json`` (the six programmes: fields, level and closure tables, schedules).
+'99' = other, '00' = none.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CONTACT_KINDS = ("report_in", "visit", "phone")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    label: str
+    table: str | None = None
+    required: bool = False
+    identifying: bool = False
+    allowed: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Programme:
+    code: str
+    name: str
+    name_en: str
+    entity: str
+    capability: str
+    level_table: str
+    default_level: str
+    closure_table: str
+    team_table: str
+    fields: dict[str, FieldSpec]
+    schedule: dict[str, dict[str, int]]
+    handover: bool = False
+    investigation: bool = False
+    sealable: bool = False
+    joint: bool = False
+    hide_identity: bool = False
+    agencies: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def identifying_fields(self) -> tuple[str, ...]:
+        return tuple(n for n, f in self.fields.items() if f.identifying)
+
+
+@lru_cache(maxsize=1)
+def _codes_file() -> dict:
+    return json.loads((DATA_DIR / "codes.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _programmes_file() -> dict:
+    return json.loads((DATA_DIR / "programmes.json").read_text(encoding="utf-8"))
+
+
+def version() -> str:
+    return f"{_codes_file()['version']}+{_programmes_file()['version']}"
+
+
+def table(name: str) -> dict[str, str]:
+    try:
+        return dict(_codes_file()["tables"][name]["codes"])
+    except KeyError:
+        raise KeyError(f"unknown code table {name!r}") from None
+
+
+def table_names() -> list[str]:
+    return sorted(_codes_file()["tables"])
+
+
+def table_info(name: str) -> dict:
+    t = _codes_file()["tables"][name]
+    return {"id": name, "name": t["name"], "source": t["source"], "codes": dict(t["codes"])}
+
+
+def label(table_name: str, code: str | None) -> str:
+    if not code:
+        return ""
+    return table(table_name).get(code, code)
+
+
+@lru_cache(maxsize=1)
+def programmes() -> dict[str, Programme]:
+    out = {}
+    for code, p in _programmes_file()["programmes"].items():
+        fields = {n: FieldSpec(name=n, type=f["type"], label=f["label"], table=f.get("table"),
+                               required=bool(f.get("required")), identifying=bool(f.get("identifying")),
+                               allowed=tuple(f["allowed"]) if f.get("allowed") else None)
+                  for n, f in p["fields"].items()}
+        out[code] = Programme(
+            code=code, name=p["name"], name_en=p["name_en"], entity=p["entity"], capability=p["capability"],
+            level_table=p["level_table"], default_level=p["default_level"], closure_table=p["closure_table"],
+            team_table=p["team_table"], fields=fields, schedule={k: dict(v) for k, v in p["schedule"].items()},
+            handover=bool(p.get("handover")), investigation=bool(p.get("investigation")),
+            sealable=bool(p.get("sealable")), joint=bool(p.get("joint")),
+            hide_identity=bool(p.get("hide_identity")), agencies=p.get("agencies"))
+    return out
+
+
+PROGRAMME_CODES: tuple[str, ...] = ("corrections", "resettlement", "rehabilitation", "youth", "street_children",
+                                    "mental_health")
+
+
+def programme(code: str) -> Programme:
+    try:
+        return programmes()[code]
+    except KeyError:
+        raise KeyError(f"unknown programme {code!r}") from None
+
+
+class FieldProblem(ValueError):
+    def __init__(self, field: str, message: str, code: str = "invalid"):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.code = field, message, code
+
+
+def _check_code(field: str, spec: FieldSpec, value: Any) -> str:
+    if not isinstance(value, str):
+        raise FieldProblem(field, "expected a code (string)")
+    valid = table(spec.table)
+    if value not in valid:
+        raise FieldProblem(field, f"{value!r} is not a code of {spec.table}", "unknown_code")
+    if spec.allowed is not None and value not in spec.allowed:
+        raise FieldProblem(field, f"{value!r} is not allowed in this programme ({', '.join(spec.allowed)})",
+                           "not_allowed")
+    return value
+
+
+def clean_fields(programme_code: str, data: dict[str, Any] | None, *, partial: bool = False) -> dict[str, Any]:
+    """Validate ``data`` against the programme's field list. Unknown fields are refused. Dates are
+    returned as ISO strings (the values are stored as JSON). Raises ``FieldProblem`` (first one)."""
+    prog = programme(programme_code)
+    data = dict(data or {})
+    unknown = sorted(set(data) - set(prog.fields))
+    if unknown:
+        raise FieldProblem(f"fields.{unknown[0]}", "not a field of this programme", "unknown_field")
+    out: dict[str, Any] = {}
+    for name, spec in prog.fields.items():
+        key = f"fields.{name}"
+        if name not in data or data[name] in (None, "", []):
+            if spec.required and not partial:
+                raise FieldProblem(key, "required", "required")
+            continue
+        value = data[name]
+        if spec.type == "code":
+            out[name] = _check_code(key, spec, value)
+        elif spec.type == "codes":
+            if not isinstance(value, list):
+                raise FieldProblem(key, "expected a list of codes")
+            out[name] = sorted({_check_code(key, spec, v) for v in value})
+        elif spec.type == "text":
+            if not isinstance(value, str) or len(value) > 200:
+                raise FieldProblem(key, "expected text of at most 200 characters")
+            out[name] = value.strip()
+        elif spec.type == "bool":
+            if not isinstance(value, bool):
+                raise FieldProblem(key, "expected true or false")
+            out[name] = value
+        elif spec.type == "int":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10000:
+                raise FieldProblem(key, "expected a whole number 0-10000")
+            out[name] = value
+        elif spec.type == "date":
+            try:
+                out[name] = (value if isinstance(value, date) else date.fromisoformat(str(value))).isoformat()
+            except ValueError:
+                raise FieldProblem(key, "expected a date YYYY-MM-DD") from None
+        else:  # pragma: no cover - data file error
+            raise ValueError(f"unknown field type {spec.type}")
+    return out
+
+
+def field_rows(programme_code: str, values: dict[str, Any], *, hide_identifying: bool = False) -> list[dict]:
+    """Display rows (label, value, value label) of the programme's fields, in data-file order."""
+    prog = programme(programme_code)
+    rows = []
+    for name, spec in prog.fields.items():
+        if hide_identifying and spec.identifying:
+            continue
+        if name not in values:
+            continue
+        value = values[name]
+        if spec.type == "code":
+            shown = label(spec.table, value)
+        elif spec.type == "codes":
+            shown = "、".join(label(spec.table, v) for v in value)
+        elif spec.type == "bool":
+            shown = "是" if value else "否"
+        else:
+            shown = str(value)
+        rows.append({"name": name, "label": spec.label, "value": value, "display": shown})
+    return rows

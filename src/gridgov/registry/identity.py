@@ -1,0 +1,61 @@
+"""Blind index of identity numbers and the masked display form of register rows.
+
+The blind index is HMAC-SHA256 keyed by ``GRIDGOV_BLIND_INDEX_KEY`` (environment) or, when unset,
+by a key derived from ``SECRET_KEY``: exact-match lookup and uniqueness without comparing the
+number itself. Changing the key requires re-indexing (``gridgov`` has no command for it yet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from django.conf import settings
+
+from gridgov.core.masking import mask_identity_number, mask_phone
+from gridgov.registry import codes
+
+
+@lru_cache(maxsize=4)
+def _key(secret: str, override: str) -> bytes:
+    if override:
+        return override.encode()
+    return hmac.new(secret.encode(), b"gridgov.registry.blind-index.v1", hashlib.sha256).digest()
+
+
+def blind_key() -> bytes:
+    return _key(settings.SECRET_KEY, os.environ.get("GRIDGOV_BLIND_INDEX_KEY", ""))
+
+
+def blind_index(number: str | None, key: bytes | None = None) -> str | None:
+    """Hex HMAC of the normalised 18-character number (None for None)."""
+    if not number:
+        return None
+    return hmac.new(key or blind_key(), number.upper().encode(), hashlib.sha256).hexdigest()
+
+
+def masked_document(person) -> str:
+    if person.identity_number:
+        return mask_identity_number(person.identity_number)
+    return mask_identity_number(person.doc_number) if person.doc_number else ""
+
+
+def person_brief(person) -> dict:
+    """Masked display fields of a person (safe for any list, page, export or other app)."""
+    return {
+        "id": person.pk,
+        "name": person.name,
+        "sex": person.sex,
+        "sex_label": codes.label(codes.SEX, person.sex),
+        "birth_year": person.birth_date.year if person.birth_date else None,
+        "document_type": person.doc_type,
+        "document_masked": masked_document(person),
+        "phone_masked": mask_phone(person.phone),
+        "population_type": person.population_type,
+        "population_type_label": codes.label(codes.POPULATION_TYPE, person.population_type),
+        "status": person.status,
+        "grid_code": person.grid_code,
+        "house_id": person.house_id,
+    }

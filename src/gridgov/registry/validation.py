@@ -1,0 +1,303 @@
+"""Field validation of the register (pure: no Django). Used by the services and by the importer.
+
+Each ``clean_*`` takes raw values (strings from a form, JSON or a CSV cell) and returns the
+normalised value or raises ``FieldError(field, reason)``. ``clean_person`` validates a whole
+person and collects every problem (``ErrorReport``) so that an import row reports all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from gridgov.core.codes import PROVINCES
+from gridgov.core.errors import ErrorReport, FieldError
+from gridgov.core.idnumber import EARLIEST_BIRTH, parse_identity_number
+from gridgov.core.uscc import validate_uscc
+from gridgov.registry import codes
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_DOC_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$")
+_BAD_NAME = re.compile(r"[\d\x00-\x1f\x7f<>@#$%^&*=+|\\/{}\[\];:\"?!]")
+_HOUSE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
+
+#: Labels accepted for codes (imports from other systems carry labels, not codes).
+_POP_ALIASES = {"户籍": "01", "户籍人口": "01", "流动": "02", "流动人口": "02", "来沪": "02", "来沪人员": "02",
+                "境外": "03", "境外人员": "03", "foreign": "03", "local": "01", "migrant": "02"}
+_SEX_ALIASES = {"男": "1", "女": "2", "m": "1", "f": "2", "male": "1", "female": "2"}
+
+
+def blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value, field: str, *, max_length: int, required: bool = False) -> str:
+    if blank(value):
+        if required:
+            raise FieldError(field, "is required", code="required")
+        return ""
+    out = str(value).strip()
+    if len(out) > max_length:
+        raise FieldError(field, f"is {len(out)} characters long; at most {max_length}", code="too_long")
+    if any(ord(c) < 32 for c in out):
+        raise FieldError(field, "contains control characters", code="invalid")
+    return out
+
+
+def name(value, field: str = "name", *, required: bool = True) -> str:
+    out = text(value, field, max_length=64, required=required)
+    bad = _BAD_NAME.search(out)
+    if bad:
+        raise FieldError(field, f"contains {bad.group()!r}; a name has letters only", code="invalid")
+    return out
+
+
+def code(value, field: str, table: dict[str, str], *, required: bool = False, aliases: dict | None = None) -> str:
+    """A code from ``table``; its label (or an alias) is accepted too."""
+    if blank(value):
+        if required:
+            raise FieldError(field, "is required", code="required")
+        return ""
+    raw = str(value).strip()
+    if raw in table:
+        return raw
+    if aliases and raw.lower() in aliases:
+        return aliases[raw.lower()]
+    if aliases and raw in aliases:
+        return aliases[raw]
+    for key, lab in table.items():
+        if raw == lab:
+            return key
+    if raw.isdigit() and len(raw) < max(len(k) for k in table):
+        padded = raw.zfill(max(len(k) for k in table))
+        if padded in table:
+            return padded
+    raise FieldError(field, f"unknown code {raw!r}; expected one of {', '.join(sorted(table))}",
+                     code="unknown_code")
+
+
+def parse_date(value, field: str, *, required: bool = False, not_future: bool = True,
+               today: date | None = None) -> date | None:
+    if blank(value):
+        if required:
+            raise FieldError(field, "is required", code="required")
+        return None
+    if isinstance(value, datetime):
+        out = value.date()
+    elif isinstance(value, date):
+        out = value
+    else:
+        raw = str(value).strip()
+        out = None
+        for fmt in _DATE_FORMATS:
+            try:
+                out = datetime.strptime(raw, fmt).date()
+                break
+            except ValueError:
+                continue
+        if out is None:
+            raise FieldError(field, f"{raw!r} is not a date; expected YYYY-MM-DD", code="bad_date")
+    if out < EARLIEST_BIRTH:
+        raise FieldError(field, f"{out.isoformat()} is before {EARLIEST_BIRTH.isoformat()}", code="bad_date")
+    if not_future and out > (today or date.today()):
+        raise FieldError(field, f"{out.isoformat()} is in the future", code="bad_date")
+    return out
+
+
+def phone(value, field: str = "phone") -> str:
+    if blank(value):
+        return ""
+    raw = re.sub(r"[\s()]", "", str(value))
+    if raw.startswith("+86"):
+        raw = raw[3:]
+    if _MOBILE.match(raw) or _LANDLINE.match(raw):
+        return raw
+    raise FieldError(field, "is not a mobile (11 digits, 1[3-9]…) or landline (0xx-xxxxxxxx) number",
+                     code="bad_phone")
+
+
+def division(value, field: str, *, required: bool = False) -> str:
+    """A GB/T 2260 code: 6 (county) or 12 (statistical) digits, known province."""
+    if blank(value):
+        if required:
+            raise FieldError(field, "is required", code="required")
+        return ""
+    raw = str(value).strip()
+    if not raw.isdigit() or len(raw) not in (6, 12):
+        raise FieldError(field, f"{raw!r} is not a 6- or 12-digit division code (GB/T 2260)", code="bad_division")
+    if raw[:2] not in PROVINCES:
+        raise FieldError(field, f"{raw!r} does not start with a province code (GB/T 2260)", code="unknown_code")
+    if raw[2:4] == "00" and raw[4:6] != "00":
+        raise FieldError(field, f"{raw!r}: county set below an empty city segment", code="bad_division")
+    return raw
+
+
+def grid(value, field: str = "grid_code", *, required: bool = False) -> str:
+    from gridgov.core.codes import validate_grid_code
+
+    if blank(value):
+        if required:
+            raise FieldError(field, "is required", code="required")
+        return ""
+    return validate_grid_code(str(value).strip(), field)
+
+
+def house_code(value, field: str = "house_code", *, required: bool = True) -> str:
+    if blank(value):
+        if required:
+            raise FieldError(field, "is required", code="required")
+        return ""
+    raw = str(value).strip()
+    if not _HOUSE_CODE.match(raw):
+        raise FieldError(field, f"{raw!r} is not a house code (letters, digits and '-', at most 32)",
+                         code="invalid")
+    return raw
+
+
+def uscc(value, field: str = "uscc") -> str | None:
+    if blank(value):
+        return None
+    return validate_uscc(str(value), field)
+
+
+def count(value, field: str, *, maximum: int = 10_000_000) -> int:
+    if blank(value):
+        return 0
+    try:
+        out = int(str(value).strip())
+    except ValueError:
+        raise FieldError(field, f"{value!r} is not a whole number", code="invalid") from None
+    if not 0 <= out <= maximum:
+        raise FieldError(field, f"{out} is out of range 0-{maximum}", code="invalid")
+    return out
+
+
+def coordinate(value, field: str, lo: float, hi: float) -> float | None:
+    if blank(value):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise FieldError(field, f"{value!r} is not a number", code="invalid") from None
+    if not lo <= out <= hi:
+        raise FieldError(field, f"{out} is outside {lo}..{hi}", code="invalid")
+    return out
+
+
+PERSON_FIELDS = ("identity_number", "doc_type", "doc_number", "name", "former_name", "sex", "birth_date",
+                 "ethnicity", "nationality", "hukou_division", "hukou_address", "phone", "population_type")
+
+
+def clean_person(data: dict, *, report: ErrorReport | None = None, row: int | None = None,
+                 today: date | None = None, partial: bool = False) -> dict | None:
+    """Validate a person. With ``report`` every problem is added to it (and None returned when any);
+    without, the first problem raises. ``partial``: only the keys present (updates)."""
+    problems = report if report is not None else ErrorReport()
+    out: dict = {}
+
+    def run(key, fn):
+        if partial and key not in data:
+            return
+        try:
+            out[key] = fn(data.get(key))
+        except FieldError as exc:
+            if report is None:
+                raise
+            problems.add(exc.field, exc.reason, code=exc.reason_code, row=row)
+
+    before = len(problems.details)
+    info = None
+    if not partial or "identity_number" in data:
+        raw_id = data.get("identity_number")
+        if blank(raw_id):
+            out["identity_number"] = None
+        else:
+            try:
+                info = parse_identity_number(str(raw_id), "identity_number", today=today)
+                out["identity_number"] = info.number
+            except FieldError as exc:
+                if report is None:
+                    raise
+                problems.add(exc.field, exc.reason, code=exc.reason_code, row=row)
+                out["identity_number"] = None
+    run("doc_type", lambda v: code(v, "doc_type", codes.DOC_TYPE) or codes.DOC_ID_CARD)
+    run("doc_number", lambda v: _doc_number(v))
+    run("name", lambda v: name(v))
+    run("former_name", lambda v: name(v, "former_name", required=False))
+    run("sex", lambda v: code(v, "sex", codes.SEX, aliases=_SEX_ALIASES))
+    run("birth_date", lambda v: parse_date(v, "birth_date", today=today))
+    run("ethnicity", lambda v: code(v, "ethnicity", codes.ETHNICITY))
+    run("nationality", lambda v: _nationality(v))
+    run("hukou_division", lambda v: division(v, "hukou_division"))
+    run("hukou_address", lambda v: text(v, "hukou_address", max_length=200))
+    run("phone", lambda v: phone(v))
+    run("population_type", lambda v: code(v, "population_type", codes.POPULATION_TYPE, required=True,
+                                          aliases=_POP_ALIASES))
+
+    def problem(field, message, reason_code):
+        if report is None:
+            raise FieldError(field, message, code=reason_code)
+        problems.add(field, message, code=reason_code, row=row)
+
+    if info is not None:
+        if out.get("birth_date") and out["birth_date"] != info.birth_date:
+            problem("birth_date", f"{out['birth_date'].isoformat()} does not match the identity number",
+                    "mismatch")
+        if out.get("sex") and out["sex"] in ("1", "2") and out["sex"] != info.sex:
+            problem("sex", "does not match the identity number (sequence parity)", "mismatch")
+        out["birth_date"], out["sex"] = info.birth_date, info.sex
+        if out.get("doc_type") not in (None, codes.DOC_ID_CARD) and "doc_type" in out:
+            problem("doc_type", "an identity number is given: the document type is 111", "mismatch")
+        out["doc_type"] = codes.DOC_ID_CARD
+        out["doc_number"] = ""
+    elif not partial:
+        if "identity_number" in out and out.get("doc_type", codes.DOC_ID_CARD) == codes.DOC_ID_CARD \
+                and len(problems.details) == before:
+            problem("identity_number", "is required for document type 111 (else give doc_type and doc_number)",
+                    "required")
+        elif out.get("doc_type") != codes.DOC_ID_CARD and not out.get("doc_number") \
+                and len(problems.details) == before:
+            problem("doc_number", "is required when there is no identity number", "required")
+    if not partial:
+        pop = out.get("population_type")
+        if pop == codes.POP_FOREIGN and out.get("nationality") == "CN":
+            problem("nationality", "a person of population type 03 (境外) has a foreign nationality", "mismatch")
+        if pop in (codes.POP_HUJI, codes.POP_FLOATING) and "hukou_division" in out and not out["hukou_division"] \
+                and info is None and blank(data.get("identity_number")):
+            problem("hukou_division", "is required for population types 01 and 02", "required")
+        if pop in (codes.POP_HUJI, codes.POP_FLOATING) and not out.get("hukou_division") and info is not None:
+            out["hukou_division"] = info.address_code
+        if out.get("sex") == "":
+            out["sex"] = "0"
+    if report is not None and len(problems.details) > before:
+        return None
+    return out
+
+
+def _doc_number(value) -> str:
+    if blank(value):
+        return ""
+    raw = str(value).strip().upper()
+    if not _DOC_NUMBER.match(raw):
+        raise FieldError("doc_number", "3-32 letters, digits or '-'", code="invalid")
+    return raw
+
+
+def _nationality(value) -> str:
+    if blank(value):
+        return "CN"
+    raw = str(value).strip().upper()
+    if len(raw) != 2 or not raw.isalpha() or not raw.isascii():
+        raise FieldError("nationality", f"{raw!r} is not a GB/T 2659 alpha-2 code", code="unknown_code")
+    return raw
+
+
+def household_separated(population_type: str, hukou_division: str, grid_code: str) -> bool:
+    """人户分离: a 户籍 resident whose hukou place is not where they live. A 12-digit hukou code is
+    compared with the community, a 6-digit one with the county."""
+    if population_type != codes.POP_HUJI or not hukou_division or not grid_code:
+        return False
+    n = 12 if len(hukou_division) == 12 else 6
+    return hukou_division[:n] != grid_code[:n]

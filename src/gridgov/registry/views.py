@@ -1,0 +1,258 @@
+"""Pages of the register: person search, person detail (masked, reveal form), house, organisation,
+the mobile "register a resident at this house" page and the import upload page with progress."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import close_old_connections, connection
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from gridgov.accounts.scope import has_capability
+from gridgov.core.errors import Forbidden, GridgovError, NotFound
+from gridgov.core.masking import mask_identity_number
+from gridgov.navigation import navigation_for
+from gridgov.registry import codes, imports, selectors, services
+from gridgov.registry.models import ImportJob
+from gridgov.registry.tabular import write_csv
+
+PAGE = 50
+_PROGRESS: dict[int, tuple[int, int]] = {}
+
+
+def _ctx(request, **extra) -> dict:
+    return {"nav": navigation_for(request.user), **extra}
+
+
+def _forbidden(request):
+    return render(request, "403.html", _ctx(request), status=403)
+
+
+def guarded(view):
+    """Forbidden -> the 403 page; NotFound -> 404 (absent and out of jurisdiction look the same)."""
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Forbidden:
+            return _forbidden(request)
+        except NotFound:
+            raise Http404 from None
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return login_required(never_cache(wrapper))
+
+
+@guarded
+def persons(request):
+    fields = ("q", "name", "last4", "phone", "address", "house_code", "grid_code", "status", "population_type")
+    filters = {f: request.GET.get(f, "").strip()[:64] for f in fields}
+    # A full identity number never stays in a URL (history, logs, the language form's "next"):
+    # it is swapped for its blind index and shown masked.
+    token = selectors.identity_token(filters["q"])
+    if token:
+        rest = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v and k != "q")
+        return redirect(f"{request.path}?idx={token}&qm={quote(mask_identity_number(filters['q'].upper()))}"
+                        + (f"&{rest}" if rest else ""))
+    idx = request.GET.get("idx", "").strip()[:64]
+    error = ""
+    rows, more, offset = [], False, 0
+    try:
+        offset = max(0, min(int(request.GET.get("offset", 0) or 0), 1_000_000))
+    except ValueError:
+        offset = 0
+    try:
+        qs = selectors.person_search(request.user, **filters, id_index=idx)
+        items = list(qs[offset:offset + PAGE + 1])
+        more = len(items) > PAGE
+        rows = selectors.person_rows(items[:PAGE])
+    except GridgovError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        error = exc.message
+    query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v)
+    if idx:
+        query = f"idx={quote(idx)}&qm={quote(request.GET.get('qm', '')[:18])}" + (f"&{query}" if query else "")
+        filters["q"] = mask_identity_number(request.GET.get("qm", "")[:18])
+    return render(request, "registry/persons.html", _ctx(
+        request, rows=rows, filters=filters, error=error, more=more, offset=offset, next_offset=offset + PAGE,
+        prev_offset=max(0, offset - PAGE), query=query, population_types=codes.POPULATION_TYPE,
+        can_edit=has_capability(request.user, "registry.edit")))
+
+
+@guarded
+@require_http_methods(["GET", "POST"])
+def person_detail(request, person_id: int):
+    revealed = ""
+    reveal_error = ""
+    if request.method == "POST":
+        try:
+            revealed = services.person_reveal(actor=request.user, person_id=person_id,
+                                              reason=request.POST.get("reason", ""))
+        except Forbidden:
+            raise
+        except NotFound:
+            raise
+        except GridgovError as exc:
+            reveal_error = exc.message
+    data = selectors.person_detail(request.user, person_id)
+    response = render(request, "registry/person_detail.html", _ctx(
+        request, p=data, revealed=revealed, reveal_error=reveal_error,
+        can_reveal=has_capability(request.user, "registry.reveal")))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@guarded
+def house_detail(request, house_id: int):
+    data = selectors.house_detail(request.user, house_id)
+    return render(request, "registry/house_detail.html", _ctx(
+        request, h=data, can_edit=has_capability(request.user, "registry.edit")))
+
+
+@guarded
+@require_http_methods(["GET", "POST"])
+def house_register_resident(request, house_id: int):
+    """Mobile page: a grid worker registers a resident at this house from the street."""
+    house = selectors.house_get(request.user, house_id, capability="registry.edit", purpose="write")
+    errors: dict[str, str] = {}
+    message = ""
+    values = {}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip() for k in (
+            "identity_number", "doc_type", "doc_number", "name", "sex", "birth_date", "ethnicity", "phone",
+            "population_type", "hukou_division", "relation", "domicile_type", "inflow_reason", "moved_in")}
+        data = {k: values[k] for k in ("identity_number", "doc_type", "doc_number", "name", "sex", "birth_date",
+                                       "ethnicity", "phone", "population_type", "hukou_division")}
+        try:
+            reg = services.person_register(actor=request.user, data=data, house_id=house.pk,
+                                           relation=values["relation"], domicile_type=values["domicile_type"],
+                                           inflow_reason=values["inflow_reason"], moved_in=values["moved_in"] or None)
+            message = _("Registered. Possible duplicates were queued for review.") if reg.duplicates else \
+                _("Registered.")
+            values = {}
+        except GridgovError as exc:
+            if isinstance(exc, (Forbidden, NotFound)):
+                raise
+            for d in exc.details or []:
+                errors[d.field] = d.message
+            if not exc.details:
+                errors["general"] = exc.message
+    return render(request, "registry/register_mobile.html", _ctx(
+        request, house=selectors.house_brief(house), errors=errors, message=message, values=values,
+        population_types=codes.POPULATION_TYPE, relations=codes.RELATION, domicile_types=codes.DOMICILE_TYPE,
+        inflow_reasons=codes.INFLOW_REASON, ethnicities=codes.ETHNICITY, doc_types=codes.DOC_TYPE))
+
+
+@guarded
+def organisations(request):
+    q = request.GET.get("q", "").strip()[:100]
+    items = list(selectors.organisation_search(request.user, q=q)[:PAGE])
+    return render(request, "registry/organisations.html", _ctx(
+        request, rows=[selectors.organisation_brief(o) for o in items], q=q))
+
+
+@guarded
+def organisation_detail(request, org_id: int):
+    return render(request, "registry/organisation_detail.html",
+                  _ctx(request, o=selectors.organisation_detail(request.user, org_id)))
+
+
+# --- import upload ------------------------------------------------------------------------------
+
+def _run_job(job_id: int, path: str, encoding: str | None, inline: bool) -> None:
+    job = ImportJob.objects.get(pk=job_id)
+    ImportJob.objects.filter(pk=job_id).update(state=ImportJob.State.RUNNING)
+
+    def progress(stage, done, total):
+        _PROGRESS[job_id] = (done, total)
+
+    try:
+        result = imports.import_file(kind=job.kind, path=path, actor=job.actor, mode=job.mode, encoding=encoding,
+                                     filename=job.filename, progress=progress)
+        ImportJob.objects.filter(pk=job_id).update(
+            state=ImportJob.State.DONE, total_rows=result.rows, created=result.created, updated=result.updated,
+            unchanged=result.unchanged, rejected=result.rejected, written=result.written, encoding=result.encoding,
+            report=[d.as_dict() for d in result.details], finished_at=timezone.now())
+    except Exception as exc:  # the job row says what went wrong; the page shows it
+        ImportJob.objects.filter(pk=job_id).update(state=ImportJob.State.FAILED, message=str(exc)[:500],
+                                                   finished_at=timezone.now())
+    finally:
+        _PROGRESS.pop(job_id, None)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        if not inline:
+            connection.close()
+
+
+def _thread_main(job_id, path, encoding):
+    close_old_connections()
+    _run_job(job_id, path, encoding, inline=False)
+
+
+@guarded
+@require_http_methods(["GET", "POST"])
+def import_page(request):
+    if not has_capability(request.user, "registry.edit"):
+        return _forbidden(request)
+    error = ""
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        mode = request.POST.get("mode", "all-or-nothing")
+        upload = request.FILES.get("file")
+        encoding = request.POST.get("encoding") or None
+        if kind not in imports.IMPORTERS or mode not in imports.MODES:
+            error = _("Choose what to import and the mode.")
+        elif upload is None:
+            error = _("Choose a file.")
+        else:
+            suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
+            fd, path = tempfile.mkstemp(suffix=suffix, prefix="gridgov-import-")
+            with os.fdopen(fd, "wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            job = ImportJob.objects.create(kind=kind, mode=mode, filename=upload.name[:200], actor=request.user)
+            if getattr(settings, "GRIDGOV_IMPORT_INLINE", False):
+                _run_job(job.pk, path, encoding, inline=True)
+            else:
+                threading.Thread(target=_thread_main, args=(job.pk, path, encoding), daemon=True).start()
+            return redirect("registry:import_job", job_id=job.pk)
+    return render(request, "registry/import.html", _ctx(
+        request, error=error, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES))
+
+
+def _job_dict(job: ImportJob) -> dict:
+    done, total = _PROGRESS.get(job.pk, (0, 0))
+    return {"id": job.pk, "state": job.state, "kind": job.kind, "mode": job.mode, "filename": job.filename,
+            "rows": job.total_rows, "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
+            "rejected": job.rejected, "written": job.written, "encoding": job.encoding, "message": job.message,
+            "progress": round(100 * done / total) if total else (100 if job.state == "done" else 0),
+            "errors": job.report[:200], "errors_total": len(job.report)}
+
+
+@guarded
+def import_job(request, job_id: int):
+    job = selectors.import_job_get(request.user, job_id)
+    if request.GET.get("format") == "json":
+        return JsonResponse(_job_dict(job))
+    return render(request, "registry/import_job.html", _ctx(request, job=_job_dict(job)))
+
+
+@guarded
+def import_report(request, job_id: int):
+    job = selectors.import_job_get(request.user, job_id)
+    rows = [[d.get("row", ""), d.get("field", ""), d.get("code", ""), d.get("message", "")] for d in job.report]
+    body = write_csv(rows, ["row", "field", "code", "reason"])
+    return HttpResponse(body, content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="import-{job.pk}-report.csv"'})

@@ -1,0 +1,231 @@
+"""Imports: encodings, Excel, per-row reports, all-or-nothing vs valid-rows, idempotent upsert."""
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+
+from gridgov.core.idnumber import make_identity_number
+from gridgov.core.models import AuditEvent
+from gridgov.registry.imports import import_file
+from gridgov.registry.models import House, Organisation, Person, Residence
+from tests.registry.conftest import client_for
+
+HEADER = ["公民身份号码", "姓名", "性别", "出生日期", "民族", "联系方式", "人口类型", "房屋编号", "入住日期"]
+
+
+def ids(n):
+    return [make_identity_number("320583", date(1988, 1, 1 + i), 21 + 2 * i) for i in range(n)]
+
+
+def _rows(houses, n=3):
+    return [[num, name, "男", "", "01", "13900000000", "02", houses["a1_1"].house_code if i % 2 == 0
+             else houses["a1_2"].house_code, "2024-01-01"]
+            for i, (num, name) in enumerate(zip(ids(n), ["张三", "李四", "王五", "赵六", "钱七"][:n], strict=True))]
+
+
+def write_csv(path, header, rows, encoding="utf-8"):
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return str(path)
+
+
+def write_xlsx(path, header, rows):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return str(path)
+
+
+def test_import_then_reimport_changes_nothing(tmp_path, houses, users):
+    path = write_csv(tmp_path / "p.csv", HEADER, _rows(houses))
+    first = import_file(kind="persons", path=path, actor=users["street_a"])
+    assert first.written and (first.created, first.updated, first.rejected) == (3, 0, 0), first.as_dict()
+    snapshot = list(Person.objects.order_by("pk").values())
+    residences = list(Residence.objects.order_by("pk").values())
+    again = import_file(kind="persons", path=path, actor=users["street_a"])
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert list(Person.objects.order_by("pk").values()) == snapshot
+    assert list(Residence.objects.order_by("pk").values()) == residences
+    p = Person.objects.get(name="张三")
+    assert p.sex == "1" and p.birth_date == date(1988, 1, 1) and p.hukou_division == "320583"
+    assert Residence.objects.get(person=p).start_date == date(2024, 1, 1)
+    # the same rows from GBK and from Excel are the same import
+    gbk = import_file(kind="persons", path=write_csv(tmp_path / "g.csv", HEADER, _rows(houses), "gbk"),
+                      actor=users["street_a"])
+    assert gbk.encoding == "gb18030" and gbk.unchanged == 3 and gbk.created == 0
+    xl = import_file(kind="persons", path=write_xlsx(tmp_path / "p.xlsx", HEADER, _rows(houses)),
+                     actor=users["street_a"])
+    assert xl.encoding == "xlsx" and xl.unchanged == 3, xl.as_dict()
+    assert AuditEvent.objects.filter(action="IMPORT", outcome="success").count() == 4
+
+
+def test_reimport_with_a_move_updates_and_keeps_history(tmp_path, houses, users):
+    rows = _rows(houses)
+    import_file(kind="persons", path=write_csv(tmp_path / "a.csv", HEADER, rows), actor=users["street_a"])
+    rows[0][7] = houses["a2_1"].house_code
+    rows[0][8] = "2025-01-01"
+    rows[1][5] = "13700000000"
+    result = import_file(kind="persons", path=write_csv(tmp_path / "b.csv", HEADER, rows), actor=users["street_a"])
+    assert (result.created, result.updated, result.unchanged) == (0, 2, 1)
+    p = Person.objects.get(name="张三")
+    assert p.house_id == houses["a2_1"].pk and p.grid_code == houses["a2_1"].grid_code and p.version == 2
+    stays = list(Residence.objects.filter(person=p).order_by("start_date").values_list("house_id", "end_date"))
+    assert stays == [(houses["a1_1"].pk, date(2025, 1, 1)), (houses["a2_1"].pk, None)]
+    assert Person.objects.get(name="李四").phone == "13700000000"
+
+
+@pytest.mark.parametrize("mutate,field,code", [
+    (lambda r: r.__setitem__(0, r[0][:17] + ("1" if r[0][17] == "0" else "0")), "identity_number", "check_digit"),
+    (lambda r: r.__setitem__(8, "2024-02-30"), "moved_in", "bad_date"),
+    (lambda r: r.__setitem__(3, "1988/13/01"), "birth_date", "bad_date"),
+    (lambda r: r.__setitem__(4, "77"), "ethnicity", "unknown_code"),
+    (lambda r: r.__setitem__(6, "9"), "population_type", "unknown_code"),
+    (lambda r: r.__setitem__(7, "NO-SUCH-HOUSE"), "house_code", "unknown_house"),
+    (lambda r: r.__setitem__(5, "123"), "phone", "bad_phone"),
+])
+def test_each_bad_row_is_reported_and_nothing_is_written(tmp_path, houses, users, mutate, field, code):
+    rows = _rows(houses, 4)
+    mutate(rows[2])
+    path = write_csv(tmp_path / "bad.csv", HEADER, rows)
+    result = import_file(kind="persons", path=path, actor=users["street_a"])
+    assert not result.written and result.rejected == 1
+    assert [(d.row, d.field, d.code) for d in result.details] == [(4, field, code)], result.as_dict()
+    assert Person.objects.count() == 0 and Residence.objects.count() == 0
+    assert AuditEvent.objects.filter(action="IMPORT", outcome="failure").count() == 1
+    # valid-rows writes the other three and reports the same row
+    partial = import_file(kind="persons", path=path, actor=users["street_a"], mode="valid-rows")
+    assert partial.written and partial.created == 3 and [d.row for d in partial.details] == [4]
+    assert Person.objects.count() == 3
+
+
+def test_duplicate_inside_the_file_names_the_first_row(tmp_path, houses, users):
+    rows = _rows(houses, 3)
+    rows.append(list(rows[0]))
+    result = import_file(kind="persons", path=write_csv(tmp_path / "d.csv", HEADER, rows), actor=users["street_a"])
+    assert [(d.row, d.field, d.code) for d in result.details] == [(5, "identity_number", "duplicate_in_file")]
+    assert "row 2" in result.details[0].message and Person.objects.count() == 0
+
+
+def test_missing_column_and_wrong_encoding(tmp_path, houses, users):
+    no_name = [h for h in HEADER if h != "姓名"]
+    result = import_file(kind="persons", path=write_csv(tmp_path / "m.csv", no_name,
+                                                        [r[:1] + r[2:] for r in _rows(houses)]),
+                         actor=users["street_a"])
+    assert [(d.row, d.field, d.code) for d in result.details] == [(1, "name", "missing_column")]
+    assert "姓名" in result.details[0].message
+    gbk = write_csv(tmp_path / "gbk.csv", HEADER, _rows(houses), "gbk")
+    forced = import_file(kind="persons", path=gbk, actor=users["street_a"], encoding="utf-8")
+    assert forced.details[0].field == "encoding" and forced.details[0].code == "wrong_encoding"
+    utf16 = tmp_path / "u16.csv"
+    utf16.write_bytes(",".join(HEADER).encode("utf-16"))
+    assert import_file(kind="persons", path=str(utf16), actor=users["street_a"]).details[0].code == "wrong_encoding"
+    mixed = tmp_path / "mixed.csv"
+    body = io.StringIO()
+    csv.writer(body).writerows([HEADER, *_rows(houses)])
+    mixed.write_bytes(body.getvalue().encode("utf-8") + b"\xff\xfe\x80,bad\r\n")
+    r = import_file(kind="persons", path=str(mixed), actor=users["street_a"], mode="valid-rows")
+    assert r.details[-1].field == "encoding" and r.details[-1].row == 5 and not r.written
+    assert Person.objects.count() == 0
+
+
+def test_excel_number_identity_and_scope(tmp_path, houses, users):
+    rows = _rows(houses, 2)
+    rows[1][0] = int(rows[1][0][:15])
+    result = import_file(kind="persons", path=write_xlsx(tmp_path / "n.xlsx", HEADER, rows), actor=users["street_a"])
+    assert [(d.row, d.code) for d in result.details] == [(3, "excel_number")]
+    other = _rows(houses, 1)
+    other[0][7] = houses["b_1"].house_code
+    out = import_file(kind="persons", path=write_csv(tmp_path / "o.csv", HEADER, other), actor=users["street_a"])
+    assert [(d.field, d.code) for d in out.details] == [("house_code", "out_of_jurisdiction")]
+
+
+def test_persons_without_identity_number_upsert_by_document(tmp_path, place, users):
+    header = ["证件代码", "证件号码", "姓名", "国籍", "出生日期", "人口类型", "网格编码"]
+    rows = [["414", "E1234567", "John Smith", "US", "1980-02-02", "03", place["a1"]]]
+    path = write_csv(tmp_path / "f.csv", header, rows)
+    assert import_file(kind="persons", path=path, actor=users["street_a"]).created == 1
+    assert import_file(kind="persons", path=path, actor=users["street_a"]).unchanged == 1
+    p = Person.objects.get()
+    assert p.identity_number is None and p.doc_number == "E1234567" and p.house_id is None
+
+
+def test_houses_and_orgs_import(tmp_path, place, users, city):
+    import shapely
+
+    from gridgov.core.uscc import make_uscc
+    from gridgov.geo.models import Grid
+
+    pt = shapely.point_on_surface(shapely.from_wkb(bytes(Grid.objects.get(code=place["a1"]).boundary)))
+    header = ["房屋编号", "地址", "网格编码", "经度", "纬度", "建筑用途", "是否出租"]
+    rows = [["IMP-1", "导入路1号", "", pt.x, pt.y, "01", "否"], ["IMP-2", "导入路2号", place["a2"], "", "", "住宅", "1"]]
+    path = write_csv(tmp_path / "h.csv", header, rows)
+    r = import_file(kind="houses", path=path, actor=users["street_a"])
+    assert r.created == 2 and not r.details, r.as_dict()
+    assert House.objects.get(house_code="IMP-1").grid_code == place["a1"]
+    assert House.objects.get(house_code="IMP-2").rented and House.objects.get(house_code="IMP-2").building_use == "01"
+    assert import_file(kind="houses", path=path, actor=users["street_a"]).unchanged == 2
+    bad = [["IMP-3", "x", "", 100.0, 30.0, "01", ""], ["IMP-4", "y", place["b"], "", "", "01", ""],
+           ["IMP-5", "z", place["a1"], "", "", "88", ""]]
+    r = import_file(kind="houses", path=write_csv(tmp_path / "hb.csv", header, bad), actor=users["street_a"])
+    assert [(d.row, d.field, d.code) for d in r.details] == [
+        (2, "lon", "outside_grids"), (3, "grid_code", "out_of_jurisdiction"), (4, "building_use", "unknown_code")]
+    code = make_uscc("91310101MA1FL0101")
+    oh = ["统一社会信用代码", "名称", "类别", "房屋编号", "从业人数"]
+    orgs = [[code, "导入公司", "E01", "IMP-1", "5"], [code[:-1] + ("0" if code[-1] != "0" else "1"), "坏", "E01",
+                                                     "IMP-1", "1"]]
+    r = import_file(kind="orgs", path=write_csv(tmp_path / "org.csv", oh, orgs), actor=users["street_a"],
+                    mode="valid-rows")
+    assert r.created == 1 and [(d.row, d.field, d.code) for d in r.details] == [(3, "uscc", "check_digit")]
+    assert Organisation.objects.get(uscc=code).grid_code == place["a1"]
+
+
+def test_upload_through_api_and_page(tmp_path, houses, users, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = open(write_csv(tmp_path / "u.csv", HEADER, _rows(houses)), "rb").read()
+    client = client_for(users["street_a"])
+    r = client.post("/api/v1/registry/imports/persons", {"file": SimpleUploadedFile("u.csv", data)})
+    assert r.status_code == 200 and r.json()["created"] == 3, r.content
+    assert client_for(users["police"]).post("/api/v1/registry/imports/persons",
+                                            {"file": SimpleUploadedFile("u.csv", data)}).status_code == 403
+    settings.GRIDGOV_IMPORT_INLINE = True
+    page = client.post("/registry/import/", {"kind": "persons", "mode": "all-or-nothing",
+                                             "file": SimpleUploadedFile("u.csv", data)})
+    assert page.status_code == 302
+    job = client.get(page["Location"] + "?format=json").json()
+    assert job["state"] == "done" and job["unchanged"] == 3 and job["written"]
+    assert client.get(page["Location"]).status_code == 200
+    report = client.get(page["Location"] + "report.csv")
+    assert report.status_code == 200 and report.content.startswith(b"\xef\xbb\xbfrow,field")
+    assert client_for(users["street_b"]).get(page["Location"]).status_code == 404
+    tpl = client.get("/api/v1/registry/imports/template/persons.csv")
+    assert "公民身份号码" in tpl.content.decode("utf-8-sig")
+
+
+def test_cli_import(tmp_path, houses, capsys):
+    import argparse
+
+    from gridgov.registry.cli import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    path = write_csv(tmp_path / "c.csv", HEADER, _rows(houses))
+    args = parser.parse_args(["import-persons", path, "--quiet", "--report", str(tmp_path / "r.csv")])
+    import gridgov.cli
+
+    gridgov.cli._setup = lambda *a, **k: None  # already set up by pytest-django
+    assert args.func(args) == 0
+    assert "3 created" in capsys.readouterr().out
+    rows = _rows(houses)
+    rows[0][4] = "77"
+    args = parser.parse_args(["import-persons", write_csv(tmp_path / "c2.csv", HEADER, rows), "--quiet"])
+    assert args.func(args) == 1
+    assert "row 2: ethnicity" in capsys.readouterr().err
