@@ -115,6 +115,38 @@ def cmd_serve(args) -> int:
     return _serve(port=args.port, host=args.host)
 
 
+# The periodic jobs `gridgov worker` runs: (name, import path, period in seconds).
+WORKER_JOBS: tuple[tuple[str, str, int], ...] = (
+    ("cases escalation", "gridgov.cases.services:cases_escalate", 300),
+    ("care daily jobs", "gridgov.care.services:system_jobs", 24 * 3600),
+)
+
+
+def cmd_worker(args) -> int:
+    """Run the periodic jobs (deadline escalation every 5 minutes, care jobs daily). No broker:
+    one worker process per installation, started beside `gridgov serve`."""
+    _setup()
+    import importlib
+
+    from gridgov.core import context
+
+    last: dict[str, float] = {}
+    while True:
+        for name, path, period in WORKER_JOBS:
+            now = time.monotonic()
+            if name in last and now - last[name] < period:
+                continue
+            module, _, attr = path.partition(":")
+            with context.bind(channel="worker"):
+                result = getattr(importlib.import_module(module), attr)()
+            last[name] = now
+            size = len(result) if hasattr(result, "__len__") else result
+            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {name}: {size}", flush=True)
+        if args.once:
+            return 0
+        time.sleep(min(60, args.tick))
+
+
 def cmd_manage(args) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -151,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run Django's system checks")
     p.add_argument("--deploy", action="store_true")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("worker", help="run the periodic jobs (escalation, care daily jobs)")
+    p.add_argument("--once", action="store_true", help="run every job once and exit")
+    p.add_argument("--tick", type=int, default=60, help="seconds between checks (at most 60)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("manage", help="any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
