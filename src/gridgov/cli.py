@@ -119,6 +119,7 @@ def cmd_serve(args) -> int:
 WORKER_JOBS: tuple[tuple[str, str, int], ...] = (
     ("cases escalation", "gridgov.cases.services:cases_escalate", 300),
     ("care daily jobs", "gridgov.care.services:system_jobs", 24 * 3600),
+    ("safety weekly scan", "gridgov.safety.services:scan_run", 24 * 3600),
 )
 
 
@@ -140,8 +141,8 @@ def cmd_worker(args) -> int:
             with context.bind(channel="worker"):
                 result = getattr(importlib.import_module(module), attr)()
             last[name] = now
-            size = len(result) if hasattr(result, "__len__") else result
-            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {name}: {size}", flush=True)
+            shown = result if isinstance(result, dict) else len(result) if hasattr(result, "__len__") else result
+            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {name}: {shown}", flush=True)
         if args.once:
             return 0
         time.sleep(min(60, args.tick))

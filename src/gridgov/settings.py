@@ -163,9 +163,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login failure handling (accounts.services.user_login): per account, any IP.
 GRIDGOV_LOCKOUT_THRESHOLD = 5
 GRIDGOV_LOCKOUT_MINUTES = 15
-# Sessions: 30 minutes idle (sliding, server-side), 12 hours absolute.
+# Sessions: 30 minutes idle (sliding, server-side: SessionLimitsMiddleware touches the session at
+# most once a minute, so parallel requests of one page do not race on the session row), 12 hours
+# absolute.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+GRIDGOV_SESSION_TOUCH_SECONDS = 60
 GRIDGOV_SESSION_ABSOLUTE_SECONDS = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 
 SESSION_LOGIN_AT = "gridgov_login_at"
+SESSION_SEEN_AT = "gridgov_seen_at"
 
 
 def stamp_login_time(sender, request, user, **kwargs):
@@ -14,7 +15,9 @@ def stamp_login_time(sender, request, user, **kwargs):
 
 
 class SessionLimitsMiddleware:
-    """Absolute session lifetime (idle timeout is the sliding SESSION_COOKIE_AGE)."""
+    """Absolute session lifetime, and the sliding idle timeout: the session (and so its
+    server-side expiry, SESSION_COOKIE_AGE from the save) is refreshed when the last refresh is
+    older than GRIDGOV_SESSION_TOUCH_SECONDS."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -23,6 +26,9 @@ class SessionLimitsMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             login_at = request.session.get(SESSION_LOGIN_AT)
-            if login_at is None or time.time() - float(login_at) > settings.GRIDGOV_SESSION_ABSOLUTE_SECONDS:
+            now = time.time()
+            if login_at is None or now - float(login_at) > settings.GRIDGOV_SESSION_ABSOLUTE_SECONDS:
                 logout(request)
+            elif now - float(request.session.get(SESSION_SEEN_AT, 0)) > settings.GRIDGOV_SESSION_TOUCH_SECONDS:
+                request.session[SESSION_SEEN_AT] = now
         return self.get_response(request)

@@ -30,6 +30,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("registry", "gridgov.demo.registry:load", "gridgov.demo.registry:reset"),
     ("care", "gridgov.demo.care:load", "gridgov.demo.care:reset"),
     ("cases", "gridgov.demo.cases:load", "gridgov.demo.cases:reset"),
+    ("safety", "gridgov.demo.safety:load", "gridgov.demo.safety:reset"),
 ]
 
 

@@ -1,1 +1,162 @@
-from django.db import models  # noqa: F401
+"""Public-safety situation: incident categories, incidents, graded warnings and hotspots.
+
+Incidents carry their grid code (scoping) and their origin: reported by citizens or victims, or
+discovered by police. Warnings and hotspots are aggregates per area (a division prefix or a grid
+code, ``area_code``) and are scoped on it. Settings (the feedback-loop guard, level cut-offs) live
+in ``core.SystemState`` under ``safety:config`` and change only through services (audited).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+#: GB/T 31000-2015 治安突出问题 (../shared/reference/standards.md §1.4): (code, 中文, English).
+STANDARD_CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    ("01", "命案", "Homicide"),
+    ("02", "入室盗窃", "Burglary"),
+    ("03", "抢劫抢夺", "Robbery and snatching"),
+    ("04", "电信诈骗", "Telecom fraud"),
+    ("05", "拎包扒窃", "Bag theft and pickpocketing"),
+    ("06", "偷盗机动车", "Motor vehicle theft"),
+    ("07", "卖淫嫖娼", "Prostitution"),
+    ("08", "赌博", "Gambling"),
+    ("09", "拐卖妇女儿童", "Trafficking of women and children"),
+    ("10", "制假贩假", "Counterfeiting"),
+    ("11", "制黄贩黄", "Pornography"),
+    ("12", "高利贷", "Usury"),
+    ("13", "强买强卖", "Forced trading"),
+    ("14", "交通秩序混乱", "Traffic disorder"),
+    ("99", "其他", "Other"),
+)
+
+
+class Category(models.Model):
+    """An incident category: the standard 治安突出问题 codes plus locally configured ones."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=64, blank=True)
+    standard = models.BooleanField(_("from GB/T 31000"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("incident category")
+        verbose_name_plural = _("incident categories")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Origin(models.TextChoices):
+    REPORTED = "reported", _("reported by citizens or victims")
+    DISCOVERED = "discovered", _("discovered by police")
+
+
+class Incident(models.Model):
+    """A police-recorded incident or call, located in a grid."""
+
+    ref = models.CharField(_("reference"), max_length=64, blank=True, db_index=True,
+                           help_text="the source system's case number (案事件编号), unique when given")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    week_start = models.DateField(_("week"), help_text="Monday of the local (Asia/Shanghai) week of occurred_at")
+    lon = models.FloatField()
+    lat = models.FloatField()
+    grid_code = models.CharField(_("grid code"), max_length=15, db_index=True)
+    origin = models.CharField(_("origin"), max_length=12, choices=Origin.choices)
+    summary = models.CharField(_("summary"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [
+            models.Index(fields=["week_start", "grid_code"], name="incident_week_grid"),
+            models.Index(fields=["grid_code", "category", "week_start"], name="incident_grid_cat_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} {self.grid_code} {self.occurred_at:%Y-%m-%d}"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    RESPONDING = "responding", _("response assigned")
+    CLOSED = "closed", _("closed")
+
+
+class Alert(models.Model):
+    """A graded warning: one area, category and week whose count departed from its own normal."""
+
+    class Level(models.IntegerChoices):
+        BLUE = 1, _("blue (level IV)")
+        YELLOW = 2, _("yellow (level III)")
+        ORANGE = 3, _("orange (level II)")
+        RED = 4, _("red (level I)")
+
+    area_code = models.CharField(_("area"), max_length=15, db_index=True,
+                                 help_text="division prefix (6, 9 or 12 digits) or grid code (15)")
+    area_level = models.PositiveSmallIntegerField(_("area level"))
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="alerts")
+    week_start = models.DateField(_("week"), db_index=True)
+    method = models.CharField(_("method"), max_length=16)
+    observed = models.PositiveIntegerField(_("observed"))
+    expected = models.FloatField(_("expected"))
+    threshold = models.FloatField(_("threshold"))
+    pvalue = models.FloatField(_("p-value"))
+    score = models.FloatField(_("exceedance score"))
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, db_index=True)
+    discovered = models.PositiveIntegerField(_("discovered by police (not counted)"), default=0)
+    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN,
+                              db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    responder = models.CharField(_("responding unit"), max_length=100, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_start", "-level", "area_code"]
+        verbose_name = _("warning")
+        verbose_name_plural = _("warnings")
+        constraints = [models.UniqueConstraint(fields=["area_code", "category", "week_start"],
+                                               name="alert_area_category_week")]
+
+    def __str__(self) -> str:
+        return f"{self.area_code} {self.category_id} {self.week_start} L{self.level}"
+
+
+class Hotspot(models.Model):
+    """A grid flagged by Getis-Ord Gi* (observed/expected ratios, BH across grids and categories)."""
+
+    class Kind(models.TextChoices):
+        HOT99 = "hot99", _("hotspot (99%)")
+        HOT95 = "hot95", _("hotspot (95%)")
+        COLD95 = "cold95", _("coldspot (95%)")
+        COLD99 = "cold99", _("coldspot (99%)")
+
+    grid_code = models.CharField(_("grid code"), max_length=15, db_index=True)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="hotspots")
+    week_start = models.DateField(_("last week of the window"), db_index=True)
+    weeks = models.PositiveSmallIntegerField(_("window (weeks)"))
+    observed = models.PositiveIntegerField()
+    expected = models.FloatField()
+    z = models.FloatField()
+    pvalue = models.FloatField()
+    qvalue = models.FloatField(help_text="Benjamini-Hochberg adjusted, across all grids and categories")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["-week_start", "qvalue"]
+        verbose_name = _("hotspot")
+        verbose_name_plural = _("hotspots")
+        constraints = [models.UniqueConstraint(fields=["grid_code", "category", "week_start"],
+                                               name="hotspot_grid_category_week")]

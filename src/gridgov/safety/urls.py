@@ -1,2 +1,14 @@
+from django.urls import path
+
+from gridgov.safety import views
+
 app_name = "safety"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.situation, name="situation"),
+    path("trend/", views.trend, name="trend"),
+    path("warnings/", views.warnings, name="warnings"),
+    path("warnings/<int:alert_id>/action/", views.warning_action, name="warning_action"),
+    path("briefing/", views.briefing, name="briefing"),
+    path("briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
+    path("settings/", views.settings_view, name="settings"),
+]

@@ -1,0 +1,212 @@
+"""Weekly count series from and alarms to CSV (pure: no Django). Used by ``gridgov detect``.
+
+Input: a CSV (UTF-8, a BOM is fine) with at least the columns ``series_id,week_start,count``;
+other columns are ignored. Row numbers in errors count the header as row 1, as a spreadsheet does.
+Every problem is collected (missing column, empty series id, unparseable date, negative or
+non-integer count, duplicate week, weeks that do not start on the same weekday) and reported at
+once. Weeks missing between a series' first and last row count as 0 incidents; before its first
+row a series does not exist yet (not evaluated).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from gridgov.safety import detect
+
+REQUIRED = ("series_id", "week_start", "count")
+OUTPUT = ("series_id", "week_start", "observed", "expected", "threshold", "level", "alarm")
+MAX_REPORTED = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}, " if self.row is not None else ""
+        return f"{where}{self.column}: {self.message}"
+
+
+class CountsError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the counts file")
+
+
+@dataclass
+class CountTable:
+    series_ids: list[str]
+    weeks: list[date]  # consecutive week starts, 7 days apart
+    counts: np.ndarray  # (series, weeks) float, NaN outside each series' span
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _parse_date(text: str) -> date | None:
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _parse_count(text: str) -> tuple[int | None, str | None]:
+    text = text.strip()
+    if not text:
+        return None, "is empty; expected a whole number of incidents >= 0"
+    try:
+        value = float(text)
+    except ValueError:
+        return None, f"{text!r} is not a number; expected a whole number >= 0"
+    if not math.isfinite(value):
+        return None, f"{text!r} is not a finite number"
+    if value != int(value):
+        return None, f"{text!r} is not a whole number (counts are integers)"
+    if value < 0:
+        return None, f"{text!r} is negative (counts are >= 0)"
+    return int(value), None
+
+
+def read_counts(text: str) -> CountTable:
+    """Parse and validate; raises ``CountsError`` listing every problem."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CountsError([Problem(None, "file", "is empty; expected a header series_id,week_start,count")]) from None
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise CountsError([Problem(1, c, f"missing column (the header has: {', '.join(header) or 'nothing'})")
+                           for c in missing])
+    col = {c: names.index(c) for c in REQUIRED}
+    problems: list[Problem] = []
+    seen: dict[tuple[str, date], int] = {}
+    rows: list[tuple[str, date, int]] = []
+    first_date: tuple[date, int] | None = None
+    for rownum, record in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) < len(header):
+            record = record + [""] * (len(header) - len(record))
+        sid = record[col["series_id"]].strip()
+        ok = True
+        if not sid:
+            problems.append(Problem(rownum, "series_id", "is empty"))
+            ok = False
+        raw_date = record[col["week_start"]]
+        week = _parse_date(raw_date)
+        if week is None:
+            problems.append(Problem(rownum, "week_start", f"{raw_date.strip()!r} is not a date (expected YYYY-MM-DD)"))
+            ok = False
+        count, why = _parse_count(record[col["count"]])
+        if why:
+            problems.append(Problem(rownum, "count", why))
+            ok = False
+        if week is not None:
+            if first_date is None:
+                first_date = (week, rownum)
+            elif (week - first_date[0]).days % 7:
+                problems.append(Problem(rownum, "week_start",
+                                        f"{week.isoformat()} is not a whole number of weeks from "
+                                        f"{first_date[0].isoformat()} (row {first_date[1]}); every week must "
+                                        "start on the same weekday"))
+                ok = False
+        if sid and week is not None:
+            key = (sid, week)
+            if key in seen:
+                problems.append(Problem(rownum, "week_start",
+                                        f"duplicate week {week.isoformat()} for series {sid!r} (also row {seen[key]})"))
+                ok = False
+            else:
+                seen[key] = rownum
+        if ok:
+            rows.append((sid, week, count))  # type: ignore[arg-type]
+    if problems:
+        raise CountsError(problems)
+    if not rows:
+        raise CountsError([Problem(None, "file", "has a header but no data rows")])
+    return build_table(rows)
+
+
+def build_table(rows: list[tuple[str, date, int]]) -> CountTable:
+    """Rows (series, week start, count) -> a dense matrix on a common weekly axis."""
+    origin = min(r[1] for r in rows)
+    last = max(r[1] for r in rows)
+    n_weeks = (last - origin).days // 7 + 1
+    series_ids = sorted({r[0] for r in rows})
+    index = {s: i for i, s in enumerate(series_ids)}
+    si = np.fromiter((index[r[0]] for r in rows), dtype=np.int64, count=len(rows))
+    wi = np.fromiter(((r[1] - origin).days // 7 for r in rows), dtype=np.int64, count=len(rows))
+    ci = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
+    counts = np.zeros((len(series_ids), n_weeks))
+    counts[si, wi] = ci
+    first = np.full(len(series_ids), n_weeks)
+    np.minimum.at(first, si, wi)
+    lastw = np.full(len(series_ids), -1)
+    np.maximum.at(lastw, si, wi)
+    span = np.arange(n_weeks)[None, :]
+    counts[(span < first[:, None]) | (span > lastw[:, None])] = np.nan
+    weeks = [origin + timedelta(days=7 * i) for i in range(n_weeks)]
+    return CountTable(series_ids=series_ids, weeks=weeks, counts=counts)
+
+
+@dataclass
+class Alarms:
+    table: CountTable
+    result: detect.Detection
+    levels: np.ndarray  # level index per result cell
+    alarm: np.ndarray  # bool per result cell
+
+    @property
+    def evaluated(self) -> int:
+        return int(self.result.evaluated.sum())
+
+    @property
+    def alarms(self) -> int:
+        return int(self.alarm.sum())
+
+
+def run(table: CountTable, *, method: str = "auto", alpha: float = 0.01,
+        cutoffs: dict[str, detect.Cutoffs] | None = None) -> Alarms:
+    """Detect on every series; levels from the calibrated cut-offs of the method used per cell."""
+    cutoffs = cutoffs or detect.CALIBRATED
+    if method == "auto":
+        result, which = detect.detect_auto(table.counts, alpha=alpha)
+        levels = np.full(result.pvalue.shape, detect.NO_BASELINE, dtype=np.int8)
+        for i, name in enumerate(("farrington", "ewma", "c1")):
+            m = which == i
+            graded = detect.grade(result.pvalue, result.expected, cutoffs[name], result.suppressed)
+            levels[m] = graded[m]
+    else:
+        result = detect.detect(table.counts, method, alpha=alpha)
+        levels = detect.grade(result.pvalue, result.expected, cutoffs[result.method], result.suppressed)
+    return Alarms(table=table, result=result, levels=levels, alarm=result.alarm(alpha))
+
+
+def _fmt(x: float) -> str:
+    text = f"{x:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def write_alarms(alarms: Alarms, out) -> int:
+    """Write one row per evaluated (series, week), in series then week order. Returns rows."""
+    res = alarms.result
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(OUTPUT)
+    names = detect.level_names(alarms.levels)
+    si, pj = np.nonzero(res.evaluated)
+    for s, j in zip(si.tolist(), pj.tolist(), strict=True):
+        week = alarms.table.weeks[int(res.periods[j])]
+        writer.writerow((alarms.table.series_ids[s], week.isoformat(), int(res.observed[s, j]),
+                         _fmt(res.expected[s, j]), _fmt(res.threshold[s, j]), names[s, j],
+                         int(alarms.alarm[s, j])))
+    return len(si)

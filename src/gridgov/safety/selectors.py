@@ -1,0 +1,286 @@
+"""Every read of the public-safety app. First argument: the acting user; scoping always applies
+(incidents on ``grid_code``, warnings on ``area_code``, aggregates on the user's prefixes)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import numpy as np
+import shapely
+from django.db.models import Count, Q, QuerySet
+
+from gridgov.accounts.scope import code_in_scope, require_capability, scope_q, scoped, user_prefixes
+from gridgov.core.errors import FieldError, NotFound
+from gridgov.geo import selectors as geo_selectors
+from gridgov.safety import detect
+from gridgov.safety.models import Alert, AlertStatus, Category, Hotspot, Incident, Origin
+from gridgov.safety.services import (
+    HISTORY_WEEKS,
+    METHOD_NAMES,
+    _detect_latest,
+    data_start,
+    safety_config,
+    week_of,
+    weekly_counts,
+)
+
+VIEW = "safety.view"
+LEVEL_COLOURS = {0: "#d9dee4", 1: "#1f6fd1", 2: "#f2c200", 3: "#f07c00", 4: "#d7191c", -1: "#eeeeee"}
+
+
+def prefixes(user) -> list[str]:
+    require_capability(user, VIEW)
+    return user_prefixes(user, VIEW)
+
+
+def incidents(user, *, category: str | None = None, origin: str | None = None, area: str | None = None,
+              since: date | None = None, until: date | None = None) -> QuerySet[Incident]:
+    qs = scoped(Incident.objects.select_related("category"), user, field="grid_code", capability=VIEW)
+    if category:
+        qs = qs.filter(category__code=category)
+    if origin:
+        if origin not in Origin.values:
+            raise FieldError("origin", "expected reported or discovered", code="choice")
+        qs = qs.filter(origin=origin)
+    if area:
+        qs = qs.filter(grid_code__startswith=area)
+    if since:
+        qs = qs.filter(occurred_at__date__gte=since)
+    if until:
+        qs = qs.filter(occurred_at__date__lte=until)
+    return qs.order_by("-occurred_at", "-id")
+
+
+def incident_detail(user, pk: int) -> Incident:
+    obj = incidents(user).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound("incident not found")
+    return obj
+
+
+def categories(user) -> list[Category]:
+    prefixes(user)
+    return list(Category.objects.filter(active=True).order_by("code"))
+
+
+def alerts(user, *, status: str | None = None, week: date | None = None, min_level: int | None = None,
+           area: str | None = None, area_level: int | None = None, category: str | None = None) -> QuerySet[Alert]:
+    qs = scoped(Alert.objects.select_related("category"), user, field="area_code", capability=VIEW)
+    if status:
+        if status == "active":
+            qs = qs.exclude(status=AlertStatus.CLOSED)
+        elif status in AlertStatus.values:
+            qs = qs.filter(status=status)
+        else:
+            raise FieldError("status", "expected active, open, acknowledged, responding or closed", code="choice")
+    if week:
+        qs = qs.filter(week_start=week_of(week))
+    if min_level:
+        qs = qs.filter(level__gte=min_level)
+    if area:
+        qs = qs.filter(area_code__startswith=area)
+    if area_level:
+        qs = qs.filter(area_level=area_level)
+    if category:
+        qs = qs.filter(category__code=category)
+    return qs.order_by("-week_start", "-level", "-score", "area_code")
+
+
+def alert_detail(user, pk: int) -> Alert:
+    obj = alerts(user).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound("warning not found")
+    return obj
+
+
+def latest_week(user) -> date | None:
+    """The latest week with warnings or incidents visible to the user."""
+    qs = alerts(user).order_by("-week_start").values_list("week_start", flat=True).first()
+    if qs:
+        return qs
+    return incidents(user).order_by("-week_start").values_list("week_start", flat=True).first()
+
+
+def area_names(user, codes: list[str]) -> dict[str, str]:
+    """Names of divisions (by significant code) and grids for display; unknown codes map to ''."""
+    names: dict[str, str] = {}
+    try:
+        names.update(geo_selectors.divisions_visible(user).filter(prefix__in=codes).values_list("prefix", "name"))
+        names.update(geo_selectors.grids_visible(user).filter(code__in=codes).values_list("code", "name"))
+    except Exception:  # no geo.view: names are cosmetic
+        pass
+    return names
+
+
+def situation_geojson(user, *, week: date, area_level: int = 12) -> str:
+    """Areas of one level within the user's jurisdiction, each with the highest warning level of
+    the week (any category) and its count of warnings; GeoJSON."""
+    if area_level not in (6, 9, 12, 15):
+        raise FieldError("level", "expected 6, 9, 12 or 15")
+    week = week_of(week)
+    user_pref = prefixes(user)
+    if area_level == 15:
+        qs = geo_selectors.grids_visible(user).filter(scope_q(user_pref, "code"), boundary__isnull=False)
+        rows = list(qs.values_list("code", "name", "boundary"))
+    else:
+        qs = geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), level=area_level,
+                                                           boundary__isnull=False)
+        rows = list(qs.values_list("prefix", "name", "boundary"))
+    stats_ = {r["area_code"]: r for r in alerts(user, week=week, area_level=area_level)
+              .values("area_code").annotate(n=Count("id"), top=_max("level"))}
+    if not rows:
+        return json.dumps({"type": "FeatureCollection", "week": week.isoformat(), "features": []})
+    geoms = shapely.from_wkb([bytes(r[2]) for r in rows])
+    geoms = shapely.simplify(geoms, 1e-5, preserve_topology=True)
+    texts = shapely.to_geojson(geoms)
+    features = []
+    for (code, name, _), geom in zip(rows, texts, strict=True):
+        st = stats_.get(code)
+        level = int(st["top"]) if st else 0
+        props = {"code": code, "name": name, "level": level, "level_name": detect.LEVELS[level],
+                 "colour": LEVEL_COLOURS[level], "warnings": st["n"] if st else 0}
+        features.append('{"type":"Feature","geometry":' + geom + ',"properties":'
+                        + json.dumps(props, ensure_ascii=False) + "}")
+    return ('{"type":"FeatureCollection","week":"' + week.isoformat() + '","features":['
+            + ",".join(features) + "]}")
+
+
+def _max(field: str):
+    from django.db.models import Max
+
+    return Max(field)
+
+
+def hotspots(user, *, week: date | None = None) -> QuerySet[Hotspot]:
+    qs = scoped(Hotspot.objects.select_related("category"), user, field="grid_code", capability=VIEW)
+    if week is None:
+        week = qs.order_by("-week_start").values_list("week_start", flat=True).first()
+    return qs.filter(week_start=week).order_by("qvalue") if week else qs.none()
+
+
+def hotspots_geojson(user, *, week: date | None = None) -> str:
+    items = list(hotspots(user, week=week))
+    if not items:
+        return '{"type":"FeatureCollection","features":[]}'
+    boundaries = dict(geo_selectors.grids_visible(user).filter(code__in={h.grid_code for h in items})
+                      .values_list("code", "boundary"))
+    features = []
+    for h in items:
+        if h.grid_code not in boundaries:
+            continue
+        centre = shapely.from_wkb(bytes(boundaries[h.grid_code])).representative_point()
+        props = {"grid_code": h.grid_code, "category": h.category.code, "category_name": h.category.name,
+                 "kind": h.kind, "z": round(h.z, 2), "q": h.qvalue, "observed": h.observed,
+                 "expected": round(h.expected, 2), "week": h.week_start.isoformat()}
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [centre.x, centre.y]},
+                         "properties": props})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def trend(user, *, area: str, category: str, weeks: int = 104, until: date | None = None) -> dict:
+    """Weekly counts of one area and category with the baseline's expected count, threshold and
+    level for each week (detected on the fly, reported incidents only unless the guard is off)."""
+    if not area.isdigit() or len(area) not in (2, 4, 6, 9, 12, 15):
+        raise FieldError("area", "a division prefix or a grid code")
+    if not code_in_scope(user, area, capability=VIEW):
+        prefixes(user)
+        raise NotFound("area not found")
+    if not Category.objects.filter(code=category).exists():
+        raise NotFound("category not found")
+    weeks = max(8, min(int(weeks), 260))
+    until = week_of(until) if until else (latest_week(user) or week_of(date.today()))
+    config = safety_config()
+    first = until - timedelta(weeks=weeks - 1)
+    # the same history window as the detection run, so the numbers agree with the warnings
+    history = first - timedelta(weeks=HISTORY_WEEKS)
+    start = data_start()
+    if start is not None and start > history:
+        history = min(start, first)
+    sc = weekly_counts(Incident.objects.filter(grid_code__startswith=area, category__code=category),
+                       area_len=len(area), first_week=history, last_week=until,
+                       include_discovered=config["include_discovered"])
+    n_all = (until - history).days // 7 + 1
+    counts = sc.counts[0] if len(sc.areas) else np.zeros(n_all)
+    disc = sc.discovered[0] if len(sc.areas) else np.zeros(n_all)
+    start_col = n_all - weeks
+    cols = list(range(start_col, n_all))
+    result, which, levels = _detect_latest(counts[None, :], cols, config["cutoffs"])
+
+    def clean(values):
+        return [None if not np.isfinite(v) else round(float(v), 3) for v in values]
+
+    return {
+        "area": area, "category": category, "name": area_names(user, [area]).get(area, ""),
+        "weeks": [(first + timedelta(weeks=i)).isoformat() for i in range(weeks)],
+        "observed": [int(x) for x in np.nan_to_num(counts[start_col:])],
+        "discovered": [int(x) for x in disc[start_col:]],
+        "expected": clean(result["expected"][0]), "threshold": clean(result["threshold"][0]),
+        "level": [int(x) for x in levels[0]],
+        "method": [METHOD_NAMES[w] if w >= 0 else None for w in which[0]],
+        "include_discovered": config["include_discovered"],
+    }
+
+
+def counts(user, *, area: str, level: int, since: date, until: date, period: str = "week",
+           category: str | None = None) -> dict:
+    """Incident counts in the user's jurisdiction per (area of ``level`` digits, category, week or
+    day), reported and discovered separately; aggregated in the database."""
+    if level not in (2, 4, 6, 9, 12, 15):
+        raise FieldError("level", "expected 2, 4, 6, 9, 12 or 15")
+    if until < since or (until - since).days > 3 * 366:
+        raise FieldError("until", "the period must run forwards and span at most 3 years")
+    qs = incidents(user, category=category, area=area or None)
+    if period == "week":
+        since, until = week_of(since), week_of(until)
+    sc = weekly_counts(qs, area_len=level, first_week=since, last_week=until, include_discovered=False,
+                       period=period)
+    return {"period": period, "level": level, "periods": [d.isoformat() for d in sc.weeks],
+            "series": [{"area": str(a), "category": str(c), "reported": [int(x) for x in sc.counts[i]],
+                        "discovered": [int(x) for x in sc.discovered[i]]}
+                       for i, (a, c) in enumerate(zip(sc.areas, sc.categories, strict=True))]}
+
+
+def briefing(user, *, week: date | None = None) -> dict:
+    """The weekly situation briefing (研判报告) for the user's jurisdiction."""
+    user_pref = prefixes(user)
+    week = week_of(week) if week else (latest_week(user) or week_of(date.today()))
+    prev, year_ago = week - timedelta(weeks=1), week - timedelta(weeks=52)
+    base = incidents(user)
+
+    def by_category(w):
+        return dict(base.filter(week_start=w, origin=Origin.REPORTED).values_list("category__code")
+                    .annotate(n=Count("id")))
+
+    now, before, last_year = by_category(week), by_category(prev), by_category(year_ago)
+    discovered = dict(base.filter(week_start=week, origin=Origin.DISCOVERED).values_list("category__code")
+                      .annotate(n=Count("id")))
+    cats = {c.code: c for c in Category.objects.all()}
+    rows = []
+    for code in sorted(set(now) | set(before) | set(last_year) | set(discovered)):
+        rows.append({"code": code, "name": cats[code].name if code in cats else code,
+                     "name_en": cats[code].name_en if code in cats else code,
+                     "week": now.get(code, 0), "previous": before.get(code, 0),
+                     "year_ago": last_year.get(code, 0), "discovered": discovered.get(code, 0)})
+    week_alerts = list(alerts(user, week=week).order_by("-level", "-score")[:200])
+    by_level = {name: 0 for name in detect.LEVELS[1:]}
+    for a in week_alerts:
+        by_level[detect.LEVELS[a.level]] += 1
+    active = alerts(user, status="active").filter(week_start__lt=week).count()
+    names = area_names(user, list({a.area_code for a in week_alerts} | set(user_pref)))
+    spots = list(hotspots(user, week=week)[:20])
+    return {
+        "week": week, "week_end": week + timedelta(days=6), "jurisdictions": user_pref,
+        "jurisdiction_names": [names.get(p, "") for p in user_pref],
+        "total": sum(now.values()), "total_previous": sum(before.values()),
+        "total_year_ago": sum(last_year.values()), "total_discovered": sum(discovered.values()),
+        "categories": rows, "by_level": by_level,
+        "alerts": [{"alert": a, "area_name": names.get(a.area_code, ""), "level_name": detect.LEVELS[a.level]}
+                   for a in week_alerts[:30]],
+        "alerts_total": len(week_alerts), "older_active": active, "hotspots": spots,
+        "include_discovered": safety_config()["include_discovered"],
+    }
+
+
+def jurisdiction_q(user) -> Q:
+    return scope_q(prefixes(user), "grid_code")

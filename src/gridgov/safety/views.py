@@ -1,0 +1,165 @@
+"""Pages: the situation map, trend chart, warning list (with its workflow), weekly briefing (HTML
+and PDF) and the feedback-loop guard setting. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gridgov.accounts.scope import has_capability
+from gridgov.core.errors import Forbidden, GridgovError, NotFound
+from gridgov.geo import selectors as geo_selectors
+from gridgov.navigation import navigation_for
+from gridgov.safety import detect, selectors, services
+
+
+def _levels():
+    return [
+        {"index": 0, "name": "none", "label": _("No warning"), "colour": selectors.LEVEL_COLOURS[0]},
+        {"index": 1, "name": "blue", "label": _("Blue (level IV)"), "colour": selectors.LEVEL_COLOURS[1]},
+        {"index": 2, "name": "yellow", "label": _("Yellow (level III)"), "colour": selectors.LEVEL_COLOURS[2]},
+        {"index": 3, "name": "orange", "label": _("Orange (level II)"), "colour": selectors.LEVEL_COLOURS[3]},
+        {"index": 4, "name": "red", "label": _("Red (level I)"), "colour": selectors.LEVEL_COLOURS[4]},
+    ]
+
+
+def _parse_week(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return services.week_of(date.fromisoformat(raw))
+    except ValueError:
+        return None
+
+
+def _page(request, template: str, context: dict, status: int = 200):
+    context = {"nav": navigation_for(request.user), "levels": _levels(),
+               "synthetic": geo_selectors.is_demo_data(), **context}
+    return render(request, template, context, status=status)
+
+
+def _guarded(view):
+    """403 page without safety.view, 404 page outside the jurisdiction."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Forbidden:
+            return render(request, "403.html", {"nav": navigation_for(request.user)}, status=403)
+        except NotFound as exc:
+            return _page(request, "safety/not_found.html", {"message": exc.message}, status=404)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return login_required(wrapped)
+
+
+@_guarded
+def situation(request):
+    jurisdictions = selectors.prefixes(request.user)
+    week = _parse_week(request.GET.get("week")) or selectors.latest_week(request.user) or date.today()
+    week = services.week_of(week)
+    level = request.GET.get("level", "12")
+    level = int(level) if level in ("6", "9", "12", "15") else 12
+    week_alerts = list(selectors.alerts(request.user, week=week, min_level=1)[:50])
+    names = selectors.area_names(request.user, [a.area_code for a in week_alerts])
+    return _page(request, "safety/situation.html", {
+        "week": week, "area_level": level, "jurisdictions": jurisdictions,
+        "alerts": [{"alert": a, "name": names.get(a.area_code, ""), "level": detect.LEVELS[a.level]}
+                   for a in week_alerts],
+        "categories": selectors.categories(request.user),
+        "guard_on": not services.safety_config()["include_discovered"],
+    })
+
+
+@_guarded
+def trend(request):
+    prefixes = selectors.prefixes(request.user)
+    area = request.GET.get("area") or (prefixes[0] if prefixes else "")
+    category = request.GET.get("category") or "02"
+    cats = selectors.categories(request.user)
+    data = selectors.trend(request.user, area=area, category=category, weeks=104)
+    return _page(request, "safety/trend.html", {"area": area, "category": category, "categories": cats,
+                                                "trend": data, "name": data["name"]})
+
+
+@_guarded
+def warnings(request):
+    status = request.GET.get("status") or "active"
+    if status not in ("active", "open", "acknowledged", "responding", "closed"):
+        status = "active"
+    raw_level = request.GET.get("min_level", "1")
+    min_level = int(raw_level) if raw_level in ("1", "2", "3", "4") else 1
+    qs = selectors.alerts(request.user, status=status, min_level=min_level)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    names = selectors.area_names(request.user, [a.area_code for a in page])
+    return _page(request, "safety/warnings.html", {
+        "page": page, "status": status, "names": names,
+        "can_manage": has_capability(request.user, services.MANAGE),
+        "rows": [{"alert": a, "name": names.get(a.area_code, ""), "level": detect.LEVELS[a.level]} for a in page],
+    })
+
+
+@require_POST
+@_guarded
+def warning_action(request, alert_id: int):
+    try:
+        version = int(request.POST.get("version", "0"))
+        services.alert_transition(actor=request.user, alert_id=alert_id, action=request.POST.get("action", ""),
+                                  version=version, responder=request.POST.get("responder", ""),
+                                  note=request.POST.get("note", ""))
+        messages.success(request, _("Warning updated."))
+    except (NotFound, Forbidden):
+        raise
+    except GridgovError as exc:
+        messages.error(request, exc.message)
+    return redirect(request.POST.get("next") or "safety:warnings")
+
+
+@_guarded
+def briefing(request):
+    data = selectors.briefing(request.user, week=_parse_week(request.GET.get("week")))
+    return _page(request, "safety/briefing.html", {"b": data})
+
+
+@_guarded
+def briefing_pdf(request):
+    from gridgov.safety.report import briefing_pdf as render_pdf
+
+    data = selectors.briefing(request.user, week=_parse_week(request.GET.get("week")))
+    data["synthetic"] = geo_selectors.is_demo_data()
+    pdf = render_pdf(data, language=getattr(request, "LANGUAGE_CODE", "zh-hans"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="briefing-{data["week"].isoformat()}.pdf"'
+    return response
+
+
+@_guarded
+def settings_view(request):
+    selectors.prefixes(request.user)
+    if request.method == "POST":
+        try:
+            services.safety_config_set(actor=request.user,
+                                       include_discovered=request.POST.get("include_discovered") == "1",
+                                       reason=request.POST.get("reason", ""))
+            messages.success(request, _("Setting saved and recorded in the audit trail."))
+            return redirect("safety:settings")
+        except Forbidden:
+            raise
+        except GridgovError as exc:
+            messages.error(request, exc.message)
+    config = services.safety_config()
+    return _page(request, "safety/settings.html", {
+        "config": config, "can_change": has_capability(request.user, services.ADMIN),
+        "cutoffs": [(m, [(f"< {e:g}" if e is not None else f"≥ {cut.edges[-1] if cut.edges else 0:g}", row)
+                         for e, row in zip([*cut.edges, None], cut.table, strict=True)])
+                    for m, cut in ((m, config["cutoffs"][m]) for m in detect.METHODS)],
+        "null_rates": detect.NULL_RATES,
+    })

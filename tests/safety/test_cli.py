@@ -1,0 +1,146 @@
+"""`gridgov detect` on the documented example, on bad input, and without any database."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gridgov.safety import countsio
+from gridgov.safety.cli import register
+
+REPO = Path(__file__).resolve().parents[2]
+DOC = REPO / "docs" / "detect-cli.md"
+
+
+def _doc_block(marker: str) -> str:
+    text = DOC.read_text(encoding="utf-8")
+    match = re.search(rf"<!-- example:{marker} -->\s*```\n(.*?)```", text, re.S)
+    assert match, f"docs/detect-cli.md has no {marker} example"
+    return match.group(1)
+
+
+def _main(argv, monkeypatch, capsys):
+    from gridgov import cli, cli_modules
+
+    if register not in cli_modules.REGISTRARS:
+        monkeypatch.setattr(cli_modules, "REGISTRARS", [*cli_modules.REGISTRARS, register])
+    code = cli.main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_documented_example(tmp_path, monkeypatch, capsys):
+    counts = tmp_path / "counts.csv"
+    counts.write_text(_doc_block("input"), encoding="utf-8")
+    code, out, err = _main(["detect", "--input", str(counts), "--method", "c1"], monkeypatch, capsys)
+    assert code == 0
+    assert out == _doc_block("output")
+    assert "1 alarms" in err
+    target = tmp_path / "alarms.csv"
+    code, _, _ = _main(["detect", "-i", str(counts), "-o", str(target), "--method", "c1"], monkeypatch, capsys)
+    assert code == 0 and target.read_text(encoding="utf-8") == _doc_block("output")
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(countsio.CountsError) as exc:
+        countsio.read_counts(text)
+    return [str(p) for p in exc.value.problems]
+
+
+def test_missing_column_is_named():
+    assert _problems("series_id,week_start,n\nA,2024-01-01,3\n") == [
+        "row 1, count: missing column (the header has: series_id, week_start, n)"]
+    assert len(_problems("id,date\n")) == 3
+    assert _problems("") == ["file: is empty; expected a header series_id,week_start,count"]
+
+
+@pytest.mark.parametrize("row, expected", [
+    ("A,2024-01-08,-1", "row 3, count: '-1' is negative (counts are >= 0)"),
+    ("A,2024-01-08,2.5", "row 3, count: '2.5' is not a whole number (counts are integers)"),
+    ("A,2024-01-08,three", "row 3, count: 'three' is not a number; expected a whole number >= 0"),
+    ("A,2024-01-08,", "row 3, count: is empty; expected a whole number of incidents >= 0"),
+    ("A,2024/01/08,1", "row 3, week_start: '2024/01/08' is not a date (expected YYYY-MM-DD)"),
+    ("A,2024-02-30,1", "row 3, week_start: '2024-02-30' is not a date (expected YYYY-MM-DD)"),
+    ("A,2024-01-01,4", "row 3, week_start: duplicate week 2024-01-01 for series 'A' (also row 2)"),
+    ("A,2024-01-09,4", "row 3, week_start: 2024-01-09 is not a whole number of weeks from 2024-01-01 (row 2); "
+                       "every week must start on the same weekday"),
+    (",2024-01-08,4", "row 3, series_id: is empty"),
+])
+def test_bad_rows_give_specific_errors(row, expected):
+    assert _problems(f"series_id,week_start,count\nA,2024-01-01,3\n{row}\n") == [expected]
+
+
+def test_every_problem_is_reported_and_nothing_written(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("series_id,week_start,count\nA,2024-01-01,-2\nA,2024-01-01,x\nB,someday,1\n", encoding="utf-8")
+    target = tmp_path / "alarms.csv"
+    code, out, err = _main(["detect", "-i", str(bad), "-o", str(target)], monkeypatch, capsys)
+    assert code == 1 and not target.exists()
+    assert "4 problem(s)" in err
+    for text in ("row 2, count", "row 3, count", "row 3, week_start: duplicate", "row 4, week_start"):
+        assert text in err
+    code, _, err = _main(["detect", "-i", str(tmp_path / "missing.csv")], monkeypatch, capsys)
+    assert code == 2 and "cannot read" in err
+
+
+def test_gaps_count_as_zero_and_series_may_start_later():
+    table = countsio.read_counts("series_id,week_start,count\nA,2024-01-01,1\nA,2024-01-22,2\n"
+                                 "B,2024-01-15,5\nA,2024-01-29,0\n")
+    assert table.series_ids == ["A", "B"] and len(table.weeks) == 5
+    assert table.counts[0].tolist()[:5] == [1, 0, 0, 2, 0]
+    b = table.counts[1]
+    assert str(b[:2].tolist()) == "[nan, nan]" and b[2] == 5 and str(b[3]) == "nan"
+
+
+def test_auto_uses_farrington_with_three_years(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    lines = ["series_id,week_start,count"]
+    from datetime import date, timedelta
+
+    for s in ("long", "short"):
+        n = 200 if s == "long" else 30
+        for i, c in enumerate(rng.poisson(6, n)):
+            lines.append(f"{s},{(date(2021, 1, 4) + timedelta(weeks=i + 200 - n)).isoformat()},{c}")
+    alarms = countsio.run(countsio.read_counts("\n".join(lines)))
+    out = io.StringIO()
+    rows = countsio.write_alarms(alarms, out)
+    # long: farrington from week 159, EWMA 13..158, C1 7..12 -> weeks 7..199; short: EWMA/C1 from its 8th week
+    assert rows == (200 - 7) + (30 - 7)
+    _, which = __import__("gridgov.safety.detect", fromlist=["x"]).detect_auto(alarms.table.counts)
+    assert (which[0, 159:] == 0).all() and (which[0, 13:159] == 1).all() and (which[0, 7:13] == 2).all()
+
+
+def test_runs_without_a_database_or_django(tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_text(_doc_block("input"), encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from gridgov import cli, cli_modules\n"
+        "from gridgov.safety.cli import register\n"
+        "if register not in cli_modules.REGISTRARS: cli_modules.REGISTRARS.append(register)\n"
+        f"code = cli.main(['detect', '--input', {str(counts)!r}, '--method', 'c1'])\n"
+        "assert 'django.db' not in sys.modules, 'detect imported the database layer'\n"
+        "sys.exit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "GRIDGOV"))}
+    env["GRIDGOV_DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/none"  # unusable if ever touched
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == _doc_block("output")
+
+
+@pytest.mark.django_db
+def test_safety_scan_runs_detection_on_the_database(monkeypatch, capsys, roles):
+    import gridgov.cli
+
+    monkeypatch.setattr(gridgov.cli, "_setup", lambda env=None: None)  # pytest-django set Django up
+    code, out, _ = _main(["safety-scan", "--weeks", "2"], monkeypatch, capsys)
+    assert code == 0 and "series" in out and "hotspot grids" in out
