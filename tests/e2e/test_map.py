@@ -70,7 +70,8 @@ def test_click_on_grid_shows_its_details(page: Page, live_server, demo_city, art
     panel = page.locator("[data-testid=grid-panel]")
     expect(panel).to_be_visible()
     expect(panel.locator("[data-testid=grid-code]")).to_have_text(GRID_CODE)
-    expect(panel.locator("[data-testid=grid-area]")).to_contain_text("m²")
+    # the unit is translated: 平方米 in zh-hans (the context locale), m² in English
+    expect(panel.locator("[data-testid=grid-area]")).to_have_text(re.compile(r"^[\d,.]+ (平方米|m²)$"))
     expect(panel.locator("[data-testid=grid-district]")).to_contain_text("310101")
     page.screenshot(path=str(artifacts_dir / "map.png"), full_page=True)
 
