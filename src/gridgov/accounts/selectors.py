@@ -46,3 +46,8 @@ def members_at(jurisdictions: list[str], *, role_code: str) -> dict[str, list[st
     for m in rows:
         out[m.jurisdiction].append(m.user.display_name or m.user.username)
     return out
+
+
+def user_active(user_id: int) -> User | None:
+    """An active user by id (to name a responsible worker); None when absent or deactivated."""
+    return User.objects.filter(pk=user_id, is_active=True).first()

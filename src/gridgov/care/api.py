@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
+from gridgov.accounts import selectors as account_selectors
 from gridgov.accounts.models import User
 from gridgov.care import selectors, services
 from gridgov.core.errors import FieldError
@@ -28,7 +29,7 @@ class In(Schema):
 def _user(user_id: int | None, field: str = "worker_id") -> User | None:
     if user_id is None:
         return None
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    user = account_selectors.user_active(user_id)
     if user is None:
         raise FieldError(field, "no such active user", code="unknown")
     return user
