@@ -163,7 +163,9 @@ class Case(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         indexes = [models.Index(fields=["category", "state"], name="case_category_state"),
-                   models.Index(fields=["state", "grid_code"], name="case_state_grid")]
+                   models.Index(fields=["state", "grid_code"], name="case_state_grid"),
+                   # duplicate suggestions at report time: same 小类, a narrow lon/lat box
+                   models.Index(fields=["category", "lon", "lat"], name="case_category_lon_lat")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.category_id} {self.state}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from gridgov.accounts.scope import has_capability, require_capability, scope_q, user_prefixes
@@ -437,6 +437,14 @@ def public_cases() -> QuerySet[Case]:
     """Cases the public may see through Open311: those in public 小类 (city management); disputes
     and public-safety hazards never leave the platform."""
     return Case.objects.filter(category__public=True, category__open311_code__isnull=False)
+
+
+def public_cases_with_relations(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """``qs`` with what an Open311 rendering reads: category, tasks, attachments, public events."""
+    return qs.select_related("category").prefetch_related(
+        Prefetch("tasks", queryset=CaseTask.objects.select_related("department").order_by("id")),
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
+        Prefetch("events", queryset=CaseEvent.objects.filter(public=True).order_by("at", "id")))
 
 
 def case_for_token(token: str) -> Case | None:

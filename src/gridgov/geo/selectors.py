@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_save
 
 from gridgov.accounts import selectors as account_selectors
 from gridgov.accounts.scope import require_capability, scope_q, user_prefixes
@@ -177,10 +180,19 @@ def jurisdiction_outline(user) -> str:
 
 # --- point location -----------------------------------------------------------------------
 
+# How long a process trusts its locator without re-reading ``geo:version`` (seconds). Within the
+# process that changes the grids the cache is dropped at once (``geo_bump_version`` saves the
+# SystemState row: the post_save receiver below invalidates now and again after the commit);
+# every other process notices the new version within this many seconds.
+VERSION_CHECK_SECONDS = 2.0
+
+
 @dataclass
 class _Cache:
     version: int = -1
     locator: GridLocator | None = None
+    checked_at: float = float("-inf")  # time.monotonic() of the last geo:version read
+    generation: int = 0  # bumped by every invalidation; a check started before one does not count
 
 
 _cache = _Cache()
@@ -188,12 +200,40 @@ _lock = threading.Lock()
 
 
 def geo_version() -> int:
+    """The current ``geo:version`` as stored (always a query; ``locator()`` rate-limits it)."""
     state = SystemState.objects.filter(key=VERSION_KEY).values_list("value", flat=True).first()
     return int(state.get("version", 0)) if state else 0
 
 
+def locator_invalidate() -> None:
+    """Make the next ``locator()`` call in this process re-read the grids."""
+    with _lock:
+        _cache.version = -1
+        _cache.checked_at = float("-inf")
+        _cache.generation += 1
+
+
+def _on_system_state_saved(sender, instance, **kwargs) -> None:
+    if instance.key == VERSION_KEY:
+        locator_invalidate()
+        # A thread may re-read the old version before the writer commits: drop it again after.
+        transaction.on_commit(locator_invalidate)
+
+
+post_save.connect(_on_system_state_saved, sender=SystemState, dispatch_uid="geo.locator_invalidate")
+
+
 def locator() -> GridLocator | None:
-    """The process-wide locator over all grids, rebuilt when the grids change (geo:version)."""
+    """The process-wide locator over all grids, rebuilt when the grids change (geo:version).
+
+    ``geo:version`` is read at most once per ``VERSION_CHECK_SECONDS`` per process instead of on
+    every call; a change made in this process (``geo_bump_version``) drops the cache at once.
+    Without grids (no locator) every call looks again, as before."""
+    now = time.monotonic()
+    loc = _cache.locator
+    if loc is not None and _cache.version >= 0 and now - _cache.checked_at < VERSION_CHECK_SECONDS:
+        return loc
+    generation = _cache.generation
     version = geo_version()
     with _lock:
         if _cache.version != version or _cache.locator is None:
@@ -202,6 +242,8 @@ def locator() -> GridLocator | None:
             _cache.version = version
             _cache.locator = (GridLocator([r[0] for r in rows], shapely.from_wkb([bytes(r[1]) for r in rows]))
                               if rows else None)
+        if _cache.generation == generation:
+            _cache.checked_at = now
         return _cache.locator
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -17,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from gridgov.cases import selectors, services, workflow
-from gridgov.cases.models import Attachment, Case, CaseEvent, CaseTask
+from gridgov.cases.models import Case, CaseTask
 from gridgov.cases.open311 import render
 from gridgov.core import context
 from gridgov.core.errors import Conflict, FieldError, GridgovError, NotFound
@@ -168,13 +167,6 @@ def _request_object(request, case: Case, *, extensions: bool) -> dict:
     return out
 
 
-def _with_relations(qs):
-    return qs.select_related("category").prefetch_related(
-        Prefetch("tasks", queryset=CaseTask.objects.select_related("department").order_by("id")),
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
-        Prefetch("events", queryset=CaseEvent.objects.filter(public=True).order_by("at", "id")))
-
-
 def _parse_dt(value: str, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip())
@@ -232,7 +224,7 @@ def _list_requests(request, fmt: str):
             qs = qs.filter(state__in=workflow.OPEN_STATES)
         elif statuses == {"closed"}:
             qs = qs.filter(state__in=workflow.FINAL_STATES)
-    rows = list(_with_relations(qs.order_by("-reported_at", "-id"))[(page - 1) * page_size: page * page_size])
+    rows = list(selectors.public_cases_with_relations(qs.order_by("-reported_at", "-id"))[(page - 1) * page_size: page * page_size])
     payload = [_request_object(request, c, extensions=extensions) for c in rows]
     return _respond(fmt, payload, root="service_requests", item="request")
 
@@ -321,7 +313,7 @@ def requests_view(request, *, fmt: str):
 @require_http_methods(["GET"])
 @_endpoint
 def request_detail(request, request_id: str, *, fmt: str):
-    case = _with_relations(selectors.public_cases().filter(pk=int(request_id))).first() if request_id.isdigit() \
+    case = selectors.public_cases_with_relations(selectors.public_cases().filter(pk=int(request_id))).first() if request_id.isdigit() \
         else None
     if case is None:
         raise Open311Error(404, f"unknown service_request_id {request_id!r}")
