@@ -3,17 +3,11 @@ the mobile "register a resident at this house" page and the import upload page w
 
 from __future__ import annotations
 
-import os
-import tempfile
-import threading
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import close_old_connections, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -22,12 +16,11 @@ from gridgov.accounts.scope import has_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
 from gridgov.core.masking import mask_identity_number
 from gridgov.navigation import navigation_for
-from gridgov.registry import codes, imports, selectors, services
+from gridgov.registry import codes, imports, jobs, selectors, services
 from gridgov.registry.models import ImportJob
 from gridgov.registry.tabular import write_csv
 
 PAGE = 50
-_PROGRESS: dict[int, tuple[int, int]] = {}
 
 
 def _ctx(request, **extra) -> dict:
@@ -169,38 +162,6 @@ def organisation_detail(request, org_id: int):
 
 # --- import upload ------------------------------------------------------------------------------
 
-def _run_job(job_id: int, path: str, encoding: str | None, inline: bool) -> None:
-    job = ImportJob.objects.get(pk=job_id)
-    ImportJob.objects.filter(pk=job_id).update(state=ImportJob.State.RUNNING)
-
-    def progress(stage, done, total):
-        _PROGRESS[job_id] = (done, total)
-
-    try:
-        result = imports.import_file(kind=job.kind, path=path, actor=job.actor, mode=job.mode, encoding=encoding,
-                                     filename=job.filename, progress=progress)
-        ImportJob.objects.filter(pk=job_id).update(
-            state=ImportJob.State.DONE, total_rows=result.rows, created=result.created, updated=result.updated,
-            unchanged=result.unchanged, rejected=result.rejected, written=result.written, encoding=result.encoding,
-            report=[d.as_dict() for d in result.details], finished_at=timezone.now())
-    except Exception as exc:  # the job row says what went wrong; the page shows it
-        ImportJob.objects.filter(pk=job_id).update(state=ImportJob.State.FAILED, message=str(exc)[:500],
-                                                   finished_at=timezone.now())
-    finally:
-        _PROGRESS.pop(job_id, None)
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-        if not inline:
-            connection.close()
-
-
-def _thread_main(job_id, path, encoding):
-    close_old_connections()
-    _run_job(job_id, path, encoding, inline=False)
-
-
 @guarded
 @require_http_methods(["GET", "POST"])
 def import_page(request):
@@ -217,23 +178,14 @@ def import_page(request):
         elif upload is None:
             error = _("Choose a file.")
         else:
-            suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
-            fd, path = tempfile.mkstemp(suffix=suffix, prefix="gridgov-import-")
-            with os.fdopen(fd, "wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            job = ImportJob.objects.create(kind=kind, mode=mode, filename=upload.name[:200], actor=request.user)
-            if getattr(settings, "GRIDGOV_IMPORT_INLINE", False):
-                _run_job(job.pk, path, encoding, inline=True)
-            else:
-                threading.Thread(target=_thread_main, args=(job.pk, path, encoding), daemon=True).start()
+            job = jobs.import_job_start(actor=request.user, kind=kind, mode=mode, upload=upload, encoding=encoding)
             return redirect("registry:import_job", job_id=job.pk)
     return render(request, "registry/import.html", _ctx(
         request, error=error, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES))
 
 
 def _job_dict(job: ImportJob) -> dict:
-    done, total = _PROGRESS.get(job.pk, (0, 0))
+    done, total = jobs.import_job_progress(job)
     return {"id": job.pk, "state": job.state, "kind": job.kind, "mode": job.mode, "filename": job.filename,
             "rows": job.total_rows, "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
             "rejected": job.rejected, "written": job.written, "encoding": job.encoding, "message": job.message,
