@@ -14,6 +14,8 @@ a residence row per person) is written first, then, in this one process:
 
 Memory: resident set size sampled every 0.1 s during ours (``rss_start_mb``, ``rss_peak_mb``, and
 ``rss_at`` at 25/50/75/100 % of the rows) — flat means the peak does not grow with N.
+CPU: ``ours_cpu_s``/``peer_cpu_s`` are this process's CPU seconds (``time.process_time``) — steadier than
+wall time on a shared machine; with SQLite they include the database work, with PostgreSQL they do not.
 Prints one JSON line on stdout.
 """
 
@@ -174,9 +176,9 @@ def main() -> int:
                 if done * 100 >= q * total and q not in marks:
                     marks[q] = round(_rss_mb(), 1)
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     result = import_file(kind="persons", path=path, progress=progress)
-    ours_s = time.perf_counter() - t
+    ours_s, ours_cpu = time.perf_counter() - t, time.process_time() - c
     marks[100] = round(_rss_mb(), 1)
     sampler.running = False
     sampler.join()
@@ -186,7 +188,9 @@ def main() -> int:
     reimport_s = time.perf_counter() - t
     assert again.unchanged == args.rows and again.created == 0 and again.updated == 0
     clear_persons()
+    c = time.process_time()
     peer_s = peer_executemany(path)
+    peer_cpu = time.process_time() - c
     assert Person.objects.count() == args.rows
     clear_persons()
     print(json.dumps({
@@ -194,6 +198,8 @@ def main() -> int:
         "with_houses": bool(args.houses), "ours_s": round(ours_s, 3), "peer": "csv.reader + executemany",
         "peer_s": round(peer_s, 3), "ratio": round(peer_s / ours_s, 3),
         "ours_rows_per_s": round(args.rows / ours_s), "peer_rows_per_s": round(args.rows / peer_s),
+        "ours_cpu_s": round(ours_cpu, 3), "peer_cpu_s": round(peer_cpu, 3),
+        "cpu_ratio": round(peer_cpu / ours_cpu, 3) if ours_cpu else None,
         "reimport_unchanged_s": round(reimport_s, 3), "csv_generate_s": round(gen_s, 1),
         "rss_start_mb": round(rss_start, 1), "rss_peak_mb": round(sampler.peak, 1), "rss_at_pct": marks,
     }))

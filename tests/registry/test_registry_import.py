@@ -229,3 +229,52 @@ def test_cli_import(tmp_path, houses, capsys):
     args = parser.parse_args(["import-persons", write_csv(tmp_path / "c2.csv", HEADER, rows), "--quiet"])
     assert args.func(args) == 1
     assert "row 2: ethnicity" in capsys.readouterr().err
+
+
+def test_column_path_accepts_only_what_the_row_validator_accepts(place):
+    """The batch (column) validation is a shortcut: a row it passes must pass the full row validator
+    with the same normalised values; everything else goes to the row validator, which reports it."""
+    from gridgov.registry import validation
+    from gridgov.registry.imports import _FAST_KEYS, PersonImporter
+
+    fields = ["identity_number", "doc_type", "doc_number", "name", "former_name", "sex", "birth_date", "ethnicity",
+              "nationality", "hukou_division", "hukou_address", "phone", "population_type", "grid_code"]
+    good = make_identity_number("340102", date(1990, 5, 17), 3)
+    with_x = next(n for n in (make_identity_number("110101", date(1985, 2, 1), s) for s in range(1, 999))
+                  if n.endswith("X"))
+    base = dict(zip(fields, [good, "", "", "张三", "", "", "", "01", "", "", "", "13912345678", "02", place["a1"]],
+                    strict=True))
+    variants = [
+        {}, {"identity_number": with_x.lower()}, {"identity_number": f" {good} ", "name": " 张三\u3000"},
+        {"identity_number": good[:17] + ("0" if good[17] != "0" else "1")},  # check digit
+        {"identity_number": make_identity_number("340102", date(1990, 5, 17), 3)[:6] + "19900230" + good[14:]},
+        {"identity_number": good[:14] + "000" + good[17]}, {"identity_number": "99" + good[2:]},
+        {"identity_number": good.replace("1", "１", 1)}, {"identity_number": good[:6] + good[8:17]},
+        {"identity_number": make_identity_number("340102", date(2099, 1, 1), 3)},
+        {"hukou_division": "310000"}, {"hukou_division": "310012"}, {"hukou_division": "3101011"},
+        {"nationality": "cn"}, {"nationality": "US", "population_type": "03"}, {"population_type": "03"},
+        {"population_type": "来沪"}, {"population_type": "04"}, {"sex": "男"}, {"sex": "1"}, {"sex": "2"},
+        {"birth_date": "1990-05-17"}, {"birth_date": "19900517"}, {"birth_date": "1990/05/17"},
+        {"birth_date": "1990-05-18"}, {"phone": "021-12345678"}, {"phone": "+86 13912345678"}, {"phone": "1391234"},
+        {"hukou_address": "某路\x01号"}, {"hukou_address": "某路1号"}, {"name": "张3"}, {"name": "张" * 65},
+        {"name": ""}, {"former_name": "李四"}, {"former_name": "李<四"}, {"ethnicity": "汉族"}, {"ethnicity": "99"},
+        {"doc_type": "111"}, {"doc_type": "414"}, {"doc_number": "E1234567"}, {"grid_code": "310101999999999"},
+        {"grid_code": ""},
+    ]
+    rows = [[{**base, **over}[f] for f in fields] for over in variants]
+    imp = PersonImporter(actor=None, mode="valid-rows", progress=None, today=None)
+    imp.fields, imp.present = fields, set(fields)
+    ok, values = imp._fast_columns(imp._columns(rows), len(rows))
+    assert ok[0] and ok[1] and ok[2] and not ok[3:10].any()  # the plain, lowercase-x and padded rows pass
+    compared = [k for k in _FAST_KEYS if not k.startswith("_") and k not in ("grid_code", "house_id")]
+    for i, row in enumerate(rows):
+        if not ok[i]:
+            continue
+        report = validation.ErrorReport()
+        expected = validation.clean_person({f: val.strip() for f, val in zip(fields, row, strict=True)},
+                                           report=report, row=i)
+        assert expected is not None, (variants[i], report.details)
+        got = dict(zip(_FAST_KEYS, values[i], strict=True))
+        assert {k: got[k] for k in compared} == {k: expected[k] for k in compared}, variants[i]
+        assert got["grid_code"] == row[-1]
+    assert ok.sum() >= 10  # the shortcut does take the common rows
