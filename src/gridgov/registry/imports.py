@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -193,7 +194,7 @@ class _Lru(OrderedDict):
             self.popitem(last=False)
 
 
-class _Importer:
+class _Importer(ABC):
     kind = ""
     aliases: dict[str, str] = {}
     required: list = []
@@ -265,8 +266,9 @@ class _Importer:
             self.progress(self.kind, table.size, table.size)
         return self.result
 
-    def flush(self, batch):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def flush(self, batch):
+        """Validate and write one batch of rows (each importer's own)."""
 
 
 _NO_STAY = {"relation": "", "domicile_type": "", "inflow_reason": "", "moved_in": None}
