@@ -21,6 +21,21 @@ ROLE_USERS = {"district_centre": "district", "grid_worker": "grid", "social_work
               "auditor": "auditor"}
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Schemathesis calls the WSGI app directly, which fires request_started/finished; like
+    Django's own test client, keep those from closing the connection that holds the test's
+    transaction (PostgreSQL would lose it; SQLite in memory never closes)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(scope="module")
 def tokens(django_db_setup, django_db_blocker):
     from gridgov.accounts import services
@@ -36,7 +51,7 @@ def tokens(django_db_setup, django_db_blocker):
 @pytest.mark.django_db(transaction=False)
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_error_for_any_role(case, tokens):
+def test_no_server_error_for_any_role(case, tokens, keep_test_connection):
     for token in tokens.values():
         response = case.call(headers={"Authorization": f"Bearer {token}"})
         case.validate_response(response, checks=[not_a_server_error])
