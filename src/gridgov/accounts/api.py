@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.accounts import selectors, services
+from gridgov.core.pagination import BoundedLimitOffsetPagination
 
 router = Router(tags=["accounts"])
 
@@ -90,6 +91,6 @@ class AuditOut(Schema):
 
 
 @router.get("/audit", response=list[AuditOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def audit_list(request, action: str | None = None, actor: str | None = None):
     return selectors.audit_list(request.user, action=action, actor_username=actor)

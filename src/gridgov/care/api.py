@@ -18,6 +18,7 @@ from gridgov.accounts import selectors as account_selectors
 from gridgov.accounts.models import User
 from gridgov.care import selectors, services
 from gridgov.core.errors import FieldError
+from gridgov.core.pagination import MAX_OFFSET
 
 router = Router(tags=["care"])
 
@@ -172,7 +173,7 @@ class ListQuery(Schema):
     worker_id: int | None = None
     grid_code: str = Field("", max_length=15)
     limit: int = Field(50, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/{programme}/enrolments", summary="Caseload (sealed records never listed)")
@@ -199,7 +200,7 @@ def enrolment_create(request, programme: str, payload: EnrolIn):
 
 @router.get("/{programme}/search", summary="Search the caseload by name, document last four, phone")
 def enrolment_search(request, programme: str, q: str = Query(..., max_length=64), status: str = "all",
-                     limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0)):
+                     limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     return selectors.enrolment_search(request.user, programme, q, status=status, limit=limit, offset=offset)
 
 

@@ -16,6 +16,7 @@ from gridgov.cases import exports, selectors, services, workcal
 from gridgov.cases.models import Case, CaseTask
 from gridgov.core.errors import FieldError
 from gridgov.core.masking import mask_phone
+from gridgov.core.pagination import MAX_OFFSET
 
 router = Router(tags=["cases"])
 
@@ -171,7 +172,7 @@ def report(request, payload: CaseIn):
 def case_list(request, worklist: str | None = None, state: str | None = None,
               grid: str | None = Query(None, max_length=15), category: str | None = Query(None, max_length=16),
               q: str | None = Query(None, max_length=64), limit: int = Query(50, ge=1, le=200),
-              offset: int = Query(0, ge=0)):
+              offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     qs = selectors.case_list(request.user, worklist=worklist, state=state, grid=grid, category=category, q=q)
     cal, now = selectors.work_calendar(), timezone.now()
     rows = list(qs[offset:offset + limit])

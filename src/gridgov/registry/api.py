@@ -15,6 +15,7 @@ from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from gridgov.core.errors import FieldError
+from gridgov.core.pagination import MAX_OFFSET
 from gridgov.registry import exports, imports, selectors, services
 
 router = Router(tags=["registry"])
@@ -23,7 +24,7 @@ MAX_LIMIT = selectors.MAX_LIMIT
 
 class Page(Schema):
     limit: int = Field(20, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=1_000_000)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 def _page(qs, page: Page, rows) -> dict:

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from django.http import HttpResponse
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.core.masking import mask_text
+from gridgov.core.pagination import BoundedLimitOffsetPagination
 from gridgov.safety import selectors, services
 
 router = Router(tags=["safety"])
@@ -57,7 +58,7 @@ class IncidentFilter(Schema):
 
 
 @router.get("/incidents", response=list[IncidentOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def incident_list(request, filters: Query[IncidentFilter]):
     return selectors.incidents(request.user, **filters.dict())
 
@@ -145,7 +146,7 @@ class AlertFilter(Schema):
 
 
 @router.get("/warnings", response=list[AlertOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def alert_list(request, filters: Query[AlertFilter]):
     return selectors.alerts(request.user, **filters.dict())
 
