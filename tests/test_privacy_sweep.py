@@ -29,7 +29,9 @@ def _identity_numbers(body: str) -> list[str]:
             continue
         found.append(m.group())
     return found
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# A mobile number as a value: a whole JSON string or a whole text node (a JSON integer such as a
+# count or a size that happens to have 11 digits is not a phone number).
+MOBILE = re.compile(r'(?<=["> ])1[3-9]\d{9}(?=["<\s])')
 
 
 def _list_operations():
@@ -83,3 +85,4 @@ def test_the_detector_finds_a_leak_and_skips_public_uscc_codes():
     assert _identity_numbers('{"identity_number": "11010519491231002X"}') == ["11010519491231002X"]
     assert _identity_numbers('{"identity_number": "110105********002X"}') == []
     assert MOBILE.search('{"phone": "13812345678"}') and not MOBILE.search('{"phone": "138****5678"}')
+    assert MOBILE.search("<td>13812345678</td>") and not MOBILE.search('{"bytes": 14040471498, "n": 1}')
