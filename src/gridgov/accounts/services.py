@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
+import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,6 +14,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from gridgov.accounts.capabilities import CAPABILITIES, ROLES
@@ -181,13 +185,75 @@ def token_revoke(*, actor: User, token_id: int) -> None:
     audit_write(AuditAction.DELETE, actor=actor, object_type="api_token", object_id=token.pk)
 
 
+# Token authentication is cached per process for at most TOKEN_CACHE_SECONDS: the token row, its
+# user and the user's active memberships (with roles) are read once per token per window instead of
+# on every API call. Revoking or expiring a token, deactivating a user, or changing a membership or
+# a role therefore takes effect in every process within TOKEN_CACHE_SECONDS; in the process that
+# makes the change through the ORM (services, admin) at once (post_save/post_delete below clear the
+# cache, and again after the commit). An expiry time is checked on every call.
+TOKEN_CACHE_SECONDS = 2.0
+_TOKEN_CACHE_MAX = 10_000
+
+
+class _TokenCache:
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[float, object, User, list[Membership]]] = {}
+        self.generation = 0  # bumped by every invalidation; a fill started before one is dropped
+        self.lock = threading.Lock()
+
+
+_token_cache = _TokenCache()
+
+
+def token_cache_clear() -> None:
+    with _token_cache.lock:
+        _token_cache.entries.clear()
+        _token_cache.generation += 1
+
+
+def _on_credentials_changed(sender, **kwargs) -> None:
+    token_cache_clear()
+    # A thread may re-read the old rows before the writer commits: drop them again after.
+    transaction.on_commit(token_cache_clear)
+
+
+for _model in (User, ApiToken, Membership, Role):
+    post_save.connect(_on_credentials_changed, sender=_model, dispatch_uid=f"accounts.token_cache.save.{_model.__name__}")
+    post_delete.connect(_on_credentials_changed, sender=_model,
+                        dispatch_uid=f"accounts.token_cache.delete.{_model.__name__}")
+
+
+def _cached_user(user: User, memberships: list[Membership]) -> User:
+    """A private copy for one request (the cached instance is never handed out)."""
+    mine = copy.copy(user)
+    mine._gridgov_memberships = list(memberships)
+    return mine
+
+
 def token_authenticate(raw: str) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 128:
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw)).first()
+    digest = _digest(raw)
     now = timezone.now()
+    hit = _token_cache.entries.get(digest)
+    if hit is not None:
+        fetched_at, expires_at, user, memberships = hit
+        if time.monotonic() - fetched_at < TOKEN_CACHE_SECONDS and (expires_at is None or expires_at > now):
+            return _cached_user(user, memberships)
+    generation = _token_cache.generation
+    fetched_at = time.monotonic()
+    token = ApiToken.objects.select_related("user").filter(digest=digest).first()
     if token is None or not token.is_usable(now) or not token.user.is_active:
+        _token_cache.entries.pop(digest, None)
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    user = token.user
+    memberships = user.active_memberships()
+    with _token_cache.lock:
+        if _token_cache.generation == generation:
+            if len(_token_cache.entries) >= _TOKEN_CACHE_MAX:
+                _token_cache.entries.clear()
+            _token_cache.entries[digest] = (fetched_at, token.expires_at, _cached_user(user, memberships),
+                                            memberships)
+    return user
