@@ -36,7 +36,8 @@ from gridgov.cases.models import (
     DepartmentMember,
     Open311Key,
 )
-from gridgov.core.audit import audit_write
+from gridgov.core.audit import audit_event, audit_write
+from gridgov.core.db_adapter import insert_with_dependents
 from gridgov.core.errors import Conflict, ErrorReport, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
 from gridgov.geo import selectors as geo_selectors
@@ -211,9 +212,10 @@ def case_report(*, actor, category_code: str, description: str, lon: float | Non
     digest = _digest(payload)
     now = now or timezone.now()
     # Insert first (the common case); a reused client_uuid hits the unique index and is re-read.
+    # The case, its timeline event and its audit row go in together, all or nothing (one statement
+    # on PostgreSQL: core.db_adapter.insert_with_dependents).
     try:
-        with transaction.atomic():
-            case = _insert_case(actor=actor, category=category, payload=payload, key=key, digest=digest, now=now)
+        case = _insert_case(actor=actor, category=category, payload=payload, key=key, digest=digest, now=now)
     except IntegrityError:
         existing = Case.objects.filter(client_uuid=key).first() if key is not None else None
         if existing is None:
@@ -239,14 +241,20 @@ def _insert_case(*, actor, category: Category, payload: dict, key, digest: str, 
                 open311_token=uuid.uuid4() if payload["channel"] == Case.Channel.OPEN311 else None)
     for name, value in _start_stage(case, "accept", now, cal).items():
         setattr(case, name, value)
-    case.save()
-    CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor=reporter,
-                             actor_name=_actor_name(actor) or payload["channel"], action="report",
-                             to_state=case.state, note="", public=True,
-                             data={"channel": case.channel, "category": category.code})
-    audit_write(AuditAction.CREATE, actor=reporter, object_type="case", object_id=case.pk,
-                jurisdiction=case.grid_code,
-                changes={"category": category.code, "channel": case.channel, "caller_phone": case.caller_phone})
+
+    def timeline_and_audit(case: Case) -> list:
+        return [
+            CaseEvent(case=case, grid_code=case.grid_code, at=now, actor=reporter,
+                      actor_name=_actor_name(actor) or payload["channel"], action="report",
+                      to_state=case.state, note="", public=True,
+                      data={"channel": case.channel, "category": category.code}),
+            audit_event(AuditAction.CREATE, actor=reporter, object_type="case", object_id=case.pk,
+                        jurisdiction=case.grid_code,
+                        changes={"category": category.code, "channel": case.channel,
+                                 "caller_phone": case.caller_phone}),
+        ]
+
+    insert_with_dependents(case, timeline_and_audit)
     return case
 
 

@@ -28,7 +28,14 @@ def _scrub(value: Any) -> Any:
     return mask_text(str(value))
 
 
-def audit_write(
+def audit_write(action: str | AuditAction, **kwargs) -> AuditEvent:
+    """Write one audit row (inside the caller's transaction). Arguments as ``audit_event``."""
+    event = audit_event(action, **kwargs)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
     action: str | AuditAction,
     *,
     actor=None,
@@ -41,6 +48,8 @@ def audit_write(
     jurisdiction: str = "",
     role: str = "",
 ) -> AuditEvent:
+    """The audit row ``audit_write`` would write, not saved: for a service that inserts it together
+    with its own rows (``core.db_adapter.insert_with_dependents``)."""
     ctx = context.current()
     if actor is not None and getattr(actor, "is_authenticated", False):
         actor_id = actor.pk
@@ -55,7 +64,7 @@ def audit_write(
         actor_id = None
     if action not in AuditAction.values:
         raise ValueError(f"unknown audit action {action!r}")
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor_id=actor_id,
         actor_username=mask_text(actor_username)[:150],
         role=role[:64],

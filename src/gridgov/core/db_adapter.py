@@ -3,6 +3,9 @@
 Triggers that make the audit table append-only for UPDATE at the database level, so that neither
 the ORM, raw SQL nor a QuerySet.update() can rewrite history. Deletion is refused by the ORM
 (model and queryset); the retention job (later) will be the one sanctioned deleter.
+
+``insert_with_dependents``: a new row and the rows that reference it (e.g. a case, its timeline
+event and its audit row) in one statement on PostgreSQL (data-modifying CTEs); the ORM elsewhere.
 """
 
 from __future__ import annotations
@@ -47,3 +50,81 @@ def install_audit_guard(apps, schema_editor) -> None:
 
 def remove_audit_guard(apps, schema_editor) -> None:
     _run(schema_editor, "remove")
+
+
+# --- a new row and the rows that point at it, in one round trip --------------------------------
+
+def _listened(model) -> bool:
+    from django.db.models import signals
+
+    return any(signal.has_listeners(model) for signal in (signals.pre_save, signals.post_save))
+
+
+def _insert_sql(connection, obj) -> tuple[str, tuple]:
+    """``INSERT ... RETURNING pk`` for one new instance, compiled by Django as ``save()`` would
+    (same fields, pre_save hooks and value preparation)."""
+    from django.db.models.sql import InsertQuery
+
+    meta = obj._meta
+    obj._prepare_related_fields_for_save(operation_name="save")
+    fields = [f for f in meta.local_concrete_fields
+              if not f.generated and not (f is meta.auto_field and obj.pk is None)]
+    query = InsertQuery(meta.model)
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, params
+
+
+def insert_with_dependents(parent, dependents, *, using: str = "default") -> list:
+    """Insert the new instance ``parent`` and the new instances ``dependents(parent)`` returns
+    (built once ``parent.pk`` is known: rows that reference it), all or nothing.
+
+    PostgreSQL: the parent's id is drawn from its sequence, then every row goes in ONE statement
+    (data-modifying CTEs, atomic by itself; in a savepoint when inside a transaction) instead of
+    BEGIN + one INSERT per row + COMMIT. SQLite (and any model with save signals listening):
+    ``save()`` each in ``transaction.atomic``. Returns the dependents, primary keys set."""
+    from django.db import connections, transaction
+
+    connection = connections[using]
+    models = {type(parent)}
+    if connection.vendor != "postgresql" or parent.pk is not None or _listened(type(parent)):
+        with transaction.atomic(using=using):
+            parent.save(force_insert=True, using=using)
+            rows = list(dependents(parent))
+            for row in rows:
+                row.save(force_insert=True, using=using)
+        return rows
+    meta = parent._meta
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))",
+                       [connection.ops.quote_name(meta.db_table), meta.pk.column])
+        parent.pk = cursor.fetchone()[0]
+    rows = list(dependents(parent))
+    models.update(type(row) for row in rows)
+    if any(_listened(model) for model in models - {type(parent)}):
+        with transaction.atomic(using=using):
+            parent.save(force_insert=True, using=using)
+            for row in rows:
+                row.save(force_insert=True, using=using)
+        return rows
+    parts, params = [], []
+    for i, obj in enumerate([parent, *rows]):
+        sql, p = _insert_sql(connection, obj)
+        parts.append(f"i{i} AS ({sql})")
+        params.extend(p)
+    sql = "WITH " + ", ".join(parts) + " SELECT " + ", ".join(f"(SELECT * FROM i{i})" for i in range(len(parts)))
+    if connection.in_atomic_block:
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = cursor.fetchone()
+    else:  # autocommit: one statement is one transaction
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = cursor.fetchone()
+    for obj, pk in zip([parent, *rows], ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using
+    return rows
