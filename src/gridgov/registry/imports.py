@@ -13,7 +13,10 @@
   With SQLite the import's connection gets a bounded page cache (``db_adapter.IMPORT_CACHE_KB``).
 - Speed: persons are validated a batch at a time, column by column (``PersonImporter._fast_columns``);
   only rows that are not plainly valid there go through the full row validator. New rows are
-  inserted in the order of the blind index (``id_hmac``), with ``COPY`` on PostgreSQL.
+  inserted in the order of the blind index (``id_hmac``), with ``COPY`` on PostgreSQL; columns with
+  one value in the whole batch are written as constants. A large file defers the non-unique
+  indexes to one build at the end (``maybe_defer_indexes``, SQLite), and a person table that was
+  empty at the start is not probed for existing rows (``empty_at_start``). docs/registry.md.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 from django.db import connection, transaction
@@ -49,6 +53,10 @@ from gridgov.registry.tabular import Table, TableError, open_table
 
 MODES = ("all-or-nothing", "valid-rows")
 BATCH = 5000
+#: Defer a table's non-unique indexes when the file has at least DEFER_MIN_ROWS rows and
+#: rows x DEFER_RATIO >= the rows already in the table (measured: docs/benchmarks.md).
+DEFER_MIN_ROWS = 50_000
+DEFER_RATIO = 4
 MAX_REPORTED = 10_000
 Progress = Callable[[str, int, int], None]
 
@@ -62,7 +70,7 @@ PERSON_ALIASES = {
     "民族": "ethnicity", "ethnicity": "ethnicity", "国籍": "nationality", "国籍（地区）": "nationality",
     "nationality": "nationality",
     "户籍地": "hukou_division", "户籍地区划": "hukou_division", "hukou_division": "hukou_division",
-    "户籍门（楼）详址": "hukou_address", "户籍详址": "hukou_address", "hukou_address": "hukou_address",
+    "户籍门（楼）详址": "hukou_address", "户籍详址": "hukou_address", "户籍地址": "hukou_address", "hukou_address": "hukou_address",
     "联系方式": "phone", "手机号码": "phone", "phone": "phone",
     "人口类型": "population_type", "population_type": "population_type",
     "房屋编号": "house_code", "房屋编码": "house_code", "house_code": "house_code",
@@ -199,6 +207,7 @@ class _Importer(ABC):
     aliases: dict[str, str] = {}
     required: list = []
     raw_rows = False  # flush() gets the row's cell list rather than a dict
+    models: tuple = ()  # tables the import inserts into (their non-unique indexes may be deferred)
 
     def __init__(self, *, actor, mode: str, progress: Progress | None, today: date | None):
         if mode not in MODES:
@@ -216,6 +225,7 @@ class _Importer(ABC):
             self.prefixes = ("",)
         self.grids = set(Grid.objects.values_list("code", flat=True))
         self.houses = _Lru(200_000)  # house_code -> (id, grid_code)
+        self.deferred: list[db_adapter.DeferredIndexes] = []
 
     # -- helpers --
     def reject(self, row: int, field_name: str, message: str, code: str = "invalid") -> None:
@@ -243,6 +253,10 @@ class _Importer(ABC):
         self.fields = table.fields
         self.present = {f for f in table.fields if f}
         self.has_stay = bool(self.present & {"relation", "domicile_type", "inflow_reason", "moved_in"})
+        # no row to find when the table was empty and no other writer can add one meanwhile: every
+        # key then comes from this file, and ``self.seen`` already refuses a key twice
+        self.empty_at_start = bool(self.models) and db_adapter.holds_write_lock(connection) \
+            and not self.models[0].objects.exists()
         batch: list[tuple[int, dict]] = []
         errors_before = 0
         raw = self.raw_rows
@@ -254,6 +268,8 @@ class _Importer(ABC):
                 batch.append((number, {f: values[i] if i < len(values) else "" for i, f in enumerate(self.fields)
                                        if f}))
             if len(batch) >= BATCH:
+                if self.result.rows == BATCH:
+                    self.maybe_defer_indexes(BATCH * table.size // max(1, table.position()))
                 self.flush(batch)
                 batch = []
                 if self.progress:
@@ -265,6 +281,24 @@ class _Importer(ABC):
         if self.progress:
             self.progress(self.kind, table.size, table.size)
         return self.result
+
+    def maybe_defer_indexes(self, estimated_rows: int) -> None:
+        """A large import into a table not much larger than itself builds the non-unique indexes once
+        at the end instead of inserting into them row by row (``db_adapter.deferred_indexes``)."""
+        if self.mode == "all-or-nothing" and self.result.details:
+            return  # nothing will be written
+        for model in self.written_models():
+            if estimated_rows >= DEFER_MIN_ROWS and estimated_rows * DEFER_RATIO >= model.objects.count():
+                self.deferred.append(db_adapter.deferred_indexes(connection, model._meta.db_table))
+
+    def written_models(self) -> tuple:
+        return self.models
+
+    def finish(self) -> None:
+        """Before the commit: build the deferred indexes."""
+        for handle in self.deferred:
+            handle.rebuild()
+        self.deferred = []
 
     @abstractmethod
     def flush(self, batch):
@@ -318,12 +352,15 @@ class PersonImporter(_Importer):
     The column path accepts only what the full validator accepts and normalises the same way."""
 
     kind = "persons"
+    models = (Person, Residence)
     aliases = PERSON_ALIASES
     required = PERSON_REQUIRED
     raw_rows = True
     COLUMNS = ("identity_number", "id_hmac", "id_last4", "doc_type", "doc_number", "name", "former_name", "sex",
                "birth_date", "ethnicity", "nationality", "hukou_division", "hukou_address", "phone",
                "population_type", "household_separated", "grid_code", "house_id")
+    MAYBE_CONSTANT = ("doc_type", "doc_number", "former_name", "ethnicity", "nationality", "hukou_address",
+                      "house_id")
     COMPARED = ("doc_type", "doc_number", "name", "former_name", "sex", "birth_date", "ethnicity", "nationality",
                 "hukou_division", "hukou_address", "phone", "population_type", "grid_code", "house_id")
 
@@ -338,6 +375,9 @@ class PersonImporter(_Importer):
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self.table = Person._meta.db_table
         self._today64 = np.datetime64(self.today, "D")
+
+    def written_models(self) -> tuple:
+        return self.models if "house_code" in self.present else (Person,)  # residences: rows at a house
 
     # -- validation --
     def _columns(self, rows: list[list]) -> dict[str, list]:
@@ -560,6 +600,8 @@ class PersonImporter(_Importer):
         self.write(good, today)
 
     def _existing(self, good):
+        if self.empty_at_start:
+            return {}, {}
         by_hmac = [o["id_hmac"] for _, o in good if o["id_hmac"]]
         by_doc = [o["doc_number"] for _, o in good if not o["id_hmac"]]
         cols = ["pk", "id_hmac", *self.COMPARED, "status"]
@@ -607,16 +649,16 @@ class PersonImporter(_Importer):
         if new:
             # in the order of the unique blind index: its B-tree fills near-sequentially, not at random
             new.sort(key=lambda o: o["id_hmac"] or "")
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
-            adapt_date = connection.ops.adapt_datefield_value
-            cols = [*self.COLUMNS, "empty_registration", "status", "version", "created_at", "updated_at"]
-            params = [(o["identity_number"], o["id_hmac"], o["id_last4"], o["doc_type"], o["doc_number"], o["name"],
-                       o["former_name"], o["sex"], adapt_date(o["birth_date"]), o["ethnicity"], o["nationality"],
-                       o["hukou_division"], o["hukou_address"], o["phone"], o["population_type"],
-                       o["household_separated"], o["grid_code"], o["house_id"], False, "active", 1, now, now)
-                      for o in new]
-            db_adapter.bulk_insert(connection, self.table, cols, params)
-            del params
+            now = timezone.now()
+            # a column with one value in the whole batch is written as a constant, not bound per row
+            constants = {"empty_registration": False, "status": Person.Status.ACTIVE.value, "version": 1,
+                         "created_at": now, "updated_at": now}
+            for c in self.MAYBE_CONSTANT:
+                column = list(map(itemgetter(c), new))
+                if column.count(column[0]) == len(column):
+                    constants[c] = column[0]
+            cols = [c for c in self.COLUMNS if c not in constants]
+            db_adapter.bulk_insert(connection, self.table, cols, list(map(itemgetter(*cols), new)), constants)
             self.result.created += len(new)
             housed = [o for o in new if o["house_id"]]
             if housed:
@@ -667,6 +709,7 @@ class PersonImporter(_Importer):
 
 class HouseImporter(_Importer):
     kind = "houses"
+    models = (House,)
     aliases = HOUSE_ALIASES
     required = HOUSE_REQUIRED
 
@@ -751,6 +794,7 @@ class HouseImporter(_Importer):
 
 class OrgImporter(_Importer):
     kind = "orgs"
+    models = (Organisation,)
     aliases = ORG_ALIASES
     required = ORG_REQUIRED
 
@@ -865,6 +909,7 @@ def import_file(*, kind: str, path: str, actor=None, mode: str = "all-or-nothing
             importer.run(table)
             if mode == "all-or-nothing" and result.details:
                 raise _Rollback
+            importer.finish()
             audit_write(AuditAction.IMPORT, actor=actor, object_type=f"registry.{kind}",
                         object_id=filename or path.rsplit("/", 1)[-1],
                         changes={"rows": result.rows, "created": result.created, "updated": result.updated,

@@ -89,7 +89,8 @@ class Person(Versioned):
                                               help_text="derived: hukou place differs from residence")
     empty_registration = models.BooleanField(_("empty registration (空挂户)"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    grid_code = models.CharField(_("grid code"), max_length=15, db_index=True)
+    # no index of its own: registry_person_grid_name (grid_code, name) serves every grid prefix scan
+    grid_code = models.CharField(_("grid code"), max_length=15)
     house = models.ForeignKey(House, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
