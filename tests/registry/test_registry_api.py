@@ -88,6 +88,27 @@ def test_other_jurisdiction_is_404_on_every_endpoint(world, users):
         assert r.status_code in (200, 201), (method, url, r.status_code, r.content[:300])
 
 
+def test_the_404_sweep_covers_every_registry_operation_on_one_object():
+    """A new operation on a person, house, organisation or duplicate must join ``_endpoints``."""
+    import re
+
+    from gridgov.api import api
+
+    schema = api.get_openapi_schema(path_prefix="")
+    operations = {(m, p) for p, methods in schema["paths"].items() if p.startswith("/registry/")
+                  and re.search(r"\{(person|house|org|candidate)_id\}", p) for m in methods}
+    world = {"person": _Pk(101), "house": _Pk(202), "dup": _Pk(303), "org": _Pk(404)}
+    names = {"101": "{person_id}", "202": "{house_id}", "303": "{candidate_id}", "404": "{org_id}"}
+    swept = {(m, re.sub(r"\b(101|202|303|404)\b", lambda g: names[g.group(1)], u.removeprefix("/api/v1")))
+             for m, u, _ in _endpoints(world) if u.startswith("/api/v1/")}
+    assert operations == swept, operations ^ swept
+
+
+class _Pk:
+    def __init__(self, pk):
+        self.pk = pk
+
+
 def test_lists_only_show_the_jurisdiction(world, users):
     client = client_for(users["street_b"])
     for url in ("/api/v1/registry/persons", "/api/v1/registry/houses", "/api/v1/registry/organisations",
