@@ -41,7 +41,27 @@ def _cmd(kind: str):
     return run
 
 
+def _reindex(args) -> int:
+    from gridgov.cli import _setup
+
+    _setup()
+    from gridgov.core.progress import Progress
+    from gridgov.registry.services import blind_index_rebuild
+
+    out = blind_index_rebuild(check_only=args.check, progress=None if args.quiet else Progress())
+    if args.check:
+        print(f"{out['rows']} identity numbers; {out['stale']} indexed with another key")
+        return 1 if out["stale"] else 0
+    print(f"{out['rows']} identity numbers; {out['written']} re-indexed")
+    return 0
+
+
 def register(sub) -> None:
+    p = sub.add_parser("reindex-identity", help="recompute the identity numbers' blind index with the current "
+                                                "GRIDGOV_BLIND_INDEX_KEY (after setting or changing it)")
+    p.add_argument("--check", action="store_true", help="only count rows indexed with another key (exit 1 if any)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_reindex)
     for kind, name, what in (("persons", "import-persons", "residents"), ("houses", "import-houses", "houses"),
                              ("orgs", "import-orgs", "organisations")):
         p = sub.add_parser(name, help=f"import {what} from CSV (UTF-8/GBK) or .xlsx (upsert; report of bad rows)")

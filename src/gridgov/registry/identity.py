@@ -2,7 +2,8 @@
 
 The blind index is HMAC-SHA256 keyed by ``GRIDGOV_BLIND_INDEX_KEY`` (environment) or, when unset,
 by a key derived from ``SECRET_KEY``: exact-match lookup and uniqueness without comparing the
-number itself. Changing the key requires re-indexing (``gridgov`` has no command for it yet).
+number itself. Changing the key requires re-indexing: ``gridgov reindex-identity`` (``--check`` tells
+whether the stored index matches the key).
 """
 
 from __future__ import annotations

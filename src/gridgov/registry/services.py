@@ -573,3 +573,41 @@ def duplicate_merge(*, actor, candidate_id: int, keep_id: int, version: int | No
     _audit(AuditAction.UPDATE, actor, keep, changes={"merged": drop_id, "moved": moved,
                                                      "filled": sorted(fills)})
     return {"kept": keep.pk, "dropped": drop_id, "moved": moved, "filled": sorted(fills)}
+
+
+def blind_index_rebuild(*, actor=None, check_only: bool = False, progress=None) -> dict:
+    """Recompute every person's blind index (``id_hmac``) with the current key — after
+    ``GRIDGOV_BLIND_INDEX_KEY`` is set or changed. ``check_only`` counts the rows whose index does not
+    match the key and writes nothing. One transaction: all rows or none; audited."""
+    from django.db import connection
+
+    from gridgov.registry.identity import blind_key
+
+    if actor is not None:
+        require_capability(actor, "accounts.manage")
+    key = blind_key()
+    qn = connection.ops.quote_name
+    table = Person._meta.db_table
+    update = f"UPDATE {qn(table)} SET {qn('id_hmac')} = %s WHERE {qn('id')} = %s"
+    total = Person.objects.exclude(identity_number=None).exclude(identity_number="").count()
+    seen = stale = 0
+    with transaction.atomic():
+        last = 0
+        while True:
+            chunk = list(Person.objects.filter(pk__gt=last).exclude(identity_number=None).exclude(identity_number="")
+                         .order_by("pk").values_list("pk", "identity_number", "id_hmac")[:5000])
+            if not chunk:
+                break
+            last = chunk[-1][0]
+            changed = [(fresh, pk) for pk, number, old in chunk if (fresh := blind_index(number, key)) != old]
+            seen += len(chunk)
+            stale += len(changed)
+            if changed and not check_only:
+                with connection.cursor() as cur:
+                    cur.executemany(update, changed)
+            if progress:
+                progress("persons", seen, total)
+        if not check_only:
+            audit_write(AuditAction.UPDATE, actor=actor, object_type="registry.person.id_hmac", object_id="*",
+                        changes={"rows": seen, "reindexed": stale})
+    return {"rows": seen, "stale": stale, "written": 0 if check_only else stale}
