@@ -278,3 +278,48 @@ def test_column_path_accepts_only_what_the_row_validator_accepts(place):
         assert {k: got[k] for k in compared} == {k: expected[k] for k in compared}, variants[i]
         assert got["grid_code"] == row[-1]
     assert ok.sum() >= 10  # the shortcut does take the common rows
+
+
+def test_upload_progress_is_shared_through_a_file_and_a_dead_job_shows_interrupted(tmp_path, houses, users,
+                                                                                    settings, monkeypatch):
+    """The job page's poll may reach another worker process than the one running the import: progress
+    is read from VAR_DIR/imports/, and a running job whose progress stopped long ago is interrupted."""
+    import os
+    import time
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from gridgov.registry import jobs
+    from gridgov.registry.models import ImportJob
+
+    settings.VAR_DIR = tmp_path / "var"
+    client = client_for(users["street_a"])
+    job = ImportJob.objects.create(kind="persons", filename="big.csv", actor=users["street_a"],
+                                   state=ImportJob.State.RUNNING)
+    url = f"/registry/import/{job.pk}/"
+    assert client.get(url + "?format=json").json()["progress"] == 0
+    jobs._write_progress(job.pk, 50, 200)  # as the worker process running the import does
+    state = client.get(url + "?format=json").json()
+    assert (state["progress"], state["interrupted"]) == (25, False)
+    old = time.time() - jobs.STALE_AFTER_S - 5
+    os.utime(jobs._progress_path(job.pk), (old, old))
+    assert client.get(url + "?format=json").json()["interrupted"] is True
+    assert 'data-testid="job-interrupted"' in client.get(url).content.decode()
+    # a job that never started (its process died at once) is interrupted after the same time
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(seconds=jobs.STALE_AFTER_S + 5))
+    os.unlink(jobs._progress_path(job.pk))
+    assert client.get(url + "?format=json").json()["interrupted"] is True
+    # a real import writes its progress there and leaves nothing behind
+    written = []
+    real = jobs._write_progress
+    monkeypatch.setattr(jobs, "_write_progress", lambda *a: (written.append(a[1:]), real(*a)))
+    settings.GRIDGOV_IMPORT_INLINE = True
+    data = open(write_csv(tmp_path / "u.csv", HEADER, _rows(houses)), "rb").read()
+    page = client.post("/registry/import/", {"kind": "persons", "mode": "all-or-nothing",
+                                             "file": SimpleUploadedFile("u.csv", data)})
+    assert written and written[-1][0] == written[-1][1] and written[-1][1] > 0
+    done = client.get(page["Location"] + "?format=json").json()
+    assert done["state"] == "done" and done["created"] == 3 and done["interrupted"] is False
+    assert not list((tmp_path / "var" / "imports").glob("*.json"))

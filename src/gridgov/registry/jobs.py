@@ -1,12 +1,20 @@
 """Import jobs started from the upload page: the file is spooled to a temporary file, the job row
-records the outcome, and progress is kept in memory of the process that runs it (no task queue
-yet: the job runs in a thread of the web process, or inline when GRIDGOV_IMPORT_INLINE is set)."""
+records the outcome (no task queue yet: the job runs in a thread of the web process, or inline when
+GRIDGOV_IMPORT_INLINE is set).
+
+Progress is a small JSON file per running job under ``VAR_DIR/imports/`` (replaced atomically at most
+every 0.25 s), so the poll of the job page sees it whichever worker process of the host answers —
+the database cannot carry it: the import's one transaction holds SQLite's write lock until the end.
+A job left ``running`` by a process that died shows as interrupted (``import_job_progress``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import threading
+import time
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -15,7 +23,21 @@ from django.utils import timezone
 from gridgov.registry import imports
 from gridgov.registry.models import ImportJob
 
-_PROGRESS: dict[int, tuple[int, int]] = {}
+#: A running job whose progress file is older than this is taken as interrupted (its process died).
+STALE_AFTER_S = 600
+_WRITE_EVERY_S = 0.25
+
+
+def _progress_path(job_id: int) -> Path:
+    return Path(settings.VAR_DIR) / "imports" / f"job-{int(job_id)}.json"
+
+
+def _write_progress(job_id: int, done: int, total: int) -> None:
+    path = _progress_path(job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps({"done": done, "total": total}))
+    os.replace(tmp, path)
 
 
 def import_job_start(*, actor, kind: str, mode: str, upload, encoding: str | None) -> ImportJob:
@@ -33,17 +55,31 @@ def import_job_start(*, actor, kind: str, mode: str, upload, encoding: str | Non
     return job
 
 
-def import_job_progress(job: ImportJob) -> tuple[int, int]:
-    """(rows done, rows in all) while the job runs in this process; (0, 0) otherwise."""
-    return _PROGRESS.get(job.pk, (0, 0))
+def import_job_progress(job: ImportJob) -> tuple[int, int, bool]:
+    """(rows done, rows in all, interrupted) of a job; (0, 0, False) before the first batch."""
+    path = _progress_path(job.pk)
+    try:
+        data = json.loads(path.read_text())
+        age = time.time() - path.stat().st_mtime
+    except (OSError, ValueError):
+        data, age = {"done": 0, "total": 0}, None
+    if age is None and job.created_at:
+        age = (timezone.now() - job.created_at).total_seconds()
+    interrupted = job.state in (ImportJob.State.PENDING, ImportJob.State.RUNNING) and (age or 0) > STALE_AFTER_S
+    return int(data.get("done", 0)), int(data.get("total", 0)), interrupted
 
 
 def _run(job_id: int, path: str, encoding: str | None, inline: bool) -> None:
     job = ImportJob.objects.get(pk=job_id)
     ImportJob.objects.filter(pk=job_id).update(state=ImportJob.State.RUNNING)
 
+    last = [0.0]
+
     def progress(stage, done, total):
-        _PROGRESS[job_id] = (done, total)
+        now = time.monotonic()
+        if now - last[0] >= _WRITE_EVERY_S or (total and done >= total):
+            last[0] = now
+            _write_progress(job_id, done, total)
 
     try:
         result = imports.import_file(kind=job.kind, path=path, actor=job.actor, mode=job.mode, encoding=encoding,
@@ -56,11 +92,11 @@ def _run(job_id: int, path: str, encoding: str | None, inline: bool) -> None:
         ImportJob.objects.filter(pk=job_id).update(state=ImportJob.State.FAILED, message=str(exc)[:500],
                                                    finished_at=timezone.now())
     finally:
-        _PROGRESS.pop(job_id, None)
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        for leftover in (path, _progress_path(job_id)):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
         if not inline:
             connection.close()
 

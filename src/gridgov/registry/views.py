@@ -185,11 +185,12 @@ def import_page(request):
 
 
 def _job_dict(job: ImportJob) -> dict:
-    done, total = jobs.import_job_progress(job)
+    done, total, interrupted = jobs.import_job_progress(job)
     return {"id": job.pk, "state": job.state, "kind": job.kind, "mode": job.mode, "filename": job.filename,
             "rows": job.total_rows, "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
             "rejected": job.rejected, "written": job.written, "encoding": job.encoding, "message": job.message,
             "progress": round(100 * done / total) if total else (100 if job.state == "done" else 0),
+            "interrupted": interrupted,
             "errors": job.report[:200], "errors_total": len(job.report)}
 
 
