@@ -6,6 +6,7 @@ the ORM, raw SQL nor a QuerySet.update() can rewrite history. Deletion is refuse
 
 ``insert_with_dependents``: a new row and the rows that reference it (e.g. a case, its timeline
 event and its audit row) in one statement on PostgreSQL (data-modifying CTEs); the ORM elsewhere.
+The statement's text is compiled once per process and shape; each call prepares only parameters.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ def _listened(model) -> bool:
     return any(signal.has_listeners(model) for signal in (signals.pre_save, signals.post_save))
 
 
+def _insert_fields(obj) -> list:
+    meta = obj._meta
+    return [f for f in meta.local_concrete_fields
+            if not f.generated and not (f is meta.auto_field and obj.pk is None)]
+
+
 def _insert_sql(connection, obj) -> tuple[str, tuple]:
     """``INSERT ... RETURNING pk`` for one new instance, compiled by Django as ``save()`` would
     (same fields, pre_save hooks and value preparation)."""
@@ -67,13 +74,63 @@ def _insert_sql(connection, obj) -> tuple[str, tuple]:
 
     meta = obj._meta
     obj._prepare_related_fields_for_save(operation_name="save")
-    fields = [f for f in meta.local_concrete_fields
-              if not f.generated and not (f is meta.auto_field and obj.pk is None)]
     query = InsertQuery(meta.model)
-    query.insert_values(fields, [obj])
+    query.insert_values(_insert_fields(obj), [obj])
     compiler = query.get_compiler(connection=connection)
     compiler.returning_fields = [meta.pk]
     [(sql, params)] = compiler.as_sql()
+    return sql, params
+
+
+# The statement's text depends only on the models, their columns and whether the parent's pk is
+# given: compiled by Django once per process (per vendor and shape), then only the parameters are
+# prepared per call, as the insert compiler prepares them (pre_save, then get_db_prep_save).
+_statement_cache: dict = {}
+
+
+def _insert_params(connection, obj, fields) -> list | None:
+    """The parameters Django's insert compiler would send for ``obj`` (None: a value is an
+    expression or a field has its own placeholder, so compile that row instead)."""
+    obj._prepare_related_fields_for_save(operation_name="save")
+    params = []
+    for field in fields:
+        if hasattr(field, "get_placeholder"):
+            return None
+        value = field.pre_save(obj, add=True)
+        if hasattr(value, "resolve_expression"):
+            return None
+        value = field.get_db_prep_save(value, connection=connection)
+        if hasattr(value, "as_sql"):
+            return None
+        params.append(value)
+    return params
+
+
+def _statement(connection, objs) -> tuple[str, list]:
+    key = (connection.vendor, connection.alias,
+           tuple((type(obj), obj.pk is not None) for obj in objs))
+    cached = _statement_cache.get(key)
+    if cached is not None:
+        params = []
+        for obj, fields in zip(objs, cached[1], strict=True):
+            p = _insert_params(connection, obj, fields)
+            if p is None:
+                break
+            params.extend(p)
+        else:
+            return cached[0], params
+    parts, params, shape, fixed = [], [], [], True
+    for i, obj in enumerate(objs):
+        sql, p = _insert_sql(connection, obj)
+        fields = _insert_fields(obj)
+        # the text is reusable only when every column is one plain placeholder
+        fixed = fixed and len(p) == len(fields) and sql.count("%s") == len(fields)
+        parts.append(f"i{i} AS ({sql})")
+        params.extend(p)
+        shape.append(fields)
+    sql = "WITH " + ", ".join(parts) + " SELECT " + ", ".join(f"(SELECT * FROM i{i})" for i in range(len(parts)))
+    if fixed:
+        _statement_cache[key] = (sql, shape)
     return sql, params
 
 
@@ -109,12 +166,7 @@ def insert_with_dependents(parent, dependents, *, using: str = "default") -> lis
             for row in rows:
                 row.save(force_insert=True, using=using)
         return rows
-    parts, params = [], []
-    for i, obj in enumerate([parent, *rows]):
-        sql, p = _insert_sql(connection, obj)
-        parts.append(f"i{i} AS ({sql})")
-        params.extend(p)
-    sql = "WITH " + ", ".join(parts) + " SELECT " + ", ".join(f"(SELECT * FROM i{i})" for i in range(len(parts)))
+    sql, params = _statement(connection, [parent, *rows])
     if connection.in_atomic_block:
         with transaction.atomic(using=using), connection.cursor() as cursor:
             cursor.execute(sql, params)
