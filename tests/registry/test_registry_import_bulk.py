@@ -140,3 +140,24 @@ def test_bulk_insert_constants_of_every_kind(place):
     assert [(r["identity_number"], r["name"]) for r in stored] == [("1" * 18, "甲"), ("2" * 18, "乙")]
     for r in stored:
         assert {c: r[c] for c in constants} == constants
+
+
+def test_seen_keys_agree_with_a_dictionary():
+    """The run-merging key set reports exactly what a plain dict of first occurrences would."""
+    import random
+
+    rng = random.Random(7)
+    seen, reference, row = imports._Seen(), {}, 2
+    for _ in range(300):
+        size = rng.choice([1, 3, 50, 200])
+        keys = [rng.randrange(4000) * 0x9E3779B97F4A7C15 % 2**64 for _ in range(size)]
+        rows = list(range(row, row + size))
+        row += size
+        expected = {}
+        for i, (k, r) in enumerate(zip(keys, rows, strict=True)):
+            if k in reference:
+                expected[i] = reference[k]
+            else:
+                reference[k] = r
+        assert seen.check_and_add(keys, rows) == expected
+    assert len(seen) == len(reference) and len(seen.runs) <= 2 * len(reference).bit_length()

@@ -9,7 +9,8 @@
   code, organisations by unified social credit code. Re-importing the same file changes nothing.
 - Memory: rows are handled in batches of ``BATCH``; only the keys already seen are kept to find
   duplicates inside the file: a sorted NumPy array of 64-bit keys plus the row number of each
-  (12 bytes a row, 12 MB per million rows; twice that for a moment while a batch is merged in).
+  (12 bytes a row, 12 MB per million rows, in sorted runs merged like a binary counter; twice that
+  for a moment while the largest runs merge).
   With SQLite the import's connection gets a bounded page cache (``db_adapter.IMPORT_CACHE_KB``).
 - Speed: persons are validated a batch at a time, column by column (``PersonImporter._fast_columns``);
   only rows that are not plainly valid there go through the full row validator. New rows are
@@ -138,51 +139,53 @@ class _Rollback(Exception):
 
 
 class _Seen:
-    """Keys seen so far in the file (sorted uint64) with the row of their first occurrence."""
+    """Keys seen so far in the file with the row of their first occurrence: sorted runs of uint64 keys
+    (+ uint32 rows), merged like a binary counter — a run is merged into the one before it while that
+    one is at most twice its size — so each key is copied O(log n) times in all (one sorted array with
+    an insert per batch copied the whole array per batch: quadratic in the file) and a lookup
+    searches O(log n) runs. 12 bytes a key; twice that for a moment while the largest runs merge."""
 
     def __init__(self):
-        self.keys = np.empty(0, dtype=np.uint64)
-        self.rows = np.empty(0, dtype=np.uint32)
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return sum(len(k) for k, _ in self.runs)
 
     def check_and_add(self, keys: list[int], rows: list[int]) -> dict[int, int]:
         """Index in ``keys`` -> earlier row for each key already seen (in the file or this batch)."""
         if not keys:
             return {}
         arr = np.asarray(keys, dtype=np.uint64)
+        rws = np.asarray(rows, dtype=np.uint32)
+        earlier = np.full(len(arr), -1, dtype=np.int64)
+        for run_keys, run_rows in self.runs:
+            at = np.minimum(np.searchsorted(run_keys, arr), len(run_keys) - 1)
+            found = (run_keys[at] == arr) & (earlier < 0)
+            earlier[found] = run_rows[at[found]]
         order = np.argsort(arr, kind="stable")
-        new_keys = arr[order]
-        pos = np.searchsorted(self.keys, new_keys)
-        hit = self.keys[np.minimum(pos, len(self.keys) - 1)] == new_keys if len(self.keys) else \
-            np.zeros(len(arr), dtype=bool)
-        again = new_keys[1:] == new_keys[:-1]
-        if not hit.any() and not again.any():  # the common case: all new and distinct
-            new_rows = np.asarray(rows, dtype=np.uint32)[order]
-            self.keys = np.insert(self.keys, pos, new_keys)
-            self.rows = np.insert(self.rows, pos, new_rows)
-            return {}
-        hit = np.empty_like(hit)
-        hit[order] = self.keys[np.minimum(pos, len(self.keys) - 1)] == new_keys if len(self.keys) else False
+        sorted_keys = arr[order]
+        starts = np.ones(len(arr), dtype=bool)
+        starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        # original index of the first occurrence of each sorted position's key (stable sort: the lowest)
+        first = order[np.maximum.accumulate(np.where(starts, np.arange(len(arr)), 0))]
         dup: dict[int, int] = {}
-        first: dict[int, int] = {}
-        keep_idx = []
-        unsorted_pos = np.empty_like(pos)
-        unsorted_pos[order] = pos
-        for i, k in enumerate(keys):
-            if hit[i]:
-                dup[i] = int(self.rows[unsorted_pos[i]])
-            elif k in first:
-                dup[i] = rows[first[k]]
-            else:
-                first[k] = i
-                keep_idx.append(i)
-        if keep_idx:
-            new_keys = arr[keep_idx]
-            new_rows = np.asarray([rows[i] for i in keep_idx], dtype=np.uint32)
-            order = np.argsort(new_keys, kind="stable")
-            new_keys, new_rows = new_keys[order], new_rows[order]
-            at = np.searchsorted(self.keys, new_keys)
-            self.keys = np.insert(self.keys, at, new_keys)
-            self.rows = np.insert(self.rows, at, new_rows)
+        if (earlier >= 0).any() or not starts.all():
+            for i in np.flatnonzero(earlier >= 0).tolist():
+                dup[i] = int(earlier[i])
+            for j in np.flatnonzero(~starts).tolist():
+                i = int(order[j])
+                if i not in dup:
+                    dup[i] = int(rws[first[j]])
+        keep = order[starts]
+        if dup:
+            keep = keep[earlier[keep] < 0]
+        if len(keep):
+            self.runs.append((arr[keep], rws[keep]))  # arr[order][starts] is sorted
+            while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+                (k1, r1), (k2, r2) = self.runs.pop(), self.runs.pop()
+                merged = np.concatenate((k2, k1))
+                by = np.argsort(merged, kind="stable")
+                self.runs.append((merged[by], np.concatenate((r2, r1))[by]))
         return dup
 
 
