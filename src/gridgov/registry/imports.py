@@ -8,7 +8,7 @@
 - Upsert: persons by identity number (blind index) or document type + number, houses by house
   code, organisations by unified social credit code. Re-importing the same file changes nothing.
 - Memory: rows are handled in batches of ``BATCH``; only the keys already seen are kept to find
-  duplicates inside the file: a sorted NumPy array of 64-bit keys plus the row number of each
+  duplicates inside the file: sorted NumPy arrays of 64-bit keys plus the row number of each
   (12 bytes a row, 12 MB per million rows, in sorted runs merged like a binary counter; twice that
   for a moment while the largest runs merge).
   With SQLite the import's connection gets a bounded page cache (``db_adapter.IMPORT_CACHE_KB``).
