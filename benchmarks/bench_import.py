@@ -130,10 +130,10 @@ def peer_executemany(path: str) -> float:
 def clear_persons() -> None:
     from django.db import transaction
 
-    from gridgov.registry.models import Person, Residence
+    from gridgov.registry.models import DuplicateCandidate, Person, RentalRegistration, Residence, ResidencePermit
 
-    with transaction.atomic():
-        for model in (Residence, Person):
+    with transaction.atomic():  # the rows that refer to persons first (the demo register has them all)
+        for model in (RentalRegistration.tenants.through, ResidencePermit, DuplicateCandidate, Residence, Person):
             qs = model.objects.all()
             qs._raw_delete(qs.db)
 
