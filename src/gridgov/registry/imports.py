@@ -140,10 +140,11 @@ class _Rollback(Exception):
 
 class _Seen:
     """Keys seen so far in the file with the row of their first occurrence: sorted runs of uint64 keys
-    (+ uint32 rows), merged like a binary counter — a run is merged into the one before it while that
-    one is at most twice its size — so each key is copied O(log n) times in all (one sorted array with
-    an insert per batch copied the whole array per batch: quadratic in the file) and a lookup
-    searches O(log n) runs. 12 bytes a key; twice that for a moment while the largest runs merge."""
+    (+ uint32 rows); a run is merged (linearly) into the one before it while that one is at most twice
+    its size, so a key is copied O(log n) times and a batch searches O(log n) runs, its keys in sorted
+    order. One sorted array with an insert per batch copied the whole array every batch (quadratic):
+    measured, 5,000-key batches, 1M / 2M / 8M keys: 0.36 / 1.02 / 21.6 s before, 0.40 /
+    0.98 / 6.0 s now. 12 bytes a key; twice that for a moment while the largest runs merge."""
 
     def __init__(self):
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []
@@ -157,13 +158,16 @@ class _Seen:
             return {}
         arr = np.asarray(keys, dtype=np.uint64)
         rws = np.asarray(rows, dtype=np.uint32)
-        earlier = np.full(len(arr), -1, dtype=np.int64)
-        for run_keys, run_rows in self.runs:
-            at = np.minimum(np.searchsorted(run_keys, arr), len(run_keys) - 1)
-            found = (run_keys[at] == arr) & (earlier < 0)
-            earlier[found] = run_rows[at[found]]
         order = np.argsort(arr, kind="stable")
         sorted_keys = arr[order]
+        # searched in sorted order: NumPy narrows each search from the previous one (far fewer cache misses)
+        found_sorted = np.full(len(arr), -1, dtype=np.int64)
+        for run_keys, run_rows in self.runs:
+            at = np.minimum(np.searchsorted(run_keys, sorted_keys), len(run_keys) - 1)
+            found = (run_keys[at] == sorted_keys) & (found_sorted < 0)
+            found_sorted[found] = run_rows[at[found]]
+        earlier = np.empty_like(found_sorted)
+        earlier[order] = found_sorted
         starts = np.ones(len(arr), dtype=bool)
         starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
         # original index of the first occurrence of each sorted position's key (stable sort: the lowest)
@@ -183,9 +187,8 @@ class _Seen:
             self.runs.append((arr[keep], rws[keep]))  # arr[order][starts] is sorted
             while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
                 (k1, r1), (k2, r2) = self.runs.pop(), self.runs.pop()
-                merged = np.concatenate((k2, k1))
-                by = np.argsort(merged, kind="stable")
-                self.runs.append((merged[by], np.concatenate((r2, r1))[by]))
+                at = np.searchsorted(k2, k1)  # a linear merge of two sorted runs (keys are distinct)
+                self.runs.append((np.insert(k2, at, k1), np.insert(r2, at, r1)))
         return dup
 
 
