@@ -161,3 +161,32 @@ def test_seen_keys_agree_with_a_dictionary():
                 reference[k] = r
         assert seen.check_and_add(keys, rows) == expected
     assert len(seen) == len(reference) and len(seen.runs) <= 2 * len(reference).bit_length()
+
+
+def test_residence_rows_of_a_large_import_at_houses(tmp_path, place, houses, users, small_batches):
+    """Rows naming a house: one open residence each, with the stay columns, written in bulk."""
+    from gridgov.registry.models import Residence
+
+    header = ["公民身份号码", "姓名", "人口类型", "房屋编号", "与户主关系", "住所类型", "流入原因", "入住日期"]
+    numbers = [r[0] for r in _rows(place, 400)]
+    rows = [[n, "王五", "02", houses["a1_1" if i % 3 else "a2_2"].house_code, "99" if i % 2 else "02", "02", "01",
+             "" if i % 5 == 0 else "2025-03-01"] for i, n in enumerate(numbers)]
+    result = import_file(kind="persons", path=write_csv(tmp_path / "h.csv", header, rows), actor=users["street_a"],
+                         today=date(2026, 11, 1))
+    assert result.written and result.created == 400, result.as_dict()
+    assert [t for t, _ in small_batches] == [Person._meta.db_table, Residence._meta.db_table]
+    stays = {p.pk: p for p in Person.objects.all()}
+    got = list(Residence.objects.order_by("person_id").values_list(
+        "person_id", "house_id", "grid_code", "start_date", "end_date", "relation", "domicile_type", "inflow_reason",
+        "end_reason"))
+    assert len(got) == 400 and {g[0] for g in got} == set(stays)
+    for person_id, house_id, grid_code, start, end, relation, domicile, inflow, end_reason in got:
+        person = stays[person_id]
+        assert (house_id, grid_code) == (person.house_id, person.grid_code) and end is None and end_reason == ""
+        assert domicile == "02" and inflow == "01" and relation in ("99", "02")
+        assert start in (date(2025, 3, 1), date(2026, 11, 1))
+    assert Residence.objects.filter(start_date=date(2026, 11, 1)).count() == 80  # no date: the import's day
+    assert not Residence.objects.filter(created_at__isnull=True).exists()
+    again = import_file(kind="persons", path=write_csv(tmp_path / "h.csv", header, rows), actor=users["street_a"],
+                        today=date(2026, 11, 2))
+    assert again.unchanged == 400 and Residence.objects.count() == 400

@@ -669,11 +669,13 @@ class PersonImporter(_Importer):
             housed = [o for o in new if o["house_id"]]
             if housed:
                 ids = self._ids(housed)
-                Residence.objects.bulk_create([
-                    Residence(person_id=ids[self._ident(o)], house_id=o["house_id"], grid_code=o["grid_code"],
-                              start_date=o["_stay"]["moved_in"] or today, relation=o["_stay"]["relation"],
-                              domicile_type=o["_stay"]["domicile_type"], inflow_reason=o["_stay"]["inflow_reason"])
-                    for o in housed], batch_size=1000)
+                ident = self._ident
+                db_adapter.bulk_insert(
+                    connection, Residence._meta.db_table,
+                    ["person_id", "house_id", "grid_code", "start_date", "relation", "domicile_type", "inflow_reason"],
+                    [(ids[ident(o)], o["house_id"], o["grid_code"], o["_stay"]["moved_in"] or today,
+                      o["_stay"]["relation"], o["_stay"]["domicile_type"], o["_stay"]["inflow_reason"]) for o in housed],
+                    {"end_date": None, "end_reason": "", "created_at": now})
         for pk, current, o, diff in changed:
             self._update(pk, current, o, diff, today)
         self.result.updated += len(changed)
