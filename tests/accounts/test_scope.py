@@ -33,6 +33,17 @@ def world(draw):
     return codes, memberships
 
 
+def user_with(memberships) -> User:
+    """The only user, holding ``memberships`` = [(prefix, scope, role code)] (a fresh one per example)."""
+    Membership.objects.all().delete()
+    User.objects.all().delete()
+    user = User.objects.create(username="u")
+    for prefix, scope_kind, role in memberships:
+        services.membership_grant(user=user, role_code=role, jurisdiction=prefix, scope=scope_kind)
+    user._gridgov_memberships = None
+    return user
+
+
 def test_minimal_prefixes():
     assert scope.minimal_prefixes(["310101", "31", "32", "320101001"]) == ["31", "32"]
     assert scope.minimal_prefixes([]) == []
@@ -44,12 +55,7 @@ def test_minimal_prefixes():
 def test_user_never_sees_rows_outside_their_prefixes(roles, w):
     codes, memberships = w
     AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)  # reset between examples
-    Membership.objects.all().delete()
-    User.objects.all().delete()
-    user = User.objects.create(username="u")
-    for prefix, scope_kind, role in memberships:
-        services.membership_grant(user=user, role_code=role, jurisdiction=prefix, scope=scope_kind)
-    user._gridgov_memberships = None
+    user = user_with(memberships)
     # Only the rows of this world (granting memberships writes audit rows of its own).
     ids = [AuditEvent.objects.create(action="READ", jurisdiction=code).pk for code in codes]
     rows = AuditEvent.objects.filter(pk__in=ids)

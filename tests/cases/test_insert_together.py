@@ -46,6 +46,16 @@ def _check_nothing_written(before):
     assert (Case.objects.count(), CaseEvent.objects.count(), AuditEvent.objects.count()) == before
 
 
+def _a_failing_dependent_leaves_nothing():
+    """A reused event client_uuid fails the dependent insert: the parent must not stay behind."""
+    key = uuid.uuid4()
+    insert_with_dependents(_case(), _dependents(key))
+    before = _counts()
+    with pytest.raises(IntegrityError):
+        insert_with_dependents(_case(), _dependents(key))
+    _check_nothing_written(before)
+
+
 def _counts():
     return Case.objects.count(), CaseEvent.objects.count(), AuditEvent.objects.count()
 
@@ -57,12 +67,7 @@ def test_inside_a_transaction(taxonomy):
     _check_written(case, rows)
     # a failing dependent (a reused event client_uuid) leaves nothing behind and the outer
     # transaction usable
-    key = uuid.uuid4()
-    insert_with_dependents(_case(), _dependents(key))
-    before = _counts()
-    with pytest.raises(IntegrityError):
-        insert_with_dependents(_case(), _dependents(key))
-    _check_nothing_written(before)
+    _a_failing_dependent_leaves_nothing()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -71,12 +76,7 @@ def test_in_autocommit_mode(taxonomy):
     case = _case()
     rows = insert_with_dependents(case, _dependents())
     _check_written(case, rows)
-    key = uuid.uuid4()
-    insert_with_dependents(_case(), _dependents(key))
-    before = _counts()
-    with pytest.raises(IntegrityError):
-        insert_with_dependents(_case(), _dependents(key))  # the parent must not stay behind
-    _check_nothing_written(before)
+    _a_failing_dependent_leaves_nothing()
     case_key = uuid.uuid4()
     insert_with_dependents(_case(case_key), _dependents())
     before = _counts()

@@ -6,12 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridgov.accounts import services as accounts
-from gridgov.accounts.models import Membership, User
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.registry import selectors
 from gridgov.registry.models import House, Organisation, Person
-from tests.accounts.test_scope import grid_codes, prefix_of
+from tests.accounts.test_scope import grid_codes, prefix_of, user_with
 
 ROLES = ["grid_worker", "street_centre", "department_handler", "police_officer", "auditor"]
 
@@ -34,12 +32,7 @@ def test_register_reads_are_exactly_the_jurisdiction(roles, w):
     placements, memberships = w
     for model in (Organisation, Person, House):
         model.objects.all()._raw_delete(model.objects.db)
-    Membership.objects.all().delete()
-    User.objects.all().delete()
-    user = User.objects.create(username="u")
-    for prefix, scope_kind, role in memberships:
-        accounts.membership_grant(user=user, role_code=role, jurisdiction=prefix, scope=scope_kind)
-    user._gridgov_memberships = None
+    user = user_with(memberships)
     people, houses, orgs = {}, {}, {}
     for i, code in enumerate(placements):
         h = House.objects.create(house_code=f"H{i}", address=f"路{i}号", grid_code=code)
