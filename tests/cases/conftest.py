@@ -56,6 +56,8 @@ def actors(make_user, departments):
     department_member_add(department=departments["cm"], user=centre)
     handler = make_user("handler", ("department_handler", "310101"))
     department_member_add(department=departments["cm"], user=handler)
+    gs_handler = make_user("gshandler", ("department_handler", "310101"))
+    department_member_add(department=departments["gs"], user=gs_handler)
     far_handler = make_user("farhandler", ("department_handler", "310104"))
     department_member_add(department=departments["far"], user=far_handler)
     return {
@@ -64,6 +66,7 @@ def actors(make_user, departments):
         "worker": make_user("worker", ("grid_worker", GRID), ("grid_worker", GRID[:9], "search")),
         "other_worker": make_user("otherworker", ("grid_worker", "310101002001001")),
         "handler": handler,
+        "gs_handler": gs_handler,
         "far_handler": far_handler,
         "auditor": make_user("aud", ("auditor", "31")),
     }

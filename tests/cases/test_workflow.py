@@ -147,6 +147,22 @@ def test_full_loop_with_joint_dispatch_and_rework(actors, make_case, departments
     ids = [row["id"] for row in client.get("/api/v1/cases/?worklist=department").json()["items"]]
     assert case.pk in ids
     services.case_transition(actor=h, case_id=case.pk, action="start")
+    # the lead cannot report the case handled while an assisting department has not reported
+    with pytest.raises(Conflict) as exc:
+        services.case_transition(actor=h, case_id=case.pk, action="feedback", note="已拆除")
+    assert exc.value.code == "assist_open" and "310101-gs" in exc.value.message
+    assert Case.objects.get(pk=case.pk).state == "handling"
+    assist = tasks[1]
+    with pytest.raises(Forbidden):  # only a member of the assisting department completes its task
+        services.task_complete(actor=h, case_id=case.pk, task_id=assist.pk, result="已清运")
+    with pytest.raises(Conflict) as exc:  # the lead's part is the feedback action
+        services.task_complete(actor=h, case_id=case.pk, task_id=tasks[0].pk, result="x")
+    assert exc.value.code == "lead_task"
+    done = services.task_complete(actor=actors["gs_handler"], case_id=case.pk, task_id=assist.pk, result="已清运")
+    assert done.status == "done" and done.result == "已清运" and done.done_at is not None
+    with pytest.raises(Conflict) as exc:
+        services.task_complete(actor=actors["gs_handler"], case_id=case.pk, task_id=assist.pk, result="again")
+    assert exc.value.code == "task_not_open"
     services.case_transition(actor=h, case_id=case.pk, action="feedback", note="已拆除")
     services.case_transition(actor=w, case_id=case.pk, action="rework", note="未拆干净")
     after = Case.objects.get(pk=case.pk)
@@ -157,8 +173,8 @@ def test_full_loop_with_joint_dispatch_and_rework(actors, make_case, departments
     final = services.case_transition(actor=c, case_id=case.pk, action="evaluate", params={"satisfaction": 5})
     assert final.state == "evaluated" and final.satisfaction == 5 and final.handled_on_time is True
     actions = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
-    assert actions == ["accept", "register", "dispatch", "start", "feedback", "rework", "feedback", "verify",
-                       "close", "evaluate"]
+    assert actions == ["accept", "register", "dispatch", "start", "task_done", "feedback", "rework", "feedback",
+                       "verify", "close", "evaluate"]
 
 
 def test_send_back_extension_and_supervision(actors, make_case):

@@ -38,7 +38,7 @@ from gridgov.cases.models import (
 )
 from gridgov.core.audit import audit_event, audit_write
 from gridgov.core.db_adapter import insert_with_dependents
-from gridgov.core.errors import Conflict, ErrorReport, FieldError, Forbidden, NotFound
+from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
 from gridgov.geo import selectors as geo_selectors
 
@@ -504,6 +504,13 @@ def _h_deny_extension(case, *, note, **_):
 
 def _h_feedback(case, *, note, now, cal, **_):
     _require_note(note, "describe how the case was handled")
+    # joint handling (大联勤大联动): the case is handled when every assisting department has reported
+    waiting = list(CaseTask.objects.filter(case=case, role=CaseTask.Role.ASSIST, status=CaseTask.Status.OPEN)
+                   .order_by("id").values_list("department__code", "department__name"))
+    if waiting:
+        raise Conflict("assisting departments have not reported their part: "
+                       + ", ".join(f"{name} ({code})" for code, name in waiting), code="assist_open",
+                       details=[ErrorDetail("tasks", f"{code} is still open", "assist_open") for code, _ in waiting])
     lead = selectors.lead_task(case)
     CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.DONE, done_at=now, result=note)
     first = case.handled_at is None
