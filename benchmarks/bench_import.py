@@ -130,7 +130,13 @@ def peer_executemany(path: str) -> float:
 def clear_persons() -> None:
     from django.db import transaction
 
-    from gridgov.registry.models import DuplicateCandidate, Person, RentalRegistration, Residence, ResidencePermit
+    from gridgov.registry.models import (
+        DuplicateCandidate,
+        Person,
+        RentalRegistration,
+        Residence,
+        ResidencePermit,
+    )
 
     with transaction.atomic():  # the rows that refer to persons first (the demo register has them all)
         for model in (RentalRegistration.tenants.through, ResidencePermit, DuplicateCandidate, Residence, Person):

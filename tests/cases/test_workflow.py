@@ -177,6 +177,39 @@ def test_full_loop_with_joint_dispatch_and_rework(actors, make_case, departments
                        "verify", "close", "evaluate"]
 
 
+def test_the_centre_takes_an_assisting_department_off_the_case(actors, make_case):
+    case = make_case("registered")
+    d, h = actors["dispatcher"], actors["handler"]
+    services.case_transition(actor=d, case_id=case.pk, action="dispatch",
+                             params={"lead_department": "310101-cm", "assist_departments": ["310101-gs", "310101-water"]})
+    lead, gs, water = CaseTask.objects.filter(case=case).order_by("id")
+    services.case_transition(actor=h, case_id=case.pk, action="start")
+    services.task_complete(actor=actors["gs_handler"], case_id=case.pk, task_id=gs.pk, result="已清运")
+    with pytest.raises(Conflict) as exc:
+        services.case_transition(actor=h, case_id=case.pk, action="feedback", note="已处置")
+    assert "310101-water" in exc.value.message and "310101-gs" not in exc.value.message
+    with pytest.raises(Forbidden):  # a handler is not the dispatching centre
+        services.task_cancel(actor=h, case_id=case.pk, task_id=water.pk, reason="不需要")
+    with pytest.raises(Conflict):
+        services.task_cancel(actor=d, case_id=case.pk, task_id=lead.pk, reason="x")
+    client = Client()
+    client.force_login(d)
+    r = client.post(f"/api/v1/cases/{case.pk}/tasks/{water.pk}/cancel", data={"reason": "无需水务配合"},
+                    content_type="application/json")
+    assert r.status_code == 200 and r.json()["status"] == "cancelled", r.content
+    again = client.post(f"/api/v1/cases/{case.pk}/tasks/{water.pk}/cancel", data={"reason": "again"},
+                        content_type="application/json")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "task_not_open"
+    done = services.case_transition(actor=h, case_id=case.pk, action="feedback", note="已处置")
+    assert done.state == "handled"
+    event = CaseEvent.objects.get(case=case, action="task_cancelled")
+    assert event.note == "无需水务配合" and event.data == {"department": "310101-water"}
+    other = Client()
+    other.force_login(actors["other_worker"])
+    assert other.post(f"/api/v1/cases/{case.pk}/tasks/{gs.pk}/cancel", data={"reason": "x"},
+                      content_type="application/json").status_code in (403, 404)
+
+
 def test_send_back_extension_and_supervision(actors, make_case):
     case = make_case("dispatched", lead="310101-cm")
     h, c = actors["handler"], actors["centre"]

@@ -88,6 +88,11 @@ class TaskDoneIn(Schema):
     result: str = Field(..., min_length=1, max_length=2000)
 
 
+class TaskCancelIn(Schema):
+    model_config = {"extra": "forbid"}
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
 # ----------------------------------------------------------------------------- rendering
 
 def case_brief(case: Case, cal: workcal.WorkCalendar, now: datetime) -> dict:
@@ -241,6 +246,12 @@ def note_add(request, case_id: int, payload: NoteIn):
 @router.post("/{int:case_id}/tasks/{int:task_id}/done")
 def task_done(request, case_id: int, task_id: int, payload: TaskDoneIn):
     task = services.task_complete(actor=request.user, case_id=case_id, task_id=task_id, result=payload.result)
+    return task_dict(task)
+
+
+@router.post("/{int:case_id}/tasks/{int:task_id}/cancel", summary="Take an assisting department off the case")
+def task_cancel(request, case_id: int, task_id: int, payload: TaskCancelIn):
+    task = services.task_cancel(actor=request.user, case_id=case_id, task_id=task_id, reason=payload.reason)
     return task_dict(task)
 
 

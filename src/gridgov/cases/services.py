@@ -620,6 +620,32 @@ def case_note_add(*, actor, case_id: int, note: str, public: bool = False, clien
 
 
 @transaction.atomic
+def task_cancel(*, actor, case_id: int, task_id: int, reason: str) -> CaseTask:
+    """The centre takes an assisting department off a case (it cannot act, or is not needed): the
+    task is cancelled with a reason, so the lead's feedback no longer waits for it."""
+    reason = _text(reason, "reason", limit=MAX_NOTE, required=True)
+    case = selectors.case_get(actor, case_id)
+    if not code_in_scope(actor, case.grid_code, capability="cases.dispatch", purpose="write"):
+        raise Forbidden("only the dispatching centre of the case may cancel a task", code="not_dispatcher")
+    task = CaseTask.objects.filter(pk=task_id, case=case).select_related("department").first()
+    if task is None:
+        raise NotFound("task not found")
+    if task.role != CaseTask.Role.ASSIST:
+        raise Conflict("the lead task ends by feedback or send-back", code="lead_task")
+    now = timezone.now()
+    if not CaseTask.objects.filter(pk=task.pk, status=CaseTask.Status.OPEN).update(
+            status=CaseTask.Status.CANCELLED, done_at=now, result=reason):
+        raise Conflict("the task is not open", code="task_not_open")
+    CaseEvent.objects.create(case=case, grid_code=case.grid_code, actor=actor, actor_name=_actor_name(actor),
+                             action="task_cancelled", from_state=case.state, to_state=case.state, note=reason,
+                             data={"department": task.department.code})
+    audit_write(AuditAction.UPDATE, actor=actor, object_type="case_task", object_id=task.pk,
+                jurisdiction=case.grid_code, changes={"status": "cancelled", "reason": reason[:200]})
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
 def task_complete(*, actor, case_id: int, task_id: int, result: str) -> CaseTask:
     """An assisting department reports its part done (the lead's part is the ``feedback`` action)."""
     result = _text(result, "result", limit=MAX_NOTE, required=True)
