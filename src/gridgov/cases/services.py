@@ -619,6 +619,30 @@ def case_note_add(*, actor, case_id: int, note: str, public: bool = False, clien
     return event
 
 
+def _assist_task(case, task_id: int, *, lead_message: str) -> CaseTask:
+    task = CaseTask.objects.filter(pk=task_id, case=case).select_related("department").first()
+    if task is None:
+        raise NotFound("task not found")
+    if task.role != CaseTask.Role.ASSIST:
+        raise Conflict(lead_message, code="lead_task")
+    return task
+
+
+def _end_assist_task(actor, case, task: CaseTask, *, status: str, text: str, action: str, data: dict,
+                     changes: dict) -> CaseTask:
+    """Close an open assisting task (conditional update: once), with a timeline event and an audit row."""
+    if not CaseTask.objects.filter(pk=task.pk, status=CaseTask.Status.OPEN).update(
+            status=status, done_at=timezone.now(), result=text):
+        raise Conflict("the task is not open", code="task_not_open")
+    CaseEvent.objects.create(case=case, grid_code=case.grid_code, actor=actor, actor_name=_actor_name(actor),
+                             action=action, from_state=case.state, to_state=case.state, note=text,
+                             data={"department": task.department.code, **data})
+    audit_write(AuditAction.UPDATE, actor=actor, object_type="case_task", object_id=task.pk,
+                jurisdiction=case.grid_code, changes=changes)
+    task.refresh_from_db()
+    return task
+
+
 @transaction.atomic
 def task_cancel(*, actor, case_id: int, task_id: int, reason: str) -> CaseTask:
     """The centre takes an assisting department off a case (it cannot act, or is not needed): the
@@ -627,22 +651,10 @@ def task_cancel(*, actor, case_id: int, task_id: int, reason: str) -> CaseTask:
     case = selectors.case_get(actor, case_id)
     if not code_in_scope(actor, case.grid_code, capability="cases.dispatch", purpose="write"):
         raise Forbidden("only the dispatching centre of the case may cancel a task", code="not_dispatcher")
-    task = CaseTask.objects.filter(pk=task_id, case=case).select_related("department").first()
-    if task is None:
-        raise NotFound("task not found")
-    if task.role != CaseTask.Role.ASSIST:
-        raise Conflict("the lead task ends by feedback or send-back", code="lead_task")
-    now = timezone.now()
-    if not CaseTask.objects.filter(pk=task.pk, status=CaseTask.Status.OPEN).update(
-            status=CaseTask.Status.CANCELLED, done_at=now, result=reason):
-        raise Conflict("the task is not open", code="task_not_open")
-    CaseEvent.objects.create(case=case, grid_code=case.grid_code, actor=actor, actor_name=_actor_name(actor),
-                             action="task_cancelled", from_state=case.state, to_state=case.state, note=reason,
-                             data={"department": task.department.code})
-    audit_write(AuditAction.UPDATE, actor=actor, object_type="case_task", object_id=task.pk,
-                jurisdiction=case.grid_code, changes={"status": "cancelled", "reason": reason[:200]})
-    task.refresh_from_db()
-    return task
+    task = _assist_task(case, task_id, lead_message="the lead task ends by feedback or send-back")
+    return _end_assist_task(actor, case, task, status=CaseTask.Status.CANCELLED, text=reason,
+                            action="task_cancelled", data={},
+                            changes={"status": "cancelled", "reason": reason[:200]})
 
 
 @transaction.atomic
@@ -650,25 +662,12 @@ def task_complete(*, actor, case_id: int, task_id: int, result: str) -> CaseTask
     """An assisting department reports its part done (the lead's part is the ``feedback`` action)."""
     result = _text(result, "result", limit=MAX_NOTE, required=True)
     case = selectors.case_get(actor, case_id)
-    task = CaseTask.objects.filter(pk=task_id, case=case).select_related("department").first()
-    if task is None:
-        raise NotFound("task not found")
+    task = _assist_task(case, task_id, lead_message="the lead task is completed by the feedback action")
     if not (has_capability(actor, "cases.handle") and selectors.is_member(actor, task.department_id)):
         raise Forbidden("only a member of the task's department may complete it", code="not_task_department")
-    if task.role != CaseTask.Role.ASSIST:
-        raise Conflict("the lead task is completed by the feedback action", code="lead_task")
-    now = timezone.now()
-    if not CaseTask.objects.filter(pk=task.pk, status=CaseTask.Status.OPEN).update(
-            status=CaseTask.Status.DONE, done_at=now, result=result):
-        raise Conflict("the task is not open", code="task_not_open")
-    CaseEvent.objects.create(case=case, grid_code=case.grid_code, actor=actor, actor_name=_actor_name(actor),
-                             action="task_done", from_state=case.state, to_state=case.state, note=result,
-                             data={"department": task.department.code, "on_time": task.deadline is None
-                                   or now <= task.deadline})
-    audit_write(AuditAction.UPDATE, actor=actor, object_type="case_task", object_id=task.pk,
-                jurisdiction=case.grid_code, changes={"status": "done"})
-    task.refresh_from_db()
-    return task
+    on_time = task.deadline is None or timezone.now() <= task.deadline
+    return _end_assist_task(actor, case, task, status=CaseTask.Status.DONE, text=result, action="task_done",
+                            data={"on_time": on_time}, changes={"status": "done"})
 
 
 # ----------------------------------------------------------------------------- attachments
