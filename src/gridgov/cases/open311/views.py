@@ -66,6 +66,11 @@ def _endpoint(view):
     def wrapped(request, *args, fmt: str, **kwargs):
         with context.bind(channel="api"):
             try:
+                for params in (request.GET, request.POST):
+                    bad = next((k for k, vals in params.lists() if "\x00" in k or any("\x00" in v for v in vals)),
+                               None)
+                    if bad is not None:
+                        raise Open311Error(400, f"{bad.replace(chr(0), '')}: contains a NUL character")
                 given = (request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id") or "").strip()
                 if given and given != jurisdiction_id():
                     raise Open311Error(404, f"unknown jurisdiction_id {given!r}")
