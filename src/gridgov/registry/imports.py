@@ -259,10 +259,6 @@ class _Importer(ABC):
         self.fields = table.fields
         self.present = {f for f in table.fields if f}
         self.has_stay = bool(self.present & {"relation", "domicile_type", "inflow_reason", "moved_in"})
-        # no row to find when the table was empty and no other writer can add one meanwhile: every
-        # key then comes from this file, and ``self.seen`` already refuses a key twice
-        self.empty_at_start = bool(self.models) and db_adapter.holds_write_lock(connection) \
-            and not self.models[0].objects.exists()
         batch: list[tuple[int, dict]] = []
         errors_before = 0
         raw = self.raw_rows
@@ -384,6 +380,12 @@ class PersonImporter(_Importer):
 
     def written_models(self) -> tuple:
         return self.models if "house_code" in self.present else (Person,)  # residences: rows at a house
+
+    def run(self, table: Table) -> ImportResult:
+        # no row to find when the table was empty and no other writer can add one meanwhile: every
+        # key then comes from this file, and ``self.seen`` already refuses a key twice
+        self.empty_at_start = db_adapter.holds_write_lock(connection) and not Person.objects.exists()
+        return super().run(table)
 
     # -- validation --
     def _columns(self, rows: list[list]) -> dict[str, list]:
