@@ -82,21 +82,50 @@ def _insert_sql(connection, obj) -> tuple[str, tuple]:
     return sql, params
 
 
-# The statement's text depends only on the models, their columns and whether the parent's pk is
-# given: compiled by Django once per process (per vendor and shape), then only the parameters are
-# prepared per call, as the insert compiler prepares them (pre_save, then get_db_prep_save).
-_statement_cache: dict = {}
+_AS_IS = None
 
 
-def _insert_params(connection, obj, fields) -> list | None:
-    """The parameters Django's insert compiler would send for ``obj`` (None: a value is an
-    expression or a field has its own placeholder, so compile that row instead)."""
+def _as_is_types() -> dict:
+    """Per built-in field class, the value types its get_db_prep_save returns unchanged on
+    PostgreSQL (None too): such a value is sent as it is (the rest goes through Django)."""
+    global _AS_IS
+    if _AS_IS is None:
+        import uuid
+
+        from django.db import models as m
+
+        ints = (int,)
+        _AS_IS = {m.CharField: (str,), m.TextField: (str,), m.SlugField: (str,), m.EmailField: (str,),
+                  m.IntegerField: ints, m.BigIntegerField: ints, m.SmallIntegerField: ints,
+                  m.PositiveIntegerField: ints, m.PositiveSmallIntegerField: ints,
+                  m.PositiveBigIntegerField: ints, m.AutoField: ints, m.BigAutoField: ints,
+                  m.FloatField: (float,), m.BooleanField: (bool,), m.UUIDField: (uuid.UUID,)}
+    return _AS_IS
+
+
+def _field_kind(field):
+    """What ``_insert_params`` does with a field's value: the types sent as they are, or None."""
+    from django.db.models import DateTimeField, ForeignKey
+
+    if type(field) is ForeignKey:
+        field = field.target_field
+    if type(field) is DateTimeField:
+        return "aware"  # an aware datetime goes as it is; a naive one through Django (makes it aware)
+    return _as_is_types().get(type(field))
+
+
+def _insert_params(connection, obj, kinds) -> list | None:
+    """The parameters Django's insert compiler would send for ``obj``: ``pre_save``, then
+    ``get_db_prep_save`` unless the value is of a type that call returns unchanged (None: a value
+    is an expression or a field has its own placeholder: ``save()`` that row instead)."""
     obj._prepare_related_fields_for_save(operation_name="save")
     params = []
-    for field in fields:
-        if hasattr(field, "get_placeholder"):
-            return None
+    for field, kind in kinds:
         value = field.pre_save(obj, add=True)
+        if value is None or (kind is not None and (
+                (type(value) in kind) if kind != "aware" else getattr(value, "tzinfo", None) is not None)):
+            params.append(value)
+            continue
         if hasattr(value, "resolve_expression"):
             return None
         value = field.get_db_prep_save(value, connection=connection)
@@ -106,77 +135,222 @@ def _insert_params(connection, obj, fields) -> list | None:
     return params
 
 
-def _statement(connection, objs) -> tuple[str, list]:
-    key = (connection.vendor, connection.alias,
-           tuple((type(obj), obj.pk is not None) for obj in objs))
-    cached = _statement_cache.get(key)
-    if cached is not None:
-        params = []
-        for obj, fields in zip(objs, cached[1], strict=True):
-            p = _insert_params(connection, obj, fields)
-            if p is None:
-                break
-            params.extend(p)
-        else:
-            return cached[0], params
-    parts, params, shape, fixed = [], [], [], True
-    for i, obj in enumerate(objs):
-        sql, p = _insert_sql(connection, obj)
-        fields = _insert_fields(obj)
-        # the text is reusable only when every column is one plain placeholder
-        fixed = fixed and len(p) == len(fields) and sql.count("%s") == len(fields)
-        parts.append(f"i{i} AS ({sql})")
-        params.extend(p)
-        shape.append(fields)
-    sql = "WITH " + ", ".join(parts) + " SELECT " + ", ".join(f"(SELECT * FROM i{i})" for i in range(len(parts)))
-    if fixed:
-        _statement_cache[key] = (sql, shape)
-    return sql, params
+def _dollar_placeholders(sql: str, replace: dict[int, str]) -> str:
+    """Django's ``%s`` placeholders as PostgreSQL's ``$1 … $n`` (``%%`` is a literal ``%``); the
+    k-th placeholder (0-based) in ``replace`` becomes that SQL instead."""
+    import re
+
+    position, number = iter(range(sql.count("%s"))), iter(range(1, sql.count("%s") + 1))
+
+    def sub(match):
+        if match.group() == "%%":
+            return "%"
+        k = next(position)
+        return replace[k] if k in replace else f"${next(number)}"
+
+    return re.sub(r"%%|%s", sub, sql)
+
+
+_cursor_class = _debug_wrapper_class = None
+_ONLY_WHEN_ASKED = 2**31 - 1  # psycopg prepares a statement after this many runs, or when asked
+
+
+def _prepared_cursor_class():
+    global _cursor_class
+    if _cursor_class is None:
+        import psycopg
+
+        class PreparedRawCursor(psycopg.RawCursor):
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                return super().execute(query, params, prepare=True, binary=binary)
+
+            def executemany(self, query, params_seq, *, returning=False):
+                raise NotImplementedError("one statement at a time")
+
+        _cursor_class = PreparedRawCursor
+    return _cursor_class
+
+
+def _debug_wrapper(cursor, connection):
+    """Django's query-logging wrapper, logging the statement as sent ($n placeholders): psycopg's
+    raw cursor keeps no composed query for Django to read back."""
+    global _debug_wrapper_class
+    if _debug_wrapper_class is None:
+        from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+        class DebugWrapper(CursorDebugWrapper):
+            def execute(self, sql, params=None):
+                with self.debug_sql(sql, params):
+                    return CursorWrapper.execute(self, sql, params)
+
+        _debug_wrapper_class = DebugWrapper
+    return _debug_wrapper_class(cursor, connection)
+
+
+def _prepared_cursor(connection):
+    """A cursor of Django's (its error wrapping, query logging and execute wrappers) over a
+    psycopg RawCursor: $n placeholders, server-side binding, and every statement prepared on the
+    server at its first execution (Django leaves psycopg's automatic preparing off; a connection
+    pooler in transaction mode needs PgBouncer >= 1.21 for protocol-level prepared statements)."""
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    pg = connection.connection
+    if pg.prepare_threshold is None:  # Django's default: never; now: only when asked (this cursor)
+        pg.prepare_threshold = _ONLY_WHEN_ASKED
+    with connection.wrap_database_errors:
+        raw = _prepared_cursor_class()(pg)
+    return _debug_wrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
+# A stand-in for the parent's id while its dependents are built: the database assigns the real
+# one inside the statement, so every parameter of a dependent that equals it (the foreign key, or
+# its text in an audit row's object_id) becomes a reference to the parent's new id. Far from any
+# real id, and checked: a dependent holding it any other way (inside a text, an id derived from
+# it) is not sent this way.
+_STAND_IN = -7_316_250_983_456_127_153
+_NEAR = 10**9
+_PARENT_ID = "(SELECT * FROM i0)"  # the parent's new id inside the statement
+
+
+def _parent_refs(params) -> dict[int, str] | None:
+    """Positions of the dependent's parameters that are the parent's id (SQL to put there), or None
+    when the stand-in shows up in any other form."""
+    import json
+
+    refs, text = {}, str(_STAND_IN)
+    for k, value in enumerate(params):
+        kind = type(value)
+        if kind is int:
+            if value == _STAND_IN:
+                refs[k] = _PARENT_ID
+            elif abs(value - _STAND_IN) < _NEAR:
+                return None
+        elif kind is str:
+            if value == text:
+                refs[k] = _PARENT_ID + "::text"
+            elif text[1:10] in value:
+                return None
+        elif kind not in _SCALARS and text[1:10] in json.dumps(getattr(value, "obj", value), default=str):
+            return None  # a JSON document (psycopg's Jsonb wrapper) or anything else, as text
+    return refs
+
+
+def _scalars() -> tuple:
+    import datetime
+    import decimal
+    import uuid
+
+    return (float, bool, type(None), datetime.datetime, datetime.date, datetime.time, uuid.UUID,
+            decimal.Decimal)
+
+
+_SCALARS = frozenset(_scalars())
+
+
+# The statement's text depends only on the models, their columns and where the parent's id goes:
+# compiled by Django once per process (per vendor and shape), then only the parameters are
+# prepared per call, as the insert compiler prepares them.
+_statement_cache: dict = {}
+
+
+def _statement(connection, parent, rows) -> tuple[str, list, list[dict], list] | None:
+    """The statement, its parameters, per row the positions that refer to the parent's id and the
+    row's (field, kind) list; None: save the plain way. ``parent.pk``: the stand-in on entry,
+    None on return."""
+    objs = [parent, *rows]
+    shape_key = (connection.alias, tuple(type(obj) for obj in objs))
+    cached = _statement_cache.get(shape_key)
+    if cached is None:
+        parent.pk = None
+        kinds = [[(f, _field_kind(f)) for f in _insert_fields(obj)] for obj in objs]
+        cached = _statement_cache[shape_key] = {"kinds": kinds, "texts": {}}
+        parent.pk = _STAND_IN
+    # the dependents' parameters while the parent holds the stand-in, then the parent's own
+    row_params, all_refs = [], [{}]
+    for row, kinds in zip(rows, cached["kinds"][1:], strict=True):
+        p = _insert_params(connection, row, kinds)
+        refs = None if p is None else _parent_refs(p)
+        if refs is None:
+            parent.pk = None
+            return None
+        all_refs.append(refs)
+        row_params.append([v for k, v in enumerate(p) if k not in refs])
+    parent.pk = None
+    own = _insert_params(connection, parent, cached["kinds"][0])
+    if own is None:
+        return None
+    params = own + [v for p in row_params for v in p]
+    text_key = tuple(tuple(sorted(refs.items())) for refs in all_refs)
+    sql = cached["texts"].get(text_key)
+    if sql is None:
+        parts = []
+        for i, obj in enumerate(objs):
+            parent.pk = _STAND_IN if i else None  # a dependent's compiler checks its related parent
+            part, p = _insert_sql(connection, obj)
+            parent.pk = None
+            # the text is reusable only when every column is one plain placeholder
+            if len(p) != len(cached["kinds"][i]) or part.count("%s") != len(p):
+                return None
+            parts.append(part)
+        sql = ("WITH " + ", ".join(f"i{i} AS ({part})" for i, part in enumerate(parts)) + " SELECT "
+               + ", ".join(f"(SELECT * FROM i{i})" for i in range(len(objs))))
+        replace, offset = {}, 0
+        for part, refs in zip(parts, all_refs, strict=True):
+            replace.update({offset + k: v for k, v in refs.items()})
+            offset += part.count("%s")
+        sql = cached["texts"][text_key] = _dollar_placeholders(sql, replace)
+    return sql, params, all_refs, cached["kinds"]
+
+
+def _save_each(parent, rows_or_builder, using) -> list:
+    from django.db import transaction
+
+    with transaction.atomic(using=using):
+        parent.save(force_insert=True, using=using)
+        rows = list(rows_or_builder(parent) if callable(rows_or_builder) else rows_or_builder)
+        for row in rows:
+            row.save(force_insert=True, using=using)
+    return rows
 
 
 def insert_with_dependents(parent, dependents, *, using: str = "default") -> list:
     """Insert the new instance ``parent`` and the new instances ``dependents(parent)`` returns
-    (built once ``parent.pk`` is known: rows that reference it), all or nothing.
+    (rows that reference it), all or nothing. Returns the dependents, primary keys set.
 
-    PostgreSQL: the parent's id is drawn from its sequence, then every row goes in ONE statement
-    (data-modifying CTEs, atomic by itself; in a savepoint when inside a transaction) instead of
-    BEGIN + one INSERT per row + COMMIT. SQLite (and any model with save signals listening):
-    ``save()`` each in ``transaction.atomic``. Returns the dependents, primary keys set."""
+    PostgreSQL: ONE prepared statement (data-modifying CTEs; atomic by itself, in a savepoint when
+    inside a transaction) instead of BEGIN + one INSERT per row + COMMIT: the parent's id comes
+    from its sequence inside the statement, and a dependent's value that is the parent's id (a
+    foreign key to it, or its text) refers to it there. ``dependents`` is called with the parent's
+    pk set to a stand-in: it may use the pk as a reference or as its text, nothing derived from it
+    (anything else falls back). SQLite, a model with save signals listening, a value that is an
+    expression: ``save()`` each in ``transaction.atomic``."""
     from django.db import connections, transaction
 
     connection = connections[using]
-    models = {type(parent)}
     if connection.vendor != "postgresql" or parent.pk is not None or _listened(type(parent)):
-        with transaction.atomic(using=using):
-            parent.save(force_insert=True, using=using)
-            rows = list(dependents(parent))
-            for row in rows:
-                row.save(force_insert=True, using=using)
-        return rows
-    meta = parent._meta
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))",
-                       [connection.ops.quote_name(meta.db_table), meta.pk.column])
-        parent.pk = cursor.fetchone()[0]
-    rows = list(dependents(parent))
-    models.update(type(row) for row in rows)
-    if any(_listened(model) for model in models - {type(parent)}):
-        with transaction.atomic(using=using):
-            parent.save(force_insert=True, using=using)
-            for row in rows:
-                row.save(force_insert=True, using=using)
-        return rows
-    sql, params = _statement(connection, [parent, *rows])
+        return _save_each(parent, dependents, using)
+    parent.pk = _STAND_IN
+    try:
+        rows = list(dependents(parent))
+        built = None if any(_listened(type(row)) for row in rows) else _statement(connection, parent, rows)
+    finally:
+        parent.pk = None
+    if built is None:
+        return _save_each(parent, dependents, using)
+    sql, params, all_refs, kinds = built
     if connection.in_atomic_block:
-        with transaction.atomic(using=using), connection.cursor() as cursor:
+        with transaction.atomic(using=using), _prepared_cursor(connection) as cursor:
             cursor.execute(sql, params)
             ids = cursor.fetchone()
     else:  # autocommit: one statement is one transaction
-        with connection.cursor() as cursor:
+        with _prepared_cursor(connection) as cursor:
             cursor.execute(sql, params)
             ids = cursor.fetchone()
     for obj, pk in zip([parent, *rows], ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = using
+    for row, refs, fields in zip(rows, all_refs[1:], kinds[1:], strict=True):
+        for k, sql_ref in refs.items():
+            setattr(row, fields[k][0].attname, parent.pk if sql_ref == _PARENT_ID else str(parent.pk))
     return rows
