@@ -22,6 +22,11 @@ CPU per request as the server does, on the same cores. ``app_cpu_ms`` / ``db_cpu
 (and ``peer_…``): CPU milliseconds per request spent by the gunicorn workers / the PostgreSQL
 backends of the benchmark database (Linux /proc): less distorted by other load on a shared
 machine than throughput and latency are.
+
+Each gthread worker holds at most concurrency / workers connections (``--worker-connections``):
+with gunicorn's default (1,000) one worker may accept most of the C keep-alive connections
+opened at once and serve them alone on one core while the other idles, which made runs of the
+same code differ by 2-3x in either endpoint (docs/benchmarks.md, "Event intake").
 """
 
 from __future__ import annotations
@@ -284,9 +289,11 @@ def _measured(master: int, database_url: str, run):
     """Run ``run()``; also return the CPU seconds that the gunicorn workers and the PostgreSQL
     backends spent meanwhile (the load generator and anything else on the machine excluded)."""
     app, db = _server_pids(master, database_url)
-    before = _cpu_seconds(app), _cpu_seconds(db)
+    before = _cpu_seconds(app), _cpu_seconds(db), [_cpu_seconds([pid]) for pid in app]
     result = run()
-    return result, (_cpu_seconds(app) - before[0], _cpu_seconds(db) - before[1])
+    per_worker = [_cpu_seconds([pid]) - b for pid, b in zip(app, before[2], strict=True)]
+    busiest = max(per_worker) / sum(per_worker) if sum(per_worker) else 0.0
+    return result, (_cpu_seconds(app) - before[0], _cpu_seconds(db) - before[1], busiest)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -301,14 +308,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--worker-connections", type=int, default=0,
-                        help="gthread: connections one worker holds (0: gunicorn's default, 1000)")
+    parser.add_argument("--worker-connections", type=int, default=-1,
+                        help="gthread: connections one worker holds (default: concurrency / workers, so "
+                             "that the keep-alive connections are shared evenly; 0: gunicorn's default, 1000)")
     parser.add_argument("--warmup", type=int, default=40, help="untimed requests per path before the runs")
     parser.add_argument("--client", default="auto", choices=["auto", "wrk", "python"],
                         help="load generator: wrk (if on PATH, for auto) or Python threads")
     parser.add_argument("--database-url", default=os.environ.get("GRIDGOV_BENCH_DATABASE_URL", DEFAULT_DB))
     args = parser.parse_args()
 
+    if args.worker_connections < 0:
+        args.worker_connections = -(-args.concurrency // args.workers) if args.worker_class == "gthread" else 0
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
@@ -409,6 +419,8 @@ def main() -> int:
         "db_cpu_ms": round(ours_cpu[1] / ours_sent * 1000, 2),
         "peer_app_cpu_ms": round(peer_cpu[0] / peer_sent * 1000, 2),
         "peer_db_cpu_ms": round(peer_cpu[1] / peer_sent * 1000, 2),
+        # the busiest gunicorn worker's share of the workers' CPU (1/workers: evenly shared)
+        "busiest_worker_share": round(ours_cpu[2], 2), "peer_busiest_worker_share": round(peer_cpu[2], 2),
         "ours_responses": ours_n, "ours_sent": ours_sent, "peer_responses": peer_n, "peer_sent": peer_sent,
         "errors": errors, "peer_errors": peer_errors,
         "lost": lost, "duplicated": duplicated, "checked_cases": len(expected), "client": client,

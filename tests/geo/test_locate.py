@@ -140,6 +140,7 @@ def test_outside_nan_and_far_points():
     lat = np.array([0.5, np.nan, 0.5, 0.5, 0.5, 5.0, 0.5])
     assert loc.locate_index(lon, lat).tolist() == [-1, -1, -1, -1, -1, -1, 0]
     assert loc.locate(lon, lat).tolist() == [None] * 6 + ["a"]
+    assert [loc.locate_one(x, y) for x, y in zip(lon, lat, strict=True)] == [None] * 6 + ["a"]
 
 
 def test_empty_input_and_empty_locator():
@@ -153,9 +154,10 @@ def test_empty_input_and_empty_locator():
     assert empty.locate_one(0.0, 0.0) is None
 
 
-def test_single_point_api_and_shapes(layout):
+@pytest.mark.parametrize("kwargs", [{}, {"cells_per_side": 4}, {"max_raster_mb": 0.01}])
+def test_single_point_api_and_shapes(layout, kwargs):
     codes, polys = layout
-    loc = GridLocator(codes, polys)
+    loc = GridLocator(codes, polys, **kwargs)
     lon, lat = _test_points(codes, polys, n=500, seed=11)
     many = loc.locate(lon, lat)
     assert [loc.locate_one(float(x), float(y)) for x, y in zip(lon, lat, strict=True)] == list(many)

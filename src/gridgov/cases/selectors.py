@@ -32,6 +32,7 @@ from gridgov.cases.models import (
     DepartmentMember,
     Open311Key,
 )
+from gridgov.core.db_adapter import dollar_placeholders, prepared_cursor
 from gridgov.core.errors import FieldError, Forbidden, NotFound
 
 VIEW = "cases.view"
@@ -295,6 +296,8 @@ def _duplicate_sql(connection, n_prefixes: int, exclude: bool) -> tuple[str, lis
            f"AND {col['lon']} >= %s AND {col['lon']} <= %s AND {col['lat']} >= %s AND {col['lat']} <= %s"
            + (f" AND NOT ({col['id']} = %s)" if exclude else "")
            + f" ORDER BY {col['reported_at']} DESC, {col['id']} DESC LIMIT {_DUPLICATE_SCAN}")
+    if connection.vendor == "postgresql":  # prepared once per connection (core.db_adapter)
+        sql = dollar_placeholders(sql)
     compiler = Case.objects.values(*_DUPLICATE_COLUMNS).query.get_compiler(connection=connection)
     compiler.setup_query()
     # converters bound to this thread's connection are kept by name and looked up on the caller's
@@ -323,7 +326,7 @@ def _duplicate_candidates(user, *, category: Category, box, exclude: int | None)
     params += [category.pk, *sorted(workflow.OPEN_STATES), *box]
     if exclude is not None:
         params.append(exclude)
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) if connection.vendor == "postgresql" else connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if converters:

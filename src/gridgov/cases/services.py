@@ -268,7 +268,7 @@ def _locate(*, lon, lat, grid_code) -> tuple[str, float | None, float | None]:
             raise FieldError("lon", "not a number") from None
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise FieldError("lon", "outside WGS84 range")
-        located = geo_selectors.locate_codes([lon], [lat])[0]
+        located = geo_selectors.locate_code(lon, lat)
         if located is None:
             raise FieldError("lon", "the point is outside every grid", code="outside_grids")
         if grid_code and grid_code != located:

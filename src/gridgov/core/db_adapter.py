@@ -135,12 +135,12 @@ def _insert_params(connection, obj, kinds) -> list | None:
     return params
 
 
-def _dollar_placeholders(sql: str, replace: dict[int, str]) -> str:
+def dollar_placeholders(sql: str, replace: dict[int, str] | None = None) -> str:
     """Django's ``%s`` placeholders as PostgreSQL's ``$1 … $n`` (``%%`` is a literal ``%``); the
     k-th placeholder (0-based) in ``replace`` becomes that SQL instead."""
     import re
 
-    position, number = iter(range(sql.count("%s"))), iter(range(1, sql.count("%s") + 1))
+    position, number, replace = iter(range(sql.count("%s"))), iter(range(1, sql.count("%s") + 1)), replace or {}
 
     def sub(match):
         if match.group() == "%%":
@@ -187,10 +187,11 @@ def _debug_wrapper(cursor, connection):
     return _debug_wrapper_class(cursor, connection)
 
 
-def _prepared_cursor(connection):
-    """A cursor of Django's (its error wrapping, query logging and execute wrappers) over a
-    psycopg RawCursor: $n placeholders, server-side binding, and every statement prepared on the
-    server at its first execution (Django leaves psycopg's automatic preparing off; a connection
+def prepared_cursor(connection):
+    """PostgreSQL, for a hot statement whose text is fixed (``dollar_placeholders``): a cursor of
+    Django's (its error wrapping, query logging and execute wrappers) over a psycopg RawCursor:
+    $n placeholders, server-side binding, and every statement prepared on the server at its
+    first execution (Django leaves psycopg's automatic preparing off; a connection
     pooler in transaction mode needs PgBouncer >= 1.21 for protocol-level prepared statements)."""
     connection.ensure_connection()
     connection.validate_thread_sharing()
@@ -298,7 +299,7 @@ def _statement(connection, parent, rows) -> tuple[str, list, list[dict], list] |
         for part, refs in zip(parts, all_refs, strict=True):
             replace.update({offset + k: v for k, v in refs.items()})
             offset += part.count("%s")
-        sql = cached["texts"][text_key] = _dollar_placeholders(sql, replace)
+        sql = cached["texts"][text_key] = dollar_placeholders(sql, replace)
     return sql, params, all_refs, cached["kinds"]
 
 
@@ -339,11 +340,11 @@ def insert_with_dependents(parent, dependents, *, using: str = "default") -> lis
         return _save_each(parent, dependents, using)
     sql, params, all_refs, kinds = built
     if connection.in_atomic_block:
-        with transaction.atomic(using=using), _prepared_cursor(connection) as cursor:
+        with transaction.atomic(using=using), prepared_cursor(connection) as cursor:
             cursor.execute(sql, params)
             ids = cursor.fetchone()
     else:  # autocommit: one statement is one transaction
-        with _prepared_cursor(connection) as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(sql, params)
             ids = cursor.fetchone()
     for obj, pk in zip([parent, *rows], ids, strict=True):

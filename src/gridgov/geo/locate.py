@@ -230,8 +230,18 @@ class GridLocator:
         return self._code_of[self.locate_index(lon, lat)]
 
     def locate_one(self, lon: float, lat: float) -> str | None:
-        """Grid code covering one point, or ``None``."""
-        return self._code_of[int(self.locate_index(np.array([lon]), np.array([lat]))[0])]
+        """Grid code covering one point, or ``None``: ``locate_index``'s arithmetic on Python
+        floats (a report locates one point; the arrays' set-up cost more than the lookup)."""
+        lon, lat = float(lon), float(lat)
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            return self._code_of[int(self.locate_index(np.array([lon]), np.array([lat]))[0])]
+        inv = 1.0 / self._cell
+        u = min(max((lon - self._x0) * inv, 0.0), self._nx - 1)
+        v = min(max((lat - self._y0) * inv, 0.0), self._ny - 1)
+        res = int(self._lut[int(v), int(u)]) - 2
+        if res == _BOUNDARY:
+            res = int(self._exact(np.array([lon]), np.array([lat]))[0])
+        return self._code_of[res]
 
     # ---------------------------------------------------------------- introspection
 

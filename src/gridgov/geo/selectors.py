@@ -257,6 +257,12 @@ def locate_codes(lon, lat) -> list[str | None]:
     return list(loc.locate(lon, lat))
 
 
+def locate_code(lon: float, lat: float) -> str | None:
+    """Grid code (or None) for one point. Geography only: callers apply their own scope."""
+    loc = locator()
+    return None if loc is None else loc.locate_one(lon, lat)
+
+
 def locate_for_user(user, lon, lat) -> list[dict]:
     prefixes = _prefixes(user)
     return [{"grid_code": c, "in_jurisdiction": bool(c) and any(c.startswith(p) for p in prefixes)}

@@ -20,7 +20,7 @@ from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, ErrorDetail, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
 from gridgov.geo.models import Grid
-from gridgov.geo.selectors import locate_codes
+from gridgov.geo.selectors import locate_code
 from gridgov.registry import codes, selectors
 from gridgov.registry import validation as v
 from gridgov.registry.identity import blind_index
@@ -84,7 +84,7 @@ def _place_from_point(grid_code: str, lon: float | None, lat: float | None) -> s
     if (lon is None) != (lat is None):
         raise FieldError("lat" if lat is None else "lon", "give both lon and lat", code="required")
     if lon is not None:
-        located = locate_codes([lon], [lat])[0]
+        located = locate_code(lon, lat)
         if located is None:
             raise FieldError("lon", "the point lies outside every grid", code="outside_grids")
         if grid_code and grid_code != located:
