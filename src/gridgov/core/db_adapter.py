@@ -83,6 +83,7 @@ def _insert_sql(connection, obj) -> tuple[str, tuple]:
 
 
 _AS_IS = None
+_TEXT = (str,)  # and its subclasses (TextChoices members): CharField.get_prep_value returns them as they are
 
 
 def _as_is_types() -> dict:
@@ -95,7 +96,7 @@ def _as_is_types() -> dict:
         from django.db import models as m
 
         ints = (int,)
-        _AS_IS = {m.CharField: (str,), m.TextField: (str,), m.SlugField: (str,), m.EmailField: (str,),
+        _AS_IS = {m.CharField: _TEXT, m.TextField: _TEXT, m.SlugField: _TEXT, m.EmailField: _TEXT,
                   m.IntegerField: ints, m.BigIntegerField: ints, m.SmallIntegerField: ints,
                   m.PositiveIntegerField: ints, m.PositiveSmallIntegerField: ints,
                   m.PositiveBigIntegerField: ints, m.AutoField: ints, m.BigAutoField: ints,
@@ -123,7 +124,8 @@ def _insert_params(connection, obj, kinds) -> list | None:
     for field, kind in kinds:
         value = field.pre_save(obj, add=True)
         if value is None or (kind is not None and (
-                (type(value) in kind) if kind != "aware" else getattr(value, "tzinfo", None) is not None)):
+                (type(value) in kind or (kind is _TEXT and isinstance(value, str))) if kind != "aware"
+                else getattr(value, "tzinfo", None) is not None)):
             params.append(value)
             continue
         if hasattr(value, "resolve_expression"):
@@ -220,18 +222,17 @@ def _parent_refs(params) -> dict[int, str] | None:
 
     refs, text = {}, str(_STAND_IN)
     for k, value in enumerate(params):
-        kind = type(value)
-        if kind is int:
-            if value == _STAND_IN:
-                refs[k] = _PARENT_ID
-            elif abs(value - _STAND_IN) < _NEAR:
-                return None
-        elif kind is str:
+        if isinstance(value, str):  # TextChoices members too
             if value == text:
                 refs[k] = _PARENT_ID + "::text"
             elif text[1:10] in value:
                 return None
-        elif kind not in _SCALARS and text[1:10] in json.dumps(getattr(value, "obj", value), default=str):
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if value == _STAND_IN:
+                refs[k] = _PARENT_ID
+            elif abs(value - _STAND_IN) < _NEAR:
+                return None
+        elif type(value) not in _SCALARS and text[1:10] in json.dumps(getattr(value, "obj", value), default=str):
             return None  # a JSON document (psycopg's Jsonb wrapper) or anything else, as text
     return refs
 
