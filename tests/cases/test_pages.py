@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from gridgov.cases.models import Attachment, Case
+from gridgov.cases.models import Attachment, Case, CaseEvent, CaseTask
 from gridgov.geo.selectors import locate_codes
 from tests.cases.conftest import PEOPLES_SQUARE
 from tests.cases.images import has_gps, image, jpeg_with_gps
@@ -128,6 +128,66 @@ def test_upload_refuses_other_content_and_oversize(people, media, make_case, set
     other = make_case("reported", grid_code="310104001001001")
     r = client.post(f"/api/v1/cases/{other.pk}/attachments", {"file": _upload(image("PNG"), "x.png")})
     assert r.status_code == 404
+
+
+@pytest.fixture
+def joint_case(actors, make_case):
+    """A case dispatched to 310101-cm (lead) with 310101-gs and 310101-water assisting; returns (case, lead task,
+    the 310101-gs task)."""
+    from gridgov.cases import services
+
+    case = make_case("registered")
+    services.case_transition(actor=actors["dispatcher"], case_id=case.pk, action="dispatch",
+                             params={"lead_department": "310101-cm", "assist_departments": ["310101-gs", "310101-water"]})
+    lead = CaseTask.objects.get(case=case, role=CaseTask.Role.LEAD)
+    assist = CaseTask.objects.get(case=case, role=CaseTask.Role.ASSIST, department__code="310101-gs")
+    return case, lead, assist
+
+
+def test_the_dispatcher_cancels_an_assisting_task_on_the_case_page(actors, joint_case):
+    case, lead, assist = joint_case
+    client = _client(actors["dispatcher"])
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f'data-testid="task-cancel-{assist.pk}"' in body
+    assert f'action="/cases/{case.pk}/tasks/{assist.pk}/cancel/"' in body and "取消协办" in body
+    assert f'data-testid="task-cancel-{lead.pk}"' not in body  # the lead task ends by feedback, not here
+    r = client.post(f"/cases/{case.pk}/tasks/{assist.pk}/cancel/", {"reason": "无需绿化市容配合"})
+    assert r.status_code == 302 and r["Location"] == f"/cases/{case.pk}/"
+    assist.refresh_from_db()
+    assert assist.status == CaseTask.Status.CANCELLED and assist.result == "无需绿化市容配合"
+    event = CaseEvent.objects.get(case=case, action="task_cancelled")
+    assert event.note == "无需绿化市容配合" and event.actor_id == actors["dispatcher"].pk
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    water = CaseTask.objects.get(case=case, department__code="310101-water")
+    assert f'data-testid="task-cancel-{assist.pk}"' not in body  # no longer open
+    assert f'data-testid="task-cancel-{water.pk}"' in body  # the other assisting task still is
+    assert '<li data-action="task_cancelled">' in body and "协办任务已取消" in body  # the timeline's label
+
+
+def test_cancelling_an_assisting_task_needs_a_reason(actors, joint_case):
+    case, _lead, assist = joint_case
+    r = _client(actors["dispatcher"]).post(f"/cases/{case.pk}/tasks/{assist.pk}/cancel/", {"reason": "  "},
+                                           follow=True)
+    assert r.redirect_chain == [(f"/cases/{case.pk}/", 302)]
+    assert 'class="msg-error">reason: must not be empty</li>' in r.content.decode()
+    assist.refresh_from_db()
+    assert assist.status == CaseTask.Status.OPEN
+    assert not CaseEvent.objects.filter(case=case, action="task_cancelled").exists()
+
+
+def test_only_the_dispatching_centre_may_cancel_an_assisting_task(actors, joint_case):
+    case, _lead, assist = joint_case
+    gs = _client(actors["gs_handler"])  # the assisting department itself: it may report done, not cancel
+    body = gs.get(f"/cases/{case.pk}/").content.decode()
+    assert f'action="/cases/{case.pk}/tasks/{assist.pk}/done/"' in body
+    assert "/cancel/" not in body and "取消协办" not in body
+    lead_handler = _client(actors["handler"])
+    assert "/cancel/" not in lead_handler.get(f"/cases/{case.pk}/").content.decode()
+    r = lead_handler.post(f"/cases/{case.pk}/tasks/{assist.pk}/cancel/", {"reason": "不需要"}, follow=True)
+    assert "only the dispatching centre of the case may cancel a task" in r.content.decode()
+    assist.refresh_from_db()
+    assert assist.status == CaseTask.Status.OPEN and assist.result == ""
+    assert not CaseEvent.objects.filter(case=case, action="task_cancelled").exists()
 
 
 def _upload(data: bytes, name: str = "photo.jpg"):

@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:case_id>/note/", views.note, name="note"),
     path("<int:case_id>/attach/", views.attach, name="attach"),
     path("<int:case_id>/tasks/<int:task_id>/done/", views.task_done, name="task_done"),
+    path("<int:case_id>/tasks/<int:task_id>/cancel/", views.task_cancel, name="task_cancel"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

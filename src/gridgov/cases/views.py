@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from gridgov.accounts.scope import has_capability
+from gridgov.accounts.scope import code_in_scope, has_capability
 from gridgov.cases import exports, selectors, services
 from gridgov.cases.indicators import INDICATORS
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "close": _("Close"), "evaluate": _("Record satisfaction"), "suspend": _("Suspend (long-term)"),
     "resume": _("Resume"), "reopen": _("Reopen"), "supervise": _("Supervision card"),
     "report": _("Reported"), "note": _("Note"), "escalate": _("Escalated (overdue)"), "task_done": _("Task done"),
+    "task_cancelled": _("Assisting task cancelled"),
 }
 NOTE_REQUIRED = {"reject", "send_back", "request_extension", "feedback", "rework", "suspend", "reopen"}
 WORKLIST_LABELS = {
@@ -173,6 +174,9 @@ def detail(request, case_id: int):
     case = selectors.case_get(request.user, case_id)
     actions = selectors.allowed_actions(request.user, case)
     tasks = selectors.case_tasks(case)
+    # the dispatching centre of the case (capture scope) may take an open assisting task off it
+    may_dispatch = (any(t.role == t.Role.ASSIST and t.status == t.Status.OPEN for t in tasks)
+                    and code_in_scope(request.user, case.grid_code, capability="cases.dispatch", purpose="write"))
     suggested = selectors.suggested_departments(case.category, case.grid_code) if "dispatch" in actions else []
     departments = list(selectors.departments_for(request.user, grid_code=case.grid_code)) \
         if "dispatch" in actions else []
@@ -188,6 +192,7 @@ def detail(request, case_id: int):
         actions=[{"name": a, "label": ACTION_LABELS[a], "note_required": a in NOTE_REQUIRED} for a in actions],
         suggested=suggested, departments=departments, duplicates=duplicates, categories=_categories(),
         caller_phone=mask_phone(case.caller_phone), my_departments=selectors.department_ids(request.user),
+        may_dispatch=may_dispatch,
         next=request.GET.get("next", "")))
 
 
@@ -250,6 +255,17 @@ def task_done(request, case_id: int, task_id: int):
     try:
         services.task_complete(actor=request.user, case_id=case_id, task_id=task_id,
                                result=request.POST.get("result", ""))
+    except GridgovError as exc:
+        messages.error(request, exc.message)
+    return redirect("cases:detail", case_id)
+
+
+@require_POST
+@_page
+def task_cancel(request, case_id: int, task_id: int):
+    try:
+        services.task_cancel(actor=request.user, case_id=case_id, task_id=task_id,
+                             reason=request.POST.get("reason", ""))
     except GridgovError as exc:
         messages.error(request, exc.message)
     return redirect("cases:detail", case_id)
