@@ -38,14 +38,20 @@ def keep_test_connection():
 
 @pytest.fixture(scope="module")
 def tokens(django_db_setup, django_db_blocker):
+    """The demo city and users, committed for this module (the examples run in the test's
+    transaction, the data must outlive them), and removed afterwards: tests in other modules
+    count rows of an otherwise empty database."""
     from gridgov.accounts import services
     from gridgov.accounts.models import User
-    from gridgov.demo.loaders import load_all
+    from gridgov.demo.loaders import load_all, reset_all
 
     with django_db_blocker.unblock():
         load_all(scale="tiny", seed=1, force=True)
-        return {role: services.token_create(user=User.objects.get(username=username), name="fuzz")[1]
+        made = {role: services.token_create(user=User.objects.get(username=username), name="fuzz")[1]
                 for role, username in ROLE_USERS.items()}
+    yield made
+    with django_db_blocker.unblock():
+        reset_all(users=True)
 
 
 @pytest.mark.django_db(transaction=False)

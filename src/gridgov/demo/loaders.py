@@ -40,6 +40,18 @@ def _resolve(path: str) -> Callable:
     return getattr(mod, attr)
 
 
+def reset_all(*, users: bool = False) -> None:
+    """Remove every module's demo data, last module first (and, with ``users``, the demo users
+    with their memberships and tokens). Audit rows stay: they are append-only."""
+    for name, _, reset in reversed(MODULE_LOADERS):
+        print(f"• {name}: removing the previous demo data …", flush=True)
+        with transaction.atomic():
+            _resolve(reset)()
+            SystemState.objects.filter(key=f"demo:{name}").delete()
+    if users:
+        User.objects.filter(username__in=DEMO_USERS.values()).delete()
+
+
 @transaction.atomic
 def demo_users(jurisdictions: dict[str, list]) -> list[tuple[str, str, str, str]]:
     """One user per seeded role at its demo jurisdiction; module loaders may name other places as
@@ -70,11 +82,7 @@ def load_all(*, scale: str = "small", seed: int = 1, force: bool = False) -> lis
     stale = force or any(states.get(f"demo:{name}", {}).get("params") not in (None, wanted)
                          for name, _, _ in MODULE_LOADERS)
     if stale:
-        for name, _, reset in reversed(MODULE_LOADERS):
-            print(f"• {name}: removing the previous demo data …", flush=True)
-            with transaction.atomic():
-                _resolve(reset)()
-                SystemState.objects.filter(key=f"demo:{name}").delete()
+        reset_all()
         states = {}
     jurisdictions: dict[str, list] = {}
     for name, load, _ in MODULE_LOADERS:
