@@ -249,25 +249,26 @@ def attach(request, case_id: int):
     return redirect("cases:detail", case_id)
 
 
+def _end_task(request, case_id: int, task_id: int, service, field: str):
+    """An assisting task done (its department) or cancelled (the dispatching centre): the text the
+    form posted as ``field``; an error becomes a message on the case page."""
+    try:
+        service(actor=request.user, case_id=case_id, task_id=task_id, **{field: request.POST.get(field, "")})
+    except GridgovError as exc:
+        messages.error(request, exc.message)
+
+
 @require_POST
 @_page
 def task_done(request, case_id: int, task_id: int):
-    try:
-        services.task_complete(actor=request.user, case_id=case_id, task_id=task_id,
-                               result=request.POST.get("result", ""))
-    except GridgovError as exc:
-        messages.error(request, exc.message)
+    _end_task(request, case_id, task_id, services.task_complete, "result")
     return redirect("cases:detail", case_id)
 
 
 @require_POST
 @_page
 def task_cancel(request, case_id: int, task_id: int):
-    try:
-        services.task_cancel(actor=request.user, case_id=case_id, task_id=task_id,
-                             reason=request.POST.get("reason", ""))
-    except GridgovError as exc:
-        messages.error(request, exc.message)
+    _end_task(request, case_id, task_id, services.task_cancel, "reason")
     return redirect("cases:detail", case_id)
 
 
