@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from gridgov.cases import taxonomy
 from gridgov.cases.models import CalendarDay, Category, Department, DepartmentMember, Open311Key
@@ -58,5 +60,18 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 @admin.register(Open311Key)
 class Open311KeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "created_at", "revoked_at")
-    readonly_fields = ("name", "prefix", "digest", "created_at")
+    """Keys are made with `gridgov open311-key create` and revoked (never deleted: the cases they
+    submitted keep them, Case.open311_key is PROTECT); the hourly limit may be changed here."""
+
+    list_display = ("name", "prefix", "max_per_hour", "case_count", "created_at", "revoked_at")
+    readonly_fields = ("name", "prefix", "digest", "created_at", "case_count")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_case_count=Count("cases"))
+
+    @admin.display(description=_("events"), ordering="_case_count")
+    def case_count(self, obj) -> int:
+        return obj._case_count
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,4 +1,5 @@
-"""`gridgov escalate` (the deadline escalation job) and `gridgov open311-key create NAME`."""
+"""`gridgov escalate` (the deadline escalation job) and `gridgov open311-key create NAME [--per-hour N]`
+/ `revoke ID`."""
 
 from __future__ import annotations
 
@@ -37,13 +38,18 @@ def cmd_open311_key(args) -> int:
 
     if args.action == "create":
         try:
-            key, raw = services.open311_key_create(name=args.name)
+            key, raw = services.open311_key_create(name=args.name, max_per_hour=args.per_hour)
         except GridgovError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return 2
         print(raw)
-        print(f"(Open311 api_key '{key.name}', id {key.pk}; shown once, only its digest is stored)", file=sys.stderr)
+        limit = f"{key.max_per_hour} requests per hour" if key.max_per_hour else "no hourly limit"
+        print(f"(Open311 api_key '{key.name}', id {key.pk}, {limit}; shown once, only its digest is stored)",
+              file=sys.stderr)
         return 0
+    if args.per_hour is not None:
+        print("error: --per-hour is for create", file=sys.stderr)
+        return 2
     try:
         services.open311_key_revoke(key_id=int(args.name))
     except (GridgovError, ValueError):
@@ -61,4 +67,6 @@ def register(sub) -> None:
     p = sub.add_parser("open311-key", help="create (prints the key once) or revoke an Open311 api_key")
     p.add_argument("action", choices=["create", "revoke"])
     p.add_argument("name", help="a name for the key (create) or its id (revoke)")
+    p.add_argument("--per-hour", type=int, default=None, metavar="N",
+                   help="create: cases the key may submit in any hour (default 600; 0 = unlimited)")
     p.set_defaults(func=cmd_open311_key)

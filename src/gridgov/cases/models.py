@@ -128,6 +128,11 @@ class Case(models.Model):
                                    help_text="offline submission key (idempotent retries)")
     payload_digest = models.CharField(max_length=64, blank=True)
     open311_token = models.UUIDField(null=True, blank=True, unique=True)
+    # which api_key submitted an Open311 request. PROTECT: keys are revoked, never deleted, and
+    # deleting one must not erase (SET_NULL) or cascade away the record of who submitted what.
+    # No index of its own: the (open311_key, reported_at) index below leads with it.
+    open311_key = models.ForeignKey("Open311Key", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="cases", db_index=False, verbose_name=_("Open311 key"))
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="duplicates")
     # the running stage and its clock
@@ -165,7 +170,9 @@ class Case(models.Model):
         indexes = [models.Index(fields=["category", "state"], name="case_category_state"),
                    models.Index(fields=["state", "grid_code"], name="case_state_grid"),
                    # duplicate suggestions at report time: same 小类, a narrow lon/lat box
-                   models.Index(fields=["category", "lon", "lat"], name="case_category_lon_lat")]
+                   models.Index(fields=["category", "lon", "lat"], name="case_category_lon_lat"),
+                   # the Open311 rate limit: a key's cases of the last hour
+                   models.Index(fields=["open311_key", "reported_at"], name="case_open311_key_reported")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.category_id} {self.state}"
@@ -264,13 +271,16 @@ class Attachment(models.Model):
 
 
 class Open311Key(models.Model):
-    """An Open311 api_key (for POST requests). Only the SHA-256 digest is stored."""
+    """An Open311 api_key (for POST requests). Only the SHA-256 digest is stored. Each case it
+    submits records it (``Case.open311_key``); ``max_per_hour`` limits its submissions."""
 
     name = models.CharField(max_length=64)
     prefix = models.CharField(max_length=8)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    max_per_hour = models.PositiveIntegerField(_("requests per hour"), default=600,
+                                               help_text="cases this key may submit in any hour; 0 = unlimited")
 
     class Meta:
         verbose_name = _("Open311 key")

@@ -514,6 +514,33 @@ def open311_key_lookup(raw: str) -> Open311Key | None:
     return Open311Key.objects.filter(digest=hashlib.sha256(raw.encode()).hexdigest(), revoked_at__isnull=True).first()
 
 
+OPEN311_RATE_WINDOW_SECONDS = 3600
+
+
+def open311_key_retry_after(key: Open311Key, *, now: datetime | None = None) -> int | None:
+    """The hourly limit of an api_key: None while the key may submit another case (fewer than
+    ``max_per_hour`` of its cases reported in the last hour, or ``max_per_hour`` 0 = unlimited);
+    else the seconds until one of them leaves the window (for Retry-After, 1..3600).
+
+    One indexed read (case_open311_key_reported): the key's ``max_per_hour``-th newest case of the
+    last hour, which exists exactly when the count has reached the limit; the window frees a place
+    when that case is an hour old. Not a lock: concurrent requests of one key may together
+    overshoot the limit by at most the number in flight."""
+    from datetime import timedelta
+
+    limit = key.max_per_hour
+    if not limit:
+        return None
+    now = now or timezone.now()
+    window = timedelta(seconds=OPEN311_RATE_WINDOW_SECONDS)
+    nth = (Case.objects.filter(open311_key=key, reported_at__gt=now - window)
+           .order_by("-reported_at").values_list("reported_at", flat=True)[limit - 1:limit])
+    nth = next(iter(nth), None)
+    if nth is None:
+        return None
+    return min(OPEN311_RATE_WINDOW_SECONDS, max(1, math.ceil((nth + window - now).total_seconds())))
+
+
 def public_cases() -> QuerySet[Case]:
     """Cases the public may see through Open311: those in public 小类 (city management); disputes
     and public-safety hazards never leave the platform."""

@@ -48,6 +48,7 @@ MAX_UPLOAD = 10 * 1024 * 1024
 MAX_PIXELS = 60_000_000
 IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 OPEN311_KEY_PREFIX = "o311_"
+OPEN311_MAX_PER_HOUR = 1_000_000  # the highest hourly limit a key may be given (0 = unlimited)
 
 
 # ----------------------------------------------------------------------------- taxonomy and departments
@@ -177,13 +178,15 @@ def case_report(*, actor, category_code: str, description: str, lon: float | Non
                 lat: float | None = None, grid_code: str | None = None, address: str = "",
                 channel: str = Case.Channel.GRID, caller_name: str = "", caller_phone: str = "",
                 client_uuid=None, attributes: dict | None = None, now: datetime | None = None,
-                system: bool = False) -> tuple[Case, bool]:
+                system: bool = False, open311_key: Open311Key | None = None) -> tuple[Case, bool]:
     """Report an event. Returns (case, created). ``client_uuid`` makes a retry idempotent: the same
     payload returns the original case (created False); another payload under the same UUID -> 409.
 
     ``actor`` needs ``cases.report`` with capture scope over the located grid; ``system`` (Open311,
-    whose caller is checked by api_key) skips that check. Not wrapped in one transaction itself:
-    the insert runs in its own atomic block so that a concurrent duplicate UUID can be re-read.
+    whose caller is checked by api_key) skips that check. ``open311_key``: the api_key that submitted
+    an Open311 report (channel open311 only, not revoked), stored on the case and named in its audit
+    row. Not wrapped in one transaction itself: the insert runs in its own atomic block so that a
+    concurrent duplicate UUID can be re-read (a caller may wrap it in its own, e.g. with a photo).
     """
     category = selectors.category_by_code(category_code)
     description = _text(description, "description", limit=MAX_DESCRIPTION, required=True)
@@ -196,6 +199,11 @@ def case_report(*, actor, category_code: str, description: str, lon: float | Non
         raise FieldError("channel", f"one of {', '.join(Case.Channel.values)}")
     if channel == Case.Channel.HOTLINE and not caller_phone:
         raise FieldError("caller_phone", "a hotline report needs the callback number", code="required")
+    if open311_key is not None:
+        if channel != Case.Channel.OPEN311:
+            raise FieldError("open311_key", "only for the open311 channel")
+        if open311_key.pk is None or open311_key.revoked_at is not None:
+            raise FieldError("open311_key", "revoked or unsaved key", code="revoked")
     attributes = _check_attributes(category, attributes or {})
     key = _uuid(client_uuid)
     grid_code, lon, lat = _locate(lon=lon, lat=lat, grid_code=grid_code)
@@ -209,13 +217,16 @@ def case_report(*, actor, category_code: str, description: str, lon: float | Non
                "grid_code": grid_code, "address": address, "channel": channel, "caller_name": caller_name,
                "caller_phone": caller_phone, "attributes": attributes,
                "reporter": getattr(actor, "pk", None)}
+    if open311_key is not None:  # only then: the digests of other reports stay as they were
+        payload["open311_key"] = open311_key.pk
     digest = _digest(payload)
     now = now or timezone.now()
     # Insert first (the common case); a reused client_uuid hits the unique index and is re-read.
     # The case, its timeline event and its audit row go in together, all or nothing (one statement
     # on PostgreSQL: core.db_adapter.insert_with_dependents).
     try:
-        case = _insert_case(actor=actor, category=category, payload=payload, key=key, digest=digest, now=now)
+        case = _insert_case(actor=actor, category=category, payload=payload, key=key, digest=digest, now=now,
+                            open311_key=open311_key)
     except IntegrityError:
         existing = Case.objects.filter(client_uuid=key).first() if key is not None else None
         if existing is None:
@@ -230,7 +241,8 @@ def _replay(existing: Case, digest: str) -> Case:
     return existing
 
 
-def _insert_case(*, actor, category: Category, payload: dict, key, digest: str, now: datetime) -> Case:
+def _insert_case(*, actor, category: Category, payload: dict, key, digest: str, now: datetime,
+                 open311_key: Open311Key | None = None) -> Case:
     cal = selectors.work_calendar()
     reporter = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     case = Case(grid_code=payload["grid_code"], category=category, channel=payload["channel"],
@@ -238,7 +250,11 @@ def _insert_case(*, actor, category: Category, payload: dict, key, digest: str, 
                 lat=payload["lat"], attributes=payload["attributes"], reporter=reporter,
                 caller_name=payload["caller_name"], caller_phone=payload["caller_phone"], client_uuid=key,
                 payload_digest=digest, reported_at=now, updated_at=now, supervising_prefix=payload["grid_code"][:9],
-                open311_token=uuid.uuid4() if payload["channel"] == Case.Channel.OPEN311 else None)
+                open311_token=uuid.uuid4() if payload["channel"] == Case.Channel.OPEN311 else None,
+                open311_key=open311_key)
+    changes = {"category": category.code, "channel": case.channel, "caller_phone": case.caller_phone}
+    if open311_key is not None:
+        changes["open311_key"] = str(open311_key)  # its name and prefix; the key itself is never stored
     for name, value in _start_stage(case, "accept", now, cal).items():
         setattr(case, name, value)
 
@@ -250,8 +266,7 @@ def _insert_case(*, actor, category: Category, payload: dict, key, digest: str, 
                       data={"channel": case.channel, "category": category.code}),
             audit_event(AuditAction.CREATE, actor=reporter, object_type="case", object_id=case.pk,
                         jurisdiction=case.grid_code,
-                        changes={"category": category.code, "channel": case.channel,
-                                 "caller_phone": case.caller_phone}),
+                        changes=changes),
         ]
 
     insert_with_dependents(case, timeline_and_audit)
@@ -721,32 +736,65 @@ def strip_metadata(data: bytes, fmt: str) -> bytes:
     return out.getvalue()
 
 
-@transaction.atomic
+def attachment_check(*, data: bytes) -> str:
+    """Validate a photo exactly as ``attachment_add`` does, writing nothing; returns its content
+    type. Raises ``FieldError("file", …)``: empty, over 10 MB, not JPEG/PNG/WebP by content, too
+    many pixels. For a caller that must refuse a bad photo before it writes anything else (Open311:
+    a case and its photo are one unit)."""
+    fmt, _, _ = _inspect_image(data)
+    return IMAGE_TYPES[fmt][0]
+
+
 def attachment_add(*, actor, case_id: int | None = None, case: Case | None = None, data: bytes,
                    system: bool = False) -> Attachment:
     """Store a photo: type checked by content (Pillow), at most 10 MB; keeps the original for staff
-    and a metadata-free copy for the public."""
+    and a metadata-free copy for the public. All or nothing: the files are written, then the row and
+    its audit row in one transaction; if anything fails (or that transaction's commit does) the
+    files written are removed. Inside a caller's transaction that rolls back later, the caller
+    removes them (``attachment_files_remove``)."""
     if case is None:
         case = selectors.case_get(actor, case_id)
     elif not system:
         case = selectors.case_get(actor, case.pk)
     fmt, width, height = _inspect_image(data)
     content_type, ext = IMAGE_TYPES[fmt]
+    public = strip_metadata(data, fmt)  # before any file is written
     token = secrets.token_hex(16)
     rel = Path("cases") / case.grid_code[:6] / str(case.pk)
     folder = media_root() / rel
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{token}.{ext}").write_bytes(data)
-    (folder / f"{token}-public.{ext}").write_bytes(strip_metadata(data, fmt))
     uploader = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    att = Attachment.objects.create(case=case, grid_code=case.grid_code, uploaded_by=uploader,
-                                    content_type=content_type, size=len(data),
-                                    sha256=hashlib.sha256(data).hexdigest(), width=width, height=height,
-                                    path=str(rel / f"{token}.{ext}"), public_path=str(rel / f"{token}-public.{ext}"),
-                                    public_token=token)
-    audit_write(AuditAction.CREATE, actor=uploader, object_type="case_attachment", object_id=att.pk,
-                jurisdiction=case.grid_code, changes={"case": case.pk, "type": content_type, "size": len(data)})
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in ((f"{token}.{ext}", data), (f"{token}-public.{ext}", public)):
+            written.append(folder / name)  # before writing: a partly written file is removed too
+            (folder / name).write_bytes(content)
+        with transaction.atomic():
+            att = Attachment.objects.create(case=case, grid_code=case.grid_code, uploaded_by=uploader,
+                                            content_type=content_type, size=len(data),
+                                            sha256=hashlib.sha256(data).hexdigest(), width=width, height=height,
+                                            path=str(rel / f"{token}.{ext}"),
+                                            public_path=str(rel / f"{token}-public.{ext}"), public_token=token)
+            audit_write(AuditAction.CREATE, actor=uploader, object_type="case_attachment", object_id=att.pk,
+                        jurisdiction=case.grid_code,
+                        changes={"case": case.pk, "type": content_type, "size": len(data)})
+    except BaseException:
+        _remove_files(written)
+        raise
     return att
+
+
+def attachment_files_remove(*, attachment: Attachment) -> None:
+    """Remove the files of an attachment whose row was rolled back with the caller's transaction
+    (no audit row: nothing the database keeps changes). Not for a committed attachment."""
+    root = media_root()
+    _remove_files([root / attachment.path, root / attachment.public_path])
+
+
+def _remove_files(paths: list[Path]) -> None:
+    # the folder stays: another upload to the same case may be writing into it
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- escalation
@@ -791,15 +839,22 @@ def cases_escalate(*, now: datetime | None = None, limit: int = 5000) -> list[in
 # ----------------------------------------------------------------------------- Open311 keys
 
 @transaction.atomic
-def open311_key_create(*, name: str, actor=None) -> tuple[Open311Key, str]:
+def open311_key_create(*, name: str, max_per_hour: int | None = None, actor=None) -> tuple[Open311Key, str]:
+    """A new api_key; returns (key, the raw key to hand over once). ``max_per_hour``: cases it may
+    submit in any hour (default the model's, 600; 0 = unlimited)."""
     name = (name or "").strip()
     if not name:
         raise FieldError("name", "must not be empty", code="required")
+    if max_per_hour is None:
+        max_per_hour = Open311Key._meta.get_field("max_per_hour").default
+    if isinstance(max_per_hour, bool) or not isinstance(max_per_hour, int) \
+            or not 0 <= max_per_hour <= OPEN311_MAX_PER_HOUR:
+        raise FieldError("max_per_hour", f"a whole number from 0 (unlimited) to {OPEN311_MAX_PER_HOUR:,}")
     raw = OPEN311_KEY_PREFIX + secrets.token_urlsafe(24)
     key = Open311Key.objects.create(name=name[:64], prefix=raw[len(OPEN311_KEY_PREFIX):][:8],
-                                    digest=hashlib.sha256(raw.encode()).hexdigest())
+                                    digest=hashlib.sha256(raw.encode()).hexdigest(), max_per_hour=max_per_hour)
     audit_write(AuditAction.CREATE, actor=actor, object_type="open311_key", object_id=key.pk,
-                changes={"name": key.name, "prefix": key.prefix})
+                changes={"name": key.name, "prefix": key.prefix, "max_per_hour": key.max_per_hour})
     return key, raw
 
 

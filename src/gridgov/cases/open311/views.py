@@ -1,14 +1,16 @@
 """Open311 GeoReport v2 endpoints. Public reads list only cases in public 小类 (city management)
 and never show a reporter's name, phone or (for staff-entered cases) the free-text description.
 Errors use the spec's array: [{"code", "description"}] / <errors><error>…</error></errors>;
-HTTP 404 for an unknown service, request, token or jurisdiction, 403 for a bad api_key,
-400 for everything else."""
+HTTP 404 for an unknown service, request, token or jurisdiction, 403 for a bad api_key, 429 (with
+Retry-After) for an api_key over its hourly limit, 400 for everything else. A new request and its
+photo are one unit: a refused photo leaves no case behind."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -39,11 +41,13 @@ STATUS_NOTES = {
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str, code: int | None = None):
+    def __init__(self, status: int, description: str, code: int | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(description)
         self.status = status
         self.description = description
         self.code = code or status
+        self.headers = headers or {}
 
 
 def jurisdiction_id() -> str:
@@ -57,7 +61,10 @@ def _respond(fmt: str, payload, *, root: str, item: str | None, status: int = 20
 
 def _error(fmt: str, exc: Open311Error) -> HttpResponse:
     payload, root, item = render.errors([(exc.code, exc.description)])
-    return _respond(fmt, payload, root=root, item=item, status=exc.status)
+    response = _respond(fmt, payload, root=root, item=item, status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 def _endpoint(view):
@@ -255,8 +262,31 @@ def _attributes(post) -> dict:
     return out
 
 
+def _rate_limit(key) -> None:
+    retry_after = selectors.open311_key_retry_after(key)
+    if retry_after is not None:
+        raise Open311Error(429, f"api_key rate limit: {key.max_per_hour} requests per hour",
+                           headers={"Retry-After": str(retry_after)})
+
+
+def _media(request) -> bytes | None:
+    """The optional photo, checked in full (size, type by content) before anything is written."""
+    upload = request.FILES.get("media")
+    if upload is None:
+        return None
+    if upload.size > services.MAX_UPLOAD:
+        raise Open311Error(400, "media: at most 10 MB")
+    data = upload.read()
+    try:
+        services.attachment_check(data=data)
+    except FieldError as exc:
+        raise Open311Error(400, f"media: {exc.reason}") from None
+    return data
+
+
 def _create_request(request, fmt: str):
-    _api_key(request)
+    key = _api_key(request)
+    _rate_limit(key)
     post = request.POST
     code = (post.get("service_code") or "").strip()
     if not code:
@@ -286,21 +316,28 @@ def _create_request(request, fmt: str):
     if len(description) > 4000:
         raise Open311Error(400, "description: at most 4,000 characters")
     name = " ".join(x for x in (post.get("last_name", "").strip(), post.get("first_name", "").strip()) if x)
+    media = _media(request)
+    # the case and its photo: both or neither (a client retrying after an error makes no duplicate)
+    stored = None
     try:
-        case, _ = services.case_report(
-            actor=None, system=True, category_code=cat.code, description=description or cat.name, lon=lon_f,
-            lat=lat_f, grid_code=grid_code, address=address_string, channel=Case.Channel.OPEN311,
-            caller_name=name[:64], caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post))
-    except FieldError as exc:
-        raise Open311Error(400, f"{exc.field}: {exc.reason}") from None
-    upload = request.FILES.get("media")
-    if upload is not None:
-        if upload.size > services.MAX_UPLOAD:
-            raise Open311Error(400, "media: at most 10 MB")
-        try:
-            services.attachment_add(actor=None, case=case, data=upload.read(), system=True)
-        except FieldError as exc:
-            raise Open311Error(400, f"media: {exc.reason}") from None
+        with transaction.atomic():
+            try:
+                case, _ = services.case_report(
+                    actor=None, system=True, category_code=cat.code, description=description or cat.name,
+                    lon=lon_f, lat=lat_f, grid_code=grid_code, address=address_string,
+                    channel=Case.Channel.OPEN311, caller_name=name[:64],
+                    caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post), open311_key=key)
+            except FieldError as exc:
+                raise Open311Error(400, f"{exc.field}: {exc.reason}") from None
+            if media is not None:
+                try:
+                    stored = services.attachment_add(actor=None, case=case, data=media, system=True)
+                except FieldError as exc:
+                    raise Open311Error(400, f"media: {exc.reason}") from None
+    except BaseException:
+        if stored is not None:  # written, then rolled back with the case (the commit failed)
+            services.attachment_files_remove(attachment=stored)
+        raise
     payload = [{"service_request_id": str(case.pk), "token": str(case.open311_token),
                 "service_notice": "", "account_id": None}]
     return _respond(fmt, payload, root="service_requests", item="request", status=201)
