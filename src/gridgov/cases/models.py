@@ -110,10 +110,11 @@ class Case(models.Model):
     STATE_CHOICES = [(s, s) for s in workflow.STATES]
 
     grid_code = models.CharField(_("grid code"), max_length=15, db_index=True)
-    state = models.CharField(_("state"), max_length=16, choices=STATE_CHOICES, default=workflow.REPORTED,
-                             db_index=True)
+    # state and category: no index of their own, the composite indexes in Meta lead with them (every
+    # index is one more insert per report)
+    state = models.CharField(_("state"), max_length=16, choices=STATE_CHOICES, default=workflow.REPORTED)
     version = models.PositiveIntegerField(default=1)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases", db_index=False)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.GRID)
     description = models.TextField(_("description"), max_length=4000)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -171,8 +172,10 @@ class Case(models.Model):
                    models.Index(fields=["state", "grid_code"], name="case_state_grid"),
                    # duplicate suggestions at report time: same 小类, a narrow lon/lat box
                    models.Index(fields=["category", "lon", "lat"], name="case_category_lon_lat"),
-                   # the Open311 rate limit: a key's cases of the last hour
-                   models.Index(fields=["open311_key", "reported_at"], name="case_open311_key_reported")]
+                   # the Open311 rate limit: a key's cases of the last hour (only Open311 cases are
+                   # in it: a grid worker's report adds no entry)
+                   models.Index(fields=["open311_key", "reported_at"], name="case_open311_key_reported",
+                                condition=models.Q(open311_key__isnull=False))]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.category_id} {self.state}"
