@@ -264,9 +264,14 @@ def _statement(connection, parent, rows) -> tuple[str, list, list[dict], list] |
     cached = _statement_cache.get(shape_key)
     if cached is None:
         parent.pk = None
-        kinds = [[(f, _field_kind(f)) for f in _insert_fields(obj)] for obj in objs]
-        cached = _statement_cache[shape_key] = {"kinds": kinds, "texts": {}}
+        fields = [_insert_fields(obj) for obj in objs]
+        kinds = [[(f, _field_kind(f)) for f in row] for row in fields]
+        # a field with its own placeholder SQL (e.g. a geometry) is left to save()
+        plain = not any(hasattr(f, "get_placeholder") for row in fields for f in row)
+        cached = _statement_cache[shape_key] = {"kinds": kinds, "texts": {}, "plain": plain}
         parent.pk = _STAND_IN
+    if not cached["plain"]:
+        return None
     # the dependents' parameters while the parent holds the stand-in, then the parent's own
     row_params, all_refs = [], [{}]
     for row, kinds in zip(rows, cached["kinds"][1:], strict=True):
