@@ -166,9 +166,6 @@ def _prepared_cursor_class():
             def execute(self, query, params=None, *, prepare=None, binary=None):
                 return super().execute(query, params, prepare=True, binary=binary)
 
-            def executemany(self, query, params_seq, *, returning=False):
-                raise NotImplementedError("one statement at a time")
-
         _cursor_class = PreparedRawCursor
     return _cursor_class
 
