@@ -784,6 +784,33 @@ def attachment_add(*, actor, case_id: int | None = None, case: Case | None = Non
     return att
 
 
+def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> Case:
+    """A citizen's request through Open311: the case (``case_report`` arguments, channel open311,
+    submitted by api_key ``key``) and its optional photo, both or neither — a client retrying
+    after an error makes no duplicate. A refused photo raises ``FieldError("media", …)`` before
+    anything is written; if the photo's files were written and the transaction then fails, they
+    are removed."""
+    if photo is not None:
+        try:
+            attachment_check(data=photo)
+        except FieldError as exc:
+            raise FieldError("media", exc.reason, code=exc.reason_code) from None
+    stored = None
+    try:
+        with transaction.atomic():
+            case, _ = case_report(actor=None, system=True, channel=Case.Channel.OPEN311, open311_key=key, **report)
+            if photo is not None:
+                try:
+                    stored = attachment_add(actor=None, case=case, data=photo, system=True)
+                except FieldError as exc:
+                    raise FieldError("media", exc.reason, code=exc.reason_code) from None
+    except BaseException:
+        if stored is not None:  # written, then rolled back with the case (the commit failed)
+            attachment_files_remove(attachment=stored)
+        raise
+    return case
+
+
 def attachment_files_remove(*, attachment: Attachment) -> None:
     """Remove the files of an attachment whose row was rolled back with the caller's transaction
     (no audit row: nothing the database keeps changes). Not for a committed attachment."""

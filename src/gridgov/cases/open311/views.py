@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -270,18 +269,13 @@ def _rate_limit(key) -> None:
 
 
 def _media(request) -> bytes | None:
-    """The optional photo, checked in full (size, type by content) before anything is written."""
+    """The optional photo (its type is checked by ``services.open311_report``)."""
     upload = request.FILES.get("media")
     if upload is None:
         return None
     if upload.size > services.MAX_UPLOAD:
         raise Open311Error(400, "media: at most 10 MB")
-    data = upload.read()
-    try:
-        services.attachment_check(data=data)
-    except FieldError as exc:
-        raise Open311Error(400, f"media: {exc.reason}") from None
-    return data
+    return upload.read()
 
 
 def _create_request(request, fmt: str):
@@ -316,28 +310,13 @@ def _create_request(request, fmt: str):
     if len(description) > 4000:
         raise Open311Error(400, "description: at most 4,000 characters")
     name = " ".join(x for x in (post.get("last_name", "").strip(), post.get("first_name", "").strip()) if x)
-    media = _media(request)
-    # the case and its photo: both or neither (a client retrying after an error makes no duplicate)
-    stored = None
     try:
-        with transaction.atomic():
-            try:
-                case, _ = services.case_report(
-                    actor=None, system=True, category_code=cat.code, description=description or cat.name,
-                    lon=lon_f, lat=lat_f, grid_code=grid_code, address=address_string,
-                    channel=Case.Channel.OPEN311, caller_name=name[:64],
-                    caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post), open311_key=key)
-            except FieldError as exc:
-                raise Open311Error(400, f"{exc.field}: {exc.reason}") from None
-            if media is not None:
-                try:
-                    stored = services.attachment_add(actor=None, case=case, data=media, system=True)
-                except FieldError as exc:
-                    raise Open311Error(400, f"media: {exc.reason}") from None
-    except BaseException:
-        if stored is not None:  # written, then rolled back with the case (the commit failed)
-            services.attachment_files_remove(attachment=stored)
-        raise
+        case = services.open311_report(
+            key=key, photo=_media(request), category_code=cat.code, description=description or cat.name,
+            lon=lon_f, lat=lat_f, grid_code=grid_code, address=address_string, caller_name=name[:64],
+            caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post))
+    except FieldError as exc:
+        raise Open311Error(400, f"{exc.field}: {exc.reason}") from None
     payload = [{"service_request_id": str(case.pk), "token": str(case.open311_token),
                 "service_notice": "", "account_id": None}]
     return _respond(fmt, payload, root="service_requests", item="request", status=201)
