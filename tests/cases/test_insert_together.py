@@ -96,7 +96,8 @@ def _one_statement(ctx) -> bool:
 def _row(obj) -> dict:
     """Every stored column of ``obj`` as read back (not the instance's own values)."""
     model = type(obj)
-    return {f.attname: getattr(model.objects.get(pk=obj.pk), f.attname) for f in model._meta.concrete_fields}
+    stored = model.objects.get(pk=obj.pk)
+    return {f.attname: getattr(stored, f.attname) for f in model._meta.concrete_fields}
 
 
 @pytest.mark.django_db
