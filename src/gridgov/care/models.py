@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.models import Versioned
+
 PROGRAMME_CHOICES = [
     ("corrections", _("Community corrections")),
     ("resettlement", _("Resettlement after release")),
@@ -20,15 +22,6 @@ PROGRAMME_CHOICES = [
     ("street_children", _("Street children")),
     ("mental_health", _("Severe mental illness")),
 ]
-
-
-class Versioned(models.Model):
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
 
 
 class Provider(Versioned):

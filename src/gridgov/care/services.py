@@ -35,6 +35,7 @@ from gridgov.care.models import (
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
+from gridgov.core.versioning import update_versioned
 from gridgov.registry import selectors as registry_selectors
 
 ABSENCE_GRACE_DAYS = 7  # a report-in overdue this long raises 脱管
@@ -116,13 +117,6 @@ def _enrolment_for_write(actor: User, programme: str, enrolment_id: int) -> Enro
     if enrolment is None:
         raise NotFound("enrolment not found")
     return enrolment
-
-
-def _cas(model, pk: int, version: int, **values) -> None:
-    """Conditional update: the loser of a race (stale ``version``) gets 409 and nothing changes."""
-    updated = model.objects.filter(pk=pk, version=version).update(version=F("version") + 1, **values)
-    if not updated:
-        raise Conflict("the record was changed by someone else; reload and try again")
 
 
 def _age_on(birth: date | None, on: date) -> int | None:
@@ -233,7 +227,7 @@ def enrolment_update(*, actor: User, programme: str, enrolment_id: int, version:
         values["planned_end"] = planned_end
     if not values:
         return enrolment
-    _cas(Enrolment, enrolment.pk, version, updated_at=timezone.now(), **values)
+    update_versioned(Enrolment, enrolment.pk, version, updated_at=timezone.now(), **values)
     enrolment.refresh_from_db()
     if "level" in values or "planned_end" in values:
         _schedule_contacts(enrolment, today=today, after=today)
@@ -258,7 +252,7 @@ def enrolment_close(*, actor: User, programme: str, enrolment_id: int, version: 
     end_date = end_date or today
     if end_date < enrolment.start_date:
         raise FieldError("end_date", "before the start")
-    _cas(Enrolment, enrolment.pk, version, status=status, closure_type=closure_type, end_date=end_date,
+    update_versioned(Enrolment, enrolment.pk, version, status=status, closure_type=closure_type, end_date=end_date,
          closure_note=_text("note", note, max_length=2000, required=False), updated_at=timezone.now())
     Contact.objects.filter(enrolment=enrolment, status=Contact.Status.SCHEDULED, due_date__gt=end_date).delete()
     Contact.objects.filter(enrolment=enrolment, status__in=[Contact.Status.SCHEDULED, Contact.Status.OVERDUE]
@@ -322,7 +316,7 @@ def contact_record(*, actor: User, programme: str, enrolment_id: int, kind: str,
             raise NotFound("contact not found")
         if Contact.Status.COMPLETED not in CONTACT_TRANSITIONS[contact.status]:
             raise Conflict(f"the contact is already {contact.status}")
-        _cas(Contact, contact.pk, contact.version if version is None else version, status=Contact.Status.COMPLETED,
+        update_versioned(Contact, contact.pk, contact.version if version is None else version, status=Contact.Status.COMPLETED,
              done_on=done_on, notes=notes, kind=kind, recorded_by=actor, recorded_at=now, client_uuid=client_uuid)
         contact.refresh_from_db()
     else:
@@ -350,7 +344,7 @@ def contact_skip(*, actor: User, programme: str, contact_id: int, reason: str, v
     if Contact.Status.SKIPPED not in CONTACT_TRANSITIONS[contact.status]:
         raise Conflict(f"the contact is already {contact.status}")
     reason = _text("reason", reason, max_length=200)
-    _cas(Contact, contact.pk, version, status=Contact.Status.SKIPPED, skip_reason=reason, recorded_by=actor,
+    update_versioned(Contact, contact.pk, version, status=Contact.Status.SKIPPED, skip_reason=reason, recorded_by=actor,
          recorded_at=timezone.now())
     contact.refresh_from_db()
     audit_write(AuditAction.TRANSITION, actor=actor, object_type="care.contact", object_id=contact.pk,
@@ -421,7 +415,7 @@ def handover_receive(*, actor: User, programme: str, handover_id: int, version: 
     cohesion = _check_code("cohesion", "Cohesion", cohesion)
     if reported_on > today:
         raise FieldError("reported_on", "in the future", code="future")
-    _cas(HandOver, handover.pk, version, status=HandOver.Status.RECEIVED, reported_on=reported_on,
+    update_versioned(HandOver, handover.pk, version, status=HandOver.Status.RECEIVED, reported_on=reported_on,
          cohesion=cohesion, updated_at=timezone.now())
     fields = dict(fields or {})
     if programme == "resettlement":
@@ -481,7 +475,7 @@ def alert_resolve(*, actor: User, programme: str, alert_id: int, version: int, r
     if alert.status != Alert.Status.OPEN:
         raise Conflict("already resolved")
     response = _text("response", response, max_length=2000)
-    _cas(Alert, alert.pk, version, status=Alert.Status.RESOLVED, response=response, resolved_on=_today(today),
+    update_versioned(Alert, alert.pk, version, status=Alert.Status.RESOLVED, response=response, resolved_on=_today(today),
          updated_at=timezone.now())
     alert.refresh_from_db()
     audit_write(AuditAction.TRANSITION, actor=actor, object_type="care.alert", object_id=alert.pk,
@@ -527,7 +521,7 @@ def investigation_assign(*, actor: User, investigation_id: int, version: int, wo
         raise Conflict("the report is already submitted")
     if not code_in_scope(worker, inv.grid_code, capability="care.corrections"):
         raise FieldError("worker", "the worker does not hold community corrections here", code="out_of_scope")
-    _cas(Investigation, inv.pk, version, worker=worker, status=Investigation.Status.ASSIGNED,
+    update_versioned(Investigation, inv.pk, version, worker=worker, status=Investigation.Status.ASSIGNED,
          updated_at=timezone.now())
     inv.refresh_from_db()
     audit_write(AuditAction.UPDATE, actor=actor, object_type="care.investigation", object_id=inv.pk,
@@ -543,7 +537,7 @@ def investigation_submit(*, actor: User, investigation_id: int, version: int, re
         raise Conflict("the report is already submitted")
     if recommendation not in ("suitable", "unsuitable"):
         raise FieldError("recommendation", "suitable or unsuitable")
-    _cas(Investigation, inv.pk, version, status=Investigation.Status.SUBMITTED,
+    update_versioned(Investigation, inv.pk, version, status=Investigation.Status.SUBMITTED,
          report=_text("report", report, max_length=20000), recommendation=recommendation,
          submitted_on=_today(today), updated_at=timezone.now())
     inv.refresh_from_db()
@@ -583,7 +577,7 @@ def referral_transition(*, actor: User, programme: str, referral_id: int, versio
         values["outcome"] = _text("outcome", outcome, max_length=2000)
     if status in (Referral.Status.COMPLETED, Referral.Status.DECLINED, Referral.Status.CANCELLED):
         values["closed_on"] = _today(today)
-    _cas(Referral, referral.pk, version, **values)
+    update_versioned(Referral, referral.pk, version, **values)
     referral.refresh_from_db()
     audit_write(AuditAction.TRANSITION, actor=actor, object_type="care.referral", object_id=referral.pk,
                 jurisdiction=referral.grid_code, changes={"status": status})
@@ -629,7 +623,7 @@ def joint_task_update(*, actor: User, enrolment_id: int, agency: str, version: i
         raise Forbidden("this task belongs to another agency")
     if status not in JointTask.Status.values:
         raise FieldError("status", "open or done")
-    _cas(JointTask, task.pk, version, status=status, note=_text("note", note, max_length=2000, required=False),
+    update_versioned(JointTask, task.pk, version, status=status, note=_text("note", note, max_length=2000, required=False),
          done_by=actor if status == JointTask.Status.DONE else None,
          done_on=_today(today) if status == JointTask.Status.DONE else None, updated_at=timezone.now())
     task.refresh_from_db()
@@ -717,7 +711,7 @@ def legal_query_decide(*, actor: User, query_id: int, version: int, approve: boo
     if not 1 <= hours <= 24 * 30:
         raise FieldError("hours", "between 1 and 720", code="out_of_range")
     status = LegalQuery.Status.APPROVED if approve else LegalQuery.Status.REJECTED
-    _cas(LegalQuery, query.pk, version, status=status, decided_by=actor, decided_at=now,
+    update_versioned(LegalQuery, query.pk, version, status=status, decided_by=actor, decided_at=now,
          decision_note=_text("note", note, max_length=500, required=False),
          expires_at=now + timedelta(hours=hours) if approve else None, updated_at=timezone.now())
     query.refresh_from_db()

@@ -40,6 +40,7 @@ from gridgov.core.audit import audit_event, audit_write
 from gridgov.core.db_adapter import insert_with_dependents
 from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
+from gridgov.core.versioning import update_versioned
 from gridgov.geo import selectors as geo_selectors
 
 MAX_DESCRIPTION = 4000
@@ -372,10 +373,8 @@ def case_transition(*, actor, case_id: int, action: str, version: int | None = N
         handler = _HANDLERS[action]
         changes, data = handler(case, actor=actor, params=params or {}, note=note, now=now, cal=cal)
         changes.setdefault("state", t.target)
-        won = Case.objects.filter(pk=case.pk, version=case.version).update(
-            version=case.version + 1, updated_at=now, **changes)
-        if not won:
-            raise Conflict("another change to this case won; reload it", code="stale_version")
+        update_versioned(Case, case.pk, case.version, message="another change to this case won; reload it",
+                         updated_at=now, **changes)
         CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor=actor,
                                  actor_name=_actor_name(actor), action=action, from_state=case.state,
                                  to_state=changes["state"], note=note, data=data, client_uuid=key,
@@ -848,10 +847,9 @@ def cases_escalate(*, now: datetime | None = None, limit: int = 5000) -> list[in
             if case is None or case.stage_escalated or case.stage_deadline is None or case.stage_deadline >= now:
                 continue
             target = _parent_prefix(case.supervising_prefix or case.grid_code[:9])
-            won = Case.objects.filter(pk=case.pk, version=case.version).update(
-                version=case.version + 1, stage_escalated=True, escalation_level=case.escalation_level + 1,
-                supervising_prefix=target, updated_at=now)
-            if not won:
+            if not update_versioned(Case, case.pk, case.version, raise_conflict=False, stage_escalated=True,
+                                    escalation_level=case.escalation_level + 1, supervising_prefix=target,
+                                    updated_at=now):
                 continue
             CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor_name="system",
                                      action="escalate", from_state=case.state, to_state=case.state,

@@ -10,6 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class Versioned(models.Model):
+    """Base of every row changed under optimistic locking: ``version`` goes up by one on each change
+    (see ``core.versioning.update_versioned``), ``created_at``/``updated_at`` say when."""
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
 class AuditAction(models.TextChoices):
     LOGIN = "LOGIN", _("login")
     LOGIN_FAILED = "LOGIN_FAILED", _("login failed")

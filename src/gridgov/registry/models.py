@@ -13,20 +13,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.models import Versioned
 from gridgov.registry import codes
 
 
 def _choices(table: dict[str, str]) -> list[tuple[str, str]]:
     return list(table.items())
-
-
-class Versioned(models.Model):
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
 
 
 class House(Versioned):

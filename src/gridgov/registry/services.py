@@ -19,6 +19,7 @@ from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, ErrorDetail, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
+from gridgov.core.versioning import update_versioned
 from gridgov.geo.models import Grid
 from gridgov.geo.selectors import locate_code
 from gridgov.registry import codes, selectors
@@ -69,13 +70,8 @@ def _house_for_write(actor, house_id: int) -> House:
 
 
 def _bump(model, obj, version: int | None, **changes) -> None:
-    """Conditional UPDATE ... WHERE id=? AND version=?: the loser gets Conflict (409)."""
-    expected = obj.version if version is None else version
-    n = model.objects.filter(pk=obj.pk, version=expected).update(version=F("version") + 1,
-                                                                  updated_at=timezone.now(), **changes)
-    if n != 1:
-        raise Conflict(f"{model._meta.model_name} {obj.pk} was changed by someone else (version {expected})",
-                       code="version_conflict")
+    """The optimistic-lock update of ``obj`` (``version`` None: the one just read), then reload it."""
+    update_versioned(model, obj.pk, obj.version if version is None else version, **changes)
     obj.refresh_from_db()
 
 

@@ -21,6 +21,7 @@ from gridgov.accounts.scope import code_in_scope, require_capability, user_prefi
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, NotFound, ValidationFailed
 from gridgov.core.models import AuditAction, SystemState
+from gridgov.core.versioning import update_versioned
 from gridgov.geo.selectors import locate_codes
 from gridgov.safety import detect
 from gridgov.safety.models import STANDARD_CATEGORIES, Alert, AlertStatus, Category, Hotspot, Incident, Origin
@@ -583,14 +584,13 @@ def alert_transition(*, actor, alert_id: int, action: str, version: int, respond
         raise FieldError("responder", "name the unit that responds", code="required")
     if action == "close" and not note:
         raise FieldError("note", "say how the warning was resolved", code="required")
-    updates = {"status": target, "version": version + 1, "updated_at": timezone.now()}
+    updates = {"status": target}
     if responder:
         updates["responder"] = responder[:100]
     if note:
         updates["note"] = (alert.note + "\n" + note).strip() if alert.note else note
-    won = Alert.objects.filter(pk=alert.pk, version=version).update(**updates)
-    if not won:
-        raise Conflict("the warning was changed by someone else; reload and try again")
+    update_versioned(Alert, alert.pk, version, message="the warning was changed by someone else; reload and try again",
+                     **updates)
     audit_write(AuditAction.TRANSITION, actor=actor, object_type="safety_alert", object_id=alert.pk,
                 jurisdiction=alert.area_code, reason=note,
                 changes={"action": action, "status": [alert.status, str(target)], "responder": responder})
