@@ -1,11 +1,12 @@
 """The main navigation. Each module adds its entry here when it exists; entries show only to users
-holding the capability."""
+holding the capability. The context processor ``navigation`` puts it into every template as ``nav``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.capabilities import CAPABILITIES
@@ -41,3 +42,10 @@ def navigation_for(user) -> list[dict]:
             continue
         out.append({"label": item.label, "url": url})
     return out
+
+
+def navigation(request) -> dict:
+    """Context processor: ``nav`` for the signed-in user (empty for anyone else). Lazy: computed
+    only when a template reads it, from the memberships the request already loaded."""
+    user = getattr(request, "user", None)
+    return {"nav": SimpleLazyObject(lambda: navigation_for(user))}

@@ -5,6 +5,10 @@ from django.views.generic import RedirectView
 from gridgov import views
 from gridgov.api import api
 
+# An unknown address or a refusal outside a page view answers the same pages as page_view.
+handler403 = "gridgov.core.pages.forbidden"
+handler404 = "gridgov.core.pages.not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("gridgov.accounts.urls")),

@@ -1,9 +1,8 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from gridgov.navigation import navigation_for
+from gridgov.core.pages import page_view
 
 
-@login_required
+@page_view
 def home(request):
-    return render(request, "home.html", {"nav": navigation_for(request.user)})
+    return render(request, "home.html")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,46 +13,33 @@ from django.views.decorators.http import require_http_methods
 
 from gridgov.care import access, codes, selectors, services
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
-from gridgov.navigation import navigation_for
-
-
-def _deny(request, exc: Exception):
-    if isinstance(exc, NotFound):
-        return render(request, "care/not_found.html", {"nav": navigation_for(request.user)}, status=404)
-    return render(request, "403.html", {"nav": navigation_for(request.user)}, status=403)
+from gridgov.core.pages import page_view
 
 
 def _tabs(user) -> list[dict]:
     return [{"code": p, "name": codes.programme(p).name} for p in access.held_programmes(user)]
 
 
-@login_required
+@page_view
 def caseload(request):
-    try:
-        held = access.require_any(request.user)
-        programme = request.GET.get("programme") or held[0]
-        status = request.GET.get("status", "active")
-        page = selectors.enrolment_list(request.user, programme, status=status, limit=100)
-        work = selectors.worklist(request.user)
-    except (Forbidden, NotFound) as exc:
-        return _deny(request, exc)
+    held = access.require_any(request.user)
+    programme = request.GET.get("programme") or held[0]
+    status = request.GET.get("status", "active")
+    page = selectors.enrolment_list(request.user, programme, status=status, limit=100)
+    work = selectors.worklist(request.user)
     return render(request, "care/caseload.html", {
-        "nav": navigation_for(request.user), "tabs": _tabs(request.user), "programme": programme,
+        "tabs": _tabs(request.user), "programme": programme,
         "programme_name": codes.programme(programme).name, "status": status, "page": page, "work": work,
     })
 
 
-@login_required
+@page_view
 def case_file(request, programme: str, enrolment_id: int):
-    try:
-        file = selectors.enrolment_file(request.user, programme, enrolment_id)
-    except (Forbidden, NotFound) as exc:
-        return _deny(request, exc)
-    return render(request, "care/case_file.html", {"nav": navigation_for(request.user), "f": file,
-                                                   "programme": programme})
+    file = selectors.enrolment_file(request.user, programme, enrolment_id)
+    return render(request, "care/case_file.html", {"f": file, "programme": programme})
 
 
-@login_required
+@page_view
 @require_http_methods(["GET", "POST"])
 def contact_mobile(request, programme: str, enrolment_id: int):
     """Contact recording on a phone: one scheduled contact to complete (or an unscheduled one)."""
@@ -69,30 +55,27 @@ def contact_mobile(request, programme: str, enrolment_id: int):
                 contact_id=int(contact_id) if contact_id else None,
                 client_uuid=request.POST.get("client_uuid") or None)
             return redirect("care:case_file", programme=programme, enrolment_id=enrolment_id)
-        except (Forbidden, NotFound) as exc:
-            return _deny(request, exc)
+        except (Forbidden, NotFound):
+            raise
         except (GridgovError, ValueError) as exc:
             error = getattr(exc, "message", None) or _("Please check the date.")
-    try:
-        file = selectors.enrolment_file(request.user, programme, enrolment_id)
-    except (Forbidden, NotFound) as exc:
-        return _deny(request, exc)
+    file = selectors.enrolment_file(request.user, programme, enrolment_id)
     open_contacts = [c for c in file["contacts"] if c["status"] in ("scheduled", "overdue")][:10]
     return render(request, "care/contact_mobile.html", {
-        "nav": navigation_for(request.user), "f": file, "programme": programme, "open_contacts": open_contacts,
+        "f": file, "programme": programme, "open_contacts": open_contacts,
         "kinds": [("visit", _("home visit")), ("phone", _("phone call")), ("report_in", _("report-in"))],
         "today": today, "error": error, "client_uuid": uuid.uuid4(),
     })
 
 
-@login_required
+@page_view
 def statistics(request, programme: str):
     try:
         level = int(request.GET.get("area_level", "9"))
         stats = selectors.programme_statistics(request.user, programme, area_level=level)
-    except (Forbidden, NotFound) as exc:
-        return _deny(request, exc)
+    except (Forbidden, NotFound):
+        raise
     except (GridgovError, ValueError):
         stats = selectors.programme_statistics(request.user, programme, area_level=9)
-    return render(request, "care/statistics.html", {"nav": navigation_for(request.user), "s": stats,
-                                                    "tabs": _tabs(request.user), "programme": programme})
+    return render(request, "care/statistics.html", {"s": stats, "tabs": _tabs(request.user),
+                                                    "programme": programme})

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,12 +17,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from gridgov.accounts.scope import code_in_scope, has_capability
+from gridgov.accounts.scope import code_in_scope, has_capability, require_capability
 from gridgov.cases import exports, selectors, services
 from gridgov.cases.indicators import INDICATORS
-from gridgov.core.errors import Forbidden, GridgovError, NotFound
+from gridgov.core.errors import Forbidden, GridgovError
 from gridgov.core.masking import mask_phone
-from gridgov.navigation import navigation_for
+from gridgov.core.pages import page_view
 
 STATE_LABELS = {
     "reported": _("Reported"), "accepted": _("Accepted"), "rejected": _("Rejected"), "registered": _("Registered"),
@@ -52,25 +50,8 @@ WORKLIST_LABELS = {
 COLOUR_LABELS = {"green": _("on time"), "yellow": _("due soon"), "red": _("overdue"), "": ""}
 
 
-def _page(view):
-    """Login required; Forbidden -> the 403 page, NotFound -> 404."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Forbidden:
-            return render(request, "403.html", {"nav": navigation_for(request.user)}, status=403)
-        except NotFound:
-            raise Http404("not found") from None
-
-    return wrapped
-
-
-def _ctx(request, **extra) -> dict:
-    return {"nav": navigation_for(request.user), "state_labels": STATE_LABELS, "colour_labels": COLOUR_LABELS,
-            **extra}
+def _ctx(**extra) -> dict:
+    return {"state_labels": STATE_LABELS, "colour_labels": COLOUR_LABELS, **extra}
 
 
 def _rows(cases) -> list[dict]:
@@ -83,18 +64,18 @@ def _rows(cases) -> list[dict]:
     return out
 
 
-@_page
+@page_view
 def home(request):
     selectors.cases_visible(request.user)  # no case capability at all: 403
     counts = selectors.worklist_counts(request.user)
     lists = [{"name": n, "label": WORKLIST_LABELS[n], "count": c, "url": reverse("cases:worklist", args=[n])}
              for n, c in counts.items()]
     return render(request, "cases/home.html", _ctx(
-        request, lists=lists, can_report=has_capability(request.user, "cases.report"),
+        lists=lists, can_report=has_capability(request.user, "cases.report"),
         can_evaluate=has_capability(request.user, "cases.evaluate")))
 
 
-@_page
+@page_view
 def worklist(request, name: str):
     if name not in selectors.WORKLISTS:
         raise Http404("no such worklist")
@@ -102,25 +83,24 @@ def worklist(request, name: str):
     qs = selectors.case_list(request.user, worklist=name, q=q or None)
     total = qs.count()
     return render(request, "cases/worklist.html", _ctx(
-        request, name=name, title=WORKLIST_LABELS[name], rows=_rows(qs[:200]), total=total, q=q))
+        name=name, title=WORKLIST_LABELS[name], rows=_rows(qs[:200]), total=total, q=q))
 
 
 def _categories():
     return list(selectors.categories(leaves_only=True))
 
 
-@_page
+@page_view
 def intake(request):
     """The intake desk: a hotline operator's or grid worker's report form."""
-    if not has_capability(request.user, "cases.report"):
-        raise Forbidden("missing capability cases.report")
+    require_capability(request.user, "cases.report")
     form = {"client_uuid": str(uuid.uuid4()), "channel": "hotline"}
     if request.method == "POST":
         form = request.POST.dict()
         case = _report_from_form(request, form)
         if case is not None:
             return redirect("cases:detail", case.pk)
-    return render(request, "cases/intake.html", _ctx(request, form=form, categories=_categories()))
+    return render(request, "cases/intake.html", _ctx(form=form, categories=_categories()))
 
 
 def _report_from_form(request, form: dict):
@@ -152,7 +132,7 @@ def _report_from_form(request, form: dict):
     return case
 
 
-@_page
+@page_view
 def mobile(request):
     """The grid worker's phone page: report (with a photo), cases to verify, own reports."""
     can_report = has_capability(request.user, "cases.report")
@@ -166,10 +146,10 @@ def mobile(request):
               if has_capability(request.user, "cases.evaluate") else [])
     mine = _rows(selectors.case_list(request.user, worklist="mine")[:20])
     return render(request, "cases/mobile.html", _ctx(
-        request, form=form, categories=_categories(), verify=verify, mine=mine, can_report=can_report))
+        form=form, categories=_categories(), verify=verify, mine=mine, can_report=can_report))
 
 
-@_page
+@page_view
 def detail(request, case_id: int):
     case = selectors.case_get(request.user, case_id)
     actions = selectors.allowed_actions(request.user, case)
@@ -187,7 +167,7 @@ def detail(request, case_id: int):
                           if e.from_state and e.from_state != e.to_state else "")}
               for e in selectors.case_timeline(request.user, case)]
     return render(request, "cases/detail.html", _ctx(
-        request, case=case, row=_rows([case])[0], tasks=tasks, events=events,
+        case=case, row=_rows([case])[0], tasks=tasks, events=events,
         attachments=selectors.case_attachments(case),
         actions=[{"name": a, "label": ACTION_LABELS[a], "note_required": a in NOTE_REQUIRED} for a in actions],
         suggested=suggested, departments=departments, duplicates=duplicates, categories=_categories(),
@@ -204,7 +184,7 @@ def _safe_next(request, fallback: str) -> str:
 
 
 @require_POST
-@_page
+@page_view
 def act(request, case_id: int):
     post = request.POST
     action = post.get("action", "")
@@ -226,7 +206,7 @@ def act(request, case_id: int):
 
 
 @require_POST
-@_page
+@page_view
 def note(request, case_id: int):
     try:
         services.case_note_add(actor=request.user, case_id=case_id, note=request.POST.get("note", ""))
@@ -236,7 +216,7 @@ def note(request, case_id: int):
 
 
 @require_POST
-@_page
+@page_view
 def attach(request, case_id: int):
     photo = request.FILES.get("photo")
     if photo is None:
@@ -259,20 +239,20 @@ def _end_task(request, case_id: int, task_id: int, service, field: str):
 
 
 @require_POST
-@_page
+@page_view
 def task_done(request, case_id: int, task_id: int):
     _end_task(request, case_id, task_id, services.task_complete, "result")
     return redirect("cases:detail", case_id)
 
 
 @require_POST
-@_page
+@page_view
 def task_cancel(request, case_id: int, task_id: int):
     _end_task(request, case_id, task_id, services.task_cancel, "reason")
     return redirect("cases:detail", case_id)
 
 
-@_page
+@page_view
 def attachment(request, attachment_id: int):
     """Staff view of a photo (the original; scoped like the case)."""
     att = selectors.attachment_get(request.user, attachment_id)
@@ -284,10 +264,10 @@ def attachment(request, attachment_id: int):
     return response
 
 
-@_page
+@page_view
 def cases_map(request):
     selectors.cases_visible(request.user)
-    return render(request, "cases/map.html", _ctx(request, geojson_url="/api/v1/cases/map.geojson"))
+    return render(request, "cases/map.html", _ctx(geojson_url="/api/v1/cases/map.geojson"))
 
 
 def _period(request) -> tuple[date, date]:
@@ -300,7 +280,7 @@ def _period(request) -> tuple[date, date]:
     return start, max(start, end)
 
 
-@_page
+@page_view
 def scorecard(request):
     group = request.GET.get("group", "department")
     if group not in selectors.GROUPS:
@@ -327,6 +307,6 @@ def scorecard(request):
     table = [{"key": r["key"], "label": r["label"], "registered": r["counts"]["registered"],
               "cells": [r["rates"][i.key] for i in INDICATORS]} for r in rows]
     return render(request, "cases/scorecard.html", _ctx(
-        request, group=group, level=level, start=start, end=end, table=table, indicators=INDICATORS,
+        group=group, level=level, start=start, end=end, table=table, indicators=INDICATORS,
         groups=[("department", _("Departments")), ("region", _("Regions")), ("worker", _("Grid workers"))]))
 

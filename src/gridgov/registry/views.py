@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from gridgov.accounts.scope import has_capability
+from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
 from gridgov.core.masking import mask_identity_number
-from gridgov.navigation import navigation_for
+from gridgov.core.pages import page_view
 from gridgov.registry import codes, imports, jobs, selectors, services
 from gridgov.registry.models import ImportJob
 from gridgov.registry.tabular import write_csv
@@ -23,29 +22,8 @@ from gridgov.registry.tabular import write_csv
 PAGE = 50
 
 
-def _ctx(request, **extra) -> dict:
-    return {"nav": navigation_for(request.user), **extra}
-
-
-def _forbidden(request):
-    return render(request, "403.html", _ctx(request), status=403)
-
-
-def guarded(view):
-    """Forbidden -> the 403 page; NotFound -> 404 (absent and out of jurisdiction look the same)."""
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Forbidden:
-            return _forbidden(request)
-        except NotFound:
-            raise Http404 from None
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return login_required(never_cache(wrapper))
-
-
-@guarded
+@never_cache
+@page_view
 def persons(request):
     fields = ("q", "name", "last4", "phone", "address", "house_code", "grid_code", "status", "population_type")
     filters = {f: request.GET.get(f, "").strip()[:64] for f in fields}
@@ -76,13 +54,14 @@ def persons(request):
     if idx:
         query = f"idx={quote(idx)}&qm={quote(request.GET.get('qm', '')[:18])}" + (f"&{query}" if query else "")
         filters["q"] = mask_identity_number(request.GET.get("qm", "")[:18])
-    return render(request, "registry/persons.html", _ctx(
-        request, rows=rows, filters=filters, error=error, more=more, offset=offset, next_offset=offset + PAGE,
+    return render(request, "registry/persons.html", dict(
+        rows=rows, filters=filters, error=error, more=more, offset=offset, next_offset=offset + PAGE,
         prev_offset=max(0, offset - PAGE), query=query, population_types=codes.POPULATION_TYPE,
         can_edit=has_capability(request.user, "registry.edit")))
 
 
-@guarded
+@never_cache
+@page_view
 @require_http_methods(["GET", "POST"])
 def person_detail(request, person_id: int):
     revealed = ""
@@ -91,28 +70,28 @@ def person_detail(request, person_id: int):
         try:
             revealed = services.person_reveal(actor=request.user, person_id=person_id,
                                               reason=request.POST.get("reason", ""))
-        except Forbidden:
-            raise
-        except NotFound:
+        except (Forbidden, NotFound):
             raise
         except GridgovError as exc:
             reveal_error = exc.message
     data = selectors.person_detail(request.user, person_id)
-    response = render(request, "registry/person_detail.html", _ctx(
-        request, p=data, revealed=revealed, reveal_error=reveal_error,
+    response = render(request, "registry/person_detail.html", dict(
+        p=data, revealed=revealed, reveal_error=reveal_error,
         can_reveal=has_capability(request.user, "registry.reveal")))
     response["Cache-Control"] = "no-store"
     return response
 
 
-@guarded
+@never_cache
+@page_view
 def house_detail(request, house_id: int):
     data = selectors.house_detail(request.user, house_id)
-    return render(request, "registry/house_detail.html", _ctx(
-        request, h=data, can_edit=has_capability(request.user, "registry.edit")))
+    return render(request, "registry/house_detail.html", dict(
+        h=data, can_edit=has_capability(request.user, "registry.edit")))
 
 
-@guarded
+@never_cache
+@page_view
 @require_http_methods(["GET", "POST"])
 def house_register_resident(request, house_id: int):
     """Mobile page: a grid worker registers a resident at this house from the street."""
@@ -140,33 +119,35 @@ def house_register_resident(request, house_id: int):
                 errors[d.field] = d.message
             if not exc.details:
                 errors["general"] = exc.message
-    return render(request, "registry/register_mobile.html", _ctx(
-        request, house=selectors.house_brief(house), errors=errors, message=message, values=values,
+    return render(request, "registry/register_mobile.html", dict(
+        house=selectors.house_brief(house), errors=errors, message=message, values=values,
         population_types=codes.POPULATION_TYPE, relations=codes.RELATION, domicile_types=codes.DOMICILE_TYPE,
         inflow_reasons=codes.INFLOW_REASON, ethnicities=codes.ETHNICITY, doc_types=codes.DOC_TYPE))
 
 
-@guarded
+@never_cache
+@page_view
 def organisations(request):
     q = request.GET.get("q", "").strip()[:100]
     items = list(selectors.organisation_search(request.user, q=q)[:PAGE])
-    return render(request, "registry/organisations.html", _ctx(
-        request, rows=[selectors.organisation_brief(o) for o in items], q=q))
+    return render(request, "registry/organisations.html", dict(
+        rows=[selectors.organisation_brief(o) for o in items], q=q))
 
 
-@guarded
+@never_cache
+@page_view
 def organisation_detail(request, org_id: int):
     return render(request, "registry/organisation_detail.html",
-                  _ctx(request, o=selectors.organisation_detail(request.user, org_id)))
+                  dict(o=selectors.organisation_detail(request.user, org_id)))
 
 
 # --- import upload ------------------------------------------------------------------------------
 
-@guarded
+@never_cache
+@page_view
 @require_http_methods(["GET", "POST"])
 def import_page(request):
-    if not has_capability(request.user, "registry.edit"):
-        return _forbidden(request)
+    require_capability(request.user, "registry.edit")
     error = ""
     if request.method == "POST":
         kind = request.POST.get("kind", "")
@@ -180,8 +161,8 @@ def import_page(request):
         else:
             job = jobs.import_job_start(actor=request.user, kind=kind, mode=mode, upload=upload, encoding=encoding)
             return redirect("registry:import_job", job_id=job.pk)
-    return render(request, "registry/import.html", _ctx(
-        request, error=error, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES))
+    return render(request, "registry/import.html", dict(
+        error=error, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES))
 
 
 def _job_dict(job: ImportJob) -> dict:
@@ -194,15 +175,17 @@ def _job_dict(job: ImportJob) -> dict:
             "errors": job.report[:200], "errors_total": len(job.report)}
 
 
-@guarded
+@never_cache
+@page_view
 def import_job(request, job_id: int):
     job = selectors.import_job_get(request.user, job_id)
     if request.GET.get("format") == "json":
         return JsonResponse(_job_dict(job))
-    return render(request, "registry/import_job.html", _ctx(request, job=_job_dict(job)))
+    return render(request, "registry/import_job.html", dict(job=_job_dict(job)))
 
 
-@guarded
+@never_cache
+@page_view
 def import_report(request, job_id: int):
     job = selectors.import_job_get(request.user, job_id)
     rows = [[d.get("row", ""), d.get("field", ""), d.get("code", ""), d.get("message", "")] for d in job.report]

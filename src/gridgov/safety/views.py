@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from gridgov.accounts.scope import has_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
+from gridgov.core.pages import page_view
 from gridgov.geo import selectors as geo_selectors
-from gridgov.navigation import navigation_for
 from gridgov.safety import detect, selectors, services
 
 
@@ -39,29 +38,12 @@ def _parse_week(raw: str | None) -> date | None:
         return None
 
 
-def _page(request, template: str, context: dict, status: int = 200):
-    context = {"nav": navigation_for(request.user), "levels": _levels(),
-               "synthetic": geo_selectors.is_demo_data(), **context}
-    return render(request, template, context, status=status)
+def _render(request, template: str, context: dict):
+    """A safety page: the warning levels' legend and the synthetic-data flag beside ``context``."""
+    return render(request, template, {"levels": _levels(), "synthetic": geo_selectors.is_demo_data(), **context})
 
 
-def _guarded(view):
-    """403 page without safety.view, 404 page outside the jurisdiction."""
-
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Forbidden:
-            return render(request, "403.html", {"nav": navigation_for(request.user)}, status=403)
-        except NotFound as exc:
-            return _page(request, "safety/not_found.html", {"message": exc.message}, status=404)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return login_required(wrapped)
-
-
-@_guarded
+@page_view
 def situation(request):
     jurisdictions = selectors.prefixes(request.user)
     week = _parse_week(request.GET.get("week")) or selectors.latest_week(request.user) or date.today()
@@ -70,7 +52,7 @@ def situation(request):
     level = int(level) if level in ("6", "9", "12", "15") else 12
     week_alerts = list(selectors.alerts(request.user, week=week, min_level=1)[:50])
     names = selectors.area_names(request.user, [a.area_code for a in week_alerts])
-    return _page(request, "safety/situation.html", {
+    return _render(request, "safety/situation.html", {
         "week": week, "area_level": level, "jurisdictions": jurisdictions,
         "alerts": [{"alert": a, "name": names.get(a.area_code, ""), "level": detect.LEVELS[a.level]}
                    for a in week_alerts],
@@ -79,18 +61,18 @@ def situation(request):
     })
 
 
-@_guarded
+@page_view
 def trend(request):
     prefixes = selectors.prefixes(request.user)
     area = request.GET.get("area") or (prefixes[0] if prefixes else "")
     category = request.GET.get("category") or "02"
     cats = selectors.categories(request.user)
     data = selectors.trend(request.user, area=area, category=category, weeks=104)
-    return _page(request, "safety/trend.html", {"area": area, "category": category, "categories": cats,
-                                                "trend": data, "name": data["name"]})
+    return _render(request, "safety/trend.html", {"area": area, "category": category, "categories": cats,
+                                                  "trend": data, "name": data["name"]})
 
 
-@_guarded
+@page_view
 def warnings(request):
     status = request.GET.get("status") or "active"
     if status not in ("active", "open", "acknowledged", "responding", "closed"):
@@ -100,7 +82,7 @@ def warnings(request):
     qs = selectors.alerts(request.user, status=status, min_level=min_level)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     names = selectors.area_names(request.user, [a.area_code for a in page])
-    return _page(request, "safety/warnings.html", {
+    return _render(request, "safety/warnings.html", {
         "page": page, "status": status, "names": names,
         "can_manage": has_capability(request.user, services.MANAGE),
         "rows": [{"alert": a, "name": names.get(a.area_code, ""), "level": detect.LEVELS[a.level]} for a in page],
@@ -108,7 +90,7 @@ def warnings(request):
 
 
 @require_POST
-@_guarded
+@page_view
 def warning_action(request, alert_id: int):
     try:
         version = int(request.POST.get("version", "0"))
@@ -123,13 +105,13 @@ def warning_action(request, alert_id: int):
     return redirect(request.POST.get("next") or "safety:warnings")
 
 
-@_guarded
+@page_view
 def briefing(request):
     data = selectors.briefing(request.user, week=_parse_week(request.GET.get("week")))
-    return _page(request, "safety/briefing.html", {"b": data})
+    return _render(request, "safety/briefing.html", {"b": data})
 
 
-@_guarded
+@page_view
 def briefing_pdf(request):
     from gridgov.safety.report import briefing_pdf as render_pdf
 
@@ -141,7 +123,7 @@ def briefing_pdf(request):
     return response
 
 
-@_guarded
+@page_view
 def settings_view(request):
     selectors.prefixes(request.user)
     if request.method == "POST":
@@ -156,7 +138,7 @@ def settings_view(request):
         except GridgovError as exc:
             messages.error(request, exc.message)
     config = services.safety_config()
-    return _page(request, "safety/settings.html", {
+    return _render(request, "safety/settings.html", {
         "config": config, "can_change": has_capability(request.user, services.ADMIN),
         "cutoffs": [(m, [(f"< {e:g}" if e is not None else f"≥ {cut.edges[-1] if cut.edges else 0:g}", row)
                          for e, row in zip([*cut.edges, None], cut.table, strict=True)])

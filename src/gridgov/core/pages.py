@@ -1,0 +1,45 @@
+"""The one page guard and the site's two refusal pages.
+
+``page_view`` wraps every template view: the user must be signed in (else the login page, with
+``next``), a ``Forbidden`` (the capability is missing) becomes the 403 page and a ``NotFound``
+(absent, or outside the jurisdiction: the two look the same) or Django's ``Http404`` becomes the
+404 page. ``forbidden`` and ``not_found`` are also Django's ``handler403``/``handler404``
+(``gridgov.urls``), so an unknown address answers the same page. Both pages extend ``base.html``;
+the navigation comes from the context processor (``gridgov.navigation.navigation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from gridgov.core.errors import Forbidden, NotFound
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page: signed in, in the jurisdiction, but no role grants the function."""
+    return render(request, "403.html", status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 404 page: absent and outside the jurisdiction are indistinguishable."""
+    return render(request, "404.html", status=404)
+
+
+def page_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; ``Forbidden`` -> the 403 page; ``NotFound``/``Http404`` -> the 404 page."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Forbidden:
+            return forbidden(request)
+        except (NotFound, Http404):
+            return not_found(request)
+
+    return login_required(guarded)

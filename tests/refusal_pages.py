@@ -1,0 +1,39 @@
+"""What a person sees when a page is refused: one Chinese 403 page and one Chinese 404 page, each
+with the site navigation of the signed-in user. Every app's page-guard test checks its refusals
+with ``assert_refusal``; the expected words are written here, not read from the templates."""
+
+from __future__ import annotations
+
+import re
+
+# (heading, explanation) as the zh-hans catalogue renders them
+FORBIDDEN = ("无权访问", "您的角色不包含此功能。")
+NOT_FOUND = ("未找到", "该页面或记录不存在，或不在您的辖区内。")
+
+# the main navigation's entries, in their order
+MAP = ("/geo/map/", "地图")
+REGISTRY = ("/registry/", "实有人口与房屋")
+EVENTS = ("/cases/", "事件")
+SAFETY = ("/safety/", "治安态势")
+CARE = ("/care/", "特殊人群服务管理")
+
+
+def nav_entries(body: str) -> list[tuple[str, str]]:
+    """The (href, label) pairs of the header's main navigation."""
+    match = re.search(r'<nav class="mainnav">(.*?)</nav>', body, re.S)
+    assert match, "no main navigation in the page"
+    return re.findall(r'<a href="([^"]*)">([^<]*)</a>', match.group(1))
+
+
+def assert_refusal(response, status: int, nav: list[tuple[str, str]]) -> str:
+    """``response`` is the one refusal page for ``status`` (403 or 404), in Chinese, with ``nav``."""
+    assert response.status_code == status, (response.status_code, response.get("Location"))
+    template = {403: "403.html", 404: "404.html"}[status]
+    assert [t.name for t in response.templates][:2] == [template, "base.html"]
+    body = response.content.decode()
+    heading, text = {403: FORBIDDEN, 404: NOT_FOUND}[status]
+    assert '<html lang="zh-hans">' in body
+    assert f"<h1>{heading}</h1>" in body and text in body
+    assert f'data-testid="page-{status}"' in body
+    assert nav_entries(body) == nav
+    return body
