@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from gridgov.cases import services, workflow
-from gridgov.cases.models import Case, CaseEvent, CaseTask
+from gridgov.cases.models import Case, CaseEvent, CaseTask, Department
 from gridgov.core.errors import Conflict, FieldError, Forbidden, NotFound
 
 PARAMS = {"lead_department": "310101-cm", "satisfaction": 4, "extra": "1d", "card": "yellow"}
@@ -154,12 +154,24 @@ def test_params_are_validated_422(actors, make_case):
         services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
                                  params={"lead_department": "310104-cm"})
     assert exc.value.reason_code == "outside_department"
+    # the street next door, or a code that is not a division prefix (entered in the admin), do not
+    # serve the grid; the grid's own street does
+    for code, jurisdiction in (("next", "310101002"), ("bad", "31010"), ("street", "310101001")):
+        Department.objects.create(code=code, name=code, kind="city_management", jurisdiction=jurisdiction)
+    for code in ("next", "bad"):
+        with pytest.raises(FieldError) as exc:
+            services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
+                                     params={"lead_department": code})
+        assert (exc.value.field, exc.value.reason_code) == ("lead_department", "outside_department"), code
     accepted = make_case("accepted")
     with pytest.raises(FieldError) as exc:
         services.case_transition(actor=actors["centre"], case_id=accepted.pk, action="reject")
     assert exc.value.field == "note"
     case.refresh_from_db()
     assert case.version == 1 and not CaseTask.objects.filter(case=case).exists()
+    services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
+                             params={"lead_department": "street"})
+    assert CaseTask.objects.get(case=case).department.code == "street"
 
 
 def test_api_maps_refusals_to_status_codes(actors, make_case):

@@ -428,6 +428,15 @@ def _h_register(case, *, params, now, cal, **_):
             **_start_stage(case, "dispatch", now, cal)}, data
 
 
+def _serves(dep: Department, grid_code: str) -> bool:
+    """Does the department's jurisdiction (a division prefix; one entered in the admin may not be
+    valid, and then serves nothing) contain the grid?"""
+    try:
+        return is_within(grid_code, dep.jurisdiction)
+    except FieldError:
+        return False
+
+
 def _department(value, field: str, case: Case) -> Department:
     dep = None
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
@@ -436,7 +445,7 @@ def _department(value, field: str, case: Case) -> Department:
         dep = Department.objects.filter(code=value, active=True).first()
     if dep is None:
         raise FieldError(field, "unknown department", code="unknown")
-    if not is_within(case.grid_code, dep.jurisdiction):
+    if not _serves(dep, case.grid_code):
         raise FieldError(field, f"{dep.name} does not serve grid {case.grid_code}", code="outside_department")
     return dep
 
