@@ -68,6 +68,35 @@ def test_working_hours_are_configurable(db, settings):
     assert cal.deadline(at(2025, 10, 20, 8, 0), "4h") == at(2025, 10, 20, 14, 0)
 
 
+CUSTOM_HOURS = [("08:30", "11:30"), ("13:00", "17:00")]  # 3 h + 4 h: a working day is 7 h
+
+
+def test_a_day_limit_under_custom_working_hours():
+    cal = workcal.WorkCalendar(windows=workcal.parse_windows(CUSTOM_HOURS))
+    assert cal.limit_seconds("1d") == 7 * 3600 and cal.limit_seconds("0.5d") == 12600
+    # Mon 20 Oct 10:00 + 7 h: 1.5 h to 11:30, 4 h 13:00-17:00, Tue 08:30 + 1.5 h -> Tue 10:00
+    assert cal.deadline(at(2025, 10, 20, 10, 0), "1d") == at(2025, 10, 21, 10, 0)
+    # Fri 17 Oct 15:00 + 14 h: 2 h (Fri), weekend, 7 h (Mon), 3 h + 2 h (Tue) -> Tue 21 Oct 15:00
+    assert cal.deadline(at(2025, 10, 17, 15, 0), "2d") == at(2025, 10, 21, 15, 0)
+    # Mon 08:00 (before hours) + 3.5 h: from 08:30, 3 h to 11:30, 13:00 + 0.5 h -> 13:30
+    assert cal.deadline(at(2025, 10, 20, 8, 0), "0.5d") == at(2025, 10, 20, 13, 30)
+    # Tue 30 Sep 16:00 + 7 h: 1 h, 1-8 Oct holidays, Thu 9 Oct 3 h + 3 h -> 16:00
+    assert cal.deadline(at(2025, 9, 30, 16, 0), "1d") == at(2025, 10, 9, 16, 0)
+    # 12:00 (lunch) + 2 h: from 13:00 -> 15:00; hours limits are not stretched by the day length
+    assert cal.deadline(at(2025, 10, 20, 12, 0), "2h") == at(2025, 10, 20, 15, 0)
+
+
+def test_dispatch_uses_the_configured_working_hours(actors, make_case, settings):
+    settings.GRIDGOV_CASES_WORKING_HOURS = CUSTOM_HOURS
+    case = make_case("registered", category="E0101")
+    services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
+                             params={"lead_department": "310101-cm", "limit": "2d"}, now=at(2025, 10, 17, 15, 0))
+    case.refresh_from_db()
+    assert case.stage_limit_seconds == 14 * 3600
+    assert case.stage_deadline == at(2025, 10, 21, 15, 0)
+    assert case.tasks.get().deadline == at(2025, 10, 21, 15, 0)
+
+
 @pytest.mark.parametrize("limit", ["0h", "3x", "", "-1d"])
 def test_bad_limits_are_refused(limit):
     with pytest.raises(ValueError):

@@ -9,9 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.db.models import ProtectedError
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gridgov.cases import selectors, services
@@ -109,20 +107,6 @@ def test_each_case_names_the_key_that_submitted_it(keys, fmt):
     assert raw not in json.dumps(audit.changes, ensure_ascii=False)
     with pytest.raises(ProtectedError):  # revoked, never deleted: the record of who submitted stays
         key.delete()
-
-
-def test_the_key_goes_in_with_the_case_in_one_statement(keys):
-    """PostgreSQL: the case (with its key), its timeline event and audit row are still one
-    statement (core.db_adapter.insert_with_dependents), not the row-by-row fallback."""
-    _, raw = keys["app"]
-    post("json", api_key=raw, **GOOD)  # warm the per-process statement cache
-    with CaptureQueriesContext(connection) as ctx:
-        r, _ = post("json", api_key=raw, **GOOD)
-    assert r.status_code == 201
-    inserts = [q["sql"] for q in ctx.captured_queries if 'INSERT INTO "cases_case" ' in q["sql"]]
-    assert len(inserts) == 1 and "open311_key_id" in inserts[0]
-    if connection.vendor == "postgresql":
-        assert inserts[0].startswith("WITH ") and "core_auditevent" in inserts[0]
 
 
 def test_case_report_refuses_a_key_off_the_open311_channel_or_revoked(keys):

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from gridgov.accounts.scope import has_capability, require_capability, scope_q, user_prefixes
+from gridgov.accounts.scope import code_in_scope, has_capability, require_capability, scope_q, user_prefixes
 from gridgov.cases import indicators, workcal, workflow
 from gridgov.cases.models import (
     Attachment,
@@ -32,7 +32,6 @@ from gridgov.cases.models import (
     DepartmentMember,
     Open311Key,
 )
-from gridgov.core.db_adapter import dollar_placeholders, prepared_cursor
 from gridgov.core.errors import FieldError, Forbidden, NotFound
 
 VIEW = "cases.view"
@@ -124,7 +123,7 @@ def case_get(user, case_id: int) -> Case:
 
 
 def can_write(user, case: Case, capability: str) -> bool:
-    return any(case.grid_code.startswith(p) for p in user_prefixes(user, capability, purpose="write"))
+    return code_in_scope(user, case.grid_code, capability=capability, purpose="write")
 
 
 def lead_task(case: Case) -> CaseTask | None:
@@ -260,7 +259,6 @@ def _metres(lon1, lat1, lon2, lat2) -> float:
 
 _DUPLICATE_COLUMNS = ("id", "lon", "lat", "state", "reported_at", "description")
 _DUPLICATE_SCAN = 200  # candidate rows read from the box (newest first), then filtered by distance
-_duplicate_sql_cache: dict = {}
 
 
 def _duplicate_box(category: Category, lon: float, lat: float) -> tuple[float, float, float, float]:
@@ -270,77 +268,14 @@ def _duplicate_box(category: Category, lon: float, lat: float) -> tuple[float, f
     return lon - dlon, lon + dlon, lat - dlat, lat + dlat
 
 
-def _duplicate_candidates_orm(user, *, category: Category, box, exclude: int | None) -> list[dict]:
-    """The candidate rows as the ORM builds the query (the reference for the fast path)."""
+def _duplicate_candidates(user, *, category: Category, box, exclude: int | None) -> list[dict]:
+    """Open cases of the 小类 in the box that the grid-prefix rule lets ``user`` see, newest first
+    (at most ``_DUPLICATE_SCAN``); the caller filters them by distance."""
     min_lon, max_lon, min_lat, max_lat = box
     return list(cases_visible(user, departments=False)
                 .filter(category=category, state__in=workflow.OPEN_STATES, lon__gte=min_lon, lon__lte=max_lon,
                         lat__gte=min_lat, lat__lte=max_lat)
-                .exclude(pk=exclude).values(*_DUPLICATE_COLUMNS)[:_DUPLICATE_SCAN])
-
-
-def _duplicate_sql(connection, n_prefixes: int, exclude: bool) -> tuple[str, list]:
-    """Portable SQL for the candidate query, built once per process per shape (how many prefixes,
-    whether a case is excluded), and the ORM's converters for its columns (e.g. SQLite datetimes)."""
-    key = (connection.alias, connection.vendor, n_prefixes, exclude)
-    hit = _duplicate_sql_cache.get(key)
-    if hit is not None:
-        return hit
-    qn = connection.ops.quote_name
-    meta = Case._meta
-    col = {name: qn(meta.get_field(name).column) for name in (*_DUPLICATE_COLUMNS, "grid_code", "category", "state")}
-    grid_like = " OR ".join([f"{col['grid_code']} LIKE %s ESCAPE '\\'"] * n_prefixes)
-    states = ", ".join(["%s"] * len(workflow.OPEN_STATES))
-    sql = (f"SELECT {', '.join(col[c] for c in _DUPLICATE_COLUMNS)} FROM {qn(meta.db_table)} "
-           f"WHERE ({grid_like}) AND {col['category']} = %s AND {col['state']} IN ({states}) "
-           f"AND {col['lon']} >= %s AND {col['lon']} <= %s AND {col['lat']} >= %s AND {col['lat']} <= %s"
-           + (f" AND NOT ({col['id']} = %s)" if exclude else "")
-           + f" ORDER BY {col['reported_at']} DESC, {col['id']} DESC LIMIT {_DUPLICATE_SCAN}")
-    if connection.vendor == "postgresql":  # prepared once per connection (core.db_adapter)
-        sql = dollar_placeholders(sql)
-    compiler = Case.objects.values(*_DUPLICATE_COLUMNS).query.get_compiler(connection=connection)
-    compiler.setup_query()
-    # converters bound to this thread's connection are kept by name and looked up on the caller's
-    converters = [(pos, [("ops", c.__name__) if getattr(c, "__self__", None) is connection.ops else c
-                         for c in convs], expr)
-                  for pos, (convs, expr) in compiler.get_converters([e for e, _, _ in compiler.select]).items()]
-    _duplicate_sql_cache[key] = (sql, converters)
-    return sql, converters
-
-
-def _duplicate_candidates(user, *, category: Category, box, exclude: int | None) -> list[dict]:
-    """The same rows as ``_duplicate_candidates_orm`` (same scope, 小类, open states, box, order and
-    limit) from a parametrised SQL text built once per process: building the scoped query with
-    the ORM was the largest cost of a submission (docs/benchmarks.md, "Event intake")."""
-    from django.db import connections
-
-    can_view, can_handle = has_capability(user, VIEW), has_capability(user, "cases.handle")
-    if not (can_view or can_handle):
-        raise Forbidden(f"missing capability {VIEW}", code="missing_capability")
-    prefixes = user_prefixes(user, VIEW) if can_view else []
-    if not prefixes:
-        return []
-    connection = connections[Case.objects.db]
-    sql, converters = _duplicate_sql(connection, len(prefixes), exclude is not None)
-    params = [connection.ops.prep_for_like_query(p) + "%" for p in prefixes]
-    params += [category.pk, *sorted(workflow.OPEN_STATES), *box]
-    if exclude is not None:
-        params.append(exclude)
-    with prepared_cursor(connection) if connection.vendor == "postgresql" else connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if converters:
-        bound = [(pos, [getattr(connection.ops, c[1]) if isinstance(c, tuple) else c for c in convs], expr)
-                 for pos, convs, expr in converters]
-        converted = []
-        for row in rows:
-            row = list(row)
-            for pos, convs, expr in bound:
-                for convert in convs:
-                    row[pos] = convert(row[pos], expr, connection)
-            converted.append(row)
-        rows = converted
-    return [dict(zip(_DUPLICATE_COLUMNS, row, strict=True)) for row in rows]
+                .exclude(pk=exclude).order_by("-reported_at", "-id").values(*_DUPLICATE_COLUMNS)[:_DUPLICATE_SCAN])
 
 
 def duplicates_near(user, *, category: Category, lon: float, lat: float, exclude: int | None = None,
@@ -578,8 +513,3 @@ def grid_code_for_address(text: str) -> str | None:
         return text if grid_exists(text) else None
     codes = list(Grid.objects.filter(name=text).values_list("code", flat=True)[:2])
     return codes[0] if len(codes) == 1 else None
-
-
-def state_counts(user) -> dict[str, int]:
-    rows = cases_visible(user).values("state").annotate(n=Count("id"))
-    return {r["state"]: r["n"] for r in rows}

@@ -36,8 +36,8 @@ from gridgov.cases.models import (
     DepartmentMember,
     Open311Key,
 )
-from gridgov.core.audit import audit_event, audit_write
-from gridgov.core.db_adapter import insert_with_dependents
+from gridgov.core.audit import audit_write
+from gridgov.core.codes import is_within
 from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
 from gridgov.core.versioning import update_versioned
@@ -223,8 +223,7 @@ def case_report(*, actor, category_code: str, description: str, lon: float | Non
     digest = _digest(payload)
     now = now or timezone.now()
     # Insert first (the common case); a reused client_uuid hits the unique index and is re-read.
-    # The case, its timeline event and its audit row go in together, all or nothing (one statement
-    # on PostgreSQL: core.db_adapter.insert_with_dependents).
+    # The case, its timeline event and its audit row go in together, all or nothing.
     try:
         case = _insert_case(actor=actor, category=category, payload=payload, key=key, digest=digest, now=now,
                             open311_key=open311_key)
@@ -259,18 +258,14 @@ def _insert_case(*, actor, category: Category, payload: dict, key, digest: str, 
     for name, value in _start_stage(case, "accept", now, cal).items():
         setattr(case, name, value)
 
-    def timeline_and_audit(case: Case) -> list:
-        return [
-            CaseEvent(case=case, grid_code=case.grid_code, at=now, actor=reporter,
-                      actor_name=_actor_name(actor) or payload["channel"], action="report",
-                      to_state=case.state, note="", public=True,
-                      data={"channel": case.channel, "category": category.code}),
-            audit_event(AuditAction.CREATE, actor=reporter, object_type="case", object_id=case.pk,
-                        jurisdiction=case.grid_code,
-                        changes=changes),
-        ]
-
-    insert_with_dependents(case, timeline_and_audit)
+    with transaction.atomic():
+        case.save(force_insert=True)
+        CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor=reporter,
+                                 actor_name=_actor_name(actor) or payload["channel"], action="report",
+                                 to_state=case.state, note="", public=True,
+                                 data={"channel": case.channel, "category": category.code})
+        audit_write(AuditAction.CREATE, actor=reporter, object_type="case", object_id=case.pk,
+                    jurisdiction=case.grid_code, changes=changes)
     return case
 
 
@@ -432,6 +427,15 @@ def _h_register(case, *, params, now, cal, **_):
             **_start_stage(case, "dispatch", now, cal)}, data
 
 
+def _serves(dep: Department, grid_code: str) -> bool:
+    """Does the department's jurisdiction (a division prefix; one entered in the admin may not be
+    valid, and then serves nothing) contain the grid?"""
+    try:
+        return is_within(grid_code, dep.jurisdiction)
+    except FieldError:
+        return False
+
+
 def _department(value, field: str, case: Case) -> Department:
     dep = None
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
@@ -440,7 +444,7 @@ def _department(value, field: str, case: Case) -> Department:
         dep = Department.objects.filter(code=value, active=True).first()
     if dep is None:
         raise FieldError(field, "unknown department", code="unknown")
-    if not case.grid_code.startswith(dep.jurisdiction):
+    if not _serves(dep, case.grid_code):
         raise FieldError(field, f"{dep.name} does not serve grid {case.grid_code}", code="outside_department")
     return dep
 

@@ -48,8 +48,7 @@ def audit_event(
     jurisdiction: str = "",
     role: str = "",
 ) -> AuditEvent:
-    """The audit row ``audit_write`` would write, not saved: for a service that inserts it together
-    with its own rows (``core.db_adapter.insert_with_dependents``)."""
+    """The audit row ``audit_write`` writes, not saved yet."""
     ctx = context.current()
     if actor is not None and getattr(actor, "is_authenticated", False):
         actor_id = actor.pk

@@ -94,22 +94,6 @@ def categories_sync() -> list[Category]:
     return list(Category.objects.all())
 
 
-@transaction.atomic
-def category_create(*, actor, code: str, name: str, name_en: str = "") -> Category:
-    """A locally configured category (the "X" of 9 + X); administrators only."""
-    require_capability(actor, ADMIN)
-    code = (code or "").strip()
-    if not code or len(code) > 8 or not code.isalnum():
-        raise FieldError("code", "1-8 letters or digits")
-    if Category.objects.filter(code=code).exists():
-        raise Conflict(f"category {code} exists")
-    if not (name or "").strip():
-        raise FieldError("name", "is required", code="required")
-    category = Category.objects.create(code=code, name=name.strip()[:64], name_en=(name_en or "").strip()[:64])
-    audit_write(AuditAction.CREATE, actor=actor, object_type="safety_category", object_id=code)
-    return category
-
-
 # ------------------------------------------------------------------------------ incidents
 
 @dataclass

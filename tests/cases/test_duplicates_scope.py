@@ -1,5 +1,5 @@
-"""Duplicate suggestions: the parametrised SQL built once per process returns exactly the rows of
-the ORM query it replaces (scope, 小类, open states, box, order, limit), on every database."""
+"""Duplicate suggestions: scope (grid prefixes, not departments), 小类, open states, radius, the
+newest-first scan limit, on every database."""
 
 from __future__ import annotations
 
@@ -50,37 +50,7 @@ def scene(actors, make_case):
     return made
 
 
-def _reference(user, category, lon, lat, exclude=None, limit=10):
-    """duplicates_near as it was: the ORM candidate query, then the distance filter and sort."""
-    radius = category.duplicate_radius_m
-    rows = selectors._duplicate_candidates_orm(user, category=category, box=selectors._duplicate_box(category, lon, lat),
-                                               exclude=exclude)
-    out = []
-    for r in rows:
-        d = selectors._metres(lon, lat, r["lon"], r["lat"])
-        if d <= radius:
-            out.append({"id": r["id"], "distance_m": round(d, 1), "state": r["state"],
-                        "reported_at": r["reported_at"], "description": r["description"][:80]})
-    return sorted(out, key=lambda r: r["distance_m"])[:limit]
-
-
-@pytest.mark.parametrize("who", ["centre", "dispatcher", "worker", "other_worker", "handler", "far_handler"])
-def test_fast_path_returns_the_orm_rows(scene, actors, who):
-    user = actors[who]
-    category = Category.objects.get(code="E0101")
-    points = [(LON, LAT), (LON + 30 * DEG_LON, LAT), (LON, LAT + 60 * DEG_LAT), (LON + 0.01, LAT)]
-    for lon, lat in points:
-        for exclude in (None, scene["here"].pk, scene["near"].pk):
-            box = selectors._duplicate_box(category, lon, lat)
-            fast = selectors._duplicate_candidates(user, category=category, box=box, exclude=exclude)
-            orm = selectors._duplicate_candidates_orm(user, category=category, box=box, exclude=exclude)
-            assert fast == orm
-            assert all(type(a["reported_at"]) is type(b["reported_at"]) for a, b in zip(fast, orm, strict=True))
-            assert selectors.duplicates_near(user, category=category, lon=lon, lat=lat, exclude=exclude) == \
-                _reference(user, category, lon, lat, exclude=exclude)
-
-
-def test_fast_path_sees_what_the_scope_allows(scene, actors):
+def test_suggestions_follow_the_scope(scene, actors):
     category = Category.objects.get(code="E0101")
     ids = {name: case.pk for name, case in scene.items()}
     got = {r["id"] for r in selectors.duplicates_near(actors["centre"], category=category, lon=LON, lat=LAT)}
@@ -99,15 +69,30 @@ def test_fast_path_sees_what_the_scope_allows(scene, actors):
         selectors.duplicates_near(actors["auditor"], category=category, lon=LON, lat=LAT)
 
 
-def test_fast_path_keeps_the_scan_limit(actors, make_case):
-    """More candidates than the scan limit: the same newest rows as the ORM query."""
+def test_suggestions_nearest_first_without_the_case_itself(scene, actors):
+    category = Category.objects.get(code="E0101")
+    ids = {name: case.pk for name, case in scene.items()}
+    rows = selectors.duplicates_near(actors["centre"], category=category, lon=LON, lat=LAT, exclude=ids["here"])
+    order = [r["id"] for r in rows]
+    # 10 m, 15 m, 20 m (two), 30 m, 49 m
+    assert order[:2] == [ids["near"], ids["other_street"]]
+    assert set(order[2:4]) == {ids["tie_a"], ids["tie_b"]}
+    assert order[4:] == [ids["handling"], ids["edge"]]
+    assert [round(r["distance_m"]) for r in rows] == [10, 15, 20, 20, 30, 49]
+    assert len(selectors.duplicates_near(actors["centre"], category=category, lon=LON, lat=LAT, limit=3)) == 3
+
+
+def test_the_scan_keeps_the_newest_candidates(actors, make_case):
+    """More candidates than the scan limit: the newest ones (report time, then id), newest first."""
     category = Category.objects.get(code="E0101")
     base = timezone.now() - timedelta(days=1)
-    Case.objects.bulk_create([
+    made = Case.objects.bulk_create([
         Case(state="reported", grid_code=GRID, category=category, description=f"n{i}", lon=LON + (i % 7) * DEG_LON,
              lat=LAT, reported_at=base + timedelta(seconds=i // 2), updated_at=base, supervising_prefix=GRID[:9])
-        for i in range(selectors._DUPLICATE_SCAN + 30)])
+        for i in range(230)])
     box = selectors._duplicate_box(category, LON, LAT)
     fast = selectors._duplicate_candidates(actors["centre"], category=category, box=box, exclude=None)
-    assert len(fast) == selectors._DUPLICATE_SCAN
-    assert fast == selectors._duplicate_candidates_orm(actors["centre"], category=category, box=box, exclude=None)
+    assert selectors._DUPLICATE_SCAN == 200
+    # i // 2 seconds after base: newest first is i descending (equal times: the larger id first)
+    assert [r["id"] for r in fast] == [made[i].pk for i in range(229, 29, -1)]
+    assert [r["description"] for r in fast[:3]] == ["n229", "n228", "n227"]
