@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gridgov.accounts.models import User
-from gridgov.accounts.scope import code_in_scope, has_capability
+from gridgov.accounts.scope import code_in_scope
 from gridgov.care import access, codes, schedule
 from gridgov.care.models import (
     Alert,
@@ -778,7 +778,3 @@ def system_jobs(*, today: date | None = None, now: datetime | None = None, days:
     out.update(contacts_mark_overdue(today=today))
     out["deidentified"] = enrolments_deidentify(now=now, days=days)
     return out
-
-
-def has_care(user) -> bool:
-    return any(has_capability(user, codes.programme(p).capability) for p in codes.PROGRAMME_CODES)
