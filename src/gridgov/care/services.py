@@ -102,12 +102,6 @@ def _text(field: str, value: str, *, max_length: int = 200, required: bool = Tru
     return value
 
 
-def _require_write_scope(actor: User, programme: str, grid_code: str) -> None:
-    access.require(actor, programme)
-    if not code_in_scope(actor, grid_code, capability=access.capability(programme), purpose="write"):
-        raise Forbidden("jurisdiction: outside your capture scope for this programme")
-
-
 def _enrolment_for_write(actor: User, programme: str, enrolment_id: int) -> Enrolment:
     access.require(actor, programme)
     enrolment = (Enrolment.objects.filter(pk=enrolment_id, programme=programme, sealed=False,
