@@ -78,6 +78,17 @@ def test_user_never_sees_rows_outside_their_prefixes(roles, w):
                 .values_list("jurisdiction", flat=True))
     assert write == {c for c in codes if any(c.startswith(p) for p, s, _ in memberships if s == "capture")}
 
+    # The per-code tests (services, the importer's loop) agree with the query filter, read and write,
+    # with and without a capability; the example's own rule is computed here, not by scope.py.
+    for capability, roles_with in ((None, {"auditor", "grid_worker"}), ("audit.view", {"auditor"}),
+                                   ("registry.edit", {"grid_worker"})):
+        for purpose, kinds in (("read", {"capture", "search"}), ("write", {"capture"})):
+            match = scope.prefix_matcher(user, capability, purpose=purpose)
+            for c in codes:
+                expected = any(c.startswith(p) for p, s, r in memberships if s in kinds and r in roles_with)
+                assert match(c) is expected
+                assert scope.code_in_scope(user, c, capability=capability, purpose=purpose) is expected
+
 
 @pytest.mark.django_db
 def test_inactive_user_and_anonymous_see_nothing(make_user):

@@ -9,7 +9,8 @@ simply absent (404 on detail).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from operator import methodcaller
 from typing import Literal
 
 from django.db.models import Q, QuerySet
@@ -71,5 +72,12 @@ def scoped(queryset: QuerySet, user, *, field: str, capability: str | None = Non
     return queryset.filter(scope_q(user_prefixes(user, capability, purpose=purpose), field))
 
 
+def prefix_matcher(user, capability: str | None = None, *, purpose: Purpose = "read") -> Callable[[str], bool]:
+    """``code -> bool``: whether a row with ``code`` is in ``user``'s scope for ``capability`` and
+    ``purpose``. The memberships are read once, so a loop over many rows (an import) calls only
+    ``code.startswith(prefixes)``. No membership: every code is outside."""
+    return methodcaller("startswith", tuple(user_prefixes(user, capability, purpose=purpose)))
+
+
 def code_in_scope(user, code: str, *, capability: str | None = None, purpose: Purpose = "read") -> bool:
-    return any(code.startswith(p) for p in user_prefixes(user, capability, purpose=purpose))
+    return prefix_matcher(user, capability, purpose=purpose)(code)

@@ -147,12 +147,6 @@ def user_logged_out(*, user: User) -> None:
     audit_write(AuditAction.LOGOUT, actor=user, object_type="user", object_id=user.pk)
 
 
-def user_unlock(*, user: User, actor: User | None = None) -> None:
-    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
-    audit_write(AuditAction.UPDATE, actor=actor, object_type="user", object_id=user.pk,
-                changes={"locked_until": None})
-
-
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

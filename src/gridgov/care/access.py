@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from gridgov.accounts.scope import has_capability, require_capability, scope_q, user_prefixes
+from gridgov.accounts.scope import (
+    Purpose,
+    code_in_scope,
+    has_capability,
+    require_capability,
+    scope_q,
+    user_prefixes,
+)
 from gridgov.care import codes
 from gridgov.core.errors import Forbidden, NotFound
 
@@ -40,16 +47,16 @@ def require_any(user) -> list[str]:
     return held
 
 
-def prefixes(user, code: str, *, purpose: str = "read") -> list[str]:
+def prefixes(user, code: str, *, purpose: Purpose = "read") -> list[str]:
     return user_prefixes(user, programme(code).capability, purpose=purpose)
 
 
-def q_for(user, code: str, *, purpose: str = "read", field: str = "grid_code") -> Q:
+def q_for(user, code: str, *, purpose: Purpose = "read", field: str = "grid_code") -> Q:
     return scope_q(prefixes(user, code, purpose=purpose), field)
 
 
 def q_any(user, programmes: list[str], *, programme_field: str = "programme", field: str = "grid_code",
-          purpose: str = "read") -> Q:
+          purpose: Purpose = "read") -> Q:
     """Rows of any of ``programmes`` each within that programme's prefixes."""
     q = Q(pk__in=[])
     for p in programmes:
@@ -57,9 +64,5 @@ def q_any(user, programmes: list[str], *, programme_field: str = "programme", fi
     return q
 
 
-def in_scope(user, code: str, grid_code: str, *, purpose: str = "read") -> bool:
-    return any(grid_code.startswith(p) for p in prefixes(user, code, purpose=purpose))
-
-
-def user_roles(user) -> set[str]:
-    return {m.role.code for m in user.active_memberships()} if getattr(user, "is_authenticated", False) else set()
+def in_scope(user, code: str, grid_code: str, *, purpose: Purpose = "read") -> bool:
+    return code_in_scope(user, grid_code, capability=programme(code).capability, purpose=purpose)

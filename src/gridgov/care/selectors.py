@@ -20,7 +20,7 @@ from datetime import date, datetime
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from gridgov.accounts.scope import user_prefixes
+from gridgov.accounts.scope import scoped
 from gridgov.care import access, codes, schedule, suppress
 from gridgov.care.models import (
     Alert,
@@ -294,11 +294,8 @@ def enrolment_file(user, programme: str, enrolment_id: int, *, today: date | Non
 # --- team view (mental health: identity hidden without the capability) ---------------------------------
 
 def _team_enrolments(user) -> QuerySet[Enrolment]:
-    prefixes = user_prefixes(user)
-    from gridgov.accounts.scope import scope_q
-
-    return (Enrolment.objects.filter(team__user=user, sealed=False, status=Enrolment.Status.ACTIVE)
-            .filter(scope_q(prefixes, "grid_code")).distinct())
+    return scoped(Enrolment.objects.filter(team__user=user, sealed=False, status=Enrolment.Status.ACTIVE),
+                  user, field="grid_code").distinct()
 
 
 def _redact_for(user, e: Enrolment) -> bool | None:

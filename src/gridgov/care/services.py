@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gridgov.accounts.models import User
-from gridgov.accounts.scope import code_in_scope, has_capability
+from gridgov.accounts.scope import code_in_scope
 from gridgov.care import access, codes, schedule
 from gridgov.care.models import (
     Alert,
@@ -101,12 +101,6 @@ def _text(field: str, value: str, *, max_length: int = 200, required: bool = Tru
     if len(value) > max_length:
         raise FieldError(field, f"at most {max_length} characters", code="too_long")
     return value
-
-
-def _require_write_scope(actor: User, programme: str, grid_code: str) -> None:
-    access.require(actor, programme)
-    if not code_in_scope(actor, grid_code, capability=access.capability(programme), purpose="write"):
-        raise Forbidden("jurisdiction: outside your capture scope for this programme")
 
 
 def _enrolment_for_write(actor: User, programme: str, enrolment_id: int) -> Enrolment:
@@ -772,7 +766,3 @@ def system_jobs(*, today: date | None = None, now: datetime | None = None, days:
     out.update(contacts_mark_overdue(today=today))
     out["deidentified"] = enrolments_deidentify(now=now, days=days)
     return out
-
-
-def has_care(user) -> bool:
-    return any(has_capability(user, codes.programme(p).capability) for p in codes.PROGRAMME_CODES)

@@ -36,7 +36,3 @@ def suppress_table(counts: list[list[int]], threshold: int = THRESHOLD) -> list[
         for c in range(n_cols):
             changed |= secondary([(r, c) for r in range(n_rows)])
     return [[None if hidden[r][c] else counts[r][c] for c in range(n_cols)] for r in range(n_rows)]
-
-
-def suppress_total(total: int, threshold: int = THRESHOLD) -> int | None:
-    return None if total < threshold else total

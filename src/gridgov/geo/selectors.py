@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import post_save
 
 from gridgov.accounts import selectors as account_selectors
-from gridgov.accounts.scope import require_capability, scope_q, user_prefixes
+from gridgov.accounts.scope import prefix_matcher, require_capability, scope_q, user_prefixes
 from gridgov.core.errors import FieldError, NotFound
 from gridgov.core.models import SystemState
 from gridgov.geo import geojson
@@ -264,8 +264,9 @@ def locate_code(lon: float, lat: float) -> str | None:
 
 
 def locate_for_user(user, lon, lat) -> list[dict]:
-    prefixes = _prefixes(user)
-    return [{"grid_code": c, "in_jurisdiction": bool(c) and any(c.startswith(p) for p in prefixes)}
+    require_capability(user, CAPABILITY)
+    in_scope = prefix_matcher(user, CAPABILITY)
+    return [{"grid_code": c, "in_jurisdiction": bool(c) and in_scope(c)}
             for c in locate_codes(lon, lat)]
 
 

@@ -38,7 +38,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gridgov.accounts.scope import require_capability, user_prefixes
+from gridgov.accounts.scope import prefix_matcher, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import PROVINCES
 from gridgov.core.errors import ErrorDetail, ErrorReport, FieldError
@@ -196,6 +196,10 @@ def _key64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
+def _anywhere(code: str) -> bool:
+    return True
+
+
 class _Lru(OrderedDict):
     def __init__(self, size: int):
         super().__init__()
@@ -224,11 +228,11 @@ class _Importer(ABC):
         self.today = today or date.today()
         self.result = ImportResult(kind=self.kind, mode=mode)
         self.seen = _Seen()
+        # grid code -> whether the actor may write there (accounts.scope); no actor: a system import
+        self.in_scope: Callable[[str], bool] = _anywhere
         if actor is not None:
             require_capability(actor, "registry.edit")
-            self.prefixes = tuple(user_prefixes(actor, "registry.edit", purpose="write"))
-        else:
-            self.prefixes = ("",)
+            self.in_scope = prefix_matcher(actor, "registry.edit", purpose="write")
         self.grids = set(Grid.objects.values_list("code", flat=True))
         self.houses = _Lru(200_000)  # house_code -> (id, grid_code)
         self.deferred: list[db_adapter.DeferredIndexes] = []
@@ -241,7 +245,7 @@ class _Importer(ABC):
         if grid_code not in self.grids:
             self.reject(row, field_name, f"grid {grid_code} does not exist", "unknown_grid")
             return False
-        if not grid_code.startswith(self.prefixes):
+        if not self.in_scope(grid_code):
             self.reject(row, field_name, f"grid {grid_code} is outside your jurisdiction", "out_of_jurisdiction")
             return False
         return True
@@ -484,8 +488,8 @@ class PersonImporter(_Importer):
         # place: a house (resolved later) or a known grid inside the jurisdiction
         house_codes = get("house_code", blank)
         grids = get("grid_code", blank)
-        known, prefixes = self.grids, self.prefixes
-        ok &= np.fromiter((bool(h) or (g in known and g.startswith(prefixes))
+        known, in_scope = self.grids, self.in_scope
+        ok &= np.fromiter((bool(h) or (g in known and in_scope(g))
                            for h, g in zip(house_codes, grids, strict=True)), dtype=bool, count=n)
         values = list(zip(ids, repeat(codes.DOC_ID_CARD), repeat(""), names, former, sexes, births_list, eth, nat,
                           hukou, address, phones, pops, stays, house_codes,
@@ -569,7 +573,7 @@ class PersonImporter(_Importer):
                     if found is None:
                         self.reject(number, "house_code", f"house {hc} is not registered", "unknown_house")
                         continue
-                    if not found[1].startswith(self.prefixes):
+                    if not self.in_scope(found[1]):
                         self.reject(number, "house_code", f"house {hc} is outside your jurisdiction",
                                     "out_of_jurisdiction")
                         continue
@@ -777,7 +781,7 @@ class HouseImporter(_Importer):
             if h is None:
                 new.append(House(**o))
                 continue
-            if not h.grid_code.startswith(self.prefixes):
+            if not self.in_scope(h.grid_code):
                 self.reject(number, "house_code", "registered in another jurisdiction", "out_of_jurisdiction")
                 continue
             diff = {k: val for k, val in fields.items() if getattr(h, k) != val}
@@ -862,7 +866,7 @@ class OrgImporter(_Importer):
             if org is None:
                 new.append(Organisation(**o))
                 continue
-            if not org.grid_code.startswith(self.prefixes):
+            if not self.in_scope(org.grid_code):
                 self.reject(number, "uscc", "registered in another jurisdiction", "out_of_jurisdiction")
                 continue
             diff = {k: val for k, val in o.items() if (k in self.present or k in ("grid_code", "house_id"))

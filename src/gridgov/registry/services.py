@@ -395,14 +395,6 @@ def permit_issue(*, actor, person_id: int, number: str, issue_date, expiry_date,
     return permit
 
 
-@transaction.atomic
-def permits_mark_expired(*, today: date | None = None) -> int:
-    """System job: valid permits past their expiry date become expired."""
-    today = today or date.today()
-    return ResidencePermit.objects.filter(status=ResidencePermit.Status.VALID, expiry_date__lt=today).update(
-        status=ResidencePermit.Status.EXPIRED, version=F("version") + 1)
-
-
 # --- organisations ------------------------------------------------------------------------------
 
 def clean_organisation(data: dict, *, partial: bool = False) -> dict:
@@ -441,28 +433,6 @@ def organisation_register(*, actor, data: dict, house_id: int | None = None) -> 
                        details=[ErrorDetail("uscc", "already registered", "duplicate")])
     org = Organisation.objects.create(**cleaned, house=house)
     _audit(AuditAction.CREATE, actor, org, changes={"name": org.name, "uscc": org.uscc or ""})
-    return org
-
-
-@transaction.atomic
-def organisation_update(*, actor, org_id: int, data: dict, version: int | None = None) -> Organisation:
-    org = (Organisation.objects.filter(pk=org_id).first() if actor is None else
-           selectors.organisation_get(actor, org_id, capability=EDIT, purpose="write"))
-    if org is None:
-        raise NotFound("organisation not found")
-    cleaned = clean_organisation(data, partial=True)
-    if "uscc" in cleaned and cleaned["uscc"] != org.uscc and cleaned["uscc"] and \
-            Organisation.objects.filter(uscc=cleaned["uscc"]).exclude(pk=org.pk).exists():
-        raise Conflict("organisation exists", code="duplicate",
-                       details=[ErrorDetail("uscc", "already registered", "duplicate")])
-    if "grid_code" in cleaned and cleaned["grid_code"] and cleaned["grid_code"] != org.grid_code:
-        _check_place(actor, cleaned["grid_code"])
-    elif "grid_code" in cleaned:
-        cleaned.pop("grid_code")
-    changes = {k: val for k, val in cleaned.items() if getattr(org, k) != val}
-    if changes:
-        _bump(Organisation, org, version, **changes)
-        _audit(AuditAction.UPDATE, actor, org, changes={k: str(x) for k, x in changes.items()})
     return org
 
 

@@ -17,7 +17,7 @@ from django.db.models import Count, F
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
-from gridgov.accounts.scope import code_in_scope, require_capability, user_prefixes
+from gridgov.accounts.scope import code_in_scope, prefix_matcher, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, NotFound, ValidationFailed
 from gridgov.core.models import AuditAction, SystemState
@@ -213,13 +213,13 @@ def incidents_import(*, actor, rows: Sequence[dict], dry_run: bool = False, firs
     report = ErrorReport()
     good = _validate_rows(rows, categories, report, first_row)
     codes = locate_codes([r.lon for _, r in good], [r.lat for _, r in good]) if good else []
-    prefixes = user_prefixes(actor, MANAGE, purpose="write")
+    in_scope = prefix_matcher(actor, MANAGE, purpose="write")
     objects = []
     for (rownum, row), code in zip(good, codes, strict=True):
         if code is None:
             report.add("lon", "the point is outside every grid", code="outside", row=rownum)
             continue
-        if not any(code.startswith(p) for p in prefixes):
+        if not in_scope(code):
             report.add("lon", f"the point is in grid {code}, outside your jurisdiction", code="jurisdiction",
                        row=rownum)
             continue
