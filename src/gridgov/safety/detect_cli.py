@@ -1,0 +1,72 @@
+"""`gridgov detect`: aberration detection on any weekly counts CSV, without a database.
+
+    gridgov detect --input counts.csv --output alarms.csv [--method auto|farrington|ewma|c1|c2|c3]
+                   [--alpha 0.01]
+
+See docs/detect-cli.md. Nothing here imports Django or the ``gridgov`` entry point: the command
+runs on a laptop with only the package installed (no database, no settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "flag unusual weeks in a counts CSV (series_id,week_start,count); no database needed"
+METHOD_CHOICES = ("auto", "farrington", "ewma", "c1", "c2", "c3")
+
+
+def main(args) -> int:
+    from gridgov.safety import countsio
+
+    try:
+        if args.input == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.input, encoding="utf-8-sig") as fh:
+                text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: {args.input}: cannot read ({exc})", file=sys.stderr)
+        return 2
+    try:
+        table = countsio.read_counts(text)
+    except countsio.CountsError as exc:
+        print(f"error: {args.input}: {len(exc.problems)} problem(s); nothing written", file=sys.stderr)
+        for problem in exc.problems[:countsio.MAX_REPORTED]:
+            print(f"  {problem}", file=sys.stderr)
+        if len(exc.problems) > countsio.MAX_REPORTED:
+            print(f"  … and {len(exc.problems) - countsio.MAX_REPORTED} more", file=sys.stderr)
+        return 1
+    alarms = countsio.run(table, method=args.method, alpha=args.alpha)
+    try:
+        if args.output in (None, "-"):
+            rows = countsio.write_alarms(alarms, sys.stdout)
+        else:
+            with open(args.output, "w", encoding="utf-8", newline="") as fh:
+                rows = countsio.write_alarms(alarms, fh)
+    except OSError as exc:
+        print(f"error: {args.output}: cannot write ({exc})", file=sys.stderr)
+        return 2
+    print(f"{len(table.series_ids)} series, {len(table.weeks)} weeks; {rows} evaluated rows "
+          f"({args.method}), {alarms.alarms} alarms at p < {args.alpha:g}", file=sys.stderr)
+    return 0
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError("alpha must be between 0 and 0.5")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", "-i", required=True, help="counts CSV (or - for standard input)")
+    parser.add_argument("--output", "-o", help="alarms CSV (default: standard output)")
+    parser.add_argument("--method", choices=METHOD_CHOICES, default="auto",
+                        help="auto (default): Farrington/Noufaily with >= 3 years of history, else EWMA, "
+                             "else EARS C1")
+    parser.add_argument("--alpha", type=_alpha, default=0.01,
+                        help="significance of the alarm column (default 0.01)")
