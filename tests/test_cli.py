@@ -7,12 +7,18 @@ import pytest
 from gridgov import cli
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the worker runs in-process: its own transactions, as in production
 def test_worker_once_runs_every_job(capsys, roles):
+    from django_tasks_db.models import DBTaskResult
+
     assert cli.main(["worker", "--once"]) == 0
     out = capsys.readouterr().out
-    for name, _, _ in cli.WORKER_JOBS:
-        assert name in out
+    for name in ("cases escalation", "care daily jobs", "safety weekly scan", "task results pruning"):
+        assert f" {name}: " in out
+    done = dict(DBTaskResult.objects.values_list("task_path", "status"))
+    assert done == {"gridgov.cases.tasks.escalate": "SUCCESSFUL", "gridgov.care.tasks.daily_jobs": "SUCCESSFUL",
+                    "gridgov.safety.tasks.weekly_scan": "SUCCESSFUL",
+                    "gridgov.core.tasks.prune_task_results": "SUCCESSFUL"}
 
 
 @pytest.mark.django_db
