@@ -110,7 +110,7 @@ def import_job_run(*, job_id: int, spool: str, encoding: str | None, attempt: in
                                   "ended). Nothing was written; start it again.")
             ImportJob.objects.filter(pk=job_id, state__in=_ACTIVE).update(
                 state=ImportJob.State.FAILED, message=message, finished_at=timezone.now())
-            return {"job": job_id, "state": ImportJob.State.FAILED, "attempt": attempt}
+            return {"job": job_id, "state": ImportJob.State.FAILED.value, "attempt": attempt}
         return _run(job, path, encoding)
     finally:
         _remove(path, _progress_path(job_id))
@@ -133,9 +133,9 @@ def _run(job: ImportJob, path: Path, encoding: str | None) -> dict:
     except Exception as exc:  # the job row says what went wrong; the page shows it
         ImportJob.objects.filter(pk=job_id).update(state=ImportJob.State.FAILED, message=str(exc)[:500],
                                                    finished_at=timezone.now())
-        return {"job": job_id, "state": ImportJob.State.FAILED}
+        return {"job": job_id, "state": ImportJob.State.FAILED.value}
     ImportJob.objects.filter(pk=job_id).update(
         state=ImportJob.State.DONE, total_rows=result.rows, created=result.created, updated=result.updated,
         unchanged=result.unchanged, rejected=result.rejected, written=result.written, encoding=result.encoding,
         report=[d.as_dict() for d in result.details], finished_at=timezone.now())
-    return {"job": job_id, "state": ImportJob.State.DONE, "rows": result.rows, "rejected": result.rejected}
+    return {"job": job_id, "state": ImportJob.State.DONE.value, "rows": result.rows, "rejected": result.rejected}

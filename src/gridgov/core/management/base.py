@@ -23,9 +23,11 @@ def cli_context():
 
 
 class GridgovCommand(BaseCommand):
-    # Django's generic options stay accepted but out of the help (the dispatcher has set Django up).
+    # Django's generic options stay accepted but out of the help (the dispatcher has set Django up);
+    # no system checks before a run (as before: they belong to `gridgov check`).
     suppressed_base_arguments = {"--version", "--settings", "--pythonpath", "--traceback", "--no-color",
-                                 "--force-color", "--skip-checks"}
+                                 "--force-color"}
+    requires_system_checks: list = []
     #: the exit code of the last run (read by the ``gridgov`` dispatcher)
     exit_code = 0
 
