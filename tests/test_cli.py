@@ -7,12 +7,18 @@ import pytest
 from gridgov import cli
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the worker runs in-process: its own transactions, as in production
 def test_worker_once_runs_every_job(capsys, roles):
+    from django_tasks_db.models import DBTaskResult
+
     assert cli.main(["worker", "--once"]) == 0
     out = capsys.readouterr().out
-    for name, _, _ in cli.WORKER_JOBS:
-        assert name in out
+    for name in ("cases escalation", "care daily jobs", "safety weekly scan", "task results pruning"):
+        assert f" {name}: " in out
+    done = dict(DBTaskResult.objects.values_list("task_path", "status"))
+    assert done == {"gridgov.cases.tasks.escalate": "SUCCESSFUL", "gridgov.care.tasks.daily_jobs": "SUCCESSFUL",
+                    "gridgov.safety.tasks.weekly_scan": "SUCCESSFUL",
+                    "gridgov.core.tasks.prune_task_results": "SUCCESSFUL"}
 
 
 @pytest.mark.django_db
@@ -42,3 +48,52 @@ def test_unreadable_file_is_a_clear_error(tmp_path, capsys, db):
     missing = tmp_path / "nope.geojson"
     assert cli.main(["import-grids", str(missing)]) == 2
     assert "nope.geojson: cannot read GeoJSON" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_each_command_run_has_its_own_request_id_for_the_audit(capsys):
+    from gridgov.core.models import AuditEvent
+
+    assert cli.main(["open311-key", "create", "kiosk", "--per-hour", "5"]) == 0
+    raw = capsys.readouterr().out.strip()
+    assert raw and "(Open311 api_key 'kiosk'" not in raw  # the key alone on stdout; the note on stderr
+    assert cli.main(["open311-key", "revoke", "999999"]) == 2
+    assert "error: no active key with id 999999" in capsys.readouterr().err
+    created = AuditEvent.objects.get(object_type="open311_key", action="CREATE")
+    assert created.channel == "cli" and created.request_id.startswith("cli-")
+    assert cli.main(["open311-key", "revoke", created.object_id]) == 0
+    revoked = AuditEvent.objects.get(object_type="open311_key", action="DELETE")
+    assert revoked.channel == "cli" and revoked.request_id.startswith("cli-")
+    assert revoked.request_id != created.request_id
+
+
+@pytest.mark.django_db
+def test_migrate_seeds_the_roles(capsys):
+    from gridgov.accounts.models import Membership, Role
+
+    Membership.objects.all().delete()
+    Role.objects.all().delete()
+    assert cli.main(["migrate", "-v", "0"]) == 0
+    assert {"city_admin", "street_centre", "grid_worker", "auditor"} <= set(Role.objects.values_list("code", flat=True))
+
+
+def test_check_deploy_fails_on_a_warning_plain_check_does_not(capsys, db):
+    # the test settings are development ones: no HSTS, no secure cookies -> deploy warnings
+    assert cli.main(["check"]) == 0
+    assert cli.main(["check", "--deploy"]) == 1
+    assert "security.W" in capsys.readouterr().err
+    assert cli.main(["check", "--deploy", "--fail-level", "ERROR"]) == 0
+
+
+def test_usage_errors_and_unknown_commands_exit_2(capsys, db):
+    assert cli.main(["import-grids"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: gridgov import-grids") and "the following arguments are required: file" in err
+    assert cli.main(["no-such-command"]) == 2
+    assert "unknown command 'no-such-command'" in capsys.readouterr().err
+    assert cli.main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    for name in ("demo", "serve", "worker", "migrate", "createadmin", "check", "import-grids", "export-grids",
+                 "import-persons", "import-houses", "import-orgs", "reindex-identity", "escalate", "open311-key",
+                 "care-jobs", "care-deidentify", "detect", "safety-scan", "manage"):
+        assert f"\n  {name} " in listed, name

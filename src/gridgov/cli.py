@@ -1,218 +1,108 @@
-"""The ``gridgov`` command: demo, serve, migrate, createadmin, check, and data import/export."""
+"""The ``gridgov`` command: one entry point that only dispatches.
+
+* Pure commands (no database, no Django, fast to start): ``gridgov detect`` (safety/detect_cli.py).
+  Each is a module with ``HELP``, ``add_arguments(parser)`` and ``main(args) -> int``.
+* Every other command is a Django management command of a gridgov app
+  (``<app>/management/commands/<name>.py``): ``gridgov NAME ...`` sets Django up and runs it with the
+  same arguments as ``gridgov manage NAME ...`` would; its exit code is the command's.
+* ``gridgov manage ...`` is any Django management command (``django-admin``).
+
+Nothing here is imported by domain code; this module imports Django only after it knows the command
+needs it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import getpass
+import importlib
 import os
 import sys
-import time
+
+#: pure commands: name -> module (HELP, add_arguments(parser), main(args) -> int)
+PURE_COMMANDS = {"detect": "gridgov.safety.detect_cli"}
+DESCRIPTION = "gridgov — grid-based social governance"
 
 
-def _setup(env: str | None = None) -> None:
+def _pure(name: str, argv: list[str]) -> int:
+    module = importlib.import_module(PURE_COMMANDS[name])
+    parser = argparse.ArgumentParser(prog=f"gridgov {name}", description=module.HELP)
+    module.add_arguments(parser)
+    return module.main(parser.parse_args(argv))
+
+
+def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
-    if env:
-        os.environ.setdefault("GRIDGOV_ENV", env)
     import django
 
     django.setup()
-    from gridgov.core import context
-
-    context._current.set(context.RequestContext(request_id=f"cli-{os.getpid()}-{int(time.time())}",
-                                                channel="cli"))
 
 
-def _migrate(verbose: bool = True) -> None:
-    from django.core.management import call_command
+def _gridgov_commands() -> dict[str, str]:
+    """Management commands of gridgov's own apps: name -> app."""
+    from django.core.management import get_commands
 
-    if verbose:
-        print("• 数据库迁移 / migrating the database …", flush=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    from gridgov.accounts.services import roles_sync
-
-    roles_sync()
+    return {name: app for name, app in get_commands().items() if app.startswith("gridgov.")}
 
 
-def cmd_migrate(args) -> int:
+def _usage(commands: dict[str, str], stream) -> None:
+    from django.core.management import load_command_class
+
+    rows = [(name, str(load_command_class(app, name).help)) for name, app in commands.items()]
+    rows += [(name, importlib.import_module(module).HELP) for name, module in PURE_COMMANDS.items()]
+    rows.append(("manage", "any Django management command (gridgov manage help lists them)"))
+    stream.write(f"usage: gridgov COMMAND [options]   (gridgov COMMAND --help: its options)\n\n{DESCRIPTION}\n\n"
+                 "commands:\n")
+    for name, text in sorted(rows):
+        stream.write(f"  {name:<18} {text}\n")
+
+
+def _django(argv: list[str]) -> int:
     _setup()
-    _migrate()
-    print("  done")
-    return 0
+    from django.core.management import execute_from_command_line, load_command_class
+    from django.core.management.base import CommandError
 
-
-def cmd_check(args) -> int:
-    _setup()
-    from django.core.management import call_command
-
-    call_command("check", deploy=args.deploy, fail_level="WARNING" if args.deploy else "ERROR")
-    return 0
-
-
-def cmd_createadmin(args) -> int:
-    _setup()
-    from gridgov.accounts import services
-    from gridgov.core.errors import GridgovError
-
-    _migrate(verbose=False)
-    username = args.username or input("Username: ").strip()
-    password = os.environ.get("GRIDGOV_ADMIN_PASSWORD") or getpass.getpass("Password (>= 12 characters): ")
-    try:
-        user = services.user_create(username=username, password=password, is_staff=True, is_superuser=False)
-        services.membership_grant(user=user, role_code="city_admin", jurisdiction=args.jurisdiction)
-    except GridgovError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
-    print(f"created administrator {user.username} (city_admin @ {args.jurisdiction})")
-    return 0
-
-
-def cmd_demo(args) -> int:
-    started = time.monotonic()
-    _setup()
-    from gridgov.demo import loaders
-
-    _migrate()
-    logins = loaders.load_all(scale=args.scale, seed=args.seed, force=args.force)
-    print(f"• 演示数据就绪 / demo ready in {time.monotonic() - started:.1f} s (合成数据 synthetic data)")
-    _print_logins(logins)
-    if args.no_serve:
+    commands = _gridgov_commands()
+    if not argv or argv[0] in ("-h", "--help"):
+        _usage(commands, sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name == "manage":
+        execute_from_command_line(["gridgov manage", *rest])
         return 0
-    return _serve(port=args.port, host="127.0.0.1")
-
-
-def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
-    from gridgov.demo.loaders import DEMO_PASSWORD
-
-    print(f"\n  演示账号 / demo logins (password for all: {DEMO_PASSWORD})")
-    for username, role, jurisdiction, _ in logins:
-        print(f"    {username:<12} {role:<22} {jurisdiction}")
-
-
-def _serve(*, port: int, host: str) -> int:
-    from gunicorn.app.base import BaseApplication
-
-    from gridgov.wsgi import application
-
-    class App(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", int(os.environ.get("GRIDGOV_WORKERS", "2")))
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 4)
-            self.cfg.set("timeout", 120)
-            self.cfg.set("accesslog", "-" if os.environ.get("GRIDGOV_ACCESS_LOG") else None)
-
-        def load(self):
-            return application
-
-    print(f"\n  ➜ http://{host}:{port}/  (Ctrl-C to stop)\n", flush=True)
-    App().run()
-    return 0
-
-
-def cmd_serve(args) -> int:
-    _setup()
-    return _serve(port=args.port, host=args.host)
-
-
-# The periodic jobs `gridgov worker` runs: (name, import path, period in seconds).
-WORKER_JOBS: tuple[tuple[str, str, int], ...] = (
-    ("cases escalation", "gridgov.cases.services:cases_escalate", 300),
-    ("care daily jobs", "gridgov.care.services:system_jobs", 24 * 3600),
-    ("safety weekly scan", "gridgov.safety.services:scan_run", 24 * 3600),
-)
-
-
-def cmd_worker(args) -> int:
-    """Run the periodic jobs (deadline escalation every 5 minutes, care jobs daily). No broker:
-    one worker process per installation, started beside `gridgov serve`."""
-    _setup()
-    import importlib
-
-    from gridgov.core import context
-
-    last: dict[str, float] = {}
-    while True:
-        for name, path, period in WORKER_JOBS:
-            now = time.monotonic()
-            if name in last and now - last[name] < period:
-                continue
-            module, _, attr = path.partition(":")
-            with context.bind(channel="worker"):
-                result = getattr(importlib.import_module(module), attr)()
-            last[name] = now
-            shown = result if isinstance(result, dict) else len(result) if hasattr(result, "__len__") else result
-            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {name}: {shown}", flush=True)
-        if args.once:
-            return 0
-        time.sleep(min(60, args.tick))
-
-
-def cmd_manage(args) -> int:
-    _setup()
-    from django.core.management import execute_from_command_line
-
-    execute_from_command_line(["gridgov manage", *args.rest])
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gridgov", description="gridgov — grid-based social governance")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("demo", help="migrate, load the synthetic demo city and serve it on 127.0.0.1")
-    p.add_argument("--scale", choices=["tiny", "small", "city"], default="small")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--no-serve", action="store_true", help="only prepare the database")
-    p.add_argument("--force", action="store_true", help="regenerate even if this demo city is loaded")
-    p.set_defaults(func=cmd_demo)
-
-    p = sub.add_parser("serve", help="serve with gunicorn (production-grade)")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--host", default="127.0.0.1")
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("migrate", help="apply database migrations and seed roles")
-    p.set_defaults(func=cmd_migrate)
-
-    p = sub.add_parser("createadmin", help="create a city administrator")
-    p.add_argument("--username")
-    p.add_argument("--jurisdiction", default="31", help="code prefix (default 31)")
-    p.set_defaults(func=cmd_createadmin)
-
-    p = sub.add_parser("check", help="run Django's system checks")
-    p.add_argument("--deploy", action="store_true")
-    p.set_defaults(func=cmd_check)
-
-    p = sub.add_parser("worker", help="run the periodic jobs (escalation, care daily jobs)")
-    p.add_argument("--once", action="store_true", help="run every job once and exit")
-    p.add_argument("--tick", type=int, default=60, help="seconds between checks (at most 60)")
-    p.set_defaults(func=cmd_worker)
-
-    p = sub.add_parser("manage", help="any Django management command")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_manage)
-
-    _add_extensions(sub)
-    return parser
-
-
-def _add_extensions(sub) -> None:
-    """Module commands (import/export) registered by the apps."""
-    from gridgov import cli_modules
-
-    for register in cli_modules.REGISTRARS:
-        register(sub)
+    if name not in commands:
+        print(f"gridgov: error: unknown command {name!r} (gridgov --help lists the commands)", file=sys.stderr)
+        return 2
+    command = load_command_class(commands[name], name)
+    parser = command.create_parser("gridgov", name)
+    try:
+        options = vars(parser.parse_args(rest))
+    except CommandError as exc:  # a usage error: argparse's own form and exit code
+        parser.print_usage(sys.stderr)
+        print(f"gridgov {name}: error: {str(exc).removeprefix('Error: ')}", file=sys.stderr)
+        return 2
+    args = options.pop("args", ())
+    options["skip_checks"] = True
+    try:
+        command.execute(*args, **options)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.returncode
+    return getattr(command, "exit_code", 0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return args.func(args) or 0
+        if argv and argv[0] in PURE_COMMANDS:
+            return _pure(argv[0], argv[1:])
+        return _django(argv)
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:  # --help, argparse usage errors, Django's own exits
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

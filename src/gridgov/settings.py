@@ -1,4 +1,6 @@
-"""Django settings, all read from GRIDGOV_* environment variables.
+"""Django settings, all read from GRIDGOV_* environment variables (here and nowhere else; the
+README's configuration table lists every one). Code reads ``settings.GRIDGOV_…``, never the
+environment.
 
 GRIDGOV_ENV            development (default) | production | test
 GRIDGOV_DATABASE_URL   database URL; default: SQLite file var/gridgov.sqlite3 under the working dir
@@ -6,12 +8,14 @@ GRIDGOV_SECRET_KEY     required in production; elsewhere generated once into var
 GRIDGOV_DEBUG          1/0, true/false (default: off; never on in production)
 GRIDGOV_ALLOWED_HOSTS  comma-separated (default: 127.0.0.1,localhost outside production)
 GRIDGOV_VAR_DIR        where local state lives (default: ./var)
+… and the module settings further down (sign-in, serving, register, events, care).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import time as _time
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +34,46 @@ def _env_bool(name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _env_int(name: str, default: int, *, minimum: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a whole number") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def _env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip() or default
+
+
+def _env_windows(name: str, default: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``09:00-12:00,13:00-18:00`` -> [("09:00", "12:00"), ("13:00", "18:00")]: sorted, each end after
+    its start, no overlap."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    out = []
+    for part in raw.split(","):
+        start, sep, end = part.strip().partition("-")
+        try:
+            a, b = _time.fromisoformat(start.strip()), _time.fromisoformat(end.strip())
+        except ValueError:
+            a = b = None
+        if not sep or a is None or b is None or b <= a:
+            raise ImproperlyConfigured(f"{name}={raw!r}: expected windows like 09:00-12:00,13:00-18:00 "
+                                       f"(each end after its start)")
+        out.append((a, b, start.strip(), end.strip()))
+    out.sort()
+    if any(nxt[0] < cur[1] for cur, nxt in zip(out, out[1:], strict=False)):
+        raise ImproperlyConfigured(f"{name}={raw!r}: working windows overlap")
+    return [(s, e) for _, _, s, e in out]
 
 
 GRIDGOV_ENV = os.environ.get("GRIDGOV_ENV", "development").strip().lower()
@@ -112,7 +156,14 @@ INSTALLED_APPS = [
     "gridgov.cases",
     "gridgov.safety",
     "gridgov.care",
+    "gridgov.demo",
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# Background work (upload imports, the periodic jobs): django-tasks with its database backend; the
+# worker is `gridgov worker` (docs/deployment.md). Tests swap in the immediate backend.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -163,15 +214,30 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Login failure handling (accounts.services.user_login): per account, any IP.
-GRIDGOV_LOCKOUT_THRESHOLD = 5
-GRIDGOV_LOCKOUT_MINUTES = 15
+GRIDGOV_LOCKOUT_THRESHOLD = _env_int("GRIDGOV_LOCKOUT_THRESHOLD", 5, minimum=1)
+GRIDGOV_LOCKOUT_MINUTES = _env_int("GRIDGOV_LOCKOUT_MINUTES", 15, minimum=1)
 # Sessions: 30 minutes idle (sliding, server-side: SessionLimitsMiddleware touches the session at
 # most once a minute, so parallel requests of one page do not race on the session row), 12 hours
 # absolute.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = False
-GRIDGOV_SESSION_TOUCH_SECONDS = 60
-GRIDGOV_SESSION_ABSOLUTE_SECONDS = 12 * 3600
+GRIDGOV_SESSION_TOUCH_SECONDS = _env_int("GRIDGOV_SESSION_TOUCH_SECONDS", 60, minimum=1)
+GRIDGOV_SESSION_ABSOLUTE_SECONDS = _env_int("GRIDGOV_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)
+
+# Serving (`gridgov serve`, `gridgov demo`): gunicorn worker processes; access log to stdout.
+GRIDGOV_WORKERS = _env_int("GRIDGOV_WORKERS", 2, minimum=1)
+GRIDGOV_ACCESS_LOG = _env_bool("GRIDGOV_ACCESS_LOG", False)
+# `gridgov createadmin` takes the password from here when set (unattended installs), else asks.
+GRIDGOV_ADMIN_PASSWORD = os.environ.get("GRIDGOV_ADMIN_PASSWORD", "")
+# Register: key of the identity numbers' blind index (registry.identity); empty = derived from
+# SECRET_KEY. After setting or changing it run `gridgov reindex-identity`.
+GRIDGOV_BLIND_INDEX_KEY = os.environ.get("GRIDGOV_BLIND_INDEX_KEY", "").strip()
+# Events: working hours of the deadline calendar; Open311 jurisdiction_id and discovery contact.
+GRIDGOV_CASES_WORKING_HOURS = _env_windows("GRIDGOV_CASES_WORKING_HOURS", [("09:00", "12:00"), ("13:00", "18:00")])
+GRIDGOV_OPEN311_JURISDICTION = _env_str("GRIDGOV_OPEN311_JURISDICTION", "gridgov")
+GRIDGOV_OPEN311_CONTACT = _env_str("GRIDGOV_OPEN311_CONTACT")
+# Care: closed records are de-identified after this many days.
+GRIDGOV_CARE_RETENTION_DAYS = _env_int("GRIDGOV_CARE_RETENTION_DAYS", 5 * 365, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -196,7 +196,7 @@ def test_upload_through_api_and_page(tmp_path, houses, users, settings):
     assert r.status_code == 200 and r.json()["created"] == 3, r.content
     assert client_for(users["police"]).post("/api/v1/registry/imports/persons",
                                             {"file": SimpleUploadedFile("u.csv", data)}).status_code == 403
-    settings.GRIDGOV_IMPORT_INLINE = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # the import runs at once
     page = client.post("/registry/import/", {"kind": "persons", "mode": "all-or-nothing",
                                              "file": SimpleUploadedFile("u.csv", data)})
     assert page.status_code == 302
@@ -211,23 +211,14 @@ def test_upload_through_api_and_page(tmp_path, houses, users, settings):
 
 
 def test_cli_import(tmp_path, houses, capsys):
-    import argparse
+    from gridgov import cli
 
-    from gridgov.registry.cli import register
-
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
     path = write_csv(tmp_path / "c.csv", HEADER, _rows(houses))
-    args = parser.parse_args(["import-persons", path, "--quiet", "--report", str(tmp_path / "r.csv")])
-    import gridgov.cli
-
-    gridgov.cli._setup = lambda *a, **k: None  # already set up by pytest-django
-    assert args.func(args) == 0
+    assert cli.main(["import-persons", path, "--quiet", "--report", str(tmp_path / "r.csv")]) == 0
     assert "3 created" in capsys.readouterr().out
     rows = _rows(houses)
     rows[0][4] = "77"
-    args = parser.parse_args(["import-persons", write_csv(tmp_path / "c2.csv", HEADER, rows), "--quiet"])
-    assert args.func(args) == 1
+    assert cli.main(["import-persons", write_csv(tmp_path / "c2.csv", HEADER, rows), "--quiet"]) == 1
     assert "row 2: ethnicity" in capsys.readouterr().err
 
 
@@ -315,7 +306,7 @@ def test_upload_progress_is_shared_through_a_file_and_a_dead_job_shows_interrupt
     written = []
     real = jobs._write_progress
     monkeypatch.setattr(jobs, "_write_progress", lambda *a: (written.append(a[1:]), real(*a)))
-    settings.GRIDGOV_IMPORT_INLINE = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # the import runs at once
     data = open(write_csv(tmp_path / "u.csv", HEADER, _rows(houses)), "rb").read()
     page = client.post("/registry/import/", {"kind": "persons", "mode": "all-or-nothing",
                                              "file": SimpleUploadedFile("u.csv", data)})

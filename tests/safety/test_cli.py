@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from gridgov import cli
 from gridgov.safety import countsio
-from gridgov.safety.cli import register
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "detect-cli.md"
@@ -26,10 +26,6 @@ def _doc_block(marker: str) -> str:
 
 
 def _main(argv, monkeypatch, capsys):
-    from gridgov import cli, cli_modules
-
-    if register not in cli_modules.REGISTRARS:
-        monkeypatch.setattr(cli_modules, "REGISTRARS", [*cli_modules.REGISTRARS, register])
     code = cli.main(argv)
     out = capsys.readouterr()
     return code, out.out, out.err
@@ -123,11 +119,9 @@ def test_runs_without_a_database_or_django(tmp_path):
     counts.write_text(_doc_block("input"), encoding="utf-8")
     script = (
         "import sys\n"
-        "from gridgov import cli, cli_modules\n"
-        "from gridgov.safety.cli import register\n"
-        "if register not in cli_modules.REGISTRARS: cli_modules.REGISTRARS.append(register)\n"
+        "from gridgov import cli\n"
         f"code = cli.main(['detect', '--input', {str(counts)!r}, '--method', 'c1'])\n"
-        "assert 'django.db' not in sys.modules, 'detect imported the database layer'\n"
+        "assert 'django' not in sys.modules, 'detect imported Django'\n"
         "sys.exit(code)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "GRIDGOV"))}
@@ -137,10 +131,25 @@ def test_runs_without_a_database_or_django(tmp_path):
     assert done.stdout == _doc_block("output")
 
 
+def test_detect_help_does_not_import_django(tmp_path):
+    """`gridgov detect --help` through the entry point: the help is printed, Django never imported."""
+    script = (
+        "import sys\n"
+        "from gridgov import cli\n"
+        "code = cli.main(['detect', '--help'])\n"
+        "print('DJANGO', sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))\n"
+        "print('DETECT', 'gridgov.safety.detect_cli' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "GRIDGOV"))}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: gridgov detect")
+    assert "\nDJANGO []\nDETECT True\n" in done.stdout
+
+
 @pytest.mark.django_db
 def test_safety_scan_runs_detection_on_the_database(monkeypatch, capsys, roles):
-    import gridgov.cli
-
-    monkeypatch.setattr(gridgov.cli, "_setup", lambda env=None: None)  # pytest-django set Django up
     code, out, _ = _main(["safety-scan", "--weeks", "2"], monkeypatch, capsys)
     assert code == 0 and "series" in out and "hotspot grids" in out

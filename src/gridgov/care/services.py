@@ -74,7 +74,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def retention_days() -> int:
-    return int(getattr(settings, "GRIDGOV_CARE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    return int(settings.GRIDGOV_CARE_RETENTION_DAYS)
 
 
 def _clean(programme: str, data: dict | None, *, partial: bool = False) -> dict:

@@ -49,7 +49,7 @@ def work_calendar() -> workcal.WorkCalendar:
     hours of ``settings.GRIDGOV_CASES_WORKING_HOURS`` (default 09:00-12:00, 13:00-18:00).
     Cached per process for a minute (``calendar_day_set`` clears it; other processes follow
     within the minute)."""
-    spec = getattr(settings, "GRIDGOV_CASES_WORKING_HOURS", None)
+    spec = settings.GRIDGOV_CASES_WORKING_HOURS
     key = repr(spec)
     hit = _calendar_cache.get(key)
     now = time.monotonic()

@@ -1,6 +1,6 @@
 """Blind index of identity numbers and the masked display form of register rows.
 
-The blind index is HMAC-SHA256 keyed by ``GRIDGOV_BLIND_INDEX_KEY`` (environment) or, when unset,
+The blind index is HMAC-SHA256 keyed by ``settings.GRIDGOV_BLIND_INDEX_KEY`` or, when unset,
 by a key derived from ``SECRET_KEY``: exact-match lookup and uniqueness without comparing the
 number itself. Changing the key requires re-indexing: ``gridgov reindex-identity`` (``--check`` tells
 whether the stored index matches the key).
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from functools import lru_cache
 
 from django.conf import settings
@@ -27,7 +26,7 @@ def _key(secret: str, override: str) -> bytes:
 
 
 def blind_key() -> bytes:
-    return _key(settings.SECRET_KEY, os.environ.get("GRIDGOV_BLIND_INDEX_KEY", ""))
+    return _key(settings.SECRET_KEY, settings.GRIDGOV_BLIND_INDEX_KEY)
 
 
 def blind_index(number: str | None, key: bytes | None = None) -> str | None:

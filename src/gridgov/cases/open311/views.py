@@ -50,7 +50,7 @@ class Open311Error(Exception):
 
 
 def jurisdiction_id() -> str:
-    return getattr(settings, "GRIDGOV_OPEN311_JURISDICTION", "gridgov")
+    return settings.GRIDGOV_OPEN311_JURISDICTION
 
 
 def _respond(fmt: str, payload, *, root: str, item: str | None, status: int = 200) -> HttpResponse:
@@ -99,7 +99,7 @@ def _endpoint(view):
 @_endpoint
 def discovery(request, *, fmt: str):
     base = request.build_absolute_uri("/open311/v2/")
-    payload = {"changeset": "2026-01-01T00:00:00+08:00", "contact": getattr(settings, "GRIDGOV_OPEN311_CONTACT", ""),
+    payload = {"changeset": "2026-01-01T00:00:00+08:00", "contact": settings.GRIDGOV_OPEN311_CONTACT,
                "key_service": "api_key from the platform operator (gridgov open311-key create NAME)",
                "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
                               "changeset": "2026-01-01T00:00:00+08:00", "type": "production",

@@ -1,21 +1,22 @@
-"""`gridgov detect`: aberration detection on any weekly counts CSV, without a database; and
-`gridgov safety-scan`: the weekly detection run on the database (warnings and hotspots).
+"""`gridgov detect`: aberration detection on any weekly counts CSV, without a database.
 
     gridgov detect --input counts.csv --output alarms.csv [--method auto|farrington|ewma|c1|c2|c3]
                    [--alpha 0.01]
 
-See docs/detect-cli.md. Nothing here imports Django: the command runs on a laptop with only the
-package installed (no database, no settings).
+See docs/detect-cli.md. Nothing here imports Django or the ``gridgov`` entry point: the command
+runs on a laptop with only the package installed (no database, no settings).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
+HELP = "flag unusual weeks in a counts CSV (series_id,week_start,count); no database needed"
 METHOD_CHOICES = ("auto", "farrington", "ewma", "c1", "c2", "c3")
 
 
-def cmd_detect(args) -> int:
+def main(args) -> int:
     from gridgov.safety import countsio
 
     try:
@@ -51,24 +52,7 @@ def cmd_detect(args) -> int:
     return 0
 
 
-def cmd_safety_scan(args) -> int:
-    """Detection run on the database (scheduled weekly): warnings for the last complete week(s)
-    and hotspots. Needs the database, unlike ``detect``."""
-    from gridgov.cli import _setup
-
-    _setup()
-    from gridgov.core.progress import Progress
-    from gridgov.safety import services
-
-    r = services.scan_run(weeks=args.weeks, progress=Progress())
-    print(f"{r['series']} series, {r['evaluated']} evaluated; warnings {r['warnings']}; "
-          f"{r['hotspots']} hotspot grids (week of {r['week']})")
-    return 0
-
-
 def _alpha(text: str) -> float:
-    import argparse
-
     try:
         value = float(text)
     except ValueError:
@@ -78,16 +62,11 @@ def _alpha(text: str) -> float:
     return value
 
 
-def register(sub) -> None:
-    p = sub.add_parser("detect", help="flag unusual weeks in a counts CSV (series_id,week_start,count); "
-                                      "no database needed")
-    p.add_argument("--input", "-i", required=True, help="counts CSV (or - for standard input)")
-    p.add_argument("--output", "-o", help="alarms CSV (default: standard output)")
-    p.add_argument("--method", choices=METHOD_CHOICES, default="auto",
-                   help="auto (default): Farrington/Noufaily with >= 3 years of history, else EWMA, else EARS C1")
-    p.add_argument("--alpha", type=_alpha, default=0.01, help="significance of the alarm column (default 0.01)")
-    p.set_defaults(func=cmd_detect)
-    p = sub.add_parser("safety-scan", help="raise public-safety warnings and hotspots for the last complete week(s)")
-    p.add_argument("--weeks", type=int, default=1, choices=range(1, 13), metavar="N",
-                   help="how many recent weeks to (re)evaluate (1-12, default 1)")
-    p.set_defaults(func=cmd_safety_scan)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", "-i", required=True, help="counts CSV (or - for standard input)")
+    parser.add_argument("--output", "-o", help="alarms CSV (default: standard output)")
+    parser.add_argument("--method", choices=METHOD_CHOICES, default="auto",
+                        help="auto (default): Farrington/Noufaily with >= 3 years of history, else EWMA, "
+                             "else EARS C1")
+    parser.add_argument("--alpha", type=_alpha, default=0.01,
+                        help="significance of the alarm column (default 0.01)")
