@@ -188,14 +188,14 @@ class IdentityColumn(NamedTuple):
 
 
 # the rules above as lookup tables
-_WEIGHTS = np.asarray(WEIGHTS, dtype=np.int64)
+_WEIGHTS = np.asarray(WEIGHTS, dtype=np.int32)
 _CHECK_BYTES = np.frombuffer(CHECK_CHARS.encode("ascii"), dtype=np.uint8)
 _ANY_ADDRESS = np.zeros(100, dtype=bool)  # by the first two digits
 _ANY_ADDRESS[[int(p) for p in PROVINCES if p not in SINGLE_ADDRESS]] = True
-_ONE_ADDRESS = np.full(100, -1, dtype=np.int64)
+_ONE_ADDRESS = np.full(100, -1, dtype=np.int32)
 _ONE_ADDRESS[[int(p) for p in SINGLE_ADDRESS]] = [int(a) for a in SINGLE_ADDRESS.values()]
 _EARLIEST = np.datetime64(EARLIEST_BIRTH, "D")
-_PLACES = 10 ** np.arange(5, -1, -1, dtype=np.int64)  # 100000, 10000, ..., 1: digits -> number
+_PLACES = 10 ** np.arange(5, -1, -1, dtype=np.int32)  # 100000, 10000, ..., 1: digits -> number
 _PLACEHOLDER = "0" * 18
 
 
@@ -205,13 +205,15 @@ def validate_identity_numbers(values: Sequence[str], *, today: date | None = Non
     (the scalar path upgrades it); a value that is not ok is not explained (the scalar path does)."""
     numbers = list(map(str.upper, map(str.strip, values)))
     n = len(numbers)
-    shaped = [len(x) == 18 and x.isascii() for x in numbers]
-    ok = np.fromiter(shaped, dtype=bool, count=n)
-    raw = "".join([x if good else _PLACEHOLDER for x, good in zip(numbers, shaped, strict=True)])
+    ok = np.fromiter(map(len, numbers), dtype=np.int32, count=n) == 18
+    raw = "".join(numbers)
+    if not (ok.all() and raw.isascii()):  # blank, short or non-ASCII values: a placeholder in their place
+        ok &= np.fromiter(map(str.isascii, numbers), dtype=bool, count=n)
+        raw = "".join([x if good else _PLACEHOLDER for x, good in zip(numbers, ok.tolist(), strict=True)])
     b = np.frombuffer(raw.encode("ascii"), dtype=np.uint8).reshape(n, 18)
     body = b[:, :17]
     ok &= ((body >= ord("0")) & (body <= ord("9"))).all(axis=1)  # digits in positions 1-17
-    d = np.where(ok[:, None], body.astype(np.int64) - ord("0"), 0)
+    d = np.where(ok[:, None], body.astype(np.int32) - ord("0"), 0)
     ok &= _CHECK_BYTES[(d @ _WEIGHTS) % 11] == b[:, 17]  # the check character (so one of 0-9, X)
     first2 = d[:, :2] @ _PLACES[-2:]
     ok &= _ANY_ADDRESS[first2] | (_ONE_ADDRESS[first2] == d[:, :6] @ _PLACES)
