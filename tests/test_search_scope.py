@@ -270,3 +270,20 @@ def test_care_search_scope_reads_a_file_but_cannot_write_to_it(square, make_user
     assert Enrolment.objects.get(pk=enrolment.pk).plan == "新计划"
     assert services.provider_create(actor=worker, name="阳光中心", kind="01", programmes=["corrections"],
                                     grid_code=square).pk
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+def test_accounts_search_scope_cannot_grant_memberships(make_user):
+    from gridgov.accounts import services
+    from gridgov.accounts.models import Membership
+
+    searcher = make_user("acc_search", ("city_admin", "31", "search"), ("auditor", "31", "capture"))
+    admin = make_user("acc_capture", ("city_admin", "31", "capture"))
+    target = make_user("acc_target")
+    with pytest.raises(Forbidden):
+        services.membership_grant(user=target, role_code="grid_worker", jurisdiction="310101", actor=searcher)
+    assert not Membership.objects.filter(user=target).exists()
+    services.membership_grant(user=target, role_code="grid_worker", jurisdiction="310101", actor=admin)
+    assert list(Membership.objects.filter(user=target).values_list("jurisdiction", "scope")) == [
+        ("310101", "capture")]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gridgov.core.codes import PROVINCES
@@ -18,6 +19,7 @@ from gridgov.core.idnumber import (
     parse_identity_number,
     upgrade_15_to_18,
     validate_identity_number,
+    validate_identity_numbers,
 )
 
 TODAY = date(2025, 6, 1)
@@ -250,3 +252,84 @@ def test_arbitrary_text_valid_or_field_error(text):
         assert exc.field == "identity_number" and exc.reason
     else:
         assert len(result) == 18
+
+
+# ---- the column (NumPy) path: the same answers as the scalar one ------------------------------
+
+def test_column_examples():
+    values = ["11010519491231002X", " 11010519491231002x\n", "360426199101010071", "360426199101010072",
+              "831234199001010011", "830000199001010119", "11010519990230002X", "110105203001010021",
+              "110105188912310021", "110105194912310001", "110105491231002", "", "11010519491231A02X"]
+    # the 830000 number's check character by hand: 8*7 + 3*9 + 1*2 + 9*1 + 9*6 + 1*9 + 1*5 + 1*4 + 1*2 = 168,
+    # 168 mod 11 = 3, "10X98765432"[3] = "9"
+    assert check_char("83000019900101011") == "9"
+    col = validate_identity_numbers(values, today=TODAY)
+    assert col.ok.tolist() == [True, True, True, False, False, True, False, False, False, False, False, False,
+                               False]
+    assert col.numbers[1] == "11010519491231002X"
+    assert [col.birth_dates[i] for i in (0, 2, 5)] == [date(1949, 12, 31), date(1991, 1, 1), date(1990, 1, 1)]
+    assert [col.sexes[i] for i in (0, 2, 5)] == ["2", "1", "1"]
+    assert col.birth_dates[3] is None
+    empty = validate_identity_numbers([], today=TODAY)
+    assert empty.ok.tolist() == [] and empty.numbers == []
+
+
+def _scalar(value: str, today: date):
+    """(accepted as an 18-character number, normalised number, birth date, sex) by the scalar path."""
+    try:
+        info = parse_identity_number(value, today=today)
+    except FieldError:
+        return False, None, None, None
+    if len(value.strip().upper()) != 18:  # the 15-digit form: upgraded by the scalar path only
+        return False, None, None, None
+    return True, info.number, info.birth_date, info.sex
+
+
+@st.composite
+def near_numbers(draw):
+    """A valid number with at most one part changed (then given its right check character, or at
+    times another one): the address (830000 is valid, other 83xxxx and unknown provinces are not),
+    the birth date (month 00-13, day 00-32, years 0000-2100; a day after the month's end), or the
+    sequence (000)."""
+    address, birth, sequence = draw(address_codes), draw(past_dates), draw(st.integers(1, 999))
+    date8 = f"{birth:%Y%m%d}"
+    part = draw(st.sampled_from(["none", "address", "date", "day_after_month_end", "sequence"]))
+    if part == "address":
+        address = draw(st.one_of(st.just("830000"), st.integers(0, 9999).map("83{:04d}".format),
+                                 st.integers(0, 999999).map("{:06d}".format)))
+    elif part == "date":
+        date8 = (f"{draw(st.one_of(st.integers(1885, 2100), st.integers(0, 9999))):04d}"
+                 f"{draw(st.integers(0, 13)):02d}{draw(st.one_of(st.integers(28, 31), st.integers(0, 32))):02d}")
+    elif part == "day_after_month_end":  # 19990230, 20230431: month and day each in range, not a date
+        last = calendar.monthrange(birth.year, birth.month)[1]
+        date8 = f"{birth:%Y%m}{draw(st.integers(last + 1, 32)):02d}"
+    elif part == "sequence":
+        sequence = 0
+    body = f"{address}{date8}{sequence:03d}"
+    check = draw(st.one_of(st.just(check_char(body)), st.just(check_char(body)),
+                           st.sampled_from(CHECK_CHARS + "x")))
+    return body + check
+
+
+eighteen = st.one_of(
+    near_numbers(),
+    near_numbers(),
+    valid_numbers(),
+    st.text(alphabet="0123456789Xx", min_size=18, max_size=18),
+    st.text(min_size=18, max_size=18),  # any characters: letters, other scripts, whitespace
+    valid_numbers().map(lambda n: f" {n.lower()}\t"),  # normalised the same way by both paths
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(eighteen, min_size=1, max_size=40),
+       st.one_of(st.just(TODAY), st.dates(min_value=date(1890, 1, 1), max_value=date(2100, 1, 1))))
+def test_column_path_agrees_with_the_scalar_path(values, today):
+    col = validate_identity_numbers(values, today=today)
+    for i, value in enumerate(values):
+        ok, number, birth, sex = _scalar(value, today)
+        assert bool(col.ok[i]) is ok, value
+        if ok:
+            assert (col.numbers[i], col.birth_dates[i], col.sexes[i]) == (number, birth, sex), value
+        else:
+            assert col.birth_dates[i] is None

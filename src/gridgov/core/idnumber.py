@@ -4,13 +4,23 @@
 3-digit sequence (odd = male, even = female) + check character (ISO 7064 MOD 11-2, 0-9 or X).
 The older 15-digit form (GB 11643-1989) has a 2-digit year and no check character; it is
 upgraded to 18 characters before validation.
+
+One rule set, two paths: ``validate_identity_number`` checks one value and says what is wrong;
+``validate_identity_numbers`` checks a column at once with NumPy (the importer's fast path: a
+third of its CPU time, measured) and says only which values pass. Both read the rules from the
+constants below (weights, check characters, address rule, earliest birth date, sequence), and a
+property test (tests/core/test_idnumber.py) holds them to the same answers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
+
+import numpy as np
 
 from gridgov.core.codes import PROVINCES
 from gridgov.core.errors import FieldError
@@ -21,7 +31,11 @@ CHECK_CHARS = "10X98765432"
 EARLIEST_BIRTH = date(1890, 1, 1)
 #: 台湾居民居住证 numbers use the address code 830000 (only that exact code).
 TAIWAN_RESIDENT_PERMIT_CODE = "830000"
-SEX_MALE = "1"  # GB/T 2261.1
+#: The address rule (positions 1-6): a GB/T 2260 province code opens every address code under it,
+#: except the first two digits listed here, which allow only the one address code given.
+SINGLE_ADDRESS: dict[str, str] = {TAIWAN_RESIDENT_PERMIT_CODE[:2]: TAIWAN_RESIDENT_PERMIT_CODE}
+NO_SEQUENCE = "000"  # positions 15-17: 001-999
+SEX_MALE = "1"  # GB/T 2261.1: an odd sequence
 SEX_FEMALE = "2"
 
 _NON_DIGIT = re.compile(r"[^0-9]")
@@ -94,11 +108,12 @@ def validate_identity_number(value: object, field: str = _DEFAULT_FIELD, *, toda
         )
     address = text[:6]
     province = address[:2]
-    if province == TAIWAN_RESIDENT_PERMIT_CODE[:2]:
-        if address != TAIWAN_RESIDENT_PERMIT_CODE:
+    single = SINGLE_ADDRESS.get(province)
+    if single is not None:
+        if address != single:
             raise FieldError(
                 field,
-                f"address code {address} is not valid: prefix 83 is only used as {TAIWAN_RESIDENT_PERMIT_CODE}",
+                f"address code {address} is not valid: prefix {province} is only used as {single}",
                 code="address_code",
             )
     elif province not in PROVINCES:
@@ -114,12 +129,16 @@ def validate_identity_number(value: object, field: str = _DEFAULT_FIELD, *, toda
                          code="birth_date")
     if birth < EARLIEST_BIRTH:
         raise FieldError(field, f"birth date {text[6:14]} is before {EARLIEST_BIRTH:%Y%m%d}", code="birth_date")
-    if text[14:17] == "000":
+    if text[14:17] == NO_SEQUENCE:
         raise FieldError(field, "sequence code (positions 15-17) is 000; expected 001-999", code="sequence")
     expected = check_char(text[:17])
     if text[17] != expected:
         raise FieldError(field, f"check digit is {text[17]}, expected {expected}", code="check_digit")
     return text
+
+
+def _sex(sequence: int) -> str:
+    return SEX_MALE if sequence % 2 else SEX_FEMALE
 
 
 @dataclass(frozen=True)
@@ -138,7 +157,7 @@ def parse_identity_number(value: object, field: str = _DEFAULT_FIELD, *, today: 
         number=number,
         address_code=number[:6],
         birth_date=_parse_birth(number[6:14], field),
-        sex=SEX_MALE if int(number[14:17]) % 2 else SEX_FEMALE,
+        sex=_sex(int(number[14:17])),
         province_code=number[:2],
     )
 
@@ -157,3 +176,55 @@ def make_identity_number(address_code6: str, birth: date, sequence: int) -> str:
         raise FieldError("sequence", f"{sequence!r} is out of range; expected an integer 1-999", code="sequence")
     body = f"{address_code6}{birth:%Y%m%d}{sequence:03d}"
     return body + check_char(body)
+
+
+# --- the same rules over a column (NumPy) ---------------------------------------------------------
+
+class IdentityColumn(NamedTuple):
+    numbers: list[str]  # each value stripped and upper-cased, as validate_identity_number does
+    ok: np.ndarray  # bool: validate_identity_number accepts the value as an 18-character number
+    birth_dates: list  # datetime.date where ok, else None
+    sexes: list[str]  # SEX_MALE / SEX_FEMALE (meaningful where ok)
+
+
+# the rules above as lookup tables
+_WEIGHTS = np.asarray(WEIGHTS, dtype=np.int32)
+_CHECK_BYTES = np.frombuffer(CHECK_CHARS.encode("ascii"), dtype=np.uint8)
+_ANY_ADDRESS = np.zeros(100, dtype=bool)  # by the first two digits
+_ANY_ADDRESS[[int(p) for p in PROVINCES if p not in SINGLE_ADDRESS]] = True
+_ONE_ADDRESS = np.full(100, -1, dtype=np.int32)
+_ONE_ADDRESS[[int(p) for p in SINGLE_ADDRESS]] = [int(a) for a in SINGLE_ADDRESS.values()]
+_EARLIEST = np.datetime64(EARLIEST_BIRTH, "D")
+_PLACES = 10 ** np.arange(5, -1, -1, dtype=np.int32)  # 100000, 10000, ..., 1: digits -> number
+_PLACEHOLDER = "0" * 18
+
+
+def validate_identity_numbers(values: Sequence[str], *, today: date | None = None) -> IdentityColumn:
+    """``validate_identity_number`` over a column of strings, at once: which values it accepts as
+    18-character numbers, with their birth dates and sexes. The old 15-digit form is not ok here
+    (the scalar path upgrades it); a value that is not ok is not explained (the scalar path does)."""
+    numbers = list(map(str.upper, map(str.strip, values)))
+    n = len(numbers)
+    ok = np.fromiter(map(len, numbers), dtype=np.int32, count=n) == 18
+    raw = "".join(numbers)
+    if not (ok.all() and raw.isascii()):  # blank, short or non-ASCII values: a placeholder in their place
+        ok &= np.fromiter(map(str.isascii, numbers), dtype=bool, count=n)
+        raw = "".join([x if good else _PLACEHOLDER for x, good in zip(numbers, ok.tolist(), strict=True)])
+    b = np.frombuffer(raw.encode("ascii"), dtype=np.uint8).reshape(n, 18)
+    body = b[:, :17]
+    ok &= ((body >= ord("0")) & (body <= ord("9"))).all(axis=1)  # digits in positions 1-17
+    d = np.where(ok[:, None], body.astype(np.int32) - ord("0"), 0)
+    ok &= _CHECK_BYTES[(d @ _WEIGHTS) % 11] == b[:, 17]  # the check character (so one of 0-9, X)
+    first2 = d[:, :2] @ _PLACES[-2:]
+    ok &= _ANY_ADDRESS[first2] | (_ONE_ADDRESS[first2] == d[:, :6] @ _PLACES)
+    sequence = d[:, 14:17] @ _PLACES[-3:]
+    ok &= sequence != int(NO_SEQUENCE)
+    year, month, day = d[:, 6:10] @ _PLACES[-4:], d[:, 10:12] @ _PLACES[-2:], d[:, 12:14] @ _PLACES[-2:]
+    ok &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    births = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
+    ok &= births.astype("datetime64[M]") == months  # a real date: the day did not run into the next month
+    ok &= (births >= _EARLIEST) & (births <= np.datetime64(today or date.today(), "D"))
+    birth_dates = np.where(ok, births, np.datetime64("NaT")).tolist()
+    sexes = np.where(sequence % 2 == 1, _sex(1), _sex(0)).tolist()
+    return IdentityColumn(numbers, ok, birth_dates, sexes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import lru_cache
 
 from django.conf import settings
@@ -29,11 +30,24 @@ def blind_key() -> bytes:
     return _key(settings.SECRET_KEY, settings.GRIDGOV_BLIND_INDEX_KEY)
 
 
+def blind_indexer(key: bytes | None = None) -> Callable[[str], str]:
+    """``number -> hex HMAC-SHA256`` for many numbers (already normalised: 18 characters, upper
+    case): the keyed HMAC is set up once and copied per value."""
+    keyed = hmac.new(key or blind_key(), digestmod=hashlib.sha256)
+
+    def index(number: str) -> str:
+        h = keyed.copy()
+        h.update(number.encode())
+        return h.hexdigest()
+
+    return index
+
+
 def blind_index(number: str | None, key: bytes | None = None) -> str | None:
     """Hex HMAC of the normalised 18-character number (None for None)."""
     if not number:
         return None
-    return hmac.new(key or blind_key(), number.upper().encode(), hashlib.sha256).hexdigest()
+    return blind_indexer(key)(number.upper())
 
 
 def masked_document(person) -> str:

@@ -42,13 +42,13 @@ from gridgov.accounts.scope import prefix_matcher, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import PROVINCES
 from gridgov.core.errors import ErrorDetail, ErrorReport, FieldError
-from gridgov.core.idnumber import CHECK_CHARS, EARLIEST_BIRTH, WEIGHTS
+from gridgov.core.idnumber import validate_identity_numbers
 from gridgov.core.masking import mask_text
 from gridgov.core.models import AuditAction, AuditOutcome
 from gridgov.geo.models import Grid
 from gridgov.registry import codes, db_adapter
 from gridgov.registry import validation as v
-from gridgov.registry.identity import blind_key
+from gridgov.registry.identity import blind_indexer
 from gridgov.registry.models import House, Organisation, Person, Residence
 from gridgov.registry.tabular import Table, TableError, open_table
 
@@ -312,16 +312,10 @@ class _Importer(ABC):
 
 
 _NO_STAY = {"relation": "", "domicile_type": "", "inflow_reason": "", "moved_in": None}
-_WEIGHTS = np.asarray(WEIGHTS, dtype=np.int32)
-_CHECK_BYTES = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)
-_PROVINCE_OK = np.zeros(100, dtype=bool)
-_PROVINCE_OK[[int(p) for p in PROVINCES]] = True
 _POP_CODES = frozenset(codes.POPULATION_TYPE)
 _ETHNICITY_CODES = frozenset(codes.ETHNICITY)
 _DOC_ID = frozenset({codes.DOC_ID_CARD})
 _STAY_CODES = (frozenset(codes.RELATION), frozenset(codes.DOMICILE_TYPE), frozenset(codes.INFLOW_REASON))
-_EARLIEST = np.datetime64(EARLIEST_BIRTH, "D")
-_DUMMY_ID = "0" * 18
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _FAST_KEYS = ("identity_number", "doc_type", "doc_number", "name", "former_name", "sex", "birth_date", "ethnicity",
               "nationality", "hukou_division", "hukou_address", "phone", "population_type", "_stay", "_house_code",
@@ -373,14 +367,8 @@ class PersonImporter(_Importer):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.has_stay = False
-        self.key = blind_key()
-        # HMAC-SHA256 (RFC 2104) with the keyed inner and outer states computed once; per row two
-        # copies and two updates — the same digest as hmac.new(key, number, sha256)
-        block = (hashlib.sha256(self.key).digest() if len(self.key) > 64 else self.key).ljust(64, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        self.blind_index = blind_indexer()
         self.table = Person._meta.db_table
-        self._today64 = np.datetime64(self.today, "D")
 
     def written_models(self) -> tuple:
         return self.models if "house_code" in self.present else (Person,)  # residences: rows at a house
@@ -409,26 +397,10 @@ class PersonImporter(_Importer):
                 col = [x if s else "" for x, s in zip(col, is_str, strict=True)]
             cols[f] = list(map(str.strip, col))
         get = cols.get
-        # identity number (GB 11643): 18 characters, digits, check character, province, date, sequence
-        ids = list(map(str.upper, get("identity_number", blank)))
-        shaped = [x if len(x) == 18 and x.isascii() else _DUMMY_ID for x in ids]
-        ok &= np.fromiter((x is not _DUMMY_ID for x in shaped), dtype=bool, count=n)
-        b = np.frombuffer("".join(shaped).encode("ascii"), dtype=np.uint8).reshape(n, 18)
-        body = b[:, :17]
-        ok &= ((body >= 48) & (body <= 57)).all(axis=1)
-        d = np.where(ok[:, None], body.astype(np.int32) - 48, 0)
-        ok &= _CHECK_BYTES[(d @ _WEIGHTS) % 11] == b[:, 17]
-        ok &= _PROVINCE_OK[d[:, 0] * 10 + d[:, 1]]
-        ok &= (d[:, 14] | d[:, 15] | d[:, 16]) != 0
-        year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
-        month = d[:, 10] * 10 + d[:, 11]
-        day = d[:, 12] * 10 + d[:, 13]
-        ok &= (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1)
-        months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
-        births = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
-        ok &= (births.astype("datetime64[M]") == months) & (births >= _EARLIEST) & (births <= self._today64)
-        sexes = np.where(d[:, 16] % 2 == 1, "1", "2").tolist()
-        births_list = births.tolist()
+        # identity number: the GB 11643 rules over the column (core.idnumber, the same as the row validator's)
+        identity = validate_identity_numbers(get("identity_number", blank), today=self.today)
+        ids, sexes, births_list = identity.numbers, identity.sexes, identity.birth_dates
+        ok &= identity.ok
         # a row with an identity number has no other document
         if "doc_type" in cols:
             ok &= _isin(cols["doc_type"], _DOC_ID)
@@ -580,17 +552,12 @@ class PersonImporter(_Importer):
                     o["house_id"], o["grid_code"] = found
                 placed.append((number, o))
         # blind index, duplicates inside the file
-        inner, outer = self._inner.copy, self._outer.copy
+        index = self.blind_index
         dup_keys = []
         for _, o in placed:
             idn = o["identity_number"]
             if idn:
-                h = inner()
-                h.update(idn.encode())
-                digest = h.digest()
-                h = outer()
-                h.update(digest)
-                hexed = h.hexdigest()
+                hexed = index(idn)
                 o["id_hmac"], o["id_last4"] = hexed, idn[-4:]
                 dup_keys.append(int(hexed[:16], 16))
             else:
