@@ -77,8 +77,9 @@ def test_migrate_seeds_the_roles(capsys):
     assert {"city_admin", "street_centre", "grid_worker", "auditor"} <= set(Role.objects.values_list("code", flat=True))
 
 
-def test_check_deploy_fails_on_a_warning_plain_check_does_not(capsys, db):
+def test_check_deploy_fails_on_a_warning_plain_check_does_not(capsys, db, monkeypatch):
     # the test settings are development ones: no HSTS, no secure cookies -> deploy warnings
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)  # set by the browser tests' conftest
     assert cli.main(["check"]) == 0
     assert cli.main(["check", "--deploy"]) == 1
     assert "security.W" in capsys.readouterr().err

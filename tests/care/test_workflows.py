@@ -3,7 +3,6 @@ referrals, joint street-children cases, investigations, suppression and de-ident
 
 from __future__ import annotations
 
-import argparse
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -319,15 +318,11 @@ def test_deidentification_after_retention(enrol, users):
 
 
 def test_daily_job_cli(enrol, users, capsys, settings):
-    from gridgov.care import cli
+    from gridgov import cli
 
     settings.GRIDGOV_CARE_RETENTION_DAYS = 10
     enrol("corrections", "矫正丁", level="01", start=date(2026, 1, 5))
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    cli.register(sub)
-    args = parser.parse_args(["care-jobs", "--today", "2026-02-01"])
-    assert args.func(args) == 0
+    assert cli.main(["care-jobs", "--today", "2026-02-01"]) == 0
     out = capsys.readouterr().out
     assert '"absences": 1' in out and '"overdue":' in out
     assert services.retention_days() == 10

@@ -151,12 +151,12 @@ def test_late_feedback_marks_overdue_and_escalation_raises_a_level(actors, make_
 
 
 def test_escalate_command(actors, make_case, capsys):
-    from gridgov.cases import cli
+    from gridgov import cli
 
     case = make_case("handling", lead="310101-cm")
     Case.objects.filter(pk=case.pk).update(stage_deadline=at(2025, 1, 1, 9, 0))
-    assert cli.run_escalate(once=True) == 0
-    assert "1" in capsys.readouterr().out
+    assert cli.main(["escalate"]) == 0
+    assert f"escalated 1 overdue case(s): {case.pk}" in capsys.readouterr().out
     case.refresh_from_db()
     assert case.escalation_level == 1
     assert timedelta(0) < case.updated_at - at(2025, 1, 1, 9, 0)

@@ -210,17 +210,12 @@ def _upload():
 
 
 def test_open311_key_cli(db, capsys):
-    import argparse
+    from gridgov import cli
+    from gridgov.cases import selectors
 
-    from gridgov.cases import cli, selectors
-
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["open311-key", "create", "partner"])
-    assert args.func(args) == 0
+    assert cli.main(["open311-key", "create", "partner"]) == 0
     raw = capsys.readouterr().out.strip()
     key = selectors.open311_key_lookup(raw)
     assert raw.startswith("o311_") and key is not None and key.name == "partner"
-    args = parser.parse_args(["open311-key", "revoke", str(key.pk)])
-    assert args.func(args) == 0
+    assert cli.main(["open311-key", "revoke", str(key.pk)]) == 0
     assert selectors.open311_key_lookup(raw) is None

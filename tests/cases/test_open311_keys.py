@@ -183,16 +183,10 @@ def test_the_limit_counts_only_this_keys_cases_of_the_last_hour(keys, make_case)
 
 
 def test_open311_key_cli_per_hour(db, capsys):
-    import argparse
-
-    from gridgov.cases import cli
-
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers(dest="command"))
+    from gridgov import cli
 
     def run(*argv):
-        args = parser.parse_args(["open311-key", *argv])
-        return args.func(args), capsys.readouterr()
+        return cli.main(["open311-key", *argv]), capsys.readouterr()
 
     code, out = run("create", "partner", "--per-hour", "30")
     assert code == 0 and selectors.open311_key_lookup(out.out.strip()).max_per_hour == 30
