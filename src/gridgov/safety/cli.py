@@ -11,6 +11,7 @@ package installed (no database, no settings).
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 METHOD_CHOICES = ("auto", "farrington", "ewma", "c1", "c2", "c3")
 
@@ -36,7 +37,7 @@ def cmd_detect(args) -> int:
         if len(exc.problems) > countsio.MAX_REPORTED:
             print(f"  … and {len(exc.problems) - countsio.MAX_REPORTED} more", file=sys.stderr)
         return 1
-    alarms = countsio.run(table, method=args.method, alpha=args.alpha)
+    alarms = countsio.run(table, method=args.method, alpha=args.alpha, since=args.since)
     try:
         if args.output in (None, "-"):
             rows = countsio.write_alarms(alarms, sys.stdout)
@@ -86,6 +87,8 @@ def register(sub) -> None:
     p.add_argument("--method", choices=METHOD_CHOICES, default="auto",
                    help="auto (default): Farrington/Noufaily with >= 3 years of history, else EWMA, else EARS C1")
     p.add_argument("--alpha", type=_alpha, default=0.01, help="significance of the alarm column (default 0.01)")
+    p.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="evaluate and write only weeks starting on or after this date (earlier weeks are history)")
     p.set_defaults(func=cmd_detect)
     p = sub.add_parser("safety-scan", help="raise public-safety warnings and hotspots for the last complete week(s)")
     p.add_argument("--weeks", type=int, default=1, choices=range(1, 13), metavar="N",

@@ -175,19 +175,30 @@ class Alarms:
         return int(self.alarm.sum())
 
 
+def since_index(table: CountTable, since: date | None) -> int:
+    """Index of the first week starting on or after ``since`` (the number of weeks when none does)."""
+    if since is None:
+        return 0
+    days = (since - table.weeks[0]).days
+    return min(max(0, -(-days // 7)), len(table.weeks))
+
+
 def run(table: CountTable, *, method: str = "auto", alpha: float = 0.01,
-        cutoffs: dict[str, detect.Cutoffs] | None = None) -> Alarms:
-    """Detect on every series; levels from the calibrated cut-offs of the method used per cell."""
+        cutoffs: dict[str, detect.Cutoffs] | None = None, since: date | None = None) -> Alarms:
+    """Detect on every series; levels from the calibrated cut-offs of the method used per cell.
+    With ``since``, only the weeks starting on or after it are evaluated (the earlier ones are
+    still their history)."""
     cutoffs = cutoffs or detect.CALIBRATED
+    first = since_index(table, since)
     if method == "auto":
-        result, which = detect.detect_auto(table.counts, alpha=alpha)
+        result, which = detect.detect_auto(table.counts, alpha=alpha, since=first)
         levels = np.full(result.pvalue.shape, detect.NO_BASELINE, dtype=np.int8)
         for i, name in enumerate(("farrington", "ewma", "c1")):
             m = which == i
             graded = detect.grade(result.pvalue, result.expected, cutoffs[name], result.suppressed)
             levels[m] = graded[m]
     else:
-        result = detect.detect(table.counts, method, alpha=alpha)
+        result = detect.detect(table.counts, method, alpha=alpha, since=first)
         levels = detect.grade(result.pvalue, result.expected, cutoffs[result.method], result.suppressed)
     return Alarms(table=table, result=result, levels=levels, alarm=result.alarm(alpha))
 
@@ -197,16 +208,32 @@ def _fmt(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _csv_field(text: str) -> str:
+    """``text`` as csv.writer writes it (quoted when it holds a comma, a quote or a line break)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow((text,))
+    return out.getvalue()
+
+
 def write_alarms(alarms: Alarms, out) -> int:
-    """Write one row per evaluated (series, week), in series then week order. Returns rows."""
+    """Write one row per evaluated (series, week), in series then week order. Returns rows.
+    The rows are formatted as whole columns (as csv.writer would write them) and written at once."""
     res = alarms.result
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(OUTPUT)
-    names = detect.level_names(alarms.levels)
     si, pj = np.nonzero(res.evaluated)
-    for s, j in zip(si.tolist(), pj.tolist(), strict=True):
-        week = alarms.table.weeks[int(res.periods[j])]
-        writer.writerow((alarms.table.series_ids[s], week.isoformat(), int(res.observed[s, j]),
-                         _fmt(res.expected[s, j]), _fmt(res.threshold[s, j]), names[s, j],
-                         int(alarms.alarm[s, j])))
+    series = [_csv_field(s) for s in alarms.table.series_ids]
+    weeks = [w.isoformat() for w in alarms.table.weeks]
+    names = np.array(["grey", *detect.LEVELS], dtype=object)
+    columns = (
+        [series[s] for s in si.tolist()],
+        [weeks[k] for k in res.periods[pj].tolist()],
+        [str(int(v)) for v in res.observed[si, pj].tolist()],
+        [_fmt(v) for v in res.expected[si, pj].tolist()],
+        [_fmt(v) for v in res.threshold[si, pj].tolist()],
+        names[alarms.levels[si, pj] + 1].tolist(),
+        ["1" if a else "0" for a in alarms.alarm[si, pj].tolist()],
+    )
+    out.write(",".join(OUTPUT) + "\n")
+    block = 100_000
+    for lo in range(0, len(si), block):
+        out.write("".join(",".join(row) + "\n" for row in zip(*(c[lo:lo + block] for c in columns), strict=True)))
     return len(si)

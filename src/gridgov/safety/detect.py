@@ -21,7 +21,14 @@ Methods (docs/safety.md, ../shared/reference/analytics.md §1):
 * ``ears``: EARS C1, C2 and C3. C3 follows the CDC definition (the sum of the last three C2
   exceedances over 1, current period included); R ``surveillance``'s C3 ignores the current count.
 
-A Python loop runs over periods (time), never over series.
+Farrington fits every (series, period) pair of the same design together, so its cost grows with
+the number of pairs, not with the number of periods; EWMA's recursion is the one Python loop over
+periods (a few array operations each), never over series. ``since`` (a column index) evaluates
+only the periods from there on; the earlier ones still serve as history.
+
+Distribution functions come from ``scipy.special`` (importing ``scipy.stats`` costs seconds, which
+``gridgov detect`` would pay on every run); they are written as scipy.stats defines them, and
+tests/safety/test_detect.py compares them with scipy.stats.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
 #: Chinese grade of each level (突发事件应对法 第42条: 一级 red highest).
@@ -81,6 +88,71 @@ def as_matrix(counts) -> np.ndarray:
     return y
 
 
+# ------------------------------------------------------------------------------------------
+# Distribution functions (scipy.stats' definitions on scipy.special's primitives)
+
+def _norm_sf(x):
+    return special.ndtr(-np.asarray(x, dtype=float))
+
+
+def _norm_isf(q: float) -> float:
+    return float(-special.ndtri(q))
+
+
+def _t_sf(x, df):
+    return special.stdtr(df, -np.asarray(x, dtype=float))
+
+
+def _t_isf(q: float, df):
+    return -special.stdtrit(df, q)
+
+
+def _poisson_sf(k, mu):
+    """P(X > k) for X ~ Poisson(mu)."""
+    k = np.floor(k)
+    return np.where(k < 0, 1.0, special.pdtrc(np.maximum(k, 0.0), mu))
+
+
+def _poisson_isf(q: float, mu):
+    """The smallest k with P(X > k) <= q (scipy.stats' ``poisson.isf``: its ppf at 1 - q)."""
+    q = 1.0 - q
+    vals = np.ceil(special.pdtrik(q, mu))
+    vals1 = np.maximum(vals - 1, 0)
+    return np.where(special.pdtr(vals1, mu) >= q, vals1, vals)
+
+
+def _nbinom_sf(k, n, p):
+    """P(X > k) for X ~ NB(n, p) (failures before the n-th success): I_{1-p}(k + 1, n)."""
+    k = np.floor(k)
+    return np.where(k < 0, 1.0, np.clip(special.betaincc(n, np.maximum(k, 0.0) + 1, p), 0.0, 1.0))
+
+
+def _nbinom_isf(q: float, n, p):
+    """The smallest k with P(X > k) <= q: the continuous inverse of the cdf rounded up (nearly
+    always that k already), checked, and found by bisection where it is not."""
+    n, p = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(p, dtype=float))
+    with np.errstate(invalid="ignore"):
+        k = np.maximum(np.nan_to_num(np.ceil(special.nbdtrik(1.0 - q, n, p)), nan=0.0, posinf=0.0), 0.0)
+    wrong = (_nbinom_sf(k, n, p) > q) | ((k > 0) & (_nbinom_sf(k - 1, n, p) <= q))
+    if wrong.any():
+        n_, p_ = n[wrong], p[wrong]
+        lo = np.full(n_.shape, -1.0)  # P(X > -1) = 1 > q
+        hi = np.maximum(k[wrong], 1.0)
+        for _ in range(64):  # until P(X > hi) <= q
+            grow = _nbinom_sf(hi, n_, p_) > q
+            if not grow.any():
+                break
+            lo = np.where(grow, hi, lo)
+            hi = np.where(grow, 2 * hi, hi)
+        while (hi - lo > 1).any():
+            mid = np.floor((lo + hi) / 2)
+            low_enough = _nbinom_sf(mid, n_, p_) <= q
+            hi = np.where(low_enough, mid, hi)
+            lo = np.where(low_enough, lo, mid)
+        k[wrong] = hi
+    return k
+
+
 def _score(y, expected, threshold) -> np.ndarray:
     gap = threshold - expected
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -88,6 +160,12 @@ def _score(y, expected, threshold) -> np.ndarray:
                        np.where(y > expected, np.inf, 0.0))
     out[np.isnan(expected) | np.isnan(y)] = np.nan
     return out
+
+
+def _since(since: int, periods: int) -> int:
+    if since < 0:
+        raise ValueError("since must be a period index >= 0")
+    return min(int(since), periods)
 
 
 def _first_valid(y: np.ndarray) -> np.ndarray:
@@ -101,10 +179,11 @@ def _first_valid(y: np.ndarray) -> np.ndarray:
 # EARS C1 / C2 / C3
 
 def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.5,
-         alpha: float | None = None) -> Detection:
+         alpha: float | None = None, since: int = 0) -> Detection:
     """EARS C1, C2 or C3 (CDC). ``alpha`` (default 0.001 for C1/C2, 0.025 for C3, the CDC's
     choices) sets the threshold; the p-value is the normal tail of the statistic (nominal: on small
-    counts it is far too small, see analytics.md §1.1, hence the calibrated levels)."""
+    counts it is far too small, see analytics.md §1.1, hence the calibrated levels). Results for
+    the periods from ``since`` on."""
     method = method.upper()
     if method not in ("C1", "C2", "C3"):
         raise ValueError("method must be C1, C2 or C3")
@@ -113,7 +192,7 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
     if alpha is None:
         alpha = 0.025 if method == "C3" else 0.001
     y = as_matrix(counts)
-    z = stats.norm.isf(alpha)
+    z = _norm_isf(alpha)
     lag = 1 if method == "C1" else 3
     mean, sd = _rolling_past(y, baseline, lag)
     sigma = np.maximum(sd, min_sigma)
@@ -123,7 +202,7 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
     c[np.isnan(mean) | np.isnan(y)] = np.nan
     if method in ("C1", "C2"):
         threshold = mean + z * sigma
-        pvalue = stats.norm.sf(c)
+        pvalue = _norm_sf(c)
         expected = mean
     else:
         exceed = np.maximum(0.0, c - 1.0)  # NaN stays NaN
@@ -134,10 +213,13 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
         threshold = np.where(need > 0, mean + sigma * (1.0 + need), 0.0)
         threshold = np.maximum(threshold, 0.0)
         threshold[np.isnan(c3)] = np.nan
-        pvalue = stats.norm.sf(c3)
+        pvalue = _norm_sf(c3)
         expected = np.where(np.isnan(c3), np.nan, mean)
     pvalue = np.where(np.isnan(expected), np.nan, pvalue)
-    return Detection(method.lower(), np.arange(y.shape[1]), y, expected, threshold, pvalue,
+    first = _since(since, y.shape[1])
+    periods = np.arange(first, y.shape[1])
+    y, expected, threshold, pvalue = y[:, first:], expected[:, first:], threshold[:, first:], pvalue[:, first:]
+    return Detection(method.lower(), periods, y, expected, threshold, pvalue,
                      _score(y, expected, threshold), alpha)
 
 
@@ -171,74 +253,96 @@ def _rolling_past(y: np.ndarray, length: int, lag: int) -> tuple[np.ndarray, np.
 # EWMA (CDC ESSENCE)
 
 def ewma(counts, *, max_baseline: int = 28, min_baseline: int = 11, guard: int = 2,
-         w1: float = 0.4, w2: float = 0.9, alpha: float = 0.01) -> Detection:
+         w1: float = 0.4, w2: float = 0.9, alpha: float = 0.01, since: int = 0, chunk: int = 8192) -> Detection:
     """ESSENCE EWMA after Rnssp ``alert_ewma``. The threshold is the count that would make the
-    more sensitive of the two smoothers reach the Student-t (1 - alpha) limit this period."""
+    more sensitive of the two smoothers reach the Student-t (1 - alpha) limit this period.
+    Results for the periods from ``since`` on (the smoothers still run over the whole series)."""
     y = as_matrix(counts)
+    S, T = y.shape
+    first = _since(since, T)
+    expected, threshold, pvalue = (np.full((S, T - first), np.nan) for _ in range(3))
+    for lo in range(0, S, chunk):
+        rows = slice(lo, lo + chunk)
+        _ewma_block(y[rows], max_baseline, min_baseline, guard, (w1, w2), alpha, first,
+                    expected[rows], threshold[rows], pvalue[rows])
+    observed = y[:, first:]
+    return Detection("ewma", np.arange(first, T), observed, expected, threshold, pvalue,
+                     _score(observed, expected, threshold), alpha)
+
+
+def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, expected, threshold, pvalue) -> None:
+    """EWMA of a block of series. Everything but the smoothers is computed for all cells at once;
+    the smoothers (clipped at the alert limit, so each period needs the last) loop over periods."""
     S, T = y.shape
     start = _first_valid(y)
     filled = np.nan_to_num(y)
     zeros = np.zeros((S, 1))
     c1 = np.concatenate([zeros, np.cumsum(filled, axis=1)], axis=1)
     c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=1)], axis=1)
-    expected = np.full((S, T), np.nan)
-    threshold = np.full((S, T), np.nan)
-    pvalue = np.full((S, T), np.nan)
-    z1 = np.full(S, np.nan)
-    z2 = np.full(S, np.nan)
-    ucl_warn_cache: dict[int, tuple[float, float, float]] = {}
-    rows = np.arange(S)
+    # the cells with a baseline (periods lo..hi-1 before the guard band), in period order
+    hi = np.arange(T) - guard
+    lo = np.maximum(start[:, None], hi[None, :] - max_baseline)
+    n = hi[None, :] - lo
+    ti, si = np.nonzero(((n >= min_baseline) & ~np.isnan(y)).T)
+    ptr = np.searchsorted(ti, np.arange(T + 1))
+    n = n[si, ti]
+    lo, hi = lo[si, ti], hi[ti]
+    s1 = c1[si, hi] - c1[si, lo]
+    s2 = c2[si, hi] - c2[si, lo]
+    mean = s1 / n
+    sd = np.sqrt(np.maximum((s2 - n * mean * mean) / (n - 1), 0.0))
+    ucl_alert, ucl_warn, t_alpha = _t_limits(n, alpha)
+    sigmas = []
+    for w in weights:
+        corr = np.sqrt(w / (2 - w) + 1 / n - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** n) / n)
+        min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
+        constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
+        sigmas.append(np.maximum(min_sigma, sd * corr + constant))
+    # the smoothers; z_now: each smoother's value in each cell before clipping
+    yt = np.ascontiguousarray(y.T)
+    z = [np.full(S, np.nan) for _ in weights]
+    z_now = [np.empty(len(si)) for _ in weights]
     for i in range(T):
-        yi = y[:, i]
+        yi = yt[i]
         begin = start == i
-        z1 = np.where(begin, yi, w1 * yi + (1 - w1) * z1)
-        z2 = np.where(begin, yi, w2 * yi + (1 - w2) * z2)
-        hi = i - guard  # exclusive end of the baseline
-        lo = np.maximum(start, hi - max_baseline)
-        n = hi - lo
-        ok = (n >= min_baseline) & ~np.isnan(yi)
-        if not ok.any():
+        for zs, w in zip(z, weights, strict=True):
+            zs[:] = np.where(begin, yi, w * yi + (1 - w) * zs)
+        a, b = ptr[i], ptr[i + 1]
+        if a == b:
             continue
-        idx = rows[ok]
-        n_ok = n[ok]
-        lo_ok = lo[ok]
-        s1 = c1[idx, hi] - c1[idx, lo_ok]
-        s2 = c2[idx, hi] - c2[idx, lo_ok]
-        mean = s1 / n_ok
-        sd = np.sqrt(np.maximum((s2 - n_ok * mean * mean) / (n_ok - 1), 0.0))
-        p_best = np.full(len(idx), np.inf)
-        thr_best = np.full(len(idx), np.inf)
-        for w, zs in ((w1, z1), (w2, z2)):
-            corr = np.sqrt(w / (2 - w) + 1 / n_ok - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** n_ok) / n_ok)
-            ucl_alert, ucl_warn, t_alpha = _t_limits(n_ok, alpha, ucl_warn_cache)
-            min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
-            constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
-            sigma = np.maximum(min_sigma, sd * corr + constant)
-            z_now = zs[idx]
-            stat = (z_now - mean) / sigma
-            p = stats.t.sf(stat, df=n_ok - 1)
-            # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
-            z_prev = (z_now - w * y[idx, i]) / (1 - w) if w < 1 else np.zeros_like(z_now)
-            thr = (mean + t_alpha * sigma - (1 - w) * z_prev) / w
-            p_best = np.minimum(p_best, p)
-            thr_best = np.minimum(thr_best, thr)
-            clipped = np.where(np.abs(stat) > ucl_alert, mean + np.sign(stat) * ucl_alert * sigma, z_now)
-            zs[idx] = clipped
-        expected[idx, i] = mean
-        threshold[idx, i] = np.maximum(thr_best, 0.0)
-        pvalue[idx, i] = p_best
-    return Detection("ewma", np.arange(T), y, expected, threshold, pvalue, _score(y, expected, threshold), alpha)
+        rows = si[a:b]
+        m = mean[a:b]
+        limit = ucl_alert[a:b]
+        for zs, now, sigma in zip(z, z_now, sigmas, strict=True):
+            now[a:b] = zn = zs[rows]
+            stat = (zn - m) / sigma[a:b]
+            zs[rows] = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma[a:b], zn)
+    # p-values and thresholds of the cells to report
+    keep = slice(ptr[first], None)
+    si, ti, n, mean, t_alpha = si[keep], ti[keep], n[keep], mean[keep], t_alpha[keep]
+    p_best = thr_best = None
+    for w, now, sigma in zip(weights, z_now, sigmas, strict=True):
+        now, sigma = now[keep], sigma[keep]
+        p = _t_sf((now - mean) / sigma, n - 1)
+        # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
+        z_prev = (now - w * y[si, ti]) / (1 - w) if w < 1 else np.zeros_like(now)
+        thr = (mean + t_alpha * sigma - (1 - w) * z_prev) / w
+        p_best = p if p_best is None else np.minimum(p_best, p)
+        thr_best = thr if thr_best is None else np.minimum(thr_best, thr)
+    cells = (si, ti - first)
+    expected[cells] = mean
+    threshold[cells] = np.maximum(thr_best, 0.0)
+    pvalue[cells] = p_best
 
 
-def _t_limits(n: np.ndarray, alpha: float, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    out = np.empty((3, len(n)))
-    for value in np.unique(n):
-        if value not in cache:
-            df = value - 1
-            cache[value] = (round(float(stats.t.isf(0.01, df)), 5), round(float(stats.t.isf(0.05, df)), 5),
-                            float(stats.t.isf(alpha, df)))
-        out[:, n == value] = np.array(cache[value])[:, None]
-    return out[0], out[1], out[2]
+def _t_limits(n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ESSENCE's alert and warning limits (Student-t 0.01 and 0.05, rounded to 5 decimals) and
+    the (1 - alpha) limit, for baselines of n periods."""
+    values, where = np.unique(n, return_inverse=True)
+    df = values - 1
+    alert = np.array([round(float(x), 5) for x in _t_isf(0.01, df)])
+    warn = np.array([round(float(x), 5) for x in _t_isf(0.05, df)])
+    return alert[where], warn[where], _t_isf(alpha, df)[where]
 
 
 # ------------------------------------------------------------------------------------------
@@ -284,21 +388,20 @@ def farrington_min_history(params: FarringtonParams = FarringtonParams()) -> int
 
 
 def farrington(counts, *, periods: Iterable[int] | None = None, alpha: float = 0.01,
-               params: FarringtonParams = FarringtonParams(), chunk: int = 4096) -> Detection:
+               params: FarringtonParams = FarringtonParams(), chunk: int = 4096, since: int = 0) -> Detection:
     """Farrington-flexible / Noufaily for every series at the given period indices (default: all
-    periods with ``min_years`` of history before them)."""
+    periods with ``min_years`` of history before them; with ``since``, only those from there on)."""
     y = as_matrix(counts)
     S, T = y.shape
-    need = farrington_min_history(params)
+    need = max(farrington_min_history(params), _since(since, T))
     todo = np.arange(need, T) if periods is None else np.array([k for k in periods if need <= k < T], dtype=int)
     shape = (S, len(todo))
     expected = np.full(shape, np.nan)
     threshold = np.full(shape, np.nan)
     pvalue = np.full(shape, np.nan)
     suppressed = np.zeros(shape, dtype=bool)
-    start = _first_valid(y)
     with _single_threaded_blas():
-        _farrington_loop(y, todo, start, need, params, alpha, chunk, expected, threshold, pvalue, suppressed)
+        _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue, suppressed)
     observed = y[:, todo]
     return Detection("farrington", todo, observed, expected, threshold, pvalue,
                      _score(observed, expected, threshold), alpha, suppressed)
@@ -316,23 +419,39 @@ def _single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _farrington_loop(y, todo, start, need, params, alpha, chunk, expected, threshold, pvalue, suppressed) -> None:
-    for j, k in enumerate(todo):
-        design = _design(int(k), params)
+def _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue, suppressed) -> None:
+    """Fit every evaluated (series, period) pair. Periods with the same number of past years share
+    one design (the reference periods sit at the same offsets), so their pairs are fitted together
+    in chunks of ``chunk`` rows: the work grows with the number of pairs, not of periods."""
+    if not len(todo):
+        return
+    need = farrington_min_history(params)
+    start = _first_valid(y)
+    # a pair is evaluated when the series has min_years of history and a count in the period
+    evaluated = (start[:, None] <= todo[None, :] - need) & ~np.isnan(y[:, todo])
+    years = np.minimum(params.b, (todo - params.w) // params.freq)
+    window = np.arange(-params.limit54[1] + 1, 1) if params.limit54 else None
+    for b in np.unique(years):
+        cols = np.flatnonzero(years == b)
+        design = _design(int(todo[cols[0]]), params)
         if design is None:
             continue
-        series = np.flatnonzero((start <= k - need) & ~np.isnan(y[:, k]))
+        offsets = todo[cols[0]] - design.columns
+        js, series = np.nonzero(evaluated[:, cols].T)  # period by period, series in order
+        js = cols[js]
         for lo in range(0, len(series), chunk):
-            sel = series[lo:lo + chunk]
-            mu0, phi, ok = _noufaily_fit(y[np.ix_(sel, design.columns)], design, params)
-            e, u, p = _nb_plugin(mu0, phi, y[sel, k], alpha)
-            expected[sel, j] = np.where(ok, e, np.nan)
-            threshold[sel, j] = np.where(ok, u, np.nan)
-            pvalue[sel, j] = np.where(ok, p, np.nan)
-        if params.limit54 and len(series):
-            cases, weeks = params.limit54
-            recent = np.nansum(y[series, max(0, k - weeks + 1):k + 1], axis=1)
-            suppressed[series, j] = recent < cases
+            s, j = series[lo:lo + chunk], js[lo:lo + chunk]
+            k = todo[j]
+            mu0, phi, ok = _noufaily_fit(y[s[:, None], k[:, None] - offsets[None, :]], design, params)
+            e, u, p = _nb_plugin(mu0, phi, y[s, k], alpha)
+            expected[s, j] = np.where(ok, e, np.nan)
+            threshold[s, j] = np.where(ok, u, np.nan)
+            pvalue[s, j] = np.where(ok, p, np.nan)
+            if window is not None:  # limit54: fewer than 5 cases in the last 4 periods
+                cases = params.limit54[0]
+                recent = k[:, None] + window[None, :]
+                counts = np.where(recent >= 0, y[s[:, None], np.maximum(recent, 0)], 0.0)
+                suppressed[s, j] = np.nansum(counts, axis=1) < cases
 
 
 @dataclass(frozen=True)
@@ -529,7 +648,7 @@ def _noufaily_fit(Y: np.ndarray, design: _Design, params: FarringtonParams):
     # keep the trend only if significant at pThresholdTrend and not over-extrapolating
     with np.errstate(divide="ignore", invalid="ignore"):
         z = fit.c / np.sqrt(phi / fit.schur)
-    p_trend = 2 * stats.norm.sf(np.abs(z))
+    p_trend = 2 * _norm_sf(np.abs(z))
     ymax = Y.max(axis=1)
     drop = ~((p_trend < params.p_threshold_trend) & (mu0 <= ymax)) | ~fit.converged
     # (as surveillance: without convergence, try again without the trend)
@@ -553,12 +672,12 @@ def _nb_plugin(mu0: np.ndarray, phi: np.ndarray, y: np.ndarray, alpha: float):
     if nb.any():
         size = mu0[nb] / (phi[nb] - 1)
         prob = 1 / phi[nb]
-        upper[nb] = stats.nbinom.isf(alpha, size, prob)
-        pval[nb] = stats.nbinom.sf(y[nb] - 1, size, prob)
+        upper[nb] = _nbinom_isf(alpha, size, prob)
+        pval[nb] = _nbinom_sf(y[nb] - 1, size, prob)
     po = ~nb
     if po.any():
-        upper[po] = stats.poisson.isf(alpha, mu0[po])
-        pval[po] = stats.poisson.sf(y[po] - 1, mu0[po])
+        upper[po] = _poisson_isf(alpha, mu0[po])
+        pval[po] = _poisson_sf(y[po] - 1, mu0[po])
     zero = mu0 <= 0
     upper[zero] = 0.0
     pval[zero] = np.where(y[zero] > 0, 0.0, 1.0)
@@ -579,18 +698,21 @@ def detect(counts, method: str = "farrington", *, alpha: float = 0.01, **kwargs)
     raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)} or auto")
 
 
-def detect_auto(counts, *, alpha: float = 0.01) -> tuple[Detection, np.ndarray]:
+def detect_auto(counts, *, alpha: float = 0.01, since: int = 0) -> tuple[Detection, np.ndarray]:
     """Per series and period: Farrington where there are >= 3 years of history, else EWMA (>= 13
-    periods), else EARS C1 (>= 7). Returns the merged detection and the method index per cell
-    (into ``("farrington", "ewma", "c1")``, -1 where nothing applies)."""
+    periods), else EARS C1 (>= 7). Returns the merged detection (periods from ``since`` on) and
+    the method index per cell (into ``("farrington", "ewma", "c1")``, -1 where nothing applies)."""
     y = as_matrix(counts)
-    parts = [farrington(y, alpha=alpha), ewma(y, alpha=alpha), ears(y, method="C1", alpha=alpha)]
-    which = np.full(y.shape, -1, dtype=np.int8)
-    out = {k: np.full(y.shape, np.nan) for k in ("expected", "threshold", "pvalue", "score")}
-    suppressed = np.zeros(y.shape, dtype=bool)
+    first = _since(since, y.shape[1])
+    parts = [farrington(y, alpha=alpha, since=first), ewma(y, alpha=alpha, since=first),
+             ears(y, method="C1", alpha=alpha, since=first)]
+    shape = (y.shape[0], y.shape[1] - first)
+    which = np.full(shape, -1, dtype=np.int8)
+    out = {k: np.full(shape, np.nan) for k in ("expected", "threshold", "pvalue", "score")}
+    suppressed = np.zeros(shape, dtype=bool)
     for i, part in reversed(list(enumerate(parts))):
         m = part.evaluated
-        cols = part.periods
+        cols = part.periods - first
         sub = which[:, cols]
         sub[m] = i
         which[:, cols] = sub
@@ -601,8 +723,8 @@ def detect_auto(counts, *, alpha: float = 0.01) -> tuple[Detection, np.ndarray]:
         sub = suppressed[:, cols]
         sub[m] = part.suppressed[m]
         suppressed[:, cols] = sub
-    return Detection("auto", np.arange(y.shape[1]), y, out["expected"], out["threshold"], out["pvalue"],
-                     out["score"], alpha, suppressed), which
+    return Detection("auto", np.arange(first, y.shape[1]), y[:, first:], out["expected"], out["threshold"],
+                     out["pvalue"], out["score"], alpha, suppressed), which
 
 
 @dataclass(frozen=True)
