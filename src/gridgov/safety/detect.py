@@ -33,7 +33,9 @@ tests/safety/test_detect.py compares them with scipy.stats.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -114,43 +116,82 @@ def _poisson_sf(k, mu):
 
 
 def _poisson_isf(q: float, mu):
-    """The smallest k with P(X > k) <= q (scipy.stats' ``poisson.isf``: its ppf at 1 - q)."""
-    q = 1.0 - q
-    vals = np.ceil(special.pdtrik(q, mu))
-    vals1 = np.maximum(vals - 1, 0)
-    return np.where(special.pdtr(vals1, mu) >= q, vals1, vals)
+    """scipy.stats' ``poisson.isf``: its ppf at 1 - q, the smallest k with P(X <= k) >= 1 - q."""
+    mu = np.asarray(mu, dtype=float)
+    p = 1.0 - q
+
+    def reached(k, rows):
+        return special.pdtr(k, mu[rows]) >= p
+
+    return _smallest(reached, _cornish_fisher(q, mu, mu, 1 / np.sqrt(mu)))
 
 
 def _nbinom_sf(k, n, p):
     """P(X > k) for X ~ NB(n, p) (failures before the n-th success): I_{1-p}(k + 1, n)."""
     k = np.floor(k)
-    return np.where(k < 0, 1.0, np.clip(special.betaincc(n, np.maximum(k, 0.0) + 1, p), 0.0, 1.0))
+    return np.where(k < 0, 1.0, np.clip(special.betainc(np.maximum(k, 0.0) + 1, n, 1 - p), 0.0, 1.0))
 
 
-def _nbinom_isf(q: float, n, p):
-    """The smallest k with P(X > k) <= q: the continuous inverse of the cdf rounded up (nearly
-    always that k already), checked, and found by bisection where it is not."""
-    n, p = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(p, dtype=float))
-    with np.errstate(invalid="ignore"):
-        k = np.maximum(np.nan_to_num(np.ceil(special.nbdtrik(1.0 - q, n, p)), nan=0.0, posinf=0.0), 0.0)
-    wrong = (_nbinom_sf(k, n, p) > q) | ((k > 0) & (_nbinom_sf(k - 1, n, p) <= q))
-    if wrong.any():
-        n_, p_ = n[wrong], p[wrong]
-        lo = np.full(n_.shape, -1.0)  # P(X > -1) = 1 > q
-        hi = np.maximum(k[wrong], 1.0)
-        for _ in range(64):  # until P(X > hi) <= q
-            grow = _nbinom_sf(hi, n_, p_) > q
-            if not grow.any():
+def _nbinom_isf(q: float, mu, phi):
+    """scipy.stats' ``nbinom.isf``: the smallest k with P(X > k) <= q, for the negative binomial
+    with mean mu and variance phi mu (phi > 1)."""
+    mu, phi = np.broadcast_arrays(np.asarray(mu, dtype=float), np.asarray(phi, dtype=float))
+    n, p = mu / (phi - 1), 1 / phi
+
+    def reached(k, rows):
+        return _nbinom_sf(k, n[rows], p[rows]) <= q
+
+    return _smallest(reached, _cornish_fisher(q, mu, phi * mu, (2 * phi - 1) / np.sqrt(mu * phi)))
+
+
+def _cornish_fisher(q: float, mean, var, skew):
+    """Upper q quantile from the first three moments (a starting point for ``_smallest``)."""
+    z = _norm_isf(q)
+    with np.errstate(invalid="ignore", over="ignore"):
+        x = mean + np.sqrt(var) * (z + skew * (z * z - 1) / 6)
+    return np.floor(np.nan_to_num(np.maximum(x, 0.0), posinf=0.0))
+
+
+def _smallest(reached, guess: np.ndarray, steps: int = 3) -> np.ndarray:
+    """Per entry, the smallest whole k >= 0 with ``reached(k, rows)`` (monotone in k: False up to
+    some k, True from there; ``rows`` says which entries ``k`` belongs to). Walks a few steps from
+    ``guess``, then brackets and bisects what is still open."""
+    k = np.array(guess, dtype=float)
+    rows = np.arange(len(k))
+    done = reached(k, rows)
+    up, down = rows[~done], rows[done & (k > 0)]
+    for _ in range(steps):  # k not reached yet: step up until it is
+        if not len(up):
+            break
+        k[up] += 1
+        up = up[~reached(k[up], up)]
+    for _ in range(steps):  # k reached: step down while k - 1 is
+        if not len(down):
+            break
+        lower = reached(k[down] - 1, down)
+        down = down[lower]
+        k[down] -= 1
+        down = down[k[down] > 0]
+    if len(up):  # far below: double until reached, then bisect
+        lo, hi = k[up].copy(), 2 * k[up] + 1
+        for _ in range(1100):
+            low = ~reached(hi, up)
+            if not low.any():
                 break
-            lo = np.where(grow, hi, lo)
-            hi = np.where(grow, 2 * hi, hi)
-        while (hi - lo > 1).any():
-            mid = np.floor((lo + hi) / 2)
-            low_enough = _nbinom_sf(mid, n_, p_) <= q
-            hi = np.where(low_enough, mid, hi)
-            lo = np.where(low_enough, lo, mid)
-        k[wrong] = hi
+            lo, hi = np.where(low, hi, lo), np.where(low, 2 * hi + 1, hi)
+        k[up] = _bisect(reached, up, lo, hi)
+    if len(down):  # far above: bisect between -1 (never reached) and k
+        k[down] = _bisect(reached, down, np.full(len(down), -1.0), k[down])
     return k
+
+
+def _bisect(reached, rows, lo, hi):
+    """Smallest reached k in (lo, hi], given lo not reached and hi reached."""
+    while (hi - lo > 1).any():
+        mid = np.floor((lo + hi) / 2)
+        hit = reached(mid, rows)
+        hi, lo = np.where(hit, mid, hi), np.where(hit, lo, mid)
+    return hi
 
 
 def _score(y, expected, threshold) -> np.ndarray:
@@ -388,7 +429,7 @@ def farrington_min_history(params: FarringtonParams = FarringtonParams()) -> int
 
 
 def farrington(counts, *, periods: Iterable[int] | None = None, alpha: float = 0.01,
-               params: FarringtonParams = FarringtonParams(), chunk: int = 4096, since: int = 0) -> Detection:
+               params: FarringtonParams = FarringtonParams(), chunk: int = 1024, since: int = 0) -> Detection:
     """Farrington-flexible / Noufaily for every series at the given period indices (default: all
     periods with ``min_years`` of history before them; with ``since``, only those from there on)."""
     y = as_matrix(counts)
@@ -422,7 +463,8 @@ def _single_threaded_blas():
 def _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue, suppressed) -> None:
     """Fit every evaluated (series, period) pair. Periods with the same number of past years share
     one design (the reference periods sit at the same offsets), so their pairs are fitted together
-    in chunks of ``chunk`` rows: the work grows with the number of pairs, not of periods."""
+    in chunks of ``chunk`` rows: the work grows with the number of pairs, not of periods. Chunks
+    are independent and run on the machine's cores (NumPy releases the GIL in its loops)."""
     if not len(todo):
         return
     need = farrington_min_history(params)
@@ -430,51 +472,71 @@ def _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue
     # a pair is evaluated when the series has min_years of history and a count in the period
     evaluated = (start[:, None] <= todo[None, :] - need) & ~np.isnan(y[:, todo])
     years = np.minimum(params.b, (todo - params.w) // params.freq)
-    window = np.arange(-params.limit54[1] + 1, 1) if params.limit54 else None
+    y23 = _two_thirds(np.nan_to_num(y))  # once per count, not once per reference period of every pair
+    tasks = []
     for b in np.unique(years):
         cols = np.flatnonzero(years == b)
         design = _design(int(todo[cols[0]]), params)
         if design is None:
             continue
-        offsets = todo[cols[0]] - design.columns
         js, series = np.nonzero(evaluated[:, cols].T)  # period by period, series in order
         js = cols[js]
-        for lo in range(0, len(series), chunk):
-            s, j = series[lo:lo + chunk], js[lo:lo + chunk]
-            k = todo[j]
-            mu0, phi, ok = _noufaily_fit(y[s[:, None], k[:, None] - offsets[None, :]], design, params)
-            e, u, p = _nb_plugin(mu0, phi, y[s, k], alpha)
-            expected[s, j] = np.where(ok, e, np.nan)
-            threshold[s, j] = np.where(ok, u, np.nan)
-            pvalue[s, j] = np.where(ok, p, np.nan)
-            if window is not None:  # limit54: fewer than 5 cases in the last 4 periods
-                cases = params.limit54[0]
-                recent = k[:, None] + window[None, :]
-                counts = np.where(recent >= 0, y[s[:, None], np.maximum(recent, 0)], 0.0)
-                suppressed[s, j] = np.nansum(counts, axis=1) < cases
+        tasks += [(design, series[lo:lo + chunk], js[lo:lo + chunk]) for lo in range(0, len(series), chunk)]
+
+    def fit(task) -> None:
+        design, s, j = task
+        k = todo[j]
+        ref = (s[:, None], k[:, None] - design.offsets[None, :])
+        mu0, phi, ok = _noufaily_fit(y[ref], design, params, y23[ref])
+        e, u, p = _nb_plugin(mu0, phi, y[s, k], alpha)
+        expected[s, j] = np.where(ok, e, np.nan)
+        threshold[s, j] = np.where(ok, u, np.nan)
+        pvalue[s, j] = np.where(ok, p, np.nan)
+        if params.limit54:  # no alarm with fewer than 5 cases in the last 4 periods
+            cases, weeks = params.limit54
+            recent = k[:, None] + np.arange(1 - weeks, 1)[None, :]
+            counts = np.where(recent >= 0, y[s[:, None], np.maximum(recent, 0)], 0.0)
+            suppressed[s, j] = np.nansum(counts, axis=1) < cases
+
+    workers = min(len(tasks), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fit, tasks))
+    else:
+        for task in tasks:
+            fit(task)
 
 
 @dataclass(frozen=True)
 class _Design:
-    """Reference periods of one evaluation, sorted by seasonal group (group 0 = the window)."""
+    """Reference periods of one evaluation in time order (oldest last: ``offsets`` ascending) and
+    the seasonal group of each (group 0 = the window around the same period of past years)."""
 
-    columns: np.ndarray  # period indices
+    offsets: np.ndarray  # periods before the evaluated one, ascending
+    group: np.ndarray  # seasonal group of each reference period
     t: np.ndarray  # trend covariate in years, centred on the reference periods' mean
     t0: float  # the covariate at the evaluated period
-    starts: np.ndarray  # first column of each group
-    sizes: np.ndarray
     n_groups: int
-
-    def moments(self) -> np.ndarray:
-        G = np.zeros((len(self.t), self.n_groups))
-        G[np.arange(len(self.t)), np.repeat(np.arange(self.n_groups), self.sizes)] = 1.0
-        return np.concatenate([G, G * self.t[:, None], G * (self.t * self.t)[:, None]], axis=1)
+    indicator: np.ndarray  # (n, G): 1 where the period is in the group
+    moments: np.ndarray  # (n, 3G): group indicators times 1, t, t^2
+    steps: tuple[np.ndarray, np.ndarray] | None  # t = coarse[h] + fine[l] at column F h + l (see exp_trend)
 
     def expand(self, per_group: np.ndarray) -> np.ndarray:
-        return np.repeat(per_group, self.sizes, axis=1)
+        return np.take(per_group, self.group, axis=1)  # C order (per_group[:, group] would be F)
 
     def sums(self, values: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(values, self.starts, axis=1)
+        return values @ self.indicator
+
+    def exp_trend(self, c: np.ndarray) -> np.ndarray:
+        """exp(c t) for every row's c and every reference period. The periods are consecutive,
+        so column F h + l has t = coarse[h] + fine[l]: 2 sqrt(n) exponentials a row and one outer
+        product instead of n exponentials (which were the fit's main cost); the product differs
+        from exp(c t) by a few units in the last place."""
+        if self.steps is None:
+            return np.exp(c[:, None] * self.t[None, :])
+        coarse, fine = self.steps
+        out = np.exp(c[:, None, None] * coarse[None, :, None]) * np.exp(c[:, None, None] * fine[None, None, :])
+        return out.reshape(len(c), -1)[:, :len(self.t)]
 
 
 def _design(k: int, params: FarringtonParams) -> _Design | None:
@@ -486,14 +548,19 @@ def _design(k: int, params: FarringtonParams) -> _Design | None:
     keep = groups >= 0
     offsets, groups = offsets[keep], groups[keep]
     _, groups = np.unique(groups, return_inverse=True)  # contiguous labels, window stays 0
-    order = np.argsort(groups, kind="stable")
-    offsets, groups = offsets[order], groups[order]
-    sizes = np.bincount(groups)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     t = -offsets / params.freq
     centre = float(t.mean())  # centring decorrelates level and trend: fewer Newton steps
-    return _Design(columns=k - offsets, t=t - centre, t0=-centre, starts=starts, sizes=sizes,
-                   n_groups=len(sizes))
+    t = t - centre
+    G = np.zeros((len(t), groups.max() + 1))
+    G[np.arange(len(t)), groups] = 1.0
+    moments = np.concatenate([G, G * t[:, None], G * (t * t)[:, None]], axis=1)
+    steps = None
+    if np.all(np.diff(offsets) == 1):
+        fine = max(1, int(np.sqrt(len(offsets))))
+        coarse = -(offsets[0] + fine * np.arange(-(-len(offsets) // fine))) / params.freq - centre
+        steps = (coarse, -np.arange(fine) / params.freq)
+    return _Design(offsets=offsets, group=groups, t=t, t0=-centre, n_groups=G.shape[1], indicator=G,
+                   moments=moments, steps=steps)
 
 
 @dataclass
@@ -504,6 +571,7 @@ class _Fit:
     tbar: np.ndarray  # weighted mean t per group
     schur: np.ndarray  # s - v'D^-1 v (inf without trend)
     converged: np.ndarray | None = None
+    trend: np.ndarray | None = None  # exp(c t) per row and reference period (None: c = 0)
 
 
 def _poisson_fit(design: _Design, Y: np.ndarray, P: np.ndarray, with_trend: bool,
@@ -530,24 +598,22 @@ def _poisson_fit(design: _Design, Y: np.ndarray, P: np.ndarray, with_trend: bool
     PYt = PY @ t
     uniform = bool(np.all(P == 1.0))
     converged = np.zeros(len(Y), dtype=bool)
-
     G = design.n_groups
-    moments = design.moments()  # (n, 3G): group indicators times 1, t, t^2
 
     def sums(rows, a_, c_):
-        """D (per group), v (per group) and s at (a_, c_) for the given rows: one matrix product."""
-        PE = np.exp(c_[:, None] * t[None, :])
-        if not uniform:
-            PE *= P[rows]
+        """D (per group), v (per group) and s at (a_, c_) for the given rows: one matrix product.
+        Also returns exp(c_ t)."""
+        E = design.exp_trend(c_)
+        PE = E if uniform else E * P[rows]
         ea = np.where(empty[rows], 0.0, np.exp(a_))
-        m = PE @ moments
-        return ea * m[:, :G], ea * m[:, G:2 * G], (ea * m[:, 2 * G:]).sum(axis=1)
+        m = PE @ design.moments
+        return ea * m[:, :G], ea * m[:, G:2 * G], (ea * m[:, 2 * G:]).sum(axis=1), E
 
     active = np.arange(len(Y))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for _ in range(params.max_iter):
             a_, c_, emp = a[active], c[active], empty[active]
-            D, v, s_ = sums(active, a_, c_)
+            D, v, s_, _E = sums(active, a_, c_)
             Dsafe = np.where(emp | (D <= 0), 1.0, D)
             vd = np.where(emp, 0.0, v / Dsafe)
             schur = np.maximum(s_ - (v * vd).sum(axis=1), 1e-300)
@@ -565,18 +631,22 @@ def _poisson_fit(design: _Design, Y: np.ndarray, P: np.ndarray, with_trend: bool
                 break
         # working weights at the final estimates (for hat values and the trend's variance)
         everything = np.arange(len(Y))
-        D, v, s_ = sums(everything, a, c)
+        D, v, s_, E = sums(everything, a, c)
         Dsafe = np.where(empty | (D <= 0), 1.0, D)
         vd = np.where(empty, 0.0, v / Dsafe)
         schur = np.maximum(s_ - (v * vd).sum(axis=1), 1e-300)
-    return _Fit(a=np.where(empty, -np.inf, a), c=c, D=D, tbar=vd, schur=schur, converged=converged)
+    return _Fit(a=np.where(empty, -np.inf, a), c=c, D=D, tbar=vd, schur=schur, converged=converged, trend=E)
 
 
-def _linear(design: _Design, fit: _Fit) -> np.ndarray:
-    """Linear predictor; groups fitted at 0 (no cases) get -30 instead of -inf."""
-    eta = design.expand(np.maximum(fit.a, -30.0))
-    eta += fit.c[:, None] * design.t[None, :]
-    return eta
+def _mean(design: _Design, fit: _Fit, power: float = 1.0) -> np.ndarray:
+    """Fitted mean to the given power, exp(power (a + c t)); groups fitted at 0 (no cases) get
+    a = -30 instead of -inf."""
+    level = design.expand(np.exp(power * np.maximum(fit.a, -30.0)))
+    if fit.trend is None:
+        return level
+    if power == 1.0:
+        return level * fit.trend
+    return level * design.exp_trend(power * fit.c)
 
 
 def _hat(design: _Design, fit: _Fit, P: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -602,9 +672,8 @@ def _dispersion(Y, mu, weights, p: int) -> np.ndarray:
 def _weights(s: np.ndarray, prior: np.ndarray, threshold: float) -> np.ndarray:
     """surveillance ``algo.farrington.assign.weights``: s^-2 above the threshold, 1 below,
     scaled so the weights of the present observations sum to their number."""
-    high = s > threshold
-    raw = prior.copy()
-    raw[high] = prior[high] / (s[high] * s[high])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        raw = np.where(s > threshold, prior / (s * s), prior)
     gamma = (prior > 0).sum(axis=1) / raw.sum(axis=1)
     raw *= gamma[:, None]
     return raw
@@ -614,33 +683,32 @@ def _reweighted_fit(design: _Design, Y, P, Y23, with_trend: bool, params: Farrin
     """Fit, Anscombe residuals, weights, refit: returns (fit, phi)."""
     n_par = design.n_groups + (1 if with_trend else 0)
     fit = _poisson_fit(design, Y, P, with_trend, params)
-    eta = _linear(design, fit)
-    mu = np.exp(eta)
+    mu = _mean(design, fit)
     phi = _dispersion(Y, mu, P, n_par)
     h = _hat(design, fit, P, mu)
     # Anscombe residuals 3/2 (y^2/3 mu^-1/6 - mu^1/2) / sqrt(phi (1 - h))
-    eta /= 6.0
-    s = Y23 * np.exp(-eta)
-    s -= np.exp(3.0 * eta)
+    s = Y23 * _mean(design, fit, -1 / 6)
+    s -= np.sqrt(mu)
     h -= 1.0
     h *= -phi[:, None]
     s *= 1.5 / np.sqrt(h)
     omega = _weights(s, P, params.weights_threshold)
     fit = _poisson_fit(design, Y, omega, with_trend, params, start=fit)
-    mu = np.exp(_linear(design, fit))
+    mu = _mean(design, fit)
     phi = _dispersion(Y, mu, omega, n_par)
     return fit, phi
 
 
-def _noufaily_fit(Y: np.ndarray, design: _Design, params: FarringtonParams):
+def _noufaily_fit(Y: np.ndarray, design: _Design, params: FarringtonParams, Y23: np.ndarray | None = None):
     """Predicted mean at the evaluated period and dispersion, per row of Y (reference counts in
-    the design's column order). ``ok`` is False where the reference is too thin to fit."""
+    the design's column order; ``Y23``: Y^(2/3), 0 where Y is missing, when already known). ``ok``
+    is False where the reference is too thin to fit."""
     missing = np.isnan(Y)
     P = (~missing).astype(float)
     if missing.any():
         Y = np.where(missing, 0.0, Y)
-    Y23 = np.cbrt(Y)
-    Y23 *= Y23
+    if Y23 is None:
+        Y23 = _two_thirds(Y)
     nobs = P.sum(axis=1)
     ok = nobs > design.n_groups + 1
     fit, phi = _reweighted_fit(design, Y, P, Y23, True, params)
@@ -663,6 +731,12 @@ def _noufaily_fit(Y: np.ndarray, design: _Design, params: FarringtonParams):
     return mu0, phi, ok
 
 
+def _two_thirds(y: np.ndarray) -> np.ndarray:
+    out = np.cbrt(y)
+    out *= out
+    return out
+
+
 def _nb_plugin(mu0: np.ndarray, phi: np.ndarray, y: np.ndarray, alpha: float):
     """Expected, upper (1 - alpha) quantile and P(Y >= y) of NB(mean mu0, variance phi*mu0)
     (Poisson when phi == 1)."""
@@ -670,10 +744,8 @@ def _nb_plugin(mu0: np.ndarray, phi: np.ndarray, y: np.ndarray, alpha: float):
     pval = np.empty_like(mu0)
     nb = phi > 1.0 + 1e-9
     if nb.any():
-        size = mu0[nb] / (phi[nb] - 1)
-        prob = 1 / phi[nb]
-        upper[nb] = _nbinom_isf(alpha, size, prob)
-        pval[nb] = _nbinom_sf(y[nb] - 1, size, prob)
+        upper[nb] = _nbinom_isf(alpha, mu0[nb], phi[nb])
+        pval[nb] = _nbinom_sf(y[nb] - 1, mu0[nb] / (phi[nb] - 1), 1 / phi[nb])
     po = ~nb
     if po.any():
         upper[po] = _poisson_isf(alpha, mu0[po])
