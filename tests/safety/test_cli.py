@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,61 @@ def test_detect_help_does_not_import_django(tmp_path):
 def test_safety_scan_runs_detection_on_the_database(monkeypatch, capsys, roles):
     code, out, _ = _main(["safety-scan", "--weeks", "2"], monkeypatch, capsys)
     assert code == 0 and "series" in out and "hotspot grids" in out
+
+
+def _weekly_csv(series: dict[str, list[int]], first=(2021, 1, 4)) -> str:
+    from datetime import date, timedelta
+
+    start = date(*first)
+    lines = ["series_id,week_start,count"]
+    for sid, counts in series.items():
+        lines += [f"{sid},{(start + timedelta(weeks=i)).isoformat()},{c}" for i, c in enumerate(counts)]
+    return "\n".join(lines) + "\n"
+
+
+def test_since_writes_only_recent_weeks_with_the_same_values(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(21)
+    counts = tmp_path / "counts.csv"
+    counts.write_text(_weekly_csv({"long": rng.poisson(5, 200).tolist(), "short": rng.poisson(3, 40).tolist()}),
+                      encoding="utf-8")
+    code, full, _ = _main(["detect", "-i", str(counts)], monkeypatch, capsys)
+    assert code == 0
+    # 2024-08-26 is week 191 (of 200) from 2021-01-04; after 2024-08-28 (a Wednesday) comes 2024-09-02
+    for since, first_week in (("2024-08-26", "2024-08-26"), ("2024-08-28", "2024-09-02")):
+        code, out, err = _main(["detect", "-i", str(counts), "--since", since], monkeypatch, capsys)
+        assert code == 0, err
+        header, *rows = out.splitlines()
+        expected = [r for r in full.splitlines()[1:] if r.split(",")[1] >= first_week]
+        assert header == full.splitlines()[0] and rows == expected
+        assert len(rows) == 200 - 190 - (first_week != since) and rows[0].split(",")[1] == first_week
+        assert f"{len(rows)} evaluated rows" in err
+    code, out, _ = _main(["detect", "-i", str(counts), "--since", "2030-01-07"], monkeypatch, capsys)
+    assert code == 0 and out.splitlines() == full.splitlines()[:1]
+    with pytest.raises(SystemExit):
+        _main(["detect", "-i", str(counts), "--since", "yesterday"], monkeypatch, capsys)
+
+
+def test_series_ids_are_quoted_as_csv_needs():
+    table = countsio.read_counts(_weekly_csv({'"A, north"': [3] * 9, "B": [1] * 9}).replace(
+        '"A, north"', '"""A, north"""'))
+    assert table.series_ids == ['"A, north"', "B"]
+    out = io.StringIO()
+    countsio.write_alarms(countsio.run(table, method="c1"), out)
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith('"""A, north""",2021-02-22,3,3,') and lines[-1].startswith("B,2021-03-01,1,1,")
+
+
+def test_clean_files_read_column_by_column_match_the_row_by_row_reading():
+    text = ("series_id,week_start,count,note\n"
+            " B ,2024-01-15,2,x\nA,2024-01-01, 1 ,\nA,2024-01-22,3.0,\nB,2024-01-08,0,\n")
+    fast = countsio.read_counts(text)
+    slow = countsio.build_table([("B", date(2024, 1, 15), 2), ("A", date(2024, 1, 1), 1),
+                                 ("A", date(2024, 1, 22), 3), ("B", date(2024, 1, 8), 0)])
+    assert fast.series_ids == slow.series_ids == ["A", "B"]
+    assert fast.weeks == slow.weeks == [date(2024, 1, 1), date(2024, 1, 8), date(2024, 1, 15), date(2024, 1, 22)]
+    assert str(fast.counts.tolist()) == str(slow.counts.tolist()) == "[[1.0, 0.0, 0.0, 3.0], [nan, 0.0, 2.0, nan]]"
+    # a blank line and a short row fall back to the row-by-row reading, with the same result
+    again = countsio.read_counts(text.replace("\nA,2024-01-22,3.0,\n", "\n\nA,2024-01-22,3.0\n"))
+    assert again.series_ids == fast.series_ids and str(again.counts.tolist()) == str(fast.counts.tolist())

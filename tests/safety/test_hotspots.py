@@ -1,8 +1,17 @@
-"""Gi* on a lattice with a planted cluster; BH; adjacency from polygons."""
+"""Gi* against PySAL esda (the oracle, a test-only dependency) on real grid adjacency with islands
+and zero-count cells; a planted cluster; BH against statsmodels; adjacency from polygons."""
 
+import warnings
+
+import esda
+import libpysal
 import numpy as np
+import pytest
 import shapely
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
+from gridgov.demo.city import generate_city
 from gridgov.safety import hotspots as hs
 
 
@@ -64,3 +73,68 @@ def test_adjacency_from_polygons_is_queen():
     boxes = [shapely.box(x, y, x + 1, y + 1) for y in range(2) for x in range(2)]
     nb = hs.adjacency(boxes)
     assert sorted(nb[0]) == [1, 2, 3]  # corner-touching counts
+
+
+# ---------------------------------------------------------------- esda as the oracle
+
+def _esda(y, neighbours):
+    """z and two-sided p of esda's G_Local(star=True), binary weights, analytic moments."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # islands
+        w = libpysal.weights.W(neighbours, silence_warnings=True)
+        g = esda.G_Local(y, w, transform="B", permutations=0, star=True)
+    return np.asarray(g.Zs, dtype=float), 2 * np.asarray(g.p_norm, dtype=float)
+
+
+@pytest.fixture(scope="module")
+def city_grids():
+    """The tiny demo city's 120 grid polygons plus three far-away islands (one pair touching, one
+    alone): the production path builds the neighbours from polygons with ``adjacency``."""
+    polygons = [g.polygon for g in generate_city("tiny", seed=1).grids]
+    polygons += [shapely.box(130, 40, 130.01, 40.01), shapely.box(130.01, 40, 130.02, 40.01),
+                 shapely.box(131, 41, 131.01, 41.01)]
+    return hs.adjacency(polygons)
+
+
+def test_city_adjacency_has_islands_and_real_neighbourhoods(city_grids):
+    sizes = np.array([len(city_grids[i]) for i in range(len(city_grids))])
+    assert sizes[-1] == 0 and sizes[-2] == sizes[-3] == 1  # the lone island and the touching pair
+    assert 3 <= np.median(sizes[:120]) <= 8 and sizes[:120].min() >= 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_gi_star_matches_esda_on_the_city_grids(city_grids, seed):
+    rng = np.random.default_rng(seed)
+    n = len(city_grids)
+    expected = rng.gamma(2.0, 2.0, (n, 4))
+    observed = rng.poisson(expected * rng.uniform(0.5, 2.0, (n, 4))).astype(float)
+    observed[rng.random((n, 4)) < 0.3] = 0.0  # many zero-count cells, islands included
+    observed[-1] = 0.0
+    result = hs.hotspots(observed, expected, city_grids)
+    for j in range(4):
+        z, p = _esda(result.ratio[:, j], city_grids)
+        np.testing.assert_allclose(result.z[:, j], z, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(result.pvalue[:, j], p, rtol=1e-9, atol=1e-12)
+    assert (result.ratio[-1] == (1 / (expected[-1] + 1))).all()  # a zero-count island still has a z
+
+
+def test_gi_star_matches_esda_on_a_lattice_with_a_detached_block():
+    nb = hs.lattice(15, 20)
+    detached = {300 + i: [300 + j for j in range(4) if j != i] for i in range(4)}  # a 4-cell component
+    nb.update(detached)
+    y = np.random.default_rng(9).poisson(1.0, 304).astype(float)  # mostly 0 and 1
+    z, p = _esda(y, nb)
+    np.testing.assert_allclose(hs.gi_star(y, nb)[:, 0], z, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(2 * stats.norm.sf(np.abs(hs.gi_star(y, nb)[:, 0])), p, rtol=1e-9, atol=1e-12)
+
+
+def test_a_constant_column_gives_zero():
+    nb = hs.lattice(4, 4)
+    z = hs.gi_star(np.column_stack([np.full(16, 3.0), np.arange(16.0)]), nb)
+    assert (z[:, 0] == 0).all() and np.abs(z[:, 1]).max() > 1
+
+
+def test_benjamini_hochberg_matches_statsmodels():
+    p = np.random.default_rng(4).uniform(size=(300, 7)) ** 2
+    np.testing.assert_allclose(hs.benjamini_hochberg(p).ravel(), multipletests(p.ravel(), method="fdr_bh")[1],
+                               rtol=1e-12)

@@ -88,11 +88,15 @@ def read_counts(text: str) -> CountTable:
         raise CountsError([Problem(1, c, f"missing column (the header has: {', '.join(header) or 'nothing'})")
                            for c in missing])
     col = {c: names.index(c) for c in REQUIRED}
+    records = list(reader)
+    table = _read_clean(records, col, len(header))
+    if table is not None:
+        return table
     problems: list[Problem] = []
     seen: dict[tuple[str, date], int] = {}
     rows: list[tuple[str, date, int]] = []
     first_date: tuple[date, int] | None = None
-    for rownum, record in enumerate(reader, start=2):
+    for rownum, record in enumerate(records, start=2):
         if not any(cell.strip() for cell in record):
             continue
         if len(record) < len(header):
@@ -137,26 +141,70 @@ def read_counts(text: str) -> CountTable:
     return build_table(rows)
 
 
+def _read_clean(records: list[list[str]], col: dict[str, int], width: int) -> CountTable | None:
+    """The table when every record is complete and valid, checked column by column (each distinct
+    date or count text is parsed once); None at the first doubt, and ``read_counts`` then goes
+    through the rows one by one to name every problem."""
+    if not records or any(len(r) != width for r in records):
+        return None
+    series = [r[col["series_id"]].strip() for r in records]
+    if not all(series):
+        return None
+    ordinals: dict[str, int] = {}
+    for text in {r[col["week_start"]] for r in records}:
+        week = _parse_date(text)
+        if week is None:
+            return None
+        ordinals[text] = week.toordinal()
+    values: dict[str, int] = {}
+    for text in {r[col["count"]] for r in records}:
+        value, why = _parse_count(text)
+        if why:
+            return None
+        values[text] = value  # type: ignore[assignment]
+    days = np.fromiter((ordinals[r[col["week_start"]]] for r in records), dtype=np.int64, count=len(records))
+    counts = np.fromiter((values[r[col["count"]]] for r in records), dtype=float, count=len(records))
+    if ((days - days[0]) % 7).any():
+        return None
+    table = _build(series, days, counts)
+    if table is None:  # a duplicate (series, week)
+        return None
+    return table
+
+
 def build_table(rows: list[tuple[str, date, int]]) -> CountTable:
     """Rows (series, week start, count) -> a dense matrix on a common weekly axis."""
-    origin = min(r[1] for r in rows)
-    last = max(r[1] for r in rows)
-    n_weeks = (last - origin).days // 7 + 1
-    series_ids = sorted({r[0] for r in rows})
+    days = np.fromiter((r[1].toordinal() for r in rows), dtype=np.int64, count=len(rows))
+    counts = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
+    table = _build([r[0] for r in rows], days, counts)
+    if table is None:
+        raise ValueError("duplicate (series, week) rows")
+    return table
+
+
+def _build(series: list[str], days: np.ndarray, counts: np.ndarray) -> CountTable | None:
+    """Columns (series id, day ordinal of the week start, count) -> the table, or None when a
+    (series, week) repeats."""
+    series_ids = sorted(set(series))
     index = {s: i for i, s in enumerate(series_ids)}
-    si = np.fromiter((index[r[0]] for r in rows), dtype=np.int64, count=len(rows))
-    wi = np.fromiter(((r[1] - origin).days // 7 for r in rows), dtype=np.int64, count=len(rows))
-    ci = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
-    counts = np.zeros((len(series_ids), n_weeks))
-    counts[si, wi] = ci
+    si = np.fromiter((index[s] for s in series), dtype=np.int64, count=len(series))
+    origin = int(days.min())
+    wi = (days - origin) // 7
+    n_weeks = int(wi.max()) + 1
+    cell = si * n_weeks + wi
+    if len(np.unique(cell)) != len(cell):
+        return None
+    table = np.zeros((len(series_ids), n_weeks))
+    table[si, wi] = counts
     first = np.full(len(series_ids), n_weeks)
     np.minimum.at(first, si, wi)
-    lastw = np.full(len(series_ids), -1)
-    np.maximum.at(lastw, si, wi)
+    last = np.full(len(series_ids), -1)
+    np.maximum.at(last, si, wi)
     span = np.arange(n_weeks)[None, :]
-    counts[(span < first[:, None]) | (span > lastw[:, None])] = np.nan
-    weeks = [origin + timedelta(days=7 * i) for i in range(n_weeks)]
-    return CountTable(series_ids=series_ids, weeks=weeks, counts=counts)
+    table[(span < first[:, None]) | (span > last[:, None])] = np.nan
+    start = date.fromordinal(origin)
+    weeks = [start + timedelta(days=7 * i) for i in range(n_weeks)]
+    return CountTable(series_ids=series_ids, weeks=weeks, counts=table)
 
 
 @dataclass
@@ -175,19 +223,30 @@ class Alarms:
         return int(self.alarm.sum())
 
 
+def since_index(table: CountTable, since: date | None) -> int:
+    """Index of the first week starting on or after ``since`` (the number of weeks when none does)."""
+    if since is None:
+        return 0
+    days = (since - table.weeks[0]).days
+    return min(max(0, -(-days // 7)), len(table.weeks))
+
+
 def run(table: CountTable, *, method: str = "auto", alpha: float = 0.01,
-        cutoffs: dict[str, detect.Cutoffs] | None = None) -> Alarms:
-    """Detect on every series; levels from the calibrated cut-offs of the method used per cell."""
+        cutoffs: dict[str, detect.Cutoffs] | None = None, since: date | None = None) -> Alarms:
+    """Detect on every series; levels from the calibrated cut-offs of the method used per cell.
+    With ``since``, only the weeks starting on or after it are evaluated (the earlier ones are
+    still their history)."""
     cutoffs = cutoffs or detect.CALIBRATED
+    first = since_index(table, since)
     if method == "auto":
-        result, which = detect.detect_auto(table.counts, alpha=alpha)
+        result, which = detect.detect_auto(table.counts, alpha=alpha, since=first)
         levels = np.full(result.pvalue.shape, detect.NO_BASELINE, dtype=np.int8)
         for i, name in enumerate(("farrington", "ewma", "c1")):
             m = which == i
             graded = detect.grade(result.pvalue, result.expected, cutoffs[name], result.suppressed)
             levels[m] = graded[m]
     else:
-        result = detect.detect(table.counts, method, alpha=alpha)
+        result = detect.detect(table.counts, method, alpha=alpha, since=first)
         levels = detect.grade(result.pvalue, result.expected, cutoffs[result.method], result.suppressed)
     return Alarms(table=table, result=result, levels=levels, alarm=result.alarm(alpha))
 
@@ -197,16 +256,32 @@ def _fmt(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _csv_field(text: str) -> str:
+    """``text`` as csv.writer writes it (quoted when it holds a comma, a quote or a line break)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow((text,))
+    return out.getvalue()
+
+
 def write_alarms(alarms: Alarms, out) -> int:
-    """Write one row per evaluated (series, week), in series then week order. Returns rows."""
+    """Write one row per evaluated (series, week), in series then week order. Returns rows.
+    The rows are formatted as whole columns (as csv.writer would write them) and written at once."""
     res = alarms.result
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(OUTPUT)
-    names = detect.level_names(alarms.levels)
     si, pj = np.nonzero(res.evaluated)
-    for s, j in zip(si.tolist(), pj.tolist(), strict=True):
-        week = alarms.table.weeks[int(res.periods[j])]
-        writer.writerow((alarms.table.series_ids[s], week.isoformat(), int(res.observed[s, j]),
-                         _fmt(res.expected[s, j]), _fmt(res.threshold[s, j]), names[s, j],
-                         int(alarms.alarm[s, j])))
+    series = [_csv_field(s) for s in alarms.table.series_ids]
+    weeks = [w.isoformat() for w in alarms.table.weeks]
+    names = np.array(["grey", *detect.LEVELS], dtype=object)
+    columns = (
+        [series[s] for s in si.tolist()],
+        [weeks[k] for k in res.periods[pj].tolist()],
+        [str(int(v)) for v in res.observed[si, pj].tolist()],
+        [_fmt(v) for v in res.expected[si, pj].tolist()],
+        [_fmt(v) for v in res.threshold[si, pj].tolist()],
+        names[alarms.levels[si, pj] + 1].tolist(),
+        ["1" if a else "0" for a in alarms.alarm[si, pj].tolist()],
+    )
+    out.write(",".join(OUTPUT) + "\n")
+    block = 100_000
+    for lo in range(0, len(si), block):
+        out.write("".join(",".join(row) + "\n" for row in zip(*(c[lo:lo + block] for c in columns), strict=True)))
     return len(si)

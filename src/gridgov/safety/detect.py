@@ -21,16 +21,25 @@ Methods (docs/safety.md, ../shared/reference/analytics.md §1):
 * ``ears``: EARS C1, C2 and C3. C3 follows the CDC definition (the sum of the last three C2
   exceedances over 1, current period included); R ``surveillance``'s C3 ignores the current count.
 
-A Python loop runs over periods (time), never over series.
+Farrington fits every (series, period) pair of the same design together, so its cost grows with
+the number of pairs, not with the number of periods; EWMA's recursion is the one Python loop over
+periods (a few array operations each), never over series. ``since`` (a column index) evaluates
+only the periods from there on; the earlier ones still serve as history.
+
+Distribution functions come from ``scipy.special`` (importing ``scipy.stats`` costs seconds, which
+``gridgov detect`` would pay on every run); they are written as scipy.stats defines them, and
+tests/safety/test_detect.py compares them with scipy.stats.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
 #: Chinese grade of each level (突发事件应对法 第42条: 一级 red highest).
@@ -81,6 +90,110 @@ def as_matrix(counts) -> np.ndarray:
     return y
 
 
+# ------------------------------------------------------------------------------------------
+# Distribution functions (scipy.stats' definitions on scipy.special's primitives)
+
+def _norm_sf(x):
+    return special.ndtr(-np.asarray(x, dtype=float))
+
+
+def _norm_isf(q: float) -> float:
+    return float(-special.ndtri(q))
+
+
+def _t_sf(x, df):
+    return special.stdtr(df, -np.asarray(x, dtype=float))
+
+
+def _t_isf(q: float, df):
+    return -special.stdtrit(df, q)
+
+
+def _poisson_sf(k, mu):
+    """P(X > k) for X ~ Poisson(mu)."""
+    k = np.floor(k)
+    return np.where(k < 0, 1.0, special.pdtrc(np.maximum(k, 0.0), mu))
+
+
+def _poisson_isf(q: float, mu):
+    """scipy.stats' ``poisson.isf``: its ppf at 1 - q, the smallest k with P(X <= k) >= 1 - q."""
+    mu = np.asarray(mu, dtype=float)
+    p = 1.0 - q
+
+    def reached(k, rows):
+        return special.pdtr(k, mu[rows]) >= p
+
+    return _smallest(reached, _cornish_fisher(q, mu, mu, 1 / np.sqrt(mu)))
+
+
+def _nbinom_sf(k, n, p):
+    """P(X > k) for X ~ NB(n, p) (failures before the n-th success): I_{1-p}(k + 1, n)."""
+    k = np.floor(k)
+    return np.where(k < 0, 1.0, np.clip(special.betainc(np.maximum(k, 0.0) + 1, n, 1 - p), 0.0, 1.0))
+
+
+def _nbinom_isf(q: float, mu, phi):
+    """scipy.stats' ``nbinom.isf``: the smallest k with P(X > k) <= q, for the negative binomial
+    with mean mu and variance phi mu (phi > 1)."""
+    mu, phi = np.broadcast_arrays(np.asarray(mu, dtype=float), np.asarray(phi, dtype=float))
+    n, p = mu / (phi - 1), 1 / phi
+
+    def reached(k, rows):
+        return _nbinom_sf(k, n[rows], p[rows]) <= q
+
+    return _smallest(reached, _cornish_fisher(q, mu, phi * mu, (2 * phi - 1) / np.sqrt(mu * phi)))
+
+
+def _cornish_fisher(q: float, mean, var, skew):
+    """Upper q quantile from the first three moments (a starting point for ``_smallest``)."""
+    z = _norm_isf(q)
+    with np.errstate(invalid="ignore", over="ignore"):
+        x = mean + np.sqrt(var) * (z + skew * (z * z - 1) / 6)
+    return np.floor(np.nan_to_num(np.maximum(x, 0.0), posinf=0.0))
+
+
+def _smallest(reached, guess: np.ndarray, steps: int = 3) -> np.ndarray:
+    """Per entry, the smallest whole k >= 0 with ``reached(k, rows)`` (monotone in k: False up to
+    some k, True from there; ``rows`` says which entries ``k`` belongs to). Walks a few steps from
+    ``guess``, then brackets and bisects what is still open."""
+    k = np.array(guess, dtype=float)
+    rows = np.arange(len(k))
+    done = reached(k, rows)
+    up, down = rows[~done], rows[done & (k > 0)]
+    for _ in range(steps):  # k not reached yet: step up until it is
+        if not len(up):
+            break
+        k[up] += 1
+        up = up[~reached(k[up], up)]
+    for _ in range(steps):  # k reached: step down while k - 1 is
+        if not len(down):
+            break
+        lower = reached(k[down] - 1, down)
+        down = down[lower]
+        k[down] -= 1
+        down = down[k[down] > 0]
+    if len(up):  # far below: double until reached, then bisect
+        lo, hi = k[up].copy(), 2 * k[up] + 1
+        for _ in range(1100):
+            low = ~reached(hi, up)
+            if not low.any():
+                break
+            lo, hi = np.where(low, hi, lo), np.where(low, 2 * hi + 1, hi)
+        k[up] = _bisect(reached, up, lo, hi)
+    if len(down):  # far above: bisect between -1 (never reached) and k
+        k[down] = _bisect(reached, down, np.full(len(down), -1.0), k[down])
+    return k
+
+
+def _bisect(reached, rows, lo, hi):
+    """Smallest reached k in (lo, hi], given lo not reached and hi reached."""
+    while (hi - lo > 1).any():
+        mid = np.floor((lo + hi) / 2)
+        hit = reached(mid, rows)
+        hi, lo = np.where(hit, mid, hi), np.where(hit, lo, mid)
+    return hi
+
+
 def _score(y, expected, threshold) -> np.ndarray:
     gap = threshold - expected
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -88,6 +201,12 @@ def _score(y, expected, threshold) -> np.ndarray:
                        np.where(y > expected, np.inf, 0.0))
     out[np.isnan(expected) | np.isnan(y)] = np.nan
     return out
+
+
+def _since(since: int, periods: int) -> int:
+    if since < 0:
+        raise ValueError("since must be a period index >= 0")
+    return min(int(since), periods)
 
 
 def _first_valid(y: np.ndarray) -> np.ndarray:
@@ -101,10 +220,11 @@ def _first_valid(y: np.ndarray) -> np.ndarray:
 # EARS C1 / C2 / C3
 
 def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.5,
-         alpha: float | None = None) -> Detection:
+         alpha: float | None = None, since: int = 0) -> Detection:
     """EARS C1, C2 or C3 (CDC). ``alpha`` (default 0.001 for C1/C2, 0.025 for C3, the CDC's
     choices) sets the threshold; the p-value is the normal tail of the statistic (nominal: on small
-    counts it is far too small, see analytics.md §1.1, hence the calibrated levels)."""
+    counts it is far too small, see analytics.md §1.1, hence the calibrated levels). Results for
+    the periods from ``since`` on."""
     method = method.upper()
     if method not in ("C1", "C2", "C3"):
         raise ValueError("method must be C1, C2 or C3")
@@ -113,7 +233,7 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
     if alpha is None:
         alpha = 0.025 if method == "C3" else 0.001
     y = as_matrix(counts)
-    z = stats.norm.isf(alpha)
+    z = _norm_isf(alpha)
     lag = 1 if method == "C1" else 3
     mean, sd = _rolling_past(y, baseline, lag)
     sigma = np.maximum(sd, min_sigma)
@@ -123,7 +243,7 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
     c[np.isnan(mean) | np.isnan(y)] = np.nan
     if method in ("C1", "C2"):
         threshold = mean + z * sigma
-        pvalue = stats.norm.sf(c)
+        pvalue = _norm_sf(c)
         expected = mean
     else:
         exceed = np.maximum(0.0, c - 1.0)  # NaN stays NaN
@@ -134,10 +254,13 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
         threshold = np.where(need > 0, mean + sigma * (1.0 + need), 0.0)
         threshold = np.maximum(threshold, 0.0)
         threshold[np.isnan(c3)] = np.nan
-        pvalue = stats.norm.sf(c3)
+        pvalue = _norm_sf(c3)
         expected = np.where(np.isnan(c3), np.nan, mean)
     pvalue = np.where(np.isnan(expected), np.nan, pvalue)
-    return Detection(method.lower(), np.arange(y.shape[1]), y, expected, threshold, pvalue,
+    first = _since(since, y.shape[1])
+    periods = np.arange(first, y.shape[1])
+    y, expected, threshold, pvalue = y[:, first:], expected[:, first:], threshold[:, first:], pvalue[:, first:]
+    return Detection(method.lower(), periods, y, expected, threshold, pvalue,
                      _score(y, expected, threshold), alpha)
 
 
@@ -171,74 +294,96 @@ def _rolling_past(y: np.ndarray, length: int, lag: int) -> tuple[np.ndarray, np.
 # EWMA (CDC ESSENCE)
 
 def ewma(counts, *, max_baseline: int = 28, min_baseline: int = 11, guard: int = 2,
-         w1: float = 0.4, w2: float = 0.9, alpha: float = 0.01) -> Detection:
+         w1: float = 0.4, w2: float = 0.9, alpha: float = 0.01, since: int = 0, chunk: int = 8192) -> Detection:
     """ESSENCE EWMA after Rnssp ``alert_ewma``. The threshold is the count that would make the
-    more sensitive of the two smoothers reach the Student-t (1 - alpha) limit this period."""
+    more sensitive of the two smoothers reach the Student-t (1 - alpha) limit this period.
+    Results for the periods from ``since`` on (the smoothers still run over the whole series)."""
     y = as_matrix(counts)
+    S, T = y.shape
+    first = _since(since, T)
+    expected, threshold, pvalue = (np.full((S, T - first), np.nan) for _ in range(3))
+    for lo in range(0, S, chunk):
+        rows = slice(lo, lo + chunk)
+        _ewma_block(y[rows], max_baseline, min_baseline, guard, (w1, w2), alpha, first,
+                    expected[rows], threshold[rows], pvalue[rows])
+    observed = y[:, first:]
+    return Detection("ewma", np.arange(first, T), observed, expected, threshold, pvalue,
+                     _score(observed, expected, threshold), alpha)
+
+
+def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, expected, threshold, pvalue) -> None:
+    """EWMA of a block of series. Everything but the smoothers is computed for all cells at once;
+    the smoothers (clipped at the alert limit, so each period needs the last) loop over periods."""
     S, T = y.shape
     start = _first_valid(y)
     filled = np.nan_to_num(y)
     zeros = np.zeros((S, 1))
     c1 = np.concatenate([zeros, np.cumsum(filled, axis=1)], axis=1)
     c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=1)], axis=1)
-    expected = np.full((S, T), np.nan)
-    threshold = np.full((S, T), np.nan)
-    pvalue = np.full((S, T), np.nan)
-    z1 = np.full(S, np.nan)
-    z2 = np.full(S, np.nan)
-    ucl_warn_cache: dict[int, tuple[float, float, float]] = {}
-    rows = np.arange(S)
+    # the cells with a baseline (periods lo..hi-1 before the guard band), in period order
+    hi = np.arange(T) - guard
+    lo = np.maximum(start[:, None], hi[None, :] - max_baseline)
+    n = hi[None, :] - lo
+    ti, si = np.nonzero(((n >= min_baseline) & ~np.isnan(y)).T)
+    ptr = np.searchsorted(ti, np.arange(T + 1))
+    n = n[si, ti]
+    lo, hi = lo[si, ti], hi[ti]
+    s1 = c1[si, hi] - c1[si, lo]
+    s2 = c2[si, hi] - c2[si, lo]
+    mean = s1 / n
+    sd = np.sqrt(np.maximum((s2 - n * mean * mean) / (n - 1), 0.0))
+    ucl_alert, ucl_warn, t_alpha = _t_limits(n, alpha)
+    sigmas = []
+    for w in weights:
+        corr = np.sqrt(w / (2 - w) + 1 / n - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** n) / n)
+        min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
+        constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
+        sigmas.append(np.maximum(min_sigma, sd * corr + constant))
+    # the smoothers; z_now: each smoother's value in each cell before clipping
+    yt = np.ascontiguousarray(y.T)
+    z = [np.full(S, np.nan) for _ in weights]
+    z_now = [np.empty(len(si)) for _ in weights]
     for i in range(T):
-        yi = y[:, i]
+        yi = yt[i]
         begin = start == i
-        z1 = np.where(begin, yi, w1 * yi + (1 - w1) * z1)
-        z2 = np.where(begin, yi, w2 * yi + (1 - w2) * z2)
-        hi = i - guard  # exclusive end of the baseline
-        lo = np.maximum(start, hi - max_baseline)
-        n = hi - lo
-        ok = (n >= min_baseline) & ~np.isnan(yi)
-        if not ok.any():
+        for zs, w in zip(z, weights, strict=True):
+            zs[:] = np.where(begin, yi, w * yi + (1 - w) * zs)
+        a, b = ptr[i], ptr[i + 1]
+        if a == b:
             continue
-        idx = rows[ok]
-        n_ok = n[ok]
-        lo_ok = lo[ok]
-        s1 = c1[idx, hi] - c1[idx, lo_ok]
-        s2 = c2[idx, hi] - c2[idx, lo_ok]
-        mean = s1 / n_ok
-        sd = np.sqrt(np.maximum((s2 - n_ok * mean * mean) / (n_ok - 1), 0.0))
-        p_best = np.full(len(idx), np.inf)
-        thr_best = np.full(len(idx), np.inf)
-        for w, zs in ((w1, z1), (w2, z2)):
-            corr = np.sqrt(w / (2 - w) + 1 / n_ok - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** n_ok) / n_ok)
-            ucl_alert, ucl_warn, t_alpha = _t_limits(n_ok, alpha, ucl_warn_cache)
-            min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
-            constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
-            sigma = np.maximum(min_sigma, sd * corr + constant)
-            z_now = zs[idx]
-            stat = (z_now - mean) / sigma
-            p = stats.t.sf(stat, df=n_ok - 1)
-            # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
-            z_prev = (z_now - w * y[idx, i]) / (1 - w) if w < 1 else np.zeros_like(z_now)
-            thr = (mean + t_alpha * sigma - (1 - w) * z_prev) / w
-            p_best = np.minimum(p_best, p)
-            thr_best = np.minimum(thr_best, thr)
-            clipped = np.where(np.abs(stat) > ucl_alert, mean + np.sign(stat) * ucl_alert * sigma, z_now)
-            zs[idx] = clipped
-        expected[idx, i] = mean
-        threshold[idx, i] = np.maximum(thr_best, 0.0)
-        pvalue[idx, i] = p_best
-    return Detection("ewma", np.arange(T), y, expected, threshold, pvalue, _score(y, expected, threshold), alpha)
+        rows = si[a:b]
+        m = mean[a:b]
+        limit = ucl_alert[a:b]
+        for zs, now, sigma in zip(z, z_now, sigmas, strict=True):
+            now[a:b] = zn = zs[rows]
+            stat = (zn - m) / sigma[a:b]
+            zs[rows] = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma[a:b], zn)
+    # p-values and thresholds of the cells to report
+    keep = slice(ptr[first], None)
+    si, ti, n, mean, t_alpha = si[keep], ti[keep], n[keep], mean[keep], t_alpha[keep]
+    p_best = thr_best = None
+    for w, now, sigma in zip(weights, z_now, sigmas, strict=True):
+        now, sigma = now[keep], sigma[keep]
+        p = _t_sf((now - mean) / sigma, n - 1)
+        # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
+        z_prev = (now - w * y[si, ti]) / (1 - w) if w < 1 else np.zeros_like(now)
+        thr = (mean + t_alpha * sigma - (1 - w) * z_prev) / w
+        p_best = p if p_best is None else np.minimum(p_best, p)
+        thr_best = thr if thr_best is None else np.minimum(thr_best, thr)
+    cells = (si, ti - first)
+    expected[cells] = mean
+    threshold[cells] = np.maximum(thr_best, 0.0)
+    pvalue[cells] = p_best
 
 
-def _t_limits(n: np.ndarray, alpha: float, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    out = np.empty((3, len(n)))
-    for value in np.unique(n):
-        if value not in cache:
-            df = value - 1
-            cache[value] = (round(float(stats.t.isf(0.01, df)), 5), round(float(stats.t.isf(0.05, df)), 5),
-                            float(stats.t.isf(alpha, df)))
-        out[:, n == value] = np.array(cache[value])[:, None]
-    return out[0], out[1], out[2]
+def _t_limits(n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ESSENCE's alert and warning limits (Student-t 0.01 and 0.05, rounded to 5 decimals) and
+    the (1 - alpha) limit, for baselines of n periods."""
+    values, where = np.unique(n, return_inverse=True)
+    df = values - 1
+    alert = np.array([round(float(x), 5) for x in _t_isf(0.01, df)])
+    warn = np.array([round(float(x), 5) for x in _t_isf(0.05, df)])
+    return alert[where], warn[where], _t_isf(alpha, df)[where]
 
 
 # ------------------------------------------------------------------------------------------
@@ -284,21 +429,20 @@ def farrington_min_history(params: FarringtonParams = FarringtonParams()) -> int
 
 
 def farrington(counts, *, periods: Iterable[int] | None = None, alpha: float = 0.01,
-               params: FarringtonParams = FarringtonParams(), chunk: int = 4096) -> Detection:
+               params: FarringtonParams = FarringtonParams(), chunk: int = 1024, since: int = 0) -> Detection:
     """Farrington-flexible / Noufaily for every series at the given period indices (default: all
-    periods with ``min_years`` of history before them)."""
+    periods with ``min_years`` of history before them; with ``since``, only those from there on)."""
     y = as_matrix(counts)
     S, T = y.shape
-    need = farrington_min_history(params)
+    need = max(farrington_min_history(params), _since(since, T))
     todo = np.arange(need, T) if periods is None else np.array([k for k in periods if need <= k < T], dtype=int)
     shape = (S, len(todo))
     expected = np.full(shape, np.nan)
     threshold = np.full(shape, np.nan)
     pvalue = np.full(shape, np.nan)
     suppressed = np.zeros(shape, dtype=bool)
-    start = _first_valid(y)
     with _single_threaded_blas():
-        _farrington_loop(y, todo, start, need, params, alpha, chunk, expected, threshold, pvalue, suppressed)
+        _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue, suppressed)
     observed = y[:, todo]
     return Detection("farrington", todo, observed, expected, threshold, pvalue,
                      _score(observed, expected, threshold), alpha, suppressed)
@@ -316,46 +460,83 @@ def _single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _farrington_loop(y, todo, start, need, params, alpha, chunk, expected, threshold, pvalue, suppressed) -> None:
-    for j, k in enumerate(todo):
-        design = _design(int(k), params)
+def _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue, suppressed) -> None:
+    """Fit every evaluated (series, period) pair. Periods with the same number of past years share
+    one design (the reference periods sit at the same offsets), so their pairs are fitted together
+    in chunks of ``chunk`` rows: the work grows with the number of pairs, not of periods. Chunks
+    are independent and run on the machine's cores (NumPy releases the GIL in its loops)."""
+    if not len(todo):
+        return
+    need = farrington_min_history(params)
+    start = _first_valid(y)
+    # a pair is evaluated when the series has min_years of history and a count in the period
+    evaluated = (start[:, None] <= todo[None, :] - need) & ~np.isnan(y[:, todo])
+    years = np.minimum(params.b, (todo - params.w) // params.freq)
+    y23 = _two_thirds(np.nan_to_num(y))  # once per count, not once per reference period of every pair
+    tasks = []
+    for b in np.unique(years):
+        cols = np.flatnonzero(years == b)
+        design = _design(int(todo[cols[0]]), params)
         if design is None:
             continue
-        series = np.flatnonzero((start <= k - need) & ~np.isnan(y[:, k]))
-        for lo in range(0, len(series), chunk):
-            sel = series[lo:lo + chunk]
-            mu0, phi, ok = _noufaily_fit(y[np.ix_(sel, design.columns)], design, params)
-            e, u, p = _nb_plugin(mu0, phi, y[sel, k], alpha)
-            expected[sel, j] = np.where(ok, e, np.nan)
-            threshold[sel, j] = np.where(ok, u, np.nan)
-            pvalue[sel, j] = np.where(ok, p, np.nan)
-        if params.limit54 and len(series):
+        js, series = np.nonzero(evaluated[:, cols].T)  # period by period, series in order
+        js = cols[js]
+        tasks += [(design, series[lo:lo + chunk], js[lo:lo + chunk]) for lo in range(0, len(series), chunk)]
+
+    def fit(task) -> None:
+        design, s, j = task
+        k = todo[j]
+        ref = (s[:, None], k[:, None] - design.offsets[None, :])
+        mu0, phi, ok = _noufaily_fit(y[ref], design, params, y23[ref])
+        e, u, p = _nb_plugin(mu0, phi, y[s, k], alpha)
+        expected[s, j] = np.where(ok, e, np.nan)
+        threshold[s, j] = np.where(ok, u, np.nan)
+        pvalue[s, j] = np.where(ok, p, np.nan)
+        if params.limit54:  # no alarm with fewer than 5 cases in the last 4 periods
             cases, weeks = params.limit54
-            recent = np.nansum(y[series, max(0, k - weeks + 1):k + 1], axis=1)
-            suppressed[series, j] = recent < cases
+            recent = k[:, None] + np.arange(1 - weeks, 1)[None, :]
+            counts = np.where(recent >= 0, y[s[:, None], np.maximum(recent, 0)], 0.0)
+            suppressed[s, j] = np.nansum(counts, axis=1) < cases
+
+    workers = min(len(tasks), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fit, tasks))
+    else:
+        for task in tasks:
+            fit(task)
 
 
 @dataclass(frozen=True)
 class _Design:
-    """Reference periods of one evaluation, sorted by seasonal group (group 0 = the window)."""
+    """Reference periods of one evaluation in time order (oldest last: ``offsets`` ascending) and
+    the seasonal group of each (group 0 = the window around the same period of past years)."""
 
-    columns: np.ndarray  # period indices
+    offsets: np.ndarray  # periods before the evaluated one, ascending
+    group: np.ndarray  # seasonal group of each reference period
     t: np.ndarray  # trend covariate in years, centred on the reference periods' mean
     t0: float  # the covariate at the evaluated period
-    starts: np.ndarray  # first column of each group
-    sizes: np.ndarray
     n_groups: int
-
-    def moments(self) -> np.ndarray:
-        G = np.zeros((len(self.t), self.n_groups))
-        G[np.arange(len(self.t)), np.repeat(np.arange(self.n_groups), self.sizes)] = 1.0
-        return np.concatenate([G, G * self.t[:, None], G * (self.t * self.t)[:, None]], axis=1)
+    indicator: np.ndarray  # (n, G): 1 where the period is in the group
+    moments: np.ndarray  # (n, 3G): group indicators times 1, t, t^2
+    steps: tuple[np.ndarray, np.ndarray] | None  # t = coarse[h] + fine[l] at column F h + l (see exp_trend)
 
     def expand(self, per_group: np.ndarray) -> np.ndarray:
-        return np.repeat(per_group, self.sizes, axis=1)
+        return np.take(per_group, self.group, axis=1)  # C order (per_group[:, group] would be F)
 
     def sums(self, values: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(values, self.starts, axis=1)
+        return values @ self.indicator
+
+    def exp_trend(self, c: np.ndarray) -> np.ndarray:
+        """exp(c t) for every row's c and every reference period. The periods are consecutive,
+        so column F h + l has t = coarse[h] + fine[l]: 2 sqrt(n) exponentials a row and one outer
+        product instead of n exponentials (which were the fit's main cost); the product differs
+        from exp(c t) by a few units in the last place."""
+        if self.steps is None:
+            return np.exp(c[:, None] * self.t[None, :])
+        coarse, fine = self.steps
+        out = np.exp(c[:, None, None] * coarse[None, :, None]) * np.exp(c[:, None, None] * fine[None, None, :])
+        return out.reshape(len(c), -1)[:, :len(self.t)]
 
 
 def _design(k: int, params: FarringtonParams) -> _Design | None:
@@ -367,14 +548,19 @@ def _design(k: int, params: FarringtonParams) -> _Design | None:
     keep = groups >= 0
     offsets, groups = offsets[keep], groups[keep]
     _, groups = np.unique(groups, return_inverse=True)  # contiguous labels, window stays 0
-    order = np.argsort(groups, kind="stable")
-    offsets, groups = offsets[order], groups[order]
-    sizes = np.bincount(groups)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     t = -offsets / params.freq
     centre = float(t.mean())  # centring decorrelates level and trend: fewer Newton steps
-    return _Design(columns=k - offsets, t=t - centre, t0=-centre, starts=starts, sizes=sizes,
-                   n_groups=len(sizes))
+    t = t - centre
+    G = np.zeros((len(t), groups.max() + 1))
+    G[np.arange(len(t)), groups] = 1.0
+    moments = np.concatenate([G, G * t[:, None], G * (t * t)[:, None]], axis=1)
+    steps = None
+    if np.all(np.diff(offsets) == 1):
+        fine = max(1, int(np.sqrt(len(offsets))))
+        coarse = -(offsets[0] + fine * np.arange(-(-len(offsets) // fine))) / params.freq - centre
+        steps = (coarse, -np.arange(fine) / params.freq)
+    return _Design(offsets=offsets, group=groups, t=t, t0=-centre, n_groups=G.shape[1], indicator=G,
+                   moments=moments, steps=steps)
 
 
 @dataclass
@@ -385,6 +571,7 @@ class _Fit:
     tbar: np.ndarray  # weighted mean t per group
     schur: np.ndarray  # s - v'D^-1 v (inf without trend)
     converged: np.ndarray | None = None
+    trend: np.ndarray | None = None  # exp(c t) per row and reference period (None: c = 0)
 
 
 def _poisson_fit(design: _Design, Y: np.ndarray, P: np.ndarray, with_trend: bool,
@@ -411,24 +598,22 @@ def _poisson_fit(design: _Design, Y: np.ndarray, P: np.ndarray, with_trend: bool
     PYt = PY @ t
     uniform = bool(np.all(P == 1.0))
     converged = np.zeros(len(Y), dtype=bool)
-
     G = design.n_groups
-    moments = design.moments()  # (n, 3G): group indicators times 1, t, t^2
 
     def sums(rows, a_, c_):
-        """D (per group), v (per group) and s at (a_, c_) for the given rows: one matrix product."""
-        PE = np.exp(c_[:, None] * t[None, :])
-        if not uniform:
-            PE *= P[rows]
+        """D (per group), v (per group) and s at (a_, c_) for the given rows: one matrix product.
+        Also returns exp(c_ t)."""
+        E = design.exp_trend(c_)
+        PE = E if uniform else E * P[rows]
         ea = np.where(empty[rows], 0.0, np.exp(a_))
-        m = PE @ moments
-        return ea * m[:, :G], ea * m[:, G:2 * G], (ea * m[:, 2 * G:]).sum(axis=1)
+        m = PE @ design.moments
+        return ea * m[:, :G], ea * m[:, G:2 * G], (ea * m[:, 2 * G:]).sum(axis=1), E
 
     active = np.arange(len(Y))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for _ in range(params.max_iter):
             a_, c_, emp = a[active], c[active], empty[active]
-            D, v, s_ = sums(active, a_, c_)
+            D, v, s_, _E = sums(active, a_, c_)
             Dsafe = np.where(emp | (D <= 0), 1.0, D)
             vd = np.where(emp, 0.0, v / Dsafe)
             schur = np.maximum(s_ - (v * vd).sum(axis=1), 1e-300)
@@ -446,18 +631,22 @@ def _poisson_fit(design: _Design, Y: np.ndarray, P: np.ndarray, with_trend: bool
                 break
         # working weights at the final estimates (for hat values and the trend's variance)
         everything = np.arange(len(Y))
-        D, v, s_ = sums(everything, a, c)
+        D, v, s_, E = sums(everything, a, c)
         Dsafe = np.where(empty | (D <= 0), 1.0, D)
         vd = np.where(empty, 0.0, v / Dsafe)
         schur = np.maximum(s_ - (v * vd).sum(axis=1), 1e-300)
-    return _Fit(a=np.where(empty, -np.inf, a), c=c, D=D, tbar=vd, schur=schur, converged=converged)
+    return _Fit(a=np.where(empty, -np.inf, a), c=c, D=D, tbar=vd, schur=schur, converged=converged, trend=E)
 
 
-def _linear(design: _Design, fit: _Fit) -> np.ndarray:
-    """Linear predictor; groups fitted at 0 (no cases) get -30 instead of -inf."""
-    eta = design.expand(np.maximum(fit.a, -30.0))
-    eta += fit.c[:, None] * design.t[None, :]
-    return eta
+def _mean(design: _Design, fit: _Fit, power: float = 1.0) -> np.ndarray:
+    """Fitted mean to the given power, exp(power (a + c t)); groups fitted at 0 (no cases) get
+    a = -30 instead of -inf."""
+    level = design.expand(np.exp(power * np.maximum(fit.a, -30.0)))
+    if fit.trend is None:
+        return level
+    if power == 1.0:
+        return level * fit.trend
+    return level * design.exp_trend(power * fit.c)
 
 
 def _hat(design: _Design, fit: _Fit, P: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -483,9 +672,8 @@ def _dispersion(Y, mu, weights, p: int) -> np.ndarray:
 def _weights(s: np.ndarray, prior: np.ndarray, threshold: float) -> np.ndarray:
     """surveillance ``algo.farrington.assign.weights``: s^-2 above the threshold, 1 below,
     scaled so the weights of the present observations sum to their number."""
-    high = s > threshold
-    raw = prior.copy()
-    raw[high] = prior[high] / (s[high] * s[high])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        raw = np.where(s > threshold, prior / (s * s), prior)
     gamma = (prior > 0).sum(axis=1) / raw.sum(axis=1)
     raw *= gamma[:, None]
     return raw
@@ -495,33 +683,32 @@ def _reweighted_fit(design: _Design, Y, P, Y23, with_trend: bool, params: Farrin
     """Fit, Anscombe residuals, weights, refit: returns (fit, phi)."""
     n_par = design.n_groups + (1 if with_trend else 0)
     fit = _poisson_fit(design, Y, P, with_trend, params)
-    eta = _linear(design, fit)
-    mu = np.exp(eta)
+    mu = _mean(design, fit)
     phi = _dispersion(Y, mu, P, n_par)
     h = _hat(design, fit, P, mu)
     # Anscombe residuals 3/2 (y^2/3 mu^-1/6 - mu^1/2) / sqrt(phi (1 - h))
-    eta /= 6.0
-    s = Y23 * np.exp(-eta)
-    s -= np.exp(3.0 * eta)
+    s = Y23 * _mean(design, fit, -1 / 6)
+    s -= np.sqrt(mu)
     h -= 1.0
     h *= -phi[:, None]
     s *= 1.5 / np.sqrt(h)
     omega = _weights(s, P, params.weights_threshold)
     fit = _poisson_fit(design, Y, omega, with_trend, params, start=fit)
-    mu = np.exp(_linear(design, fit))
+    mu = _mean(design, fit)
     phi = _dispersion(Y, mu, omega, n_par)
     return fit, phi
 
 
-def _noufaily_fit(Y: np.ndarray, design: _Design, params: FarringtonParams):
+def _noufaily_fit(Y: np.ndarray, design: _Design, params: FarringtonParams, Y23: np.ndarray | None = None):
     """Predicted mean at the evaluated period and dispersion, per row of Y (reference counts in
-    the design's column order). ``ok`` is False where the reference is too thin to fit."""
+    the design's column order; ``Y23``: Y^(2/3), 0 where Y is missing, when already known). ``ok``
+    is False where the reference is too thin to fit."""
     missing = np.isnan(Y)
     P = (~missing).astype(float)
     if missing.any():
         Y = np.where(missing, 0.0, Y)
-    Y23 = np.cbrt(Y)
-    Y23 *= Y23
+    if Y23 is None:
+        Y23 = _two_thirds(Y)
     nobs = P.sum(axis=1)
     ok = nobs > design.n_groups + 1
     fit, phi = _reweighted_fit(design, Y, P, Y23, True, params)
@@ -529,7 +716,7 @@ def _noufaily_fit(Y: np.ndarray, design: _Design, params: FarringtonParams):
     # keep the trend only if significant at pThresholdTrend and not over-extrapolating
     with np.errstate(divide="ignore", invalid="ignore"):
         z = fit.c / np.sqrt(phi / fit.schur)
-    p_trend = 2 * stats.norm.sf(np.abs(z))
+    p_trend = 2 * _norm_sf(np.abs(z))
     ymax = Y.max(axis=1)
     drop = ~((p_trend < params.p_threshold_trend) & (mu0 <= ymax)) | ~fit.converged
     # (as surveillance: without convergence, try again without the trend)
@@ -544,6 +731,12 @@ def _noufaily_fit(Y: np.ndarray, design: _Design, params: FarringtonParams):
     return mu0, phi, ok
 
 
+def _two_thirds(y: np.ndarray) -> np.ndarray:
+    out = np.cbrt(y)
+    out *= out
+    return out
+
+
 def _nb_plugin(mu0: np.ndarray, phi: np.ndarray, y: np.ndarray, alpha: float):
     """Expected, upper (1 - alpha) quantile and P(Y >= y) of NB(mean mu0, variance phi*mu0)
     (Poisson when phi == 1)."""
@@ -551,14 +744,12 @@ def _nb_plugin(mu0: np.ndarray, phi: np.ndarray, y: np.ndarray, alpha: float):
     pval = np.empty_like(mu0)
     nb = phi > 1.0 + 1e-9
     if nb.any():
-        size = mu0[nb] / (phi[nb] - 1)
-        prob = 1 / phi[nb]
-        upper[nb] = stats.nbinom.isf(alpha, size, prob)
-        pval[nb] = stats.nbinom.sf(y[nb] - 1, size, prob)
+        upper[nb] = _nbinom_isf(alpha, mu0[nb], phi[nb])
+        pval[nb] = _nbinom_sf(y[nb] - 1, mu0[nb] / (phi[nb] - 1), 1 / phi[nb])
     po = ~nb
     if po.any():
-        upper[po] = stats.poisson.isf(alpha, mu0[po])
-        pval[po] = stats.poisson.sf(y[po] - 1, mu0[po])
+        upper[po] = _poisson_isf(alpha, mu0[po])
+        pval[po] = _poisson_sf(y[po] - 1, mu0[po])
     zero = mu0 <= 0
     upper[zero] = 0.0
     pval[zero] = np.where(y[zero] > 0, 0.0, 1.0)
@@ -579,18 +770,21 @@ def detect(counts, method: str = "farrington", *, alpha: float = 0.01, **kwargs)
     raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)} or auto")
 
 
-def detect_auto(counts, *, alpha: float = 0.01) -> tuple[Detection, np.ndarray]:
+def detect_auto(counts, *, alpha: float = 0.01, since: int = 0) -> tuple[Detection, np.ndarray]:
     """Per series and period: Farrington where there are >= 3 years of history, else EWMA (>= 13
-    periods), else EARS C1 (>= 7). Returns the merged detection and the method index per cell
-    (into ``("farrington", "ewma", "c1")``, -1 where nothing applies)."""
+    periods), else EARS C1 (>= 7). Returns the merged detection (periods from ``since`` on) and
+    the method index per cell (into ``("farrington", "ewma", "c1")``, -1 where nothing applies)."""
     y = as_matrix(counts)
-    parts = [farrington(y, alpha=alpha), ewma(y, alpha=alpha), ears(y, method="C1", alpha=alpha)]
-    which = np.full(y.shape, -1, dtype=np.int8)
-    out = {k: np.full(y.shape, np.nan) for k in ("expected", "threshold", "pvalue", "score")}
-    suppressed = np.zeros(y.shape, dtype=bool)
+    first = _since(since, y.shape[1])
+    parts = [farrington(y, alpha=alpha, since=first), ewma(y, alpha=alpha, since=first),
+             ears(y, method="C1", alpha=alpha, since=first)]
+    shape = (y.shape[0], y.shape[1] - first)
+    which = np.full(shape, -1, dtype=np.int8)
+    out = {k: np.full(shape, np.nan) for k in ("expected", "threshold", "pvalue", "score")}
+    suppressed = np.zeros(shape, dtype=bool)
     for i, part in reversed(list(enumerate(parts))):
         m = part.evaluated
-        cols = part.periods
+        cols = part.periods - first
         sub = which[:, cols]
         sub[m] = i
         which[:, cols] = sub
@@ -601,8 +795,8 @@ def detect_auto(counts, *, alpha: float = 0.01) -> tuple[Detection, np.ndarray]:
         sub = suppressed[:, cols]
         sub[m] = part.suppressed[m]
         suppressed[:, cols] = sub
-    return Detection("auto", np.arange(y.shape[1]), y, out["expected"], out["threshold"], out["pvalue"],
-                     out["score"], alpha, suppressed), which
+    return Detection("auto", np.arange(first, y.shape[1]), y[:, first:], out["expected"], out["threshold"],
+                     out["pvalue"], out["score"], alpha, suppressed), which
 
 
 @dataclass(frozen=True)

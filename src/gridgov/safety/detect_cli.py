@@ -1,7 +1,7 @@
 """`gridgov detect`: aberration detection on any weekly counts CSV, without a database.
 
     gridgov detect --input counts.csv --output alarms.csv [--method auto|farrington|ewma|c1|c2|c3]
-                   [--alpha 0.01]
+                   [--alpha 0.01] [--since YYYY-MM-DD]
 
 See docs/detect-cli.md. Nothing here imports Django or the ``gridgov`` entry point: the command
 runs on a laptop with only the package installed (no database, no settings).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 HELP = "flag unusual weeks in a counts CSV (series_id,week_start,count); no database needed"
 METHOD_CHOICES = ("auto", "farrington", "ewma", "c1", "c2", "c3")
@@ -37,7 +38,7 @@ def main(args) -> int:
         if len(exc.problems) > countsio.MAX_REPORTED:
             print(f"  … and {len(exc.problems) - countsio.MAX_REPORTED} more", file=sys.stderr)
         return 1
-    alarms = countsio.run(table, method=args.method, alpha=args.alpha)
+    alarms = countsio.run(table, method=args.method, alpha=args.alpha, since=args.since)
     try:
         if args.output in (None, "-"):
             rows = countsio.write_alarms(alarms, sys.stdout)
@@ -70,3 +71,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "else EARS C1")
     parser.add_argument("--alpha", type=_alpha, default=0.01,
                         help="significance of the alarm column (default 0.01)")
+    parser.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="evaluate and write only weeks starting on or after this date "
+                             "(earlier weeks are history)")

@@ -1,21 +1,24 @@
-"""Hotspots: Getis-Ord Gi* (PySAL esda) on grid adjacency, on observed/expected ratios.
+"""Hotspots: Getis-Ord Gi* on grid adjacency, on observed/expected ratios.
 
-Pure apart from esda/libpysal/shapely (no Django). Raw counts mostly rediscover where people live,
+Pure (NumPy, scipy.sparse, shapely; no Django). Raw counts mostly rediscover where people live,
 so the variable is the smoothed ratio (observed + 1) / (expected + 1) of each grid over a window,
-the expected count coming from each series' own baseline (detect.py). p-values are two-sided and
-analytic (normal z of Gi*), so esda's numba permutation code is never used (no 18 s compile);
-Benjamini-Hochberg runs across all grids and categories together (analytics.md §2).
+the expected count coming from each series' own baseline (detect.py). Gi* is PySAL esda's
+``G_Local(star=True, transform="B")`` with its analytic moments, computed here for all categories
+with one sparse product (tests/safety/test_hotspots.py compares it with esda, a test-only
+dependency). p-values are two-sided and analytic (normal z of Gi*); Benjamini-Hochberg
+(``scipy.stats.false_discovery_control``) runs across all grids and categories together
+(analytics.md §2).
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import shapely
-from scipy import stats
+from scipy import sparse, special
 
 KINDS = ("cold99", "cold95", "none", "hot95", "hot99")
 
@@ -42,38 +45,49 @@ def lattice(rows: int, cols: int) -> dict[int, list[int]]:
     return out
 
 
+def weights(neighbours: dict[int, list[int]]) -> sparse.csr_array:
+    """Binary Gi* weights: the neighbours of cell i (keys 0..n-1) and i itself."""
+    n = len(neighbours)
+    lists = [neighbours[i] for i in range(n)]
+    cols = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=sum(map(len, lists)))
+    rows = np.repeat(np.arange(n), [len(x) for x in lists])
+    w = sparse.coo_array((np.ones(len(cols) + n), (np.concatenate([rows, np.arange(n)]),
+                                                   np.concatenate([cols, np.arange(n)]))), shape=(n, n)).tocsr()
+    w.sum_duplicates()
+    w.data[:] = 1.0  # binary, whatever the lists repeat
+    return w
+
+
 def gi_star(values: np.ndarray, neighbours: dict[int, list[int]]) -> np.ndarray:
     """Gi* z-scores (esda ``G_Local(star=True)``, binary weights) for each column of ``values``
-    (cells x variables). A constant column gives z = 0."""
-    import esda
-    import libpysal
-
+    (cells x variables): G_i = sum_j w_ij y_j / sum_j y_j over i and its neighbours, standardised
+    by its mean c_i / n and variance c_i (n - c_i) / (n - 1) / n^2 * s^2 / ybar^2 (c_i: cells in the
+    sum; ybar, s^2: mean and population variance of y). A constant column gives z = 0."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
-    z = np.zeros(values.shape)
-    with warnings.catch_warnings():  # islands / disconnected components are fine here
-        warnings.simplefilter("ignore")
-        w = libpysal.weights.W(neighbours, silence_warnings=True)
-        for j in range(values.shape[1]):
-            y = values[:, j]
-            if np.ptp(y) == 0:
-                continue
-            g = esda.G_Local(y, w, transform="B", permutations=0, star=True)
-            z[:, j] = np.nan_to_num(np.asarray(g.Zs, dtype=float))
-    return z
+    n = values.shape[0]
+    w = weights(neighbours)
+    card = w.sum(axis=1)[:, None]
+    total = values.sum(axis=0)
+    mean = total / n
+    var = (values * values).sum(axis=0) / n - mean * mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = (w @ values) / total
+        expected_var = card * (n - card) / (n - 1) / n**2 * (var / (mean * mean))
+        z = (g - card / n) / np.sqrt(expected_var)
+    z[:, np.ptp(values, axis=0) == 0] = 0.0
+    return np.nan_to_num(z)
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     """BH-adjusted p-values (q), same shape as ``p``, over all entries together."""
-    flat = np.asarray(p, dtype=float).ravel()
-    n = flat.size
-    order = np.argsort(flat)
-    ranked = flat[order] * n / np.arange(1, n + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(n)
-    out[order] = np.minimum(q, 1.0)
-    return out.reshape(np.shape(p))
+    from scipy.stats import false_discovery_control  # scipy.stats takes seconds to import: only here
+
+    p = np.asarray(p, dtype=float)
+    if not p.size:
+        return p.copy()
+    return false_discovery_control(p.ravel(), method="bh").reshape(p.shape)
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,7 @@ def hotspots(observed: np.ndarray, expected: np.ndarray, neighbours: dict[int, l
     expected = np.asarray(expected, dtype=float)
     ratio = (observed + 1.0) / (np.nan_to_num(expected) + 1.0)
     z = gi_star(ratio, neighbours)
-    p = 2 * stats.norm.sf(np.abs(z))
+    p = 2 * special.ndtr(-np.abs(z))
     q = benjamini_hochberg(p)
     level = np.where(q < 0.01, 2, np.where(q < 0.05, 1, 0))
     kind = (np.sign(z) * level).astype(int)
