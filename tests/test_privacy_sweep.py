@@ -48,11 +48,15 @@ def _list_operations():
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    from gridgov.demo.loaders import DEMO_USERS, load_all
+    """The demo city, committed for this module and removed afterwards: tests in other modules
+    count rows of an otherwise empty database."""
+    from gridgov.demo.loaders import DEMO_USERS, load_all, reset_all
 
     with django_db_blocker.unblock():
         load_all(scale="tiny", seed=1, force=True)
-    return DEMO_USERS
+    yield DEMO_USERS
+    with django_db_blocker.unblock():
+        reset_all(users=True)
 
 
 def test_there_are_operations_to_sweep():

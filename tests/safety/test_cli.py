@@ -186,8 +186,8 @@ def test_since_writes_only_recent_weeks_with_the_same_values(tmp_path, monkeypat
         assert f"{len(rows)} evaluated rows" in err
     code, out, _ = _main(["detect", "-i", str(counts), "--since", "2030-01-07"], monkeypatch, capsys)
     assert code == 0 and out.splitlines() == full.splitlines()[:1]
-    with pytest.raises(SystemExit):
-        _main(["detect", "-i", str(counts), "--since", "yesterday"], monkeypatch, capsys)
+    code, _, err = _main(["detect", "-i", str(counts), "--since", "yesterday"], monkeypatch, capsys)
+    assert code == 2 and "--since" in err and "yesterday" in err
 
 
 def test_series_ids_are_quoted_as_csv_needs():
