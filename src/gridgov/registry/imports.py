@@ -346,10 +346,11 @@ def _no_match(col: list[str], pattern: re.Pattern, *, max_len: int, required: bo
 
 
 class PersonImporter(_Importer):
-    """Persons. A batch is validated column by column (NumPy for the identity numbers: GB 11643
-    check digit, province, birth date, sequence); a row that is not plainly valid there goes
-    through the full per-row validator (``validation.clean_person``), which reports every problem.
-    The column path accepts only what the full validator accepts and normalises the same way."""
+    """Persons. A batch is validated column by column (the identity numbers by
+    ``core.idnumber.validate_identity_numbers``, the GB 11643 rules over a NumPy column); a row that
+    is not plainly valid there goes through the full per-row validator (``validation.clean_person``),
+    which reports every problem. The column path accepts only what the full validator accepts and
+    normalises the same way."""
 
     kind = "persons"
     models = (Person, Residence)
