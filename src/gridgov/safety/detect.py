@@ -33,9 +33,7 @@ tests/safety/test_detect.py compares them with scipy.stats.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -463,8 +461,7 @@ def _single_threaded_blas():
 def _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue, suppressed) -> None:
     """Fit every evaluated (series, period) pair. Periods with the same number of past years share
     one design (the reference periods sit at the same offsets), so their pairs are fitted together
-    in chunks of ``chunk`` rows: the work grows with the number of pairs, not of periods. Chunks
-    are independent and run on the machine's cores (NumPy releases the GIL in its loops)."""
+    in chunks of ``chunk`` rows: the work grows with the number of pairs, not of periods."""
     if not len(todo):
         return
     need = farrington_min_history(params)
@@ -498,13 +495,8 @@ def _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue
             counts = np.where(recent >= 0, y[s[:, None], np.maximum(recent, 0)], 0.0)
             suppressed[s, j] = np.nansum(counts, axis=1) < cases
 
-    workers = min(len(tasks), os.cpu_count() or 1)
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(fit, tasks))
-    else:
-        for task in tasks:
-            fit(task)
+    for task in tasks:
+        fit(task)
 
 
 @dataclass(frozen=True)
@@ -620,8 +612,8 @@ def _poisson_fit(design: _Design, Y: np.ndarray, P: np.ndarray, with_trend: bool
             ga = np.where(emp, 0.0, PYg[active] - D)
             gc = PYt[active] - v.sum(axis=1)
             # damped Newton: sparse series can overshoot (no step-halving as in glm.fit)
-            dc = np.clip(np.nan_to_num((gc - (vd * ga).sum(axis=1)) / schur), -1.0, 1.0)
-            da = np.clip(np.nan_to_num((ga - v * dc[:, None]) / Dsafe), -3.0, 3.0)
+            dc = _step((gc - (vd * ga).sum(axis=1)) / schur, 1.0)
+            da = _step((ga - v * dc[:, None]) / Dsafe, 3.0)
             a[active] = np.clip(a_ + da, -30.0, 30.0)
             c[active] = np.clip(c_ + dc, -10.0, 10.0)
             done = np.maximum(np.abs(da).max(axis=1), np.abs(dc)) <= params.tol
@@ -636,6 +628,13 @@ def _poisson_fit(design: _Design, Y: np.ndarray, P: np.ndarray, with_trend: bool
         vd = np.where(empty, 0.0, v / Dsafe)
         schur = np.maximum(s_ - (v * vd).sum(axis=1), 1e-300)
     return _Fit(a=np.where(empty, -np.inf, a), c=c, D=D, tbar=vd, schur=schur, converged=converged, trend=E)
+
+
+def _step(x: np.ndarray, limit: float) -> np.ndarray:
+    """x clipped to [-limit, limit], NaN as 0 (clip(nan_to_num(x)) in fewer passes)."""
+    out = np.clip(x, -limit, limit)
+    out[np.isnan(out)] = 0.0
+    return out
 
 
 def _mean(design: _Design, fit: _Fit, power: float = 1.0) -> np.ndarray:
