@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
 
-from gridgov.accounts.scope import scoped
+from gridgov.accounts.scope import Purpose, scoped
 from gridgov.core.audit import audit_write
-from gridgov.core.errors import FieldError, NotFound
+from gridgov.core.errors import Conflict, FieldError, NotFound
 from gridgov.core.masking import mask_identity_number, mask_phone
 from gridgov.core.models import AuditAction
 from gridgov.registry import codes
@@ -36,17 +36,17 @@ REVEAL = "registry.reveal"
 MAX_LIMIT = 100
 
 
-def _scoped(qs: QuerySet, user, capability: str = VIEW, purpose: str = "read") -> QuerySet:
+def _scoped(qs: QuerySet, user, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet:
     return scoped(qs, user, field="grid_code", capability=capability, purpose=purpose)
 
 
 # --- persons ----------------------------------------------------------------------------------
 
-def persons_visible(user, *, capability: str = VIEW, purpose: str = "read") -> QuerySet[Person]:
+def persons_visible(user, *, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet[Person]:
     return _scoped(Person.objects.all(), user, capability, purpose)
 
 
-def person_get(user, person_id: int, *, capability: str = VIEW, purpose: str = "read") -> Person:
+def person_get(user, person_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> Person:
     """The person if ``user`` may see them; ``NotFound`` (404) when absent or outside."""
     person = persons_visible(user, capability=capability, purpose=purpose).filter(pk=person_id).first()
     if person is None:
@@ -100,9 +100,11 @@ def identity_token(q: str) -> str:
     from gridgov.core.idnumber import validate_identity_number
 
     try:
-        digest = bytes.fromhex(blind_index(validate_identity_number(upper)))
+        index = blind_index(validate_identity_number(upper))
     except FieldError:
         return ""
+    assert index is not None  # a valid number is not empty
+    digest = bytes.fromhex(index)
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -153,7 +155,7 @@ def person_rows(persons: Iterable[Person]) -> list[dict]:
     out = []
     for p in persons:
         row = _brief(p)
-        h = houses.get(p.house_id)
+        h = houses.get(p.house_id) if p.house_id is not None else None
         row["house_code"] = h.house_code if h else ""
         row["address"] = h.address if h else ""
         out.append(row)
@@ -204,11 +206,11 @@ def person_detail(user, person_id: int) -> dict:
 
 # --- houses -----------------------------------------------------------------------------------
 
-def houses_visible(user, *, capability: str = VIEW, purpose: str = "read") -> QuerySet[House]:
+def houses_visible(user, *, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet[House]:
     return _scoped(House.objects.all(), user, capability, purpose)
 
 
-def house_get(user, house_id: int, *, capability: str = VIEW, purpose: str = "read") -> House:
+def house_get(user, house_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> House:
     house = houses_visible(user, capability=capability, purpose=purpose).filter(pk=house_id).first()
     if house is None:
         raise NotFound("house not found")
@@ -273,11 +275,11 @@ def rental_brief(r: RentalRegistration) -> dict:
 
 # --- organisations ------------------------------------------------------------------------------
 
-def organisations_visible(user, *, capability: str = VIEW, purpose: str = "read") -> QuerySet[Organisation]:
+def organisations_visible(user, *, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet[Organisation]:
     return _scoped(Organisation.objects.all(), user, capability, purpose)
 
 
-def organisation_get(user, org_id: int, *, capability: str = VIEW, purpose: str = "read") -> Organisation:
+def organisation_get(user, org_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> Organisation:
     org = organisations_visible(user, capability=capability, purpose=purpose).filter(pk=org_id).first()
     if org is None:
         raise NotFound("organisation not found")
@@ -332,7 +334,7 @@ def duplicates_open(user) -> QuerySet[DuplicateCandidate]:
             .select_related("person", "other").order_by("-created_at", "-id"))
 
 
-def duplicate_get(user, candidate_id: int, *, capability: str = VIEW, purpose: str = "read") -> DuplicateCandidate:
+def duplicate_get(user, candidate_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> DuplicateCandidate:
     c = (_scoped(DuplicateCandidate.objects.select_related("person", "other"), user, capability, purpose)
          .filter(pk=candidate_id).first())
     if c is None:
@@ -354,6 +356,8 @@ def merge_preview(user, candidate_id: int, *, keep_id: int | None = None) -> dic
         raise FieldError("keep_id", "must be one of the two persons of the candidate")
     drop = c.person if keep_id == c.other_id else c.other
     keep = c.other if keep_id == c.other_id else c.person
+    if drop is None or keep is None:  # a merge deleted one of them
+        raise Conflict("the candidate is decided already", code="decided")
     moves = related_counts(drop)
     fills = [f for f in ("former_name", "ethnicity", "phone", "hukou_division", "hukou_address")
              if not getattr(keep, f) and getattr(drop, f)]
@@ -369,7 +373,9 @@ def related_counts(person: Person) -> dict[str, int]:
         if rel.related_model is DuplicateCandidate:
             continue
         if rel.many_to_many:
-            n = getattr(person, rel.get_accessor_name()).count()
+            accessor = rel.get_accessor_name()
+            assert accessor is not None  # related_objects lists no hidden relation
+            n = getattr(person, accessor).count()
         elif rel.one_to_many or rel.one_to_one:
             n = rel.related_model._base_manager.filter(**{rel.field.name: person}).count()
         else:
