@@ -762,7 +762,7 @@ def enrolments_deidentify(*, now: datetime | None = None, days: int | None = Non
 def system_jobs(*, today: date | None = None, now: datetime | None = None, days: int | None = None) -> dict:
     """Everything the daily job does, in order."""
     today = _today(today)
-    out = {"missed_reports": handovers_check(today=today)}
+    out: dict[str, Any] = {"missed_reports": handovers_check(today=today)}
     out.update(contacts_mark_overdue(today=today))
     out["deidentified"] = enrolments_deidentify(now=now, days=days)
     return out

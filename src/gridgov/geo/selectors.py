@@ -24,7 +24,7 @@ from gridgov.core.errors import FieldError, NotFound
 from gridgov.core.models import SystemState
 from gridgov.geo import geojson
 from gridgov.geo.locate import GridLocator
-from gridgov.geo.models import Division, Grid
+from gridgov.geo.models import Division, Grid, boundary_wkb
 
 CAPABILITY = "geo.view"
 MAX_LAYER_FEATURES = 3000
@@ -172,9 +172,9 @@ def jurisdiction_outline(user) -> str:
     prefixes = _prefixes(user)
     rows: list[tuple[bytes, dict]] = []
     for d in Division.objects.filter(prefix__in=prefixes, boundary__isnull=False):
-        rows.append((d.boundary, {"code": d.prefix, "name": d.name, "level": d.level}))
+        rows.append((boundary_wkb(d.boundary), {"code": d.prefix, "name": d.name, "level": d.level}))
     for g in Grid.objects.filter(code__in=prefixes, boundary__isnull=False):
-        rows.append((g.boundary, {"code": g.code, "name": g.name, "level": 15}))
+        rows.append((boundary_wkb(g.boundary), {"code": g.code, "name": g.name, "level": 15}))
     return _collection(_features(rows, 14))
 
 
@@ -240,7 +240,7 @@ def locator() -> GridLocator | None:
             rows = list(Grid.objects.filter(boundary__isnull=False).order_by("code")
                         .values_list("code", "boundary"))
             _cache.version = version
-            _cache.locator = (GridLocator([r[0] for r in rows], shapely.from_wkb([bytes(r[1]) for r in rows]))
+            _cache.locator = (GridLocator([r[0] for r in rows], shapely.from_wkb([boundary_wkb(r[1]) for r in rows]))
                               if rows else None)
         if _cache.generation == generation:
             _cache.checked_at = now
@@ -283,5 +283,5 @@ def grids_export_geojson(user, *, prefix: str = "", system: bool = False) -> str
     rows = list(qs.filter(boundary__isnull=False).order_by("code")
                 .values_list("code", "name", "kind", "community__code", "boundary"))
     collection = geojson.to_feature_collection(
-        (c, n, k, cc, shapely.from_wkb(bytes(b)), {}) for c, n, k, cc, b in rows)
+        (c, n, k, cc, shapely.from_wkb(boundary_wkb(b)), {}) for c, n, k, cc, b in rows)
     return json.dumps(collection, ensure_ascii=False)

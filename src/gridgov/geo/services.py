@@ -161,8 +161,7 @@ def grids_import(*, data: dict, actor=None, repair: bool = False, dry_run: bool 
                                          overlap_tolerance_m2=SLIVER_M2, gap_tolerance_m2=SLIVER_M2)
     report = ImportReport(repairs=list(result.repairs), problems=list(result.problems), dry_run=dry_run)
     if actor is not None:
-        for feature in [*result.divisions, *result.grids]:
-            code = getattr(feature, "code", None) or getattr(feature, "code12", "")
+        for code in [*(d.code12 for d in result.divisions), *(g.code for g in result.grids)]:
             if not code_in_scope(actor, significant(code) if len(code) == 12 else code,
                                  capability="geo.manage", purpose="write"):
                 raise Forbidden(f"feature {code}: outside your capture scope for geo.manage")

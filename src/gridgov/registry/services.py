@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, ManyToManyRel, Q
 from django.utils import timezone
 
 from gridgov.accounts.scope import code_in_scope, require_capability
@@ -79,7 +79,7 @@ def _place_from_point(grid_code: str, lon: float | None, lat: float | None) -> s
     """The grid code from a point (point-in-grid) and/or an explicit code; they must agree."""
     if (lon is None) != (lat is None):
         raise FieldError("lat" if lat is None else "lon", "give both lon and lat", code="required")
-    if lon is not None:
+    if lon is not None and lat is not None:
         located = locate_code(lon, lat)
         if located is None:
             raise FieldError("lon", "the point lies outside every grid", code="outside_grids")
@@ -504,14 +504,15 @@ def duplicate_merge(*, actor, candidate_id: int, keep_id: int, version: int | No
                 model = rel.related_model
                 if model is DuplicateCandidate:
                     continue
-                if rel.many_to_many:
+                if isinstance(rel, ManyToManyRel):
                     through = rel.through
+                    assert through is not None  # resolved when the app registry is ready
                     src = rel.field.m2m_reverse_field_name()
                     owner = rel.field.m2m_field_name()
-                    rows = list(through.objects.filter(**{src: drop}).values_list(f"{owner}_id", flat=True))
+                    rows = list(through._default_manager.filter(**{src: drop}).values_list(f"{owner}_id", flat=True))
                     for owner_id in rows:
-                        through.objects.get_or_create(**{f"{owner}_id": owner_id, src: keep})
-                    through.objects.filter(**{src: drop}).delete()
+                        through._default_manager.get_or_create(**{f"{owner}_id": owner_id, src: keep})
+                    through._default_manager.filter(**{src: drop}).delete()
                     n = len(rows)
                 else:
                     n = model._base_manager.filter(**{rel.field.name: drop}).update(**{rel.field.name: keep})
