@@ -598,7 +598,7 @@ def resettlement_outcome_record(*, actor: User, enrolment_id: int, recorded_on: 
     return outcome
 
 
-def agencies_of(user) -> list[str]:
+def agencies_of(user: User) -> list[str]:
     """The street-children agencies whose roles ``user`` holds."""
     agencies = codes.programme("street_children").agencies or {}
     roles = {m.role.code for m in user.active_memberships() if m.role.has("care.street_children")}

@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 from django.db import transaction
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import level_of, parent_prefix, significant
@@ -145,7 +146,7 @@ class ImportReport:
                 "problems": [d.as_dict() for d in self.problems]}
 
 
-def grids_import(*, data: dict, actor=None, repair: bool = False, dry_run: bool = False,
+def grids_import(*, data: dict, actor: User | None = None, repair: bool = False, dry_run: bool = False,
                  progress: Progress | None = None) -> ImportReport:
     """Validate a GeoJSON FeatureCollection and write it all, or nothing.
 
