@@ -20,7 +20,7 @@ from datetime import date, datetime
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from gridgov.accounts.scope import scoped
+from gridgov.accounts.scope import Purpose, scoped
 from gridgov.care import access, codes, schedule, suppress
 from gridgov.care.models import (
     Alert,
@@ -68,7 +68,7 @@ def _audit_read(user, object_type: str, ids: list, *, jurisdiction: str = "", re
 
 # --- enrolments ---------------------------------------------------------------------------------------
 
-def enrolments_visible(user, programme: str, *, purpose: str = "read") -> QuerySet[Enrolment]:
+def enrolments_visible(user, programme: str, *, purpose: Purpose = "read") -> QuerySet[Enrolment]:
     """Unsealed enrolments of ``programme`` in the user's jurisdiction (403 without the capability)."""
     access.require(user, programme)
     return Enrolment.objects.filter(programme=programme, sealed=False).filter(
@@ -103,7 +103,7 @@ def _legal_query_open(user, person_id: int, now: datetime) -> LegalQuery | None:
 def _person(enrolment: Enrolment) -> dict | None:
     # The enrolment's capability + jurisdiction check authorises showing its person; the registry's
     # masked brief is the only form a person leaves in.
-    return registry_selectors.person_brief(enrolment.person) if enrolment.person_id else None
+    return registry_selectors.person_brief(enrolment.person) if enrolment.person is not None else None
 
 
 def _level_label(e: Enrolment) -> str:
@@ -129,7 +129,8 @@ def _next_due(enrolment_ids: list[int]) -> dict[int, date]:
     out: dict[int, date] = {}
     for eid, due in (Contact.objects.filter(enrolment_id__in=enrolment_ids, status__in=["scheduled", "overdue"])
                      .order_by("enrolment_id", "due_date").values_list("enrolment_id", "due_date")):
-        out.setdefault(eid, due)
+        if due is not None:
+            out.setdefault(eid, due)
     return out
 
 
@@ -345,7 +346,7 @@ def _contact_work_row(c: Contact, today: date) -> dict:
     e = c.enrolment
     return {"id": c.pk, "kind": c.kind, "due_date": c.due_date, "status": schedule.effective_status(
         c.status, c.due_date, today), "version": c.version, "enrolment_id": e.pk, "programme": e.programme,
-        "grid_code": e.grid_code, "person_name": e.person.name if e.person_id else "",
+        "grid_code": e.grid_code, "person_name": e.person.name if e.person is not None else "",
         "level_label": _level_label(e)}
 
 
@@ -392,7 +393,7 @@ def worklist(user, *, today: date | None = None, mine: bool = True, programme: s
 
 def _handover_row(h: HandOver, today: date) -> dict:
     return {"id": h.pk, "programme": h.programme, "person": registry_selectors.person_brief(h.person)
-            if h.person_id else None, "grid_code": h.grid_code, "sending_institution": h.sending_institution,
+            if h.person is not None else None, "grid_code": h.grid_code, "sending_institution": h.sending_institution,
             "notified_on": h.notified_on, "report_deadline": h.report_deadline, "reported_on": h.reported_on,
             "cohesion": h.cohesion, "cohesion_label": codes.label("Cohesion", h.cohesion), "status": h.status,
             "late": h.status != HandOver.Status.RECEIVED and h.report_deadline < today,
@@ -407,7 +408,7 @@ def _alert_row(a: Alert) -> dict:
 
 
 def _investigation_row(i: Investigation, today: date) -> dict:
-    return {"id": i.pk, "person": registry_selectors.person_brief(i.person) if i.person_id else None,
+    return {"id": i.pk, "person": registry_selectors.person_brief(i.person) if i.person is not None else None,
             "grid_code": i.grid_code, "requesting_authority": i.requesting_authority,
             "requested_on": i.requested_on, "due_date": i.due_date, "status": i.status,
             "worker": _who(i.worker) if i.worker_id else "",
@@ -560,6 +561,7 @@ def legal_query_records(user, query_id: int, *, today: date | None = None, now: 
     if query.status != LegalQuery.Status.APPROVED or query.expires_at is None or query.expires_at <= now:
         raise NotFound("no approved, unexpired query")
     held = access.held_programmes(user)
+    assert query.person_id is not None  # read with person__isnull=False
     records = list(Enrolment.objects.filter(person_id=query.person_id, sealed=True, programme__in=held)
                    .select_related("person", "worker"))
     _audit_read(user, "care.sealed", [e.pk for e in records], jurisdiction=query.grid_code,

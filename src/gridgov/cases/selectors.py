@@ -272,13 +272,15 @@ def _duplicate_candidates(user, *, category: Category, box, exclude: int | None)
     """Open cases of the 小类 in the box that the grid-prefix rule lets ``user`` see, newest first
     (at most ``_DUPLICATE_SCAN``); the caller filters them by distance."""
     min_lon, max_lon, min_lat, max_lat = box
-    return list(cases_visible(user, departments=False)
-                .filter(category=category, state__in=workflow.OPEN_STATES, lon__gte=min_lon, lon__lte=max_lon,
-                        lat__gte=min_lat, lat__lte=max_lat)
-                .exclude(pk=exclude).order_by("-reported_at", "-id").values(*_DUPLICATE_COLUMNS)[:_DUPLICATE_SCAN])
+    qs = cases_visible(user, departments=False).filter(
+        category=category, state__in=workflow.OPEN_STATES, lon__gte=min_lon, lon__lte=max_lon,
+        lat__gte=min_lat, lat__lte=max_lat)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return list(qs.order_by("-reported_at", "-id").values(*_DUPLICATE_COLUMNS)[:_DUPLICATE_SCAN])
 
 
-def duplicates_near(user, *, category: Category, lon: float, lat: float, exclude: int | None = None,
+def duplicates_near(user, *, category: Category, lon: float | None, lat: float | None, exclude: int | None = None,
                     limit: int = 10) -> list[dict]:
     """Open cases of the same 小类 within its duplicate radius, nearest first (visible ones only)."""
     radius = category.duplicate_radius_m
@@ -338,7 +340,7 @@ def suggested_departments(category: Category, grid_code: str) -> list[Department
     """For each default department kind of the 小类, the department of that kind serving the case's
     grid with the longest (nearest) jurisdiction prefix. The first is the suggested lead."""
     prefixes = [grid_code[:n] for n in (2, 4, 6, 9, 12, 15)]
-    found = {}
+    found: dict[str, Department] = {}
     for dep in Department.objects.filter(active=True, kind__in=category.departments or [], jurisdiction__in=prefixes):
         best = found.get(dep.kind)
         if best is None or len(dep.jurisdiction) > len(best.jurisdiction):
@@ -433,6 +435,7 @@ def scorecard(user, *, group: str, start: datetime, end: datetime, level: int = 
     rows = []
     names = {}
     for c in cases.filter(reporter__isnull=False).select_related("reporter"):
+        assert c.reporter is not None  # filtered on reporter__isnull=False
         key = c.reporter.username
         names[key] = c.reporter.display_name or key
         rows.append((key, _facts_for(c, now)))
@@ -468,9 +471,9 @@ def open311_key_retry_after(key: Open311Key, *, now: datetime | None = None) -> 
         return None
     now = now or timezone.now()
     window = timedelta(seconds=OPEN311_RATE_WINDOW_SECONDS)
-    nth = (Case.objects.filter(open311_key=key, reported_at__gt=now - window)
-           .order_by("-reported_at").values_list("reported_at", flat=True)[limit - 1:limit])
-    nth = next(iter(nth), None)
+    page = (Case.objects.filter(open311_key=key, reported_at__gt=now - window)
+            .order_by("-reported_at").values_list("reported_at", flat=True)[limit - 1:limit])
+    nth = next(iter(page), None)
     if nth is None:
         return None
     return min(OPEN311_RATE_WINDOW_SECONDS, max(1, math.ceil((nth + window - now).total_seconds())))

@@ -15,6 +15,7 @@ import io
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -145,11 +146,13 @@ def _actor_name(actor) -> str:
     return actor.display_name or actor.username
 
 
-def _start_stage(case: Case, stage: str | None, now: datetime, cal: workcal.WorkCalendar,
+def _no_stage() -> dict:
+    return {"stage": "", "stage_started_at": None, "stage_limit_seconds": 0, "stage_deadline": None,
+            "stage_escalated": False}
+
+
+def _start_stage(case: Case, stage: str, now: datetime, cal: workcal.WorkCalendar,
                  limit: str | None = None) -> dict:
-    if stage is None:
-        return {"stage": "", "stage_started_at": None, "stage_limit_seconds": 0, "stage_deadline": None,
-                "stage_escalated": False}
     limit = limit or taxonomy.limit_for(case.category.stage_limits, stage)
     seconds = cal.limit_seconds(limit)
     return {"stage": stage, "stage_started_at": now, "stage_limit_seconds": seconds,
@@ -398,7 +401,7 @@ def _h_accept(case, *, now, cal, **_):
 def _h_reject(case, *, note, now, **_):
     _require_note(note, "give the reason for rejecting")
     return {"overdue": case.overdue or _stage_late(case, now), "public_note": note[:500],
-            **_start_stage(case, None, now, None)}, {}
+            **_no_stage()}, {}
 
 
 def _h_mark_duplicate(case, *, actor, params, note, now, **_):
@@ -412,7 +415,7 @@ def _h_mark_duplicate(case, *, actor, params, note, now, **_):
     if original is None:
         raise FieldError("duplicate_of", "no such case in your jurisdiction", code="unknown")
     return {"duplicate_of_id": original.pk, "public_note": f"duplicate of #{original.pk}",
-            **_start_stage(case, None, now, None)}, {"duplicate_of": original.pk}
+            **_no_stage()}, {"duplicate_of": original.pk}
 
 
 def _h_register(case, *, params, now, cal, **_):
@@ -481,6 +484,7 @@ def _h_start(case, **_):
 def _h_send_back(case, *, note, now, **_):
     _require_note(note, "say why this is not your department's case")
     lead = selectors.lead_task(case)
+    assert lead is not None  # _authorise refused a department action without a lead task
     CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.RETURNED, done_at=now, result=note)
     CaseTask.objects.filter(case=case, status=CaseTask.Status.OPEN).update(status=CaseTask.Status.CANCELLED)
     cal = selectors.work_calendar()
@@ -530,6 +534,7 @@ def _h_feedback(case, *, note, now, cal, **_):
                        + ", ".join(f"{name} ({code})" for code, name in waiting), code="assist_open",
                        details=[ErrorDetail("tasks", f"{code} is still open", "assist_open") for code, _ in waiting])
     lead = selectors.lead_task(case)
+    assert lead is not None  # _authorise refused a department action without a lead task
     CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.DONE, done_at=now, result=note)
     first = case.handled_at is None
     late = _stage_late(case, now)
@@ -559,7 +564,7 @@ def _h_rework(case, *, note, now, cal, **_):
 
 def _h_close(case, *, note, now, **_):
     return {"closed_at": now, "overdue": case.overdue or _stage_late(case, now),
-            "public_note": (note or case.public_note)[:500], **_start_stage(case, None, now, None)}, {}
+            "public_note": (note or case.public_note)[:500], **_no_stage()}, {}
 
 
 def _h_evaluate(case, *, params, now, **_):
@@ -575,7 +580,7 @@ def _h_evaluate(case, *, params, now, **_):
 def _h_suspend(case, *, note, now, **_):
     _require_note(note, "give the reason for suspending")
     return {"overdue": case.overdue or _stage_late(case, now), "extension_request": None,
-            **_start_stage(case, None, now, None)}, {}
+            **_no_stage()}, {}
 
 
 def _h_resume(case, *, now, cal, **_):
@@ -591,7 +596,7 @@ def _h_reopen(case, *, note, now, cal, **_):
     target = workflow.TRANSITIONS[(case.state, "reopen")].target
     stage = workflow.STAGE_OF_STATE[target]
     return {"closed_at": None, "evaluated_at": None, "verified_at": None, "satisfaction": None,
-            "duplicate_of": None, **_start_stage(case, stage, now, cal)}, {}
+            "duplicate_of": None, **(_no_stage() if stage is None else _start_stage(case, stage, now, cal))}, {}
 
 
 def _h_supervise(case, *, params, note, **_):
@@ -603,7 +608,7 @@ def _h_supervise(case, *, params, note, **_):
     return {"supervision": card}, {"card": card}
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[..., tuple[dict, dict]]] = {
     "accept": _h_accept, "reject": _h_reject, "mark_duplicate": _h_mark_duplicate, "register": _h_register,
     "dispatch": _h_dispatch, "start": _h_start, "send_back": _h_send_back,
     "request_extension": _h_request_extension, "approve_extension": _h_approve_extension,
@@ -725,14 +730,15 @@ def strip_metadata(data: bytes, fmt: str) -> bytes:
     the EXIF orientation is applied first so the picture still stands upright."""
     from PIL import Image, ImageOps
 
-    with Image.open(io.BytesIO(data)) as img:
-        img = ImageOps.exif_transpose(img)
+    with Image.open(io.BytesIO(data)) as opened:
+        img = ImageOps.exif_transpose(opened)
         if fmt == "JPEG" and img.mode not in ("RGB", "L"):
             img = img.convert("RGB")
         clean = Image.new(img.mode, img.size)
         clean.paste(img)
-        if img.mode == "P" and img.getpalette():
-            clean.putpalette(img.getpalette())
+        palette = img.getpalette() if img.mode == "P" else None
+        if palette:
+            clean.putpalette(palette)
         out = io.BytesIO()
         params = {"quality": 90} if fmt in ("JPEG", "WEBP") else {}
         clean.save(out, format=fmt, **params)
@@ -756,6 +762,8 @@ def attachment_add(*, actor, case_id: int | None = None, case: Case | None = Non
     files written are removed. Inside a caller's transaction that rolls back later, the caller
     removes them (``attachment_files_remove``)."""
     if case is None:
+        if case_id is None:
+            raise TypeError("attachment_add needs case or case_id")
         case = selectors.case_get(actor, case_id)
     elif not system:
         case = selectors.case_get(actor, case.pk)

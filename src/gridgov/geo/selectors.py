@@ -267,7 +267,7 @@ def locate_code(lon: float, lat: float) -> str | None:
 def locate_for_user(user, lon, lat) -> list[dict]:
     require_capability(user, CAPABILITY)
     in_scope = prefix_matcher(user, CAPABILITY)
-    return [{"grid_code": c, "in_jurisdiction": bool(c) and in_scope(c)}
+    return [{"grid_code": c, "in_jurisdiction": c is not None and in_scope(c)}
             for c in locate_codes(lon, lat)]
 
 

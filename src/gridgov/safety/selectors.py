@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet
 from gridgov.accounts.scope import code_in_scope, require_capability, scope_q, scoped, user_prefixes
 from gridgov.core.errors import FieldError, NotFound
 from gridgov.geo import selectors as geo_selectors
+from gridgov.geo.models import boundary_wkb
 from gridgov.safety import detect
 from gridgov.safety.models import Alert, AlertStatus, Category, Hotspot, Incident, Origin
 from gridgov.safety.services import (
@@ -121,17 +122,17 @@ def situation_geojson(user, *, week: date, area_level: int = 12) -> str:
     week = week_of(week)
     user_pref = prefixes(user)
     if area_level == 15:
-        qs = geo_selectors.grids_visible(user).filter(scope_q(user_pref, "code"), boundary__isnull=False)
-        rows = list(qs.values_list("code", "name", "boundary"))
+        grids = geo_selectors.grids_visible(user).filter(scope_q(user_pref, "code"), boundary__isnull=False)
+        rows = list(grids.values_list("code", "name", "boundary"))
     else:
-        qs = geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), level=area_level,
-                                                           boundary__isnull=False)
-        rows = list(qs.values_list("prefix", "name", "boundary"))
+        divisions = geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), level=area_level,
+                                                                 boundary__isnull=False)
+        rows = list(divisions.values_list("prefix", "name", "boundary"))
     stats_ = {r["area_code"]: r for r in alerts(user, week=week, area_level=area_level)
               .values("area_code").annotate(n=Count("id"), top=_max("level"))}
     if not rows:
         return json.dumps({"type": "FeatureCollection", "week": week.isoformat(), "features": []})
-    geoms = shapely.from_wkb([bytes(r[2]) for r in rows])
+    geoms = shapely.from_wkb([boundary_wkb(r[2]) for r in rows])
     geoms = shapely.simplify(geoms, 1e-5, preserve_topology=True)
     texts = shapely.to_geojson(geoms)
     features = []
@@ -163,13 +164,14 @@ def hotspots_geojson(user, *, week: date | None = None) -> str:
     items = list(hotspots(user, week=week))
     if not items:
         return '{"type":"FeatureCollection","features":[]}'
-    boundaries = dict(geo_selectors.grids_visible(user).filter(code__in={h.grid_code for h in items})
+    boundaries = dict(geo_selectors.grids_visible(user).filter(code__in={h.grid_code for h in items},
+                                                               boundary__isnull=False)
                       .values_list("code", "boundary"))
     features = []
     for h in items:
         if h.grid_code not in boundaries:
             continue
-        centre = shapely.from_wkb(bytes(boundaries[h.grid_code])).representative_point()
+        centre = shapely.from_wkb(boundary_wkb(boundaries[h.grid_code])).representative_point()
         props = {"grid_code": h.grid_code, "category": h.category.code, "category_name": h.category.name,
                  "kind": h.kind, "z": round(h.z, 2), "q": h.qvalue, "observed": h.observed,
                  "expected": round(h.expected, 2), "week": h.week_start.isoformat()}

@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -188,8 +189,8 @@ def _validate_rows(raw_rows: Sequence[dict], categories: dict[str, Category], re
                 report.add("ref", f"duplicate reference {ref!r} (also row {refs[ref]})", code="duplicate", row=rownum)
                 ok = False
             refs[ref] = rownum
-        if ok:
-            good.append((rownum, IncidentRow(category=code, occurred_at=occurred, lon=lon, lat=lat,  # type: ignore[arg-type]
+        if ok and occurred is not None and lon is not None and lat is not None and origin is not None:
+            good.append((rownum, IncidentRow(category=code, occurred_at=occurred, lon=lon, lat=lat,
                                              origin=origin, summary=str(row.get("summary") or "").strip()[:200],
                                              ref=ref)))
     if refs:
@@ -302,7 +303,7 @@ class SeriesCounts:
     categories: np.ndarray  # category code per series
     weeks: list[date]
     counts: np.ndarray
-    discovered: np.ndarray | None = None  # same shape: discovered incidents (not in counts unless included)
+    discovered: np.ndarray  # same shape: discovered incidents (not in counts unless included)
 
 
 def weekly_counts(incidents, *, area_len: int, first_week: date, last_week: date,
@@ -316,7 +317,7 @@ def weekly_counts(incidents, *, area_len: int, first_week: date, last_week: date
         n_weeks = (last_week - first_week).days + 1
         qs = incidents.filter(occurred_at__gte=datetime.combine(first_week, time(0), LOCAL_TZ),
                               occurred_at__lt=datetime.combine(last_week + timedelta(days=1), time(0), LOCAL_TZ))
-        bucket = TruncDate("occurred_at", tzinfo=LOCAL_TZ)
+        bucket: TruncDate | F = TruncDate("occurred_at", tzinfo=LOCAL_TZ)
     elif period == "week":
         step = 7
         n_weeks = (last_week - first_week).days // 7 + 1
@@ -457,7 +458,7 @@ def _store_alerts(sc: SeriesCounts, cols, result, which, levels_, area_len, cate
             "observed": int(sc.counts[s, cols[j]]), "expected": float(result["expected"][s, j]),
             "threshold": float(result["threshold"][s, j]), "pvalue": float(result["pvalue"][s, j]),
             "score": float(np.nan_to_num(result["score"][s, j], posinf=99.0)), "level": int(levels_[s, j]),
-            "discovered": int(sc.discovered[s, cols[j]]) if sc.discovered is not None else 0,
+            "discovered": int(sc.discovered[s, cols[j]]),
         }
         name = detect.LEVELS[int(levels_[s, j])]
         report.warnings[name] = report.warnings.get(name, 0) + 1
@@ -482,7 +483,7 @@ def _store_alerts(sc: SeriesCounts, cols, result, which, levels_, area_len, cate
 def hotspots_refresh(*, week: date | None = None, window: int = 4, actor=None) -> int:
     """Gi* hotspots over the ``window`` weeks ending at ``week`` for every category, on grids,
     observed vs the baseline's expected counts; stores the flagged grids. Returns how many."""
-    from gridgov.geo.models import Grid
+    from gridgov.geo.models import Grid, boundary_wkb
     from gridgov.safety import hotspots as hs
 
     if actor is not None:
@@ -495,7 +496,7 @@ def hotspots_refresh(*, week: date | None = None, window: int = 4, actor=None) -
     import shapely
 
     codes = np.array([r[0] for r in grid_rows], dtype=object)
-    geoms = shapely.from_wkb([bytes(r[1]) for r in grid_rows])
+    geoms = shapely.from_wkb([boundary_wkb(r[1]) for r in grid_rows])
     first = max(week - timedelta(weeks=window - 1 + HISTORY_WEEKS), data_start() or week)
     sc = weekly_counts(Incident.objects.all(), area_len=15, first_week=first, last_week=week,
                        include_discovered=config["include_discovered"])
@@ -568,7 +569,7 @@ def alert_transition(*, actor, alert_id: int, action: str, version: int, respond
         raise FieldError("responder", "name the unit that responds", code="required")
     if action == "close" and not note:
         raise FieldError("note", "say how the warning was resolved", code="required")
-    updates = {"status": target}
+    updates: dict[str, Any] = {"status": target}
     if responder:
         updates["responder"] = responder[:100]
     if note:
