@@ -15,6 +15,8 @@ class User(AbstractUser):
     locked_until = models.DateTimeField(null=True, blank=True)
     # this instance's active memberships (roles joined), read once; None: not read yet (set None to re-read)
     _gridgov_memberships: list[Membership] | None = None
+    # the ids of the cases departments this instance belongs to (cases.selectors.department_ids), likewise
+    _gridgov_departments: list[int] | None = None
 
     class Meta:
         verbose_name = _("user")

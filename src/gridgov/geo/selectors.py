@@ -264,7 +264,7 @@ def locate_code(lon: float, lat: float) -> str | None:
     return None if loc is None else loc.locate_one(lon, lat)
 
 
-def locate_for_user(user, lon, lat) -> list[dict]:
+def locate_for_user(user: User, lon, lat) -> list[dict]:
     require_capability(user, CAPABILITY)
     in_scope = prefix_matcher(user, CAPABILITY)
     return [{"grid_code": c, "in_jurisdiction": c is not None and in_scope(c)}

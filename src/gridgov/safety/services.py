@@ -18,6 +18,7 @@ from django.db.models import Count, F
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, prefix_matcher, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, NotFound, ValidationFailed
@@ -68,7 +69,7 @@ def safety_config() -> dict:
 
 
 @transaction.atomic
-def safety_config_set(*, actor, include_discovered: bool, reason: str) -> dict:
+def safety_config_set(*, actor: User, include_discovered: bool, reason: str) -> dict:
     """Switch the feedback-loop guard. Administrators only (``accounts.manage``); a reason is
     required and the change is audited."""
     require_capability(actor, ADMIN)
@@ -202,7 +203,7 @@ def _validate_rows(raw_rows: Sequence[dict], categories: dict[str, Category], re
 
 
 @transaction.atomic
-def incidents_import(*, actor, rows: Sequence[dict], dry_run: bool = False, first_row: int = 2,
+def incidents_import(*, actor: User, rows: Sequence[dict], dry_run: bool = False, first_row: int = 2,
                      source: str = "api") -> ImportReport:
     """Validate every row (category, occurred_at, lon/lat inside a grid of the actor's capture
     jurisdiction, origin, unique ref); any problem -> ``ValidationFailed`` listing them all and
@@ -241,7 +242,7 @@ def incidents_import(*, actor, rows: Sequence[dict], dry_run: bool = False, firs
     return result
 
 
-def incidents_import_file(*, actor, filename: str, data: bytes, dry_run: bool = False) -> ImportReport:
+def incidents_import_file(*, actor: User, filename: str, data: bytes, dry_run: bool = False) -> ImportReport:
     """CSV (UTF-8) or Excel (.xlsx, first sheet) with a header row: category, occurred_at, lon, lat,
     origin[, summary, ref]."""
     name = (filename or "").lower()
@@ -281,7 +282,7 @@ def _read_xlsx(data: bytes) -> list[dict]:
     return [dict(zip(names, values, strict=False)) for values in it if any(v not in (None, "") for v in values)]
 
 
-def incident_create(*, actor, category: str, occurred_at: datetime, lon: float, lat: float, origin: str,
+def incident_create(*, actor: User, category: str, occurred_at: datetime, lon: float, lat: float, origin: str,
                     summary: str = "", ref: str = "") -> Incident:
     try:
         report = incidents_import(actor=actor, rows=[{"category": category, "occurred_at": occurred_at, "lon": lon,
@@ -370,7 +371,7 @@ def _latest_complete_week(today: date | None = None) -> date:
 
 @transaction.atomic
 def warnings_refresh(*, weeks: Sequence[date] | None = None, levels: Sequence[int] = AREA_LEVELS,
-                     actor=None, progress: Progress | None = None) -> RunReport:
+                     actor: User | None = None, progress: Progress | None = None) -> RunReport:
     """Run detection for the given weeks (default: the last complete week) on every area level and
     category, and raise/update warnings (level >= blue). By default only citizen/victim-reported
     incidents count (feedback-loop guard, docs/safety.md); discovered ones are shown alongside.
@@ -480,7 +481,7 @@ def _store_alerts(sc: SeriesCounts, cols, result, which, levels_, area_len, cate
 # ------------------------------------------------------------------------------ hotspots
 
 @transaction.atomic
-def hotspots_refresh(*, week: date | None = None, window: int = 4, actor=None) -> int:
+def hotspots_refresh(*, week: date | None = None, window: int = 4, actor: User | None = None) -> int:
     """Gi* hotspots over the ``window`` weeks ending at ``week`` for every category, on grids,
     observed vs the baseline's expected counts; stores the flagged grids. Returns how many."""
     from gridgov.geo.models import Grid, boundary_wkb
@@ -550,7 +551,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 
 @transaction.atomic
-def alert_transition(*, actor, alert_id: int, action: str, version: int, responder: str = "",
+def alert_transition(*, actor: User, alert_id: int, action: str, version: int, responder: str = "",
                      note: str = "") -> Alert:
     """Acknowledge, assign a response (``responder`` required) or close (``note`` required) a
     warning in the actor's capture jurisdiction. A stale ``version`` -> Conflict (409)."""
