@@ -27,6 +27,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/gridgov
 
 messages: $(STAMP)
 	$(BIN)/python -m gridgov.core.i18n_compile

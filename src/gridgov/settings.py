@@ -62,6 +62,8 @@ def _env_windows(name: str, default: list[tuple[str, str]]) -> list[tuple[str, s
     out = []
     for part in raw.split(","):
         start, sep, end = part.strip().partition("-")
+        a: _time | None
+        b: _time | None
         try:
             a, b = _time.fromisoformat(start.strip()), _time.fromisoformat(end.strip())
         except ValueError:
@@ -115,7 +117,7 @@ if not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 
 
-def _database() -> dict:
+def _database() -> dj_database_url.DBConfig:
     url = os.environ.get("GRIDGOV_DATABASE_URL", "").strip()
     if not url:
         if PRODUCTION:

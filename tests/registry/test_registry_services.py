@@ -179,6 +179,9 @@ def test_duplicate_candidate_and_merge_says_what_moves(users, houses, person_dat
     assert cand.status == "merged" and cand.outcome["dropped"] == reg.person.pk
     with pytest.raises(Conflict):
         services.duplicate_dismiss(actor=actor, candidate_id=cand.pk)
+    # the dropped person is gone: previewing the decided candidate is a conflict, not a crash
+    with pytest.raises(Conflict):
+        selectors.merge_preview(actor, cand.pk, keep_id=a.pk)
 
 
 def test_dismiss_and_queue_scoping(users, houses, person_data):

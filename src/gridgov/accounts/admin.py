@@ -13,7 +13,7 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     list_display = ("username", "display_name", "is_active", "is_staff", "locked_until")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("gridgov", {"fields": ("display_name", "failed_login_count",
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("gridgov", {"fields": ("display_name", "failed_login_count",
                                                                    "locked_until")}))
 
 

@@ -13,13 +13,17 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # this instance's active memberships (roles joined), read once; None: not read yet (set None to re-read)
+    _gridgov_memberships: list[Membership] | None = None
+    # the ids of the cases departments this instance belongs to (cases.selectors.department_ids), likewise
+    _gridgov_departments: list[int] | None = None
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
     def active_memberships(self) -> list[Membership]:
-        cached = getattr(self, "_gridgov_memberships", None)
+        cached = self._gridgov_memberships
         if cached is None:
             cached = list(self.memberships.filter(active=True).select_related("role")
                           .order_by("jurisdiction", "id"))
@@ -29,7 +33,9 @@ class User(AbstractUser):
     def primary_membership(self) -> Membership | None:
         memberships = self.active_memberships()
         capture = [m for m in memberships if m.scope == Membership.Scope.CAPTURE]
-        return (capture or memberships or [None])[0]
+        if capture:
+            return capture[0]
+        return memberships[0] if memberships else None
 
     def is_locked(self, now=None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or timezone.now())

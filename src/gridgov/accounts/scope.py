@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from operator import methodcaller
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.db.models import Q, QuerySet
 
 from gridgov.core.errors import Forbidden
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from gridgov.accounts.models import User
 
 Purpose = Literal["read", "write"]
 
@@ -29,7 +34,7 @@ def minimal_prefixes(prefixes: Iterable[str]) -> list[str]:
     return sorted(out)
 
 
-def user_prefixes(user, capability: str | None = None, *, purpose: Purpose = "read") -> list[str]:
+def user_prefixes(user: User | AnonymousUser | None, capability: str | None = None, *, purpose: Purpose = "read") -> list[str]:
     """The code prefixes this user may read (or write) for ``capability``. Empty: nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
@@ -43,13 +48,13 @@ def user_prefixes(user, capability: str | None = None, *, purpose: Purpose = "re
     return minimal_prefixes(chosen)
 
 
-def has_capability(user, capability: str) -> bool:
+def has_capability(user: User | AnonymousUser | None, capability: str) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return any(m.role.has(capability) for m in user.active_memberships())
 
 
-def require_capability(user, capability: str) -> None:
+def require_capability(user: User | AnonymousUser | None, capability: str) -> None:
     if not has_capability(user, capability):
         raise Forbidden(f"missing capability {capability}", code="missing_capability")
 
@@ -64,7 +69,7 @@ def scope_q(prefixes: Iterable[str], field: str) -> Q:
     return q
 
 
-def scoped(queryset: QuerySet, user, *, field: str, capability: str | None = None,
+def scoped(queryset: QuerySet, user: User | AnonymousUser | None, *, field: str, capability: str | None = None,
            purpose: Purpose = "read") -> QuerySet:
     """Filter ``queryset`` to the rows ``user`` may see. Raises Forbidden without the capability."""
     if capability is not None:
@@ -72,12 +77,12 @@ def scoped(queryset: QuerySet, user, *, field: str, capability: str | None = Non
     return queryset.filter(scope_q(user_prefixes(user, capability, purpose=purpose), field))
 
 
-def prefix_matcher(user, capability: str | None = None, *, purpose: Purpose = "read") -> Callable[[str], bool]:
+def prefix_matcher(user: User | AnonymousUser | None, capability: str | None = None, *, purpose: Purpose = "read") -> Callable[[str], bool]:
     """``code -> bool``: whether a row with ``code`` is in ``user``'s scope for ``capability`` and
     ``purpose``. The memberships are read once, so a loop over many rows (an import) calls only
     ``code.startswith(prefixes)``. No membership: every code is outside."""
     return methodcaller("startswith", tuple(user_prefixes(user, capability, purpose=purpose)))
 
 
-def code_in_scope(user, code: str, *, capability: str | None = None, purpose: Purpose = "read") -> bool:
+def code_in_scope(user: User | AnonymousUser | None, code: str, *, capability: str | None = None, purpose: Purpose = "read") -> bool:
     return prefix_matcher(user, capability, purpose=purpose)(code)

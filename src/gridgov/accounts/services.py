@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -191,7 +191,7 @@ _TOKEN_CACHE_MAX = 10_000
 
 class _TokenCache:
     def __init__(self) -> None:
-        self.entries: dict[str, tuple[float, object, User, list[Membership]]] = {}
+        self.entries: dict[str, tuple[float, datetime | None, User, list[Membership]]] = {}
         self.generation = 0  # bumped by every invalidation; a fill started before one is dropped
         self.lock = threading.Lock()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import (
     Purpose,
     code_in_scope,
@@ -30,32 +31,32 @@ def capability(code: str) -> str:
     return programme(code).capability
 
 
-def require(user, code: str) -> codes.Programme:
+def require(user: User, code: str) -> codes.Programme:
     prog = programme(code)
     require_capability(user, prog.capability)
     return prog
 
 
-def held_programmes(user) -> list[str]:
+def held_programmes(user: User) -> list[str]:
     return [p for p in codes.PROGRAMME_CODES if has_capability(user, codes.programme(p).capability)]
 
 
-def require_any(user) -> list[str]:
+def require_any(user: User) -> list[str]:
     held = held_programmes(user)
     if not held:
         raise Forbidden("missing capability care.*", code="missing_capability")
     return held
 
 
-def prefixes(user, code: str, *, purpose: Purpose = "read") -> list[str]:
+def prefixes(user: User, code: str, *, purpose: Purpose = "read") -> list[str]:
     return user_prefixes(user, programme(code).capability, purpose=purpose)
 
 
-def q_for(user, code: str, *, purpose: Purpose = "read", field: str = "grid_code") -> Q:
+def q_for(user: User, code: str, *, purpose: Purpose = "read", field: str = "grid_code") -> Q:
     return scope_q(prefixes(user, code, purpose=purpose), field)
 
 
-def q_any(user, programmes: list[str], *, programme_field: str = "programme", field: str = "grid_code",
+def q_any(user: User, programmes: list[str], *, programme_field: str = "programme", field: str = "grid_code",
           purpose: Purpose = "read") -> Q:
     """Rows of any of ``programmes`` each within that programme's prefixes."""
     q = Q(pk__in=[])
@@ -64,5 +65,5 @@ def q_any(user, programmes: list[str], *, programme_field: str = "programme", fi
     return q
 
 
-def in_scope(user, code: str, grid_code: str, *, purpose: Purpose = "read") -> bool:
+def in_scope(user: User, code: str, grid_code: str, *, purpose: Purpose = "read") -> bool:
     return code_in_scope(user, grid_code, capability=programme(code).capability, purpose=purpose)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
@@ -27,6 +27,10 @@ class In(Schema):
     model_config = {"extra": "forbid"}
 
 
+@overload
+def _user(user_id: int, field: str = "worker_id") -> User: ...
+@overload
+def _user(user_id: int | None, field: str = "worker_id") -> User | None: ...
 def _user(user_id: int | None, field: str = "worker_id") -> User | None:
     if user_id is None:
         return None

@@ -29,6 +29,13 @@ class FieldSpec:
     identifying: bool = False
     allowed: tuple[str, ...] | None = None
 
+    @property
+    def code_table(self) -> str:
+        """The code table of a ``code``/``codes`` field (the data file must name one)."""
+        if self.table is None:
+            raise ValueError(f"field {self.name!r} of type {self.type!r} names no code table")
+        return self.table
+
 
 @dataclass(frozen=True)
 class Programme:
@@ -129,9 +136,9 @@ class FieldProblem(ValueError):
 def _check_code(field: str, spec: FieldSpec, value: Any) -> str:
     if not isinstance(value, str):
         raise FieldProblem(field, "expected a code (string)")
-    valid = table(spec.table)
+    valid = table(spec.code_table)
     if value not in valid:
-        raise FieldProblem(field, f"{value!r} is not a code of {spec.table}", "unknown_code")
+        raise FieldProblem(field, f"{value!r} is not a code of {spec.code_table}", "unknown_code")
     if spec.allowed is not None and value not in spec.allowed:
         raise FieldProblem(field, f"{value!r} is not allowed in this programme ({', '.join(spec.allowed)})",
                            "not_allowed")
@@ -193,9 +200,9 @@ def field_rows(programme_code: str, values: dict[str, Any], *, hide_identifying:
             continue
         value = values[name]
         if spec.type == "code":
-            shown = label(spec.table, value)
+            shown = label(spec.code_table, value)
         elif spec.type == "codes":
-            shown = "、".join(label(spec.table, v) for v in value)
+            shown = "、".join(label(spec.code_table, v) for v in value)
         elif spec.type == "bool":
             shown = "是" if value else "否"
         else:

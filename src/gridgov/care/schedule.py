@@ -39,9 +39,10 @@ def horizon(*, start: date, today: date, end: date | None, days: int = DEFAULT_H
     return min(limit, end) if end else limit
 
 
-def effective_status(status: str, due_date: date, today: date) -> str:
-    """A scheduled contact past its due date is overdue (whether or not the daily job has run)."""
-    if status == "scheduled" and due_date < today:
+def effective_status(status: str, due_date: date | None, today: date) -> str:
+    """A scheduled contact past its due date is overdue (whether or not the daily job has run);
+    an unscheduled one (no due date) never is."""
+    if status == "scheduled" and due_date is not None and due_date < today:
         return "overdue"
     return status
 

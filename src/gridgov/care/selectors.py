@@ -20,7 +20,8 @@ from datetime import date, datetime
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from gridgov.accounts.scope import scoped
+from gridgov.accounts.models import User
+from gridgov.accounts.scope import Purpose, scoped
 from gridgov.care import access, codes, schedule, suppress
 from gridgov.care.models import (
     Alert,
@@ -54,11 +55,11 @@ def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
-def _who(user) -> str:
+def _who(user: User | None) -> str:
     return (user.display_name or user.username) if user else ""
 
 
-def _audit_read(user, object_type: str, ids: list, *, jurisdiction: str = "", reason: str = "",
+def _audit_read(user: User, object_type: str, ids: list, *, jurisdiction: str = "", reason: str = "",
                 action: str = AuditAction.READ, extra: dict | None = None) -> None:
     """One audit row for the records about to be returned (fails closed: raises on failure)."""
     audit_write(action, actor=user, object_type=object_type,
@@ -68,14 +69,14 @@ def _audit_read(user, object_type: str, ids: list, *, jurisdiction: str = "", re
 
 # --- enrolments ---------------------------------------------------------------------------------------
 
-def enrolments_visible(user, programme: str, *, purpose: str = "read") -> QuerySet[Enrolment]:
+def enrolments_visible(user: User, programme: str, *, purpose: Purpose = "read") -> QuerySet[Enrolment]:
     """Unsealed enrolments of ``programme`` in the user's jurisdiction (403 without the capability)."""
     access.require(user, programme)
     return Enrolment.objects.filter(programme=programme, sealed=False).filter(
         access.q_for(user, programme, purpose=purpose))
 
 
-def enrolment_access(user, programme: str, enrolment_id: int, *, now: datetime | None = None
+def enrolment_access(user: User, programme: str, enrolment_id: int, *, now: datetime | None = None
                      ) -> tuple[Enrolment, str]:
     """The enrolment and how it is reached: 'scope', 'breakglass' (active grant, unsealed only) or
     'legal_query' (sealed, approved unexpired query of this user about the person)."""
@@ -95,7 +96,7 @@ def enrolment_access(user, programme: str, enrolment_id: int, *, now: datetime |
     raise NotFound("enrolment not found")
 
 
-def _legal_query_open(user, person_id: int, now: datetime) -> LegalQuery | None:
+def _legal_query_open(user: User, person_id: int, now: datetime) -> LegalQuery | None:
     return LegalQuery.objects.filter(requested_by=user, person_id=person_id, status=LegalQuery.Status.APPROVED,
                                      expires_at__gt=now).first()
 
@@ -103,7 +104,7 @@ def _legal_query_open(user, person_id: int, now: datetime) -> LegalQuery | None:
 def _person(enrolment: Enrolment) -> dict | None:
     # The enrolment's capability + jurisdiction check authorises showing its person; the registry's
     # masked brief is the only form a person leaves in.
-    return registry_selectors.person_brief(enrolment.person) if enrolment.person_id else None
+    return registry_selectors.person_brief(enrolment.person) if enrolment.person is not None else None
 
 
 def _level_label(e: Enrolment) -> str:
@@ -129,7 +130,8 @@ def _next_due(enrolment_ids: list[int]) -> dict[int, date]:
     out: dict[int, date] = {}
     for eid, due in (Contact.objects.filter(enrolment_id__in=enrolment_ids, status__in=["scheduled", "overdue"])
                      .order_by("enrolment_id", "due_date").values_list("enrolment_id", "due_date")):
-        out.setdefault(eid, due)
+        if due is not None:
+            out.setdefault(eid, due)
     return out
 
 
@@ -150,7 +152,7 @@ def _filtered(qs: QuerySet[Enrolment], *, status: str = "active", level: str = "
     return qs
 
 
-def _page(user, programme: str, qs: QuerySet[Enrolment], *, limit: int, offset: int, today: date,
+def _page(user: User, programme: str, qs: QuerySet[Enrolment], *, limit: int, offset: int, today: date,
           what: str) -> dict:
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
@@ -162,14 +164,14 @@ def _page(user, programme: str, qs: QuerySet[Enrolment], *, limit: int, offset: 
     return {"count": total, "items": [enrolment_row(e, today=today, next_due=due) for e in page]}
 
 
-def enrolment_list(user, programme: str, *, status: str = "active", level: str = "", worker_id: int | None = None,
+def enrolment_list(user: User, programme: str, *, status: str = "active", level: str = "", worker_id: int | None = None,
                    grid_code: str = "", limit: int = 50, offset: int = 0, today: date | None = None) -> dict:
     qs = _filtered(enrolments_visible(user, programme), status=status, level=level, worker_id=worker_id,
                    grid_code=grid_code)
     return _page(user, programme, qs, limit=limit, offset=offset, today=_today(today), what="list")
 
 
-def enrolment_search(user, programme: str, q: str, *, status: str = "all", limit: int = 50, offset: int = 0,
+def enrolment_search(user: User, programme: str, q: str, *, status: str = "all", limit: int = 50, offset: int = 0,
                      today: date | None = None) -> dict:
     """By the person's name (``张*`` for a prefix), the last four characters of their document,
     a full identity number (blind index) or a phone number — through the registry's search."""
@@ -184,7 +186,7 @@ def enrolment_search(user, programme: str, q: str, *, status: str = "all", limit
     return _page(user, programme, qs, limit=limit, offset=offset, today=_today(today), what="search")
 
 
-def enrolment_export_csv(user, programme: str, *, status: str = "active") -> str:
+def enrolment_export_csv(user: User, programme: str, *, status: str = "active") -> str:
     """CSV of the visible (unsealed) enrolments: masked document and phone, no free text."""
     prog = access.require(user, programme)
     qs = _filtered(enrolments_visible(user, programme), status=status).select_related("person", "worker")
@@ -242,7 +244,7 @@ def _timeline(e: Enrolment, contacts, referrals, alerts, outcomes, tasks, *, red
     return sorted(items, key=lambda i: (i["date"], i["kind"]), reverse=True)
 
 
-def _file(user, e: Enrolment, *, today: date, redact: bool, mode: str) -> dict:
+def _file(user: User, e: Enrolment, *, today: date, redact: bool, mode: str) -> dict:
     prog = codes.programme(e.programme)
     contacts = list(e.contacts.select_related("recorded_by").order_by("due_date", "done_on", "id"))
     referrals = list(Referral.objects.filter(enrolment=e).select_related("provider"))
@@ -282,7 +284,7 @@ def _file(user, e: Enrolment, *, today: date, redact: bool, mode: str) -> dict:
     return out
 
 
-def enrolment_file(user, programme: str, enrolment_id: int, *, today: date | None = None,
+def enrolment_file(user: User, programme: str, enrolment_id: int, *, today: date | None = None,
                    now: datetime | None = None) -> dict:
     """The case file with its timeline. Audited (READ; the reason names break-glass or the legal query)."""
     e, mode = enrolment_access(user, programme, enrolment_id, now=now)
@@ -293,12 +295,12 @@ def enrolment_file(user, programme: str, enrolment_id: int, *, today: date | Non
 
 # --- team view (mental health: identity hidden without the capability) ---------------------------------
 
-def _team_enrolments(user) -> QuerySet[Enrolment]:
+def _team_enrolments(user: User) -> QuerySet[Enrolment]:
     return scoped(Enrolment.objects.filter(team__user=user, sealed=False, status=Enrolment.Status.ACTIVE),
                   user, field="grid_code").distinct()
 
 
-def _redact_for(user, e: Enrolment) -> bool | None:
+def _redact_for(user: User, e: Enrolment) -> bool | None:
     """False: full view; True: identity hidden; None: not shown at all."""
     if access.in_scope(user, e.programme, e.grid_code):
         return False
@@ -307,7 +309,7 @@ def _redact_for(user, e: Enrolment) -> bool | None:
     return None
 
 
-def team_cases(user, *, today: date | None = None) -> list[dict]:
+def team_cases(user: User, *, today: date | None = None) -> list[dict]:
     """Cases on whose team the user sits (参与管理人员), e.g. the area police officer of a
     mental-health patient: without ``care.mental_health`` the row has no identity fields."""
     today = _today(today)
@@ -325,7 +327,7 @@ def team_cases(user, *, today: date | None = None) -> list[dict]:
     return rows
 
 
-def team_case_file(user, enrolment_id: int, *, today: date | None = None) -> dict:
+def team_case_file(user: User, enrolment_id: int, *, today: date | None = None) -> dict:
     e = _team_enrolments(user).filter(pk=enrolment_id).select_related("person", "worker").first()
     redact = _redact_for(user, e) if e is not None else None
     if e is None or redact is None:
@@ -336,7 +338,7 @@ def team_case_file(user, enrolment_id: int, *, today: date | None = None) -> dic
 
 # --- worklists ----------------------------------------------------------------------------------------
 
-def _contacts_in_scope(user, programmes: list[str]) -> QuerySet[Contact]:
+def _contacts_in_scope(user: User, programmes: list[str]) -> QuerySet[Contact]:
     return (Contact.objects.filter(enrolment__sealed=False, enrolment__status=Enrolment.Status.ACTIVE)
             .filter(access.q_any(user, programmes, programme_field="enrolment__programme")))
 
@@ -345,11 +347,11 @@ def _contact_work_row(c: Contact, today: date) -> dict:
     e = c.enrolment
     return {"id": c.pk, "kind": c.kind, "due_date": c.due_date, "status": schedule.effective_status(
         c.status, c.due_date, today), "version": c.version, "enrolment_id": e.pk, "programme": e.programme,
-        "grid_code": e.grid_code, "person_name": e.person.name if e.person_id else "",
+        "grid_code": e.grid_code, "person_name": e.person.name if e.person is not None else "",
         "level_label": _level_label(e)}
 
 
-def worklist(user, *, today: date | None = None, mine: bool = True, programme: str = "") -> dict:
+def worklist(user: User, *, today: date | None = None, mine: bool = True, programme: str = "") -> dict:
     """My overdue contacts, my contacts due this week, hand-overs awaiting report-in (and 漏管),
     open 漏管/脱管 alerts and investigations due — over the programmes the user holds."""
     today = _today(today)
@@ -392,7 +394,7 @@ def worklist(user, *, today: date | None = None, mine: bool = True, programme: s
 
 def _handover_row(h: HandOver, today: date) -> dict:
     return {"id": h.pk, "programme": h.programme, "person": registry_selectors.person_brief(h.person)
-            if h.person_id else None, "grid_code": h.grid_code, "sending_institution": h.sending_institution,
+            if h.person is not None else None, "grid_code": h.grid_code, "sending_institution": h.sending_institution,
             "notified_on": h.notified_on, "report_deadline": h.report_deadline, "reported_on": h.reported_on,
             "cohesion": h.cohesion, "cohesion_label": codes.label("Cohesion", h.cohesion), "status": h.status,
             "late": h.status != HandOver.Status.RECEIVED and h.report_deadline < today,
@@ -407,7 +409,7 @@ def _alert_row(a: Alert) -> dict:
 
 
 def _investigation_row(i: Investigation, today: date) -> dict:
-    return {"id": i.pk, "person": registry_selectors.person_brief(i.person) if i.person_id else None,
+    return {"id": i.pk, "person": registry_selectors.person_brief(i.person) if i.person is not None else None,
             "grid_code": i.grid_code, "requesting_authority": i.requesting_authority,
             "requested_on": i.requested_on, "due_date": i.due_date, "status": i.status,
             "worker": _who(i.worker) if i.worker_id else "",
@@ -415,7 +417,7 @@ def _investigation_row(i: Investigation, today: date) -> dict:
             "recommendation": i.recommendation, "submitted_on": i.submitted_on, "version": i.version}
 
 
-def handover_list(user, programme: str, *, status: str = "", today: date | None = None) -> list[dict]:
+def handover_list(user: User, programme: str, *, status: str = "", today: date | None = None) -> list[dict]:
     today = _today(today)
     access.require(user, programme)
     qs = (HandOver.objects.filter(programme=programme).exclude(enrolment__sealed=True)
@@ -427,7 +429,7 @@ def handover_list(user, programme: str, *, status: str = "", today: date | None 
     return [_handover_row(h, today) for h in rows]
 
 
-def alert_list(user, programme: str, *, status: str = "open") -> list[dict]:
+def alert_list(user: User, programme: str, *, status: str = "open") -> list[dict]:
     access.require(user, programme)
     qs = (Alert.objects.filter(programme=programme).exclude(enrolment__sealed=True)
           .filter(access.q_for(user, programme)))
@@ -438,7 +440,7 @@ def alert_list(user, programme: str, *, status: str = "open") -> list[dict]:
     return [_alert_row(a) for a in rows]
 
 
-def investigation_list(user, *, today: date | None = None) -> list[dict]:
+def investigation_list(user: User, *, today: date | None = None) -> list[dict]:
     access.require(user, "corrections")
     rows = list(Investigation.objects.filter(access.q_for(user, "corrections")).select_related("person", "worker")
                 .order_by("due_date", "id")[:500])
@@ -446,7 +448,7 @@ def investigation_list(user, *, today: date | None = None) -> list[dict]:
     return [_investigation_row(i, _today(today)) for i in rows]
 
 
-def investigation_get(user, investigation_id: int, *, today: date | None = None) -> dict:
+def investigation_get(user: User, investigation_id: int, *, today: date | None = None) -> dict:
     access.require(user, "corrections")
     i = (Investigation.objects.filter(pk=investigation_id).filter(access.q_for(user, "corrections"))
          .select_related("person", "worker").first())
@@ -458,7 +460,7 @@ def investigation_get(user, investigation_id: int, *, today: date | None = None)
 
 # --- providers, code tables -------------------------------------------------------------------------------
 
-def provider_list(user, *, programme: str = "") -> list[dict]:
+def provider_list(user: User, *, programme: str = "") -> list[dict]:
     """Providers in the user's jurisdiction for the programmes they hold (no resident data)."""
     held = access.require_any(user)
     if programme:
@@ -478,7 +480,7 @@ def provider_list(user, *, programme: str = "") -> list[dict]:
     return rows
 
 
-def code_tables(user) -> dict:
+def code_tables(user: User) -> dict:
     access.require_any(user)
     return {"version": codes.version(), "tables": [codes.table_info(n) for n in codes.table_names()],
             "programmes": [{"code": p.code, "name": p.name, "name_en": p.name_en, "entity": p.entity,
@@ -491,7 +493,7 @@ def code_tables(user) -> dict:
 
 # --- statistics (published: small cells suppressed) -------------------------------------------------------
 
-def _area_names(user, prefixes: list[str]) -> dict[str, str]:
+def _area_names(user: User, prefixes: list[str]) -> dict[str, str]:
     try:
         from gridgov.geo.selectors import divisions_visible
 
@@ -500,7 +502,7 @@ def _area_names(user, prefixes: list[str]) -> dict[str, str]:
         return {}
 
 
-def programme_statistics(user, programme: str, *, area_level: int = 9, today: date | None = None) -> dict:
+def programme_statistics(user: User, programme: str, *, area_level: int = 9, today: date | None = None) -> dict:
     """Active enrolments per area (division prefix of ``area_level`` digits) and level, with
     totals. Cells under 5 are suppressed (None), with secondary suppression; sealed records are
     never counted."""
@@ -536,7 +538,7 @@ def programme_statistics(user, programme: str, *, area_level: int = 9, today: da
 
 # --- legal query (sealed records) -------------------------------------------------------------------------
 
-def legal_query_list(user) -> list[dict]:
+def legal_query_list(user: User) -> list[dict]:
     """Queries the user requested, plus those in their capture scope awaiting a decision."""
     held = access.require_any(user)
     q = Q(requested_by=user)
@@ -549,7 +551,7 @@ def legal_query_list(user) -> list[dict]:
              "version": x.version, "mine": x.requested_by_id == user.pk} for x in rows]
 
 
-def legal_query_records(user, query_id: int, *, today: date | None = None, now: datetime | None = None) -> dict:
+def legal_query_records(user: User, query_id: int, *, today: date | None = None, now: datetime | None = None) -> dict:
     """The sealed records of the query's person, for its requester while the approval lasts. Each
     record is audited with the query as reason; programmes the reader lacks stay closed."""
     now = _now(now)
@@ -560,6 +562,7 @@ def legal_query_records(user, query_id: int, *, today: date | None = None, now: 
     if query.status != LegalQuery.Status.APPROVED or query.expires_at is None or query.expires_at <= now:
         raise NotFound("no approved, unexpired query")
     held = access.held_programmes(user)
+    assert query.person_id is not None  # read with person__isnull=False
     records = list(Enrolment.objects.filter(person_id=query.person_id, sealed=True, programme__in=held)
                    .select_related("person", "worker"))
     _audit_read(user, "care.sealed", [e.pk for e in records], jurisdiction=query.grid_code,

@@ -598,7 +598,7 @@ def resettlement_outcome_record(*, actor: User, enrolment_id: int, recorded_on: 
     return outcome
 
 
-def agencies_of(user) -> list[str]:
+def agencies_of(user: User) -> list[str]:
     """The street-children agencies whose roles ``user`` holds."""
     agencies = codes.programme("street_children").agencies or {}
     roles = {m.role.code for m in user.active_memberships() if m.role.has("care.street_children")}
@@ -762,7 +762,7 @@ def enrolments_deidentify(*, now: datetime | None = None, days: int | None = Non
 def system_jobs(*, today: date | None = None, now: datetime | None = None, days: int | None = None) -> dict:
     """Everything the daily job does, in order."""
     today = _today(today)
-    out = {"missed_reports": handovers_check(today=today)}
+    out: dict[str, Any] = {"missed_reports": handovers_check(today=today)}
     out.update(contacts_mark_overdue(today=today))
     out["deidentified"] = enrolments_deidentify(now=now, days=days)
     return out

@@ -113,7 +113,7 @@ def case_full(user, case: Case) -> dict:
     cal, now = selectors.work_calendar(), timezone.now()
     out = case_brief(case, cal, now)
     out.update({
-        "reporter": (case.reporter.display_name or case.reporter.username) if case.reporter_id else "",
+        "reporter": (case.reporter.display_name or case.reporter.username) if case.reporter else "",
         "caller_name": case.caller_name, "caller_phone": mask_phone(case.caller_phone),
         "attributes": case.attributes, "public_note": case.public_note,
         "tasks": [task_dict(t) for t in selectors.case_tasks(case)],

@@ -21,9 +21,11 @@ def indicator_meta() -> list[dict]:
 def scorecard_xlsx(rows: list[dict], *, group: str, start: datetime, end: datetime, actor=None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
-    ws = wb.active
+    ws = wb.active  # a new workbook has one sheet, a worksheet
+    assert isinstance(ws, Worksheet)
     ws.title = "scorecard"
     ws.append([GROUP_TITLES.get(group, group), f"{start:%Y-%m-%d} – {end:%Y-%m-%d} (end exclusive)"])
     header = ["key", "name", "立案数 registered"]

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, has_capability, require_capability, scope_q, user_prefixes
 from gridgov.cases import indicators, workcal, workflow
 from gridgov.cases.models import (
@@ -91,7 +92,7 @@ def stage_status(case: Case, *, cal: workcal.WorkCalendar | None = None, now: da
 
 # ----------------------------------------------------------------------------- scoping
 
-def department_ids(user) -> list[int]:
+def department_ids(user: User | None) -> list[int]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     cached = getattr(user, "_gridgov_departments", None)
@@ -102,7 +103,7 @@ def department_ids(user) -> list[int]:
     return cached
 
 
-def cases_visible(user, *, departments: bool = True) -> QuerySet[Case]:
+def cases_visible(user: User, *, departments: bool = True) -> QuerySet[Case]:
     """``departments=False``: the grid-prefix rule only (e.g. duplicate suggestions to a reporter)."""
     can_view, can_handle = has_capability(user, VIEW), has_capability(user, "cases.handle")
     if not (can_view or can_handle):
@@ -115,14 +116,14 @@ def cases_visible(user, *, departments: bool = True) -> QuerySet[Case]:
     return Case.objects.filter(q)
 
 
-def case_get(user, case_id: int) -> Case:
+def case_get(user: User, case_id: int) -> Case:
     case = cases_visible(user).select_related("category", "category__parent").filter(pk=case_id).first()
     if case is None:
         raise NotFound("case not found")
     return case
 
 
-def can_write(user, case: Case, capability: str) -> bool:
+def can_write(user: User, case: Case, capability: str) -> bool:
     return code_in_scope(user, case.grid_code, capability=capability, purpose="write")
 
 
@@ -132,7 +133,7 @@ def lead_task(case: Case) -> CaseTask | None:
             .select_related("department").order_by("-id").first())
 
 
-def allowed_actions(user, case: Case) -> list[str]:
+def allowed_actions(user: User, case: Case) -> list[str]:
     """The actions this user may take on this case now (drives the buttons on the detail page)."""
     out = []
     lead = None
@@ -156,7 +157,7 @@ def allowed_actions(user, case: Case) -> list[str]:
 
 # ----------------------------------------------------------------------------- lists
 
-def case_list(user, *, worklist: str | None = None, state: str | None = None, grid: str | None = None,
+def case_list(user: User, *, worklist: str | None = None, state: str | None = None, grid: str | None = None,
               category: str | None = None, q: str | None = None) -> QuerySet[Case]:
     qs = cases_visible(user)
     if worklist:
@@ -181,11 +182,11 @@ def case_list(user, *, worklist: str | None = None, state: str | None = None, gr
         qs.select_related("category").order_by("-reported_at", "-id")
 
 
-def _write_q(user, capability: str) -> Q:
+def _write_q(user: User, capability: str) -> Q:
     return scope_q(user_prefixes(user, capability, purpose="write"), "grid_code")
 
 
-def _worklist(user, qs: QuerySet[Case], worklist: str) -> QuerySet[Case]:
+def _worklist(user: User, qs: QuerySet[Case], worklist: str) -> QuerySet[Case]:
     if worklist == "queue":  # dispatcher: to accept, register, dispatch; pending extension requests
         require_capability(user, "cases.dispatch")
         return qs.filter(_write_q(user, "cases.dispatch")).filter(
@@ -216,7 +217,7 @@ def _worklist(user, qs: QuerySet[Case], worklist: str) -> QuerySet[Case]:
     return qs
 
 
-def worklist_counts(user) -> dict[str, int]:
+def worklist_counts(user: User) -> dict[str, int]:
     """Counts for the landing page: only the worklists this user's capabilities open."""
     out = {}
     wanted = [("mine", "cases.report"), ("queue", "cases.dispatch"), ("department", "cases.handle"),
@@ -228,7 +229,7 @@ def worklist_counts(user) -> dict[str, int]:
     return out
 
 
-def case_timeline(user, case: Case) -> list[CaseEvent]:
+def case_timeline(user: User, case: Case) -> list[CaseEvent]:
     return list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id"))
 
 
@@ -240,7 +241,7 @@ def case_attachments(case: Case) -> list[Attachment]:
     return list(Attachment.objects.filter(case=case).order_by("id"))
 
 
-def attachment_get(user, attachment_id: int) -> Attachment:
+def attachment_get(user: User, attachment_id: int) -> Attachment:
     att = Attachment.objects.select_related("case").filter(pk=attachment_id).first()
     if att is None or not cases_visible(user).filter(pk=att.case_id).exists():
         raise NotFound("attachment not found")
@@ -268,17 +269,19 @@ def _duplicate_box(category: Category, lon: float, lat: float) -> tuple[float, f
     return lon - dlon, lon + dlon, lat - dlat, lat + dlat
 
 
-def _duplicate_candidates(user, *, category: Category, box, exclude: int | None) -> list[dict]:
+def _duplicate_candidates(user: User, *, category: Category, box, exclude: int | None) -> list[dict]:
     """Open cases of the 小类 in the box that the grid-prefix rule lets ``user`` see, newest first
     (at most ``_DUPLICATE_SCAN``); the caller filters them by distance."""
     min_lon, max_lon, min_lat, max_lat = box
-    return list(cases_visible(user, departments=False)
-                .filter(category=category, state__in=workflow.OPEN_STATES, lon__gte=min_lon, lon__lte=max_lon,
-                        lat__gte=min_lat, lat__lte=max_lat)
-                .exclude(pk=exclude).order_by("-reported_at", "-id").values(*_DUPLICATE_COLUMNS)[:_DUPLICATE_SCAN])
+    qs = cases_visible(user, departments=False).filter(
+        category=category, state__in=workflow.OPEN_STATES, lon__gte=min_lon, lon__lte=max_lon,
+        lat__gte=min_lat, lat__lte=max_lat)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return list(qs.order_by("-reported_at", "-id").values(*_DUPLICATE_COLUMNS)[:_DUPLICATE_SCAN])
 
 
-def duplicates_near(user, *, category: Category, lon: float, lat: float, exclude: int | None = None,
+def duplicates_near(user: User, *, category: Category, lon: float | None, lat: float | None, exclude: int | None = None,
                     limit: int = 10) -> list[dict]:
     """Open cases of the same 小类 within its duplicate radius, nearest first (visible ones only)."""
     radius = category.duplicate_radius_m
@@ -323,7 +326,7 @@ def category_by_code(code: str) -> Category:
     return cat
 
 
-def departments_for(user, *, grid_code: str | None = None) -> QuerySet[Department]:
+def departments_for(user: User, *, grid_code: str | None = None) -> QuerySet[Department]:
     """Departments a dispatcher may choose: those serving a prefix of ``grid_code`` (or any
     prefix of the user's jurisdictions)."""
     if not has_capability(user, "cases.handle"):
@@ -338,7 +341,7 @@ def suggested_departments(category: Category, grid_code: str) -> list[Department
     """For each default department kind of the 小类, the department of that kind serving the case's
     grid with the longest (nearest) jurisdiction prefix. The first is the suggested lead."""
     prefixes = [grid_code[:n] for n in (2, 4, 6, 9, 12, 15)]
-    found = {}
+    found: dict[str, Department] = {}
     for dep in Department.objects.filter(active=True, kind__in=category.departments or [], jurisdiction__in=prefixes):
         best = found.get(dep.kind)
         if best is None or len(dep.jurisdiction) > len(best.jurisdiction):
@@ -353,13 +356,13 @@ def grid_exists(code: str) -> bool:
     return Grid.objects.filter(code=code).exists()
 
 
-def is_member(user, department_id: int) -> bool:
+def is_member(user: User, department_id: int) -> bool:
     return department_id in department_ids(user)
 
 
 # ----------------------------------------------------------------------------- map
 
-def open_cases_geojson(user, *, bbox=None, limit: int = 2000) -> dict:
+def open_cases_geojson(user: User, *, bbox=None, limit: int = 2000) -> dict:
     qs = cases_visible(user).filter(state__in=workflow.OPEN_STATES, lon__isnull=False)
     if bbox:
         minlon, minlat, maxlon, maxlat = bbox
@@ -404,7 +407,7 @@ def _facts_for(case: Case, now: datetime, *, task: CaseTask | None = None) -> in
     )
 
 
-def scorecard(user, *, group: str, start: datetime, end: datetime, level: int = 9,
+def scorecard(user: User, *, group: str, start: datetime, end: datetime, level: int = 9,
               now: datetime | None = None) -> list[dict]:
     """Indicator rows per department, region (grid code prefix of ``level`` digits) or grid worker
     (the reporter) for the cases registered in [start, end) that the user can see."""
@@ -433,6 +436,7 @@ def scorecard(user, *, group: str, start: datetime, end: datetime, level: int = 
     rows = []
     names = {}
     for c in cases.filter(reporter__isnull=False).select_related("reporter"):
+        assert c.reporter is not None  # filtered on reporter__isnull=False
         key = c.reporter.username
         names[key] = c.reporter.display_name or key
         rows.append((key, _facts_for(c, now)))
@@ -468,9 +472,9 @@ def open311_key_retry_after(key: Open311Key, *, now: datetime | None = None) -> 
         return None
     now = now or timezone.now()
     window = timedelta(seconds=OPEN311_RATE_WINDOW_SECONDS)
-    nth = (Case.objects.filter(open311_key=key, reported_at__gt=now - window)
-           .order_by("-reported_at").values_list("reported_at", flat=True)[limit - 1:limit])
-    nth = next(iter(nth), None)
+    page = (Case.objects.filter(open311_key=key, reported_at__gt=now - window)
+            .order_by("-reported_at").values_list("reported_at", flat=True)[limit - 1:limit])
+    nth = next(iter(page), None)
     if nth is None:
         return None
     return min(OPEN311_RATE_WINDOW_SECONDS, max(1, math.ceil((nth + window - now).total_seconds())))

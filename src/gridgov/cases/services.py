@@ -15,6 +15,7 @@ import io
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, has_capability
 from gridgov.cases import selectors, taxonomy, workcal, workflow
 from gridgov.cases.models import (
@@ -55,7 +57,7 @@ OPEN311_MAX_PER_HOUR = 1_000_000  # the highest hourly limit a key may be given 
 # ----------------------------------------------------------------------------- taxonomy and departments
 
 @transaction.atomic
-def taxonomy_sync(*, data: dict | None = None, actor=None) -> dict[str, int]:
+def taxonomy_sync(*, data: dict | None = None, actor: User | None = None) -> dict[str, int]:
     """Create or update categories from the shipped taxonomy (or ``data`` in the same shape).
     Edits made in the admin to fields absent from the data are kept. Idempotent."""
     data = data or taxonomy.shipped()
@@ -88,7 +90,7 @@ def taxonomy_sync(*, data: dict | None = None, actor=None) -> dict[str, int]:
 
 @transaction.atomic
 def department_create(*, code: str, name: str, kind: str, jurisdiction: str, name_en: str = "",
-                      actor=None) -> Department:
+                      actor: User | None = None) -> Department:
     from gridgov.core.codes import validate_prefix
 
     code = (code or "").strip()
@@ -105,7 +107,7 @@ def department_create(*, code: str, name: str, kind: str, jurisdiction: str, nam
 
 
 @transaction.atomic
-def department_member_add(*, department: Department, user, actor=None) -> DepartmentMember:
+def department_member_add(*, department: Department, user: User, actor: User | None = None) -> DepartmentMember:
     if actor is not None and not code_in_scope(actor, department.jurisdiction, capability="cases.dispatch",
                                                purpose="write"):
         raise Forbidden("department: outside your capture scope for cases.dispatch")
@@ -117,7 +119,7 @@ def department_member_add(*, department: Department, user, actor=None) -> Depart
 
 
 @transaction.atomic
-def calendar_day_set(*, day, workday: bool, note: str = "", actor=None) -> CalendarDay:
+def calendar_day_set(*, day, workday: bool, note: str = "", actor: User | None = None) -> CalendarDay:
     row, _ = CalendarDay.objects.update_or_create(date=day, defaults={"workday": workday, "note": note[:64]})
     transaction.on_commit(selectors.work_calendar_clear)
     selectors.work_calendar_clear()
@@ -139,17 +141,19 @@ def _text(value: Any, field: str, *, limit: int, required: bool = False) -> str:
     return text
 
 
-def _actor_name(actor) -> str:
+def _actor_name(actor: User | None) -> str:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return ""
     return actor.display_name or actor.username
 
 
-def _start_stage(case: Case, stage: str | None, now: datetime, cal: workcal.WorkCalendar,
+def _no_stage() -> dict:
+    return {"stage": "", "stage_started_at": None, "stage_limit_seconds": 0, "stage_deadline": None,
+            "stage_escalated": False}
+
+
+def _start_stage(case: Case, stage: str, now: datetime, cal: workcal.WorkCalendar,
                  limit: str | None = None) -> dict:
-    if stage is None:
-        return {"stage": "", "stage_started_at": None, "stage_limit_seconds": 0, "stage_deadline": None,
-                "stage_escalated": False}
     limit = limit or taxonomy.limit_for(case.category.stage_limits, stage)
     seconds = cal.limit_seconds(limit)
     return {"stage": stage, "stage_started_at": now, "stage_limit_seconds": seconds,
@@ -175,7 +179,7 @@ def _uuid(value, field: str = "client_uuid") -> uuid.UUID | None:
 
 # ----------------------------------------------------------------------------- report
 
-def case_report(*, actor, category_code: str, description: str, lon: float | None = None,
+def case_report(*, actor: User | None, category_code: str, description: str, lon: float | None = None,
                 lat: float | None = None, grid_code: str | None = None, address: str = "",
                 channel: str = Case.Channel.GRID, caller_name: str = "", caller_phone: str = "",
                 client_uuid=None, attributes: dict | None = None, now: datetime | None = None,
@@ -241,7 +245,7 @@ def _replay(existing: Case, digest: str) -> Case:
     return existing
 
 
-def _insert_case(*, actor, category: Category, payload: dict, key, digest: str, now: datetime,
+def _insert_case(*, actor: User | None, category: Category, payload: dict, key, digest: str, now: datetime,
                  open311_key: Open311Key | None = None) -> Case:
     cal = selectors.work_calendar()
     reporter = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
@@ -323,7 +327,7 @@ def _check_attributes(category: Category, values: dict) -> dict:
 
 # ----------------------------------------------------------------------------- transitions
 
-def _authorise(actor, case: Case, t: workflow.Transition) -> None:
+def _authorise(actor: User, case: Case, t: workflow.Transition) -> None:
     if t.actor == "department":
         lead = selectors.lead_task(case)
         if lead is None or not selectors.is_member(actor, lead.department_id):
@@ -337,7 +341,7 @@ ACTION_CAPABILITY = {t.action: t.capability for t in workflow.TRANSITIONS.values
 assert all(ACTION_CAPABILITY[t.action] == t.capability for t in workflow.TRANSITIONS.values())
 
 
-def case_transition(*, actor, case_id: int, action: str, version: int | None = None, note: str = "",
+def case_transition(*, actor: User, case_id: int, action: str, version: int | None = None, note: str = "",
                     params: dict | None = None, client_uuid=None, now: datetime | None = None) -> Case:
     """Apply ``action`` to the case (see the module docstring for the checks and their order)."""
     if action not in workflow.ACTIONS:
@@ -398,10 +402,10 @@ def _h_accept(case, *, now, cal, **_):
 def _h_reject(case, *, note, now, **_):
     _require_note(note, "give the reason for rejecting")
     return {"overdue": case.overdue or _stage_late(case, now), "public_note": note[:500],
-            **_start_stage(case, None, now, None)}, {}
+            **_no_stage()}, {}
 
 
-def _h_mark_duplicate(case, *, actor, params, note, now, **_):
+def _h_mark_duplicate(case, *, actor: User, params, note, now, **_):
     try:
         original_id = int(params.get("duplicate_of"))
     except (TypeError, ValueError):
@@ -412,7 +416,7 @@ def _h_mark_duplicate(case, *, actor, params, note, now, **_):
     if original is None:
         raise FieldError("duplicate_of", "no such case in your jurisdiction", code="unknown")
     return {"duplicate_of_id": original.pk, "public_note": f"duplicate of #{original.pk}",
-            **_start_stage(case, None, now, None)}, {"duplicate_of": original.pk}
+            **_no_stage()}, {"duplicate_of": original.pk}
 
 
 def _h_register(case, *, params, now, cal, **_):
@@ -481,6 +485,7 @@ def _h_start(case, **_):
 def _h_send_back(case, *, note, now, **_):
     _require_note(note, "say why this is not your department's case")
     lead = selectors.lead_task(case)
+    assert lead is not None  # _authorise refused a department action without a lead task
     CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.RETURNED, done_at=now, result=note)
     CaseTask.objects.filter(case=case, status=CaseTask.Status.OPEN).update(status=CaseTask.Status.CANCELLED)
     cal = selectors.work_calendar()
@@ -530,6 +535,7 @@ def _h_feedback(case, *, note, now, cal, **_):
                        + ", ".join(f"{name} ({code})" for code, name in waiting), code="assist_open",
                        details=[ErrorDetail("tasks", f"{code} is still open", "assist_open") for code, _ in waiting])
     lead = selectors.lead_task(case)
+    assert lead is not None  # _authorise refused a department action without a lead task
     CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.DONE, done_at=now, result=note)
     first = case.handled_at is None
     late = _stage_late(case, now)
@@ -559,7 +565,7 @@ def _h_rework(case, *, note, now, cal, **_):
 
 def _h_close(case, *, note, now, **_):
     return {"closed_at": now, "overdue": case.overdue or _stage_late(case, now),
-            "public_note": (note or case.public_note)[:500], **_start_stage(case, None, now, None)}, {}
+            "public_note": (note or case.public_note)[:500], **_no_stage()}, {}
 
 
 def _h_evaluate(case, *, params, now, **_):
@@ -575,7 +581,7 @@ def _h_evaluate(case, *, params, now, **_):
 def _h_suspend(case, *, note, now, **_):
     _require_note(note, "give the reason for suspending")
     return {"overdue": case.overdue or _stage_late(case, now), "extension_request": None,
-            **_start_stage(case, None, now, None)}, {}
+            **_no_stage()}, {}
 
 
 def _h_resume(case, *, now, cal, **_):
@@ -591,7 +597,7 @@ def _h_reopen(case, *, note, now, cal, **_):
     target = workflow.TRANSITIONS[(case.state, "reopen")].target
     stage = workflow.STAGE_OF_STATE[target]
     return {"closed_at": None, "evaluated_at": None, "verified_at": None, "satisfaction": None,
-            "duplicate_of": None, **_start_stage(case, stage, now, cal)}, {}
+            "duplicate_of": None, **(_no_stage() if stage is None else _start_stage(case, stage, now, cal))}, {}
 
 
 def _h_supervise(case, *, params, note, **_):
@@ -603,7 +609,7 @@ def _h_supervise(case, *, params, note, **_):
     return {"supervision": card}, {"card": card}
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[..., tuple[dict, dict]]] = {
     "accept": _h_accept, "reject": _h_reject, "mark_duplicate": _h_mark_duplicate, "register": _h_register,
     "dispatch": _h_dispatch, "start": _h_start, "send_back": _h_send_back,
     "request_extension": _h_request_extension, "approve_extension": _h_approve_extension,
@@ -617,7 +623,7 @@ assert set(_HANDLERS) == set(workflow.ACTIONS)
 # ----------------------------------------------------------------------------- notes and tasks
 
 @transaction.atomic
-def case_note_add(*, actor, case_id: int, note: str, public: bool = False, client_uuid=None) -> CaseEvent:
+def case_note_add(*, actor: User, case_id: int, note: str, public: bool = False, client_uuid=None) -> CaseEvent:
     """Append a note (notes are never edited or deleted). Anyone who can see the case may add one."""
     note = _text(note, "note", limit=MAX_NOTE, required=True)
     case = selectors.case_get(actor, case_id)
@@ -646,7 +652,7 @@ def _assist_task(case, task_id: int, *, lead_message: str) -> CaseTask:
     return task
 
 
-def _end_assist_task(actor, case, task: CaseTask, *, status: str, text: str, action: str, data: dict,
+def _end_assist_task(actor: User, case, task: CaseTask, *, status: str, text: str, action: str, data: dict,
                      changes: dict) -> CaseTask:
     """Close an open assisting task (conditional update: once), with a timeline event and an audit row."""
     if not CaseTask.objects.filter(pk=task.pk, status=CaseTask.Status.OPEN).update(
@@ -662,7 +668,7 @@ def _end_assist_task(actor, case, task: CaseTask, *, status: str, text: str, act
 
 
 @transaction.atomic
-def task_cancel(*, actor, case_id: int, task_id: int, reason: str) -> CaseTask:
+def task_cancel(*, actor: User, case_id: int, task_id: int, reason: str) -> CaseTask:
     """The centre takes an assisting department off a case (it cannot act, or is not needed): the
     task is cancelled with a reason, so the lead's feedback no longer waits for it."""
     reason = _text(reason, "reason", limit=MAX_NOTE, required=True)
@@ -676,7 +682,7 @@ def task_cancel(*, actor, case_id: int, task_id: int, reason: str) -> CaseTask:
 
 
 @transaction.atomic
-def task_complete(*, actor, case_id: int, task_id: int, result: str) -> CaseTask:
+def task_complete(*, actor: User, case_id: int, task_id: int, result: str) -> CaseTask:
     """An assisting department reports its part done (the lead's part is the ``feedback`` action)."""
     result = _text(result, "result", limit=MAX_NOTE, required=True)
     case = selectors.case_get(actor, case_id)
@@ -725,14 +731,15 @@ def strip_metadata(data: bytes, fmt: str) -> bytes:
     the EXIF orientation is applied first so the picture still stands upright."""
     from PIL import Image, ImageOps
 
-    with Image.open(io.BytesIO(data)) as img:
-        img = ImageOps.exif_transpose(img)
+    with Image.open(io.BytesIO(data)) as opened:
+        img = ImageOps.exif_transpose(opened)
         if fmt == "JPEG" and img.mode not in ("RGB", "L"):
             img = img.convert("RGB")
         clean = Image.new(img.mode, img.size)
         clean.paste(img)
-        if img.mode == "P" and img.getpalette():
-            clean.putpalette(img.getpalette())
+        palette = img.getpalette() if img.mode == "P" else None
+        if palette:
+            clean.putpalette(palette)
         out = io.BytesIO()
         params = {"quality": 90} if fmt in ("JPEG", "WEBP") else {}
         clean.save(out, format=fmt, **params)
@@ -748,17 +755,22 @@ def attachment_check(*, data: bytes) -> str:
     return IMAGE_TYPES[fmt][0]
 
 
-def attachment_add(*, actor, case_id: int | None = None, case: Case | None = None, data: bytes,
+def attachment_add(*, actor: User | None, case_id: int | None = None, case: Case | None = None, data: bytes,
                    system: bool = False) -> Attachment:
     """Store a photo: type checked by content (Pillow), at most 10 MB; keeps the original for staff
     and a metadata-free copy for the public. All or nothing: the files are written, then the row and
     its audit row in one transaction; if anything fails (or that transaction's commit does) the
     files written are removed. Inside a caller's transaction that rolls back later, the caller
     removes them (``attachment_files_remove``)."""
-    if case is None:
-        case = selectors.case_get(actor, case_id)
-    elif not system:
-        case = selectors.case_get(actor, case.pk)
+    if case is None or not system:
+        if actor is None:  # only the system attaches without an actor, to a case it holds
+            raise Forbidden(f"missing capability {selectors.VIEW}", code="missing_capability")
+        if case is None:
+            if case_id is None:
+                raise TypeError("attachment_add needs case or case_id")
+            case = selectors.case_get(actor, case_id)
+        else:
+            case = selectors.case_get(actor, case.pk)
     fmt, width, height = _inspect_image(data)
     content_type, ext = IMAGE_TYPES[fmt]
     public = strip_metadata(data, fmt)  # before any file is written
@@ -868,7 +880,7 @@ def cases_escalate(*, now: datetime | None = None, limit: int = 5000) -> list[in
 # ----------------------------------------------------------------------------- Open311 keys
 
 @transaction.atomic
-def open311_key_create(*, name: str, max_per_hour: int | None = None, actor=None) -> tuple[Open311Key, str]:
+def open311_key_create(*, name: str, max_per_hour: int | None = None, actor: User | None = None) -> tuple[Open311Key, str]:
     """A new api_key; returns (key, the raw key to hand over once). ``max_per_hour``: cases it may
     submit in any hour (default the model's, 600; 0 = unlimited)."""
     name = (name or "").strip()
@@ -888,7 +900,7 @@ def open311_key_create(*, name: str, max_per_hour: int | None = None, actor=None
 
 
 @transaction.atomic
-def open311_key_revoke(*, key_id: int, actor=None) -> None:
+def open311_key_revoke(*, key_id: int, actor: User | None = None) -> None:
     if not Open311Key.objects.filter(pk=key_id, revoked_at__isnull=True).update(revoked_at=timezone.now()):
         raise NotFound("key not found")
     audit_write(AuditAction.DELETE, actor=actor, object_type="open311_key", object_id=key_id)

@@ -78,9 +78,8 @@ class WorkCalendar:
         if day in self.overrides:
             value = bool(self.overrides[day])
         else:
-            value = self.base(day)
-            if value is None:
-                value = day.weekday() < 5
+            listed = self.base(day)
+            value = day.weekday() < 5 if listed is None else listed
         self._cache[day] = value
         return value
 

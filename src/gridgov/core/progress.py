@@ -11,7 +11,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.min_interval = min_interval
         self._last = 0.0
-        self._stage = None
+        self._stage: str | None = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()

@@ -74,7 +74,7 @@ def _age(birth: date | None, today: date) -> int:
 
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     from gridgov.care import services
-    from gridgov.care.models import Enrolment
+    from gridgov.care.models import Enrolment, Provider
     from gridgov.registry.models import Person
 
     progress = progress or (lambda *a: None)
@@ -88,7 +88,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     rng.shuffle(people)
     adults = [p for p in people if _age(p[1], today) >= 18]
     minors = [p for p in people if 6 <= _age(p[1], today) < 18]
-    providers = {}
+    providers: dict[str, Provider] = {}
     for name, kind, programmes in PROVIDERS:
         grid = people[len(providers) % len(people)][2]
         providers[name] = services.provider_create(actor=worker, name=name, kind=kind, programmes=programmes,
@@ -151,6 +151,7 @@ def _history(e, rng: random.Random, today: date) -> None:
     past = list(Contact.objects.filter(enrolment=e, due_date__lt=today).order_by("due_date"))
     done, skipped = [], []
     for c in past:
+        assert c.due_date is not None  # filtered on due_date__lt
         roll = rng.random()
         recent = (today - c.due_date).days < 20
         if roll < 0.85 and not (recent and roll > 0.6):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -110,7 +111,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             domain = domains[rng.choice(len(domains), p=dom_p)]
             pool = by_domain[domain]
             if domain == "event" and 5 <= day.month <= 9:  # summer: more cityscape and construction events
-                pool = pool + [c for c in pool if c.parent.code in ("E01", "E03")]
+                pool = pool + [c for c in pool if c.parent is not None and c.parent.code in ("E01", "E03")]
             cat = pool[rng.integers(0, len(pool))]
             minute = int(np.clip(rng.normal(13 * 60, 180), 7 * 60, 21 * 60))
             reported = datetime.combine(day, time(minute // 60, minute % 60), tz)
@@ -153,7 +154,8 @@ def _simulate(rng, cal, cat: Category, grid: str, reported: datetime, now: datet
     fields: dict = {"overdue": False, "rework_count": 0, "sendback_count": 0}
     tasks: list[dict] = []
     state, t = "reported", reported
-    stage_start, stage = reported, "accept"
+    stage_start = reported
+    stage: str | None = "accept"
 
     def step(after_seconds: float, action: str, target: str, note: str = "") -> bool:
         nonlocal state, t, stage_start, stage
@@ -260,7 +262,7 @@ def attach_demo_users() -> dict:
     the demo grid worker's capture grid get "grid" as reporter. Idempotent."""
     from gridgov.accounts.models import User
 
-    out = {}
+    out: dict[str, Any] = {}
     dept = User.objects.filter(username="dept").first()
     if dept is not None:
         for code in ("310101-city_management", "310101-greening_sanitation"):

@@ -36,6 +36,7 @@ import numpy as np
 import shapely
 from scipy.spatial import Voronoi
 from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "SYNTHETIC_LABEL", "PEOPLES_SQUARE", "SCALES", "LEVELS", "DistrictInfo", "DivisionSpec", "GridSpec",
@@ -230,10 +231,10 @@ def _halfplane(a: np.ndarray, b: float, big: float = 1e4) -> Polygon:
     return Polygon([p0 + t * big, p0 + t * big - n * big, p0 - t * big - n * big, p0 - t * big])
 
 
-def _power_cells(sites: np.ndarray, weights: np.ndarray, domain: Polygon) -> list:
+def _power_cells(sites: np.ndarray, weights: np.ndarray, domain: Polygon) -> list[BaseGeometry]:
     cells = []
     for i in range(len(sites)):
-        cell = domain
+        cell: BaseGeometry = domain
         for j in range(len(sites)):
             if i != j:
                 a = 2.0 * (sites[j] - sites[i])
@@ -489,6 +490,7 @@ def generate_city(scale: str = "small", seed: int = 1, progress: ProgressFn | No
 
     district_geoms = [g for g, r in zip(div_geoms, div_rows, strict=True) if r[2] == "district"]
     root = shapely.union_all(district_geoms) if len(district_geoms) > 1 else district_geoms[0]
+    assert isinstance(root, (Polygon, MultiPolygon))  # the union of the district polygons
     divisions = [
         DivisionSpec(PROVINCE_CODE12, PROVINCE_NAME, "province", None, root),
         DivisionSpec(CITY_CODE12, CITY_NAME, "city", PROVINCE_CODE12, root),

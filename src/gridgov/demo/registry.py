@@ -66,7 +66,7 @@ def _birth(rng: random.Random, today: date, lo: int = 0, hi: int = 90) -> date:
 def _house_points(grids: list[tuple], per_grid: np.ndarray, rng: np.random.Generator):
     """Points in each grid (sampled in its bbox, kept when point-in-grid says so; else the grid's
     representative point), located with the same locator the services use."""
-    from gridgov.geo.models import Grid
+    from gridgov.geo.models import Grid, boundary_wkb
     from gridgov.geo.selectors import locate_codes
 
     total = int(per_grid.sum())
@@ -83,9 +83,9 @@ def _house_points(grids: list[tuple], per_grid: np.ndarray, rng: np.random.Gener
             out.append((code, float(lon[i]), float(lat[i])))
     short = [c for c, n in want.items() if n > 0]
     if short:
-        polys = dict(Grid.objects.filter(code__in=short).values_list("code", "boundary"))
+        polys = dict(Grid.objects.filter(code__in=short, boundary__isnull=False).values_list("code", "boundary"))
         for code in short:
-            pt = shapely.point_on_surface(shapely.from_wkb(bytes(polys[code])))
+            pt = shapely.point_on_surface(shapely.from_wkb(boundary_wkb(polys[code])))
             out.extend([(code, pt.x, pt.y)] * want[code])
     assert len(out) == total
     out.sort(key=lambda t: t[0])
@@ -144,7 +144,8 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
              f"VALUES ({', '.join(['%s'] * len(r_cols))})")
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     adapt = connection.ops.adapt_datefield_value
-    p_rows, r_rows = [], []
+    p_rows: list[tuple] = []
+    r_rows: list[tuple] = []
     floating_ids: list[tuple[int, str]] = []
     rented_houses: dict[int, list[int]] = {}
     counts = {"persons": 0, "floating": 0, "foreign": 0, "separated": 0}
@@ -203,8 +204,8 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                            number[-4:] if number else "", doc_type, doc_number, name, "", sex, adapt(birth),
                            eth, nationality, hukou, "", phone, pop, separated,
                            pop == "01" and rng.random() < 0.01, "active", h.grid_code, hid, 1, now, now))
-            start = today - timedelta(days=rng.randint(10, 3650))
-            r_rows.append((pid, hid, h.grid_code, adapt(start), "02" if member == 0 else rng.choice(("10", "20", "30")),
+            moved_in = today - timedelta(days=rng.randint(10, 3650))
+            r_rows.append((pid, hid, h.grid_code, adapt(moved_in), "02" if member == 0 else rng.choice(("10", "20", "30")),
                            "01" if pop == "01" else rng.choice(("02", "02", "05", "07")),
                            rng.choice(("01", "01", "03", "04", "06")) if pop == "02" else "", "", now))
             counts["persons"] += 1
@@ -244,7 +245,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
 
     # rented houses: every house with residents from elsewhere, with its landlord and tenants
     rentals = []
-    tenant_rows = []
+    tenant_rows: list = []
     rented_ids = sorted(rented_houses)
     for hid in rented_ids:
         rentals.append(RentalRegistration(house_id=hid, grid_code="", landlord_name=_name(rng),
@@ -278,8 +279,10 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                                                                 f"{rng.choice(ORG_WORDS)}有限公司",
                                  category=category, grid_code=code, address=f"{rng.choice(ROADS)}{rng.randint(1, 999)}号",
                                  staff_count=rng.randint(1, 300), legal_rep_name=_name(rng)))
-    seen_uscc = set()
-    orgs = [o for o in orgs if not (o.uscc in seen_uscc or seen_uscc.add(o.uscc))]
+    first_by_uscc: dict[str | None, Organisation] = {}
+    for o in orgs:
+        first_by_uscc.setdefault(o.uscc, o)
+    orgs = list(first_by_uscc.values())
     Organisation.objects.bulk_create(orgs, batch_size=BATCH)
     progress("registry: organisations", len(orgs), len(orgs))
     return {}

@@ -35,7 +35,7 @@ DISCOVERED_SHARE = 0.15
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     from django.utils import timezone
 
-    from gridgov.geo.models import Grid
+    from gridgov.geo.models import Grid, boundary_wkb
     from gridgov.geo.selectors import locate_codes
     from gridgov.safety import services
     from gridgov.safety.models import Category, Incident
@@ -47,7 +47,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         return {}
     rng = np.random.default_rng([seed, 6])
     codes = np.array([g[0] for g in grids])
-    geoms = shapely.from_wkb([bytes(g[1]) for g in grids])
+    geoms = shapely.from_wkb([boundary_wkb(g[1]) for g in grids])
     last_week = services.week_of(timezone.localdate()) - timedelta(weeks=1)
     first_week = last_week - timedelta(weeks=HISTORY_WEEKS - 1)
     n_weeks = HISTORY_WEEKS

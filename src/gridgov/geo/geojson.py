@@ -197,7 +197,7 @@ def _orient(geoms: np.ndarray) -> np.ndarray:
     return np.array([one(g) for g in geoms], dtype=object)
 
 
-def _polygonal_part(g: BaseGeometry) -> BaseGeometry:
+def _polygonal_part(g: BaseGeometry) -> Polygon | MultiPolygon:
     """The polygonal part of ``make_valid`` output (a Polygon/MultiPolygon, possibly empty)."""
     if isinstance(g, Polygon | MultiPolygon):
         return g
@@ -241,14 +241,14 @@ def _parse_level(value: Any) -> Level | None:
 @dataclass
 class _Row:
     index: int
-    code: str | None
+    code: str  # "" when missing or not a code; a valid one when code_ok
     is_grid: bool
     name: str = ""
     kind: str = "unit"
     level: Level | None = None
     community_name: str | None = None
     props: dict[str, Any] = field(default_factory=dict)
-    geometry: BaseGeometry | None = None  # parsed, polygonal
+    geometry: Polygon | MultiPolygon | None = None  # parsed
     code_ok: bool = False
     geom_ok: bool = False  # valid (after repair) and plausible coordinates
 
@@ -292,7 +292,7 @@ def _read_feature(i: int, feat: Any, out: _Collector) -> _Row | None:
         is_grid = len(code) == 15
     else:
         is_grid = not says_division
-    row = _Row(index=i, code=code, is_grid=is_grid,
+    row = _Row(index=i, code=code or "", is_grid=is_grid,
                props={k: v for k, v in props.items()
                       if k not in ("code", "name", "kind", "level", "community_name")})
 
@@ -349,15 +349,15 @@ def _read_feature(i: int, feat: Any, out: _Collector) -> _Row | None:
                 out.problem(i, "properties.community_name", "bad_name",
                             f"{label}: properties.community_name must be a string, got {type(cname).__name__}")
         stated = props.get("community_code")
-        if row.code_ok and stated is not None and _code_text(stated) != code[:12]:
+        if row.code_ok and stated is not None and _code_text(stated) != row.code[:12]:
             out.problem(i, "properties.community_code", "code_not_nested",
                         f"{label}: properties.community_code is {stated!r} but the grid code starts with "
-                        f"{code[:12]}")
+                        f"{row.code[:12]}")
         if "community_code" in row.props:
             del row.props["community_code"]
     else:
         if row.code_ok:
-            row.level = level_of(code)
+            row.level = level_of(row.code)
         if kind_raw is not None and not (isinstance(kind_raw, str) and kind_raw.strip().lower() == "division"):
             out.problem(i, "properties.kind", "bad_kind",
                         f"{label}: properties.kind is {kind_raw!r}; a 12-digit division code takes "
@@ -395,6 +395,7 @@ def _read_feature(i: int, feat: Any, out: _Collector) -> _Row | None:
         return row
     if shapely.get_coordinate_dimension(g) > 2:
         g = shapely.force_2d(g)
+    assert isinstance(g, Polygon | MultiPolygon)  # its GeoJSON type was checked above
     row.geometry = g
     return row
 
@@ -409,7 +410,7 @@ def _check_geometries(rows: list[_Row], out: _Collector, repair: bool) -> None:
         return
     geoms = np.array([r.geometry for r in rows], dtype=object)
     bounds = shapely.bounds(geoms)
-    finite = np.isfinite(bounds).all(axis=1)
+    finite = np.all(np.isfinite(bounds), axis=1)
     in_world = finite & (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (
         bounds[:, 3] <= 90)
     lo_x, lo_y, hi_x, hi_y = CHINA_BOUNDS
@@ -434,7 +435,7 @@ def _check_geometries(rows: list[_Row], out: _Collector, repair: bool) -> None:
     if not len(good):
         return
     g = geoms[good]
-    valid = shapely.is_valid(g)
+    valid = np.asarray(shapely.is_valid(g))
     if not valid.all():
         bad = np.flatnonzero(~valid)
         reasons = shapely.is_valid_reason(g[bad])
@@ -486,7 +487,7 @@ def _check_geometries(rows: list[_Row], out: _Collector, repair: bool) -> None:
         n_hole = np.bincount(feat_of_ring[wrong_hole], minlength=len(g))
         bad_order = np.flatnonzero((n_ext + n_hole) > 0)
         if len(bad_order):
-            oriented = _orient(g[bad_order]) if repair else None
+            reoriented = _orient(g[bad_order]) if repair else None
             for j, k in enumerate(bad_order):
                 r = rows[good[k]]
                 label = _label(r.index, r.code)
@@ -497,8 +498,8 @@ def _check_geometries(rows: list[_Row], out: _Collector, repair: bool) -> None:
                     what.append(f"{n_hole[k]} hole(s) counter-clockwise")
                 text = (f"{label}: wrong ring order: {' and '.join(what)}; RFC 7946 requires "
                         "counter-clockwise exterior rings and clockwise holes")
-                if oriented is not None:
-                    r.geometry = oriented[j]
+                if reoriented is not None:
+                    r.geometry = reoriented[j]
                     out.repaired(r.index, "geometry", "wrong_ring_order", text + " (rings re-oriented)")
                 else:
                     out.problem(r.index, "geometry", "wrong_ring_order", text + " (repairable with repair)")
@@ -695,22 +696,22 @@ def validate_collection(
     grid_rows, div_rows = _check_codes(rows, known, existing, out, result)
 
     # overlays in lon/lat, areas in an equal-area projection centred on the data
-    spatial = [r for r in grid_rows + div_rows if r.geom_ok]
+    spatial = [(r, r.geometry) for r in grid_rows + div_rows if r.geom_ok and r.geometry is not None]
     ext: dict[str, BaseGeometry] = {}
     for code, g in (community_boundaries or {}).items():
         if isinstance(g, Polygon | MultiPolygon) and not g.is_empty:
             ext[str(code)] = g if g.is_valid else _polygonal_part(shapely.make_valid(g))
     area_of: dict[int, float] = {}
     if spatial or ext:
-        metric = _Metric([r.geometry for r in spatial] + list(ext.values()))
-        areas = metric.area(np.array([r.geometry for r in spatial], dtype=object))
-        area_of = {r.index: float(a) for r, a in zip(spatial, areas, strict=True)}
+        metric = _Metric([g for _, g in spatial] + list(ext.values()))
+        areas = metric.area(np.array([g for _, g in spatial], dtype=object))
+        area_of = {r.index: float(a) for (r, _), a in zip(spatial, areas, strict=True)}
         g_rows = [r for r in grid_rows if r.geom_ok]
         g_geoms = np.array([r.geometry for r in g_rows], dtype=object)
         _check_overlaps(g_rows, g_geoms, overlap_tolerance_m2, metric, out)
         boundaries: dict[str, tuple[int | None, BaseGeometry]] = {c: (None, g) for c, g in ext.items()}
         for r in div_rows:
-            if r.geom_ok and r.level == Level.COMMUNITY:
+            if r.geom_ok and r.geometry is not None and r.level == Level.COMMUNITY:
                 boundaries[r.code] = (r.index, r.geometry)
         _check_communities(g_rows, g_geoms, boundaries, gap_tolerance_m2, metric, out)
 
@@ -722,6 +723,7 @@ def validate_collection(
             area_m2=area_of.get(r.index, math.nan), index=r.index, community_name=r.community_name,
             properties=r.props))
     for r in div_rows:
+        assert r.level is not None  # set for every division with a valid code
         parent = parent_prefix(r.code)
         result.divisions.append(DivisionFeature(
             code12=r.code, name=r.name, level=r.level, parent_code12=pad12(parent) if parent else None,
@@ -765,6 +767,7 @@ def to_feature_collection(
     Extra properties never override ``code``/``name``/``kind``/``level``/``community_code``.
     """
     features: list[dict[str, Any]] = []
+    extra: Mapping[str, Any] | None
     for d in divisions:
         if isinstance(d, DivisionFeature):
             code, name, geom, extra = d.code12, d.name, d.geometry, d.properties

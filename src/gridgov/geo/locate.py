@@ -54,7 +54,7 @@ class GridLocator:
     and are safe to cache per process; build a new one when the grids change.
     """
 
-    def __init__(self, codes: Sequence[str], polygons: Sequence[Polygon | MultiPolygon], *,
+    def __init__(self, codes: Sequence[str], polygons: Sequence[Polygon | MultiPolygon] | np.ndarray, *,
                  cells_per_side: float = 32.0, max_raster_mb: float = 64.0) -> None:
         codes = [str(c) for c in codes]
         if len(codes) != len(polygons):

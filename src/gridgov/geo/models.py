@@ -63,3 +63,11 @@ class Grid(Bounded):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+def boundary_wkb(boundary: bytes | memoryview | None) -> bytes:
+    """A stored ``boundary`` as WKB bytes (a driver may hand a memoryview). For rows read with
+    ``boundary__isnull=False``: a missing boundary there is a programming error."""
+    if boundary is None:
+        raise ValueError("row without a boundary (read it with boundary__isnull=False)")
+    return bytes(boundary)

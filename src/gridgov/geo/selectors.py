@@ -19,12 +19,13 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import post_save
 
 from gridgov.accounts import selectors as account_selectors
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import prefix_matcher, require_capability, scope_q, user_prefixes
-from gridgov.core.errors import FieldError, NotFound
+from gridgov.core.errors import FieldError, Forbidden, NotFound
 from gridgov.core.models import SystemState
 from gridgov.geo import geojson
 from gridgov.geo.locate import GridLocator
-from gridgov.geo.models import Division, Grid
+from gridgov.geo.models import Division, Grid, boundary_wkb
 
 CAPABILITY = "geo.view"
 MAX_LAYER_FEATURES = 3000
@@ -32,7 +33,7 @@ MIN_GRID_ZOOM = 12
 VERSION_KEY = "geo:version"
 
 
-def _prefixes(user) -> list[str]:
+def _prefixes(user: User) -> list[str]:
     require_capability(user, CAPABILITY)
     return user_prefixes(user, CAPABILITY)
 
@@ -42,7 +43,7 @@ def _ancestors(prefix: str) -> list[str]:
     return [prefix[:c] for c in cuts]
 
 
-def divisions_visible(user) -> QuerySet[Division]:
+def divisions_visible(user: User) -> QuerySet[Division]:
     prefixes = _prefixes(user)
     ancestors = {a for p in prefixes for a in _ancestors(p)}
     q = scope_q(prefixes, "prefix")
@@ -51,7 +52,7 @@ def divisions_visible(user) -> QuerySet[Division]:
     return Division.objects.filter(q)
 
 
-def grids_visible(user) -> QuerySet[Grid]:
+def grids_visible(user: User) -> QuerySet[Grid]:
     return Grid.objects.filter(scope_q(_prefixes(user), "code"))
 
 
@@ -105,7 +106,7 @@ def _collection(features: list[str], **extra) -> str:
     return '{"type":"FeatureCollection",' + head + sep + '"features":[' + ",".join(features) + "]}"
 
 
-def divisions_layer(user, *, level: int, bbox=None, zoom: int | None = None) -> str:
+def divisions_layer(user: User, *, level: int, bbox=None, zoom: int | None = None) -> str:
     if level not in Division.Level.values:
         raise FieldError("level", f"{level} is not a division level (2, 4, 6, 9 or 12)")
     qs = _in_bbox(divisions_visible(user).filter(level=level, boundary__isnull=False), bbox)
@@ -115,7 +116,7 @@ def divisions_layer(user, *, level: int, bbox=None, zoom: int | None = None) -> 
     return _collection(_features(rows, zoom), total=len(rows))
 
 
-def grids_layer(user, *, bbox=None, zoom: int | None = None, limit: int = MAX_LAYER_FEATURES) -> str:
+def grids_layer(user: User, *, bbox=None, zoom: int | None = None, limit: int = MAX_LAYER_FEATURES) -> str:
     qs = _in_bbox(grids_visible(user).filter(boundary__isnull=False), bbox)
     if zoom is not None and zoom < MIN_GRID_ZOOM:
         return _collection([], truncated=True, total=qs.count())
@@ -127,7 +128,7 @@ def grids_layer(user, *, bbox=None, zoom: int | None = None, limit: int = MAX_LA
     return _collection(_features(data, zoom), truncated=False, total=len(data))
 
 
-def grid_detail(user, code: str) -> dict:
+def grid_detail(user: User, code: str) -> dict:
     grid = grids_visible(user).select_related("community").filter(code=code).first()
     if grid is None:
         raise NotFound("grid not found")
@@ -147,7 +148,7 @@ def grid_detail(user, code: str) -> dict:
     }
 
 
-def search(user, q: str, *, limit: int = 20) -> list[dict]:
+def search(user: User, q: str, *, limit: int = 20) -> list[dict]:
     q = (q or "").strip()
     if not q:
         return []
@@ -167,14 +168,14 @@ def search(user, q: str, *, limit: int = 20) -> list[dict]:
     return results[:limit]
 
 
-def jurisdiction_outline(user) -> str:
+def jurisdiction_outline(user: User) -> str:
     """Outlines of the user's own jurisdictions (the prefixes of their memberships)."""
     prefixes = _prefixes(user)
     rows: list[tuple[bytes, dict]] = []
     for d in Division.objects.filter(prefix__in=prefixes, boundary__isnull=False):
-        rows.append((d.boundary, {"code": d.prefix, "name": d.name, "level": d.level}))
+        rows.append((boundary_wkb(d.boundary), {"code": d.prefix, "name": d.name, "level": d.level}))
     for g in Grid.objects.filter(code__in=prefixes, boundary__isnull=False):
-        rows.append((g.boundary, {"code": g.code, "name": g.name, "level": 15}))
+        rows.append((boundary_wkb(g.boundary), {"code": g.code, "name": g.name, "level": 15}))
     return _collection(_features(rows, 14))
 
 
@@ -240,7 +241,7 @@ def locator() -> GridLocator | None:
             rows = list(Grid.objects.filter(boundary__isnull=False).order_by("code")
                         .values_list("code", "boundary"))
             _cache.version = version
-            _cache.locator = (GridLocator([r[0] for r in rows], shapely.from_wkb([bytes(r[1]) for r in rows]))
+            _cache.locator = (GridLocator([r[0] for r in rows], shapely.from_wkb([boundary_wkb(r[1]) for r in rows]))
                               if rows else None)
         if _cache.generation == generation:
             _cache.checked_at = now
@@ -263,10 +264,10 @@ def locate_code(lon: float, lat: float) -> str | None:
     return None if loc is None else loc.locate_one(lon, lat)
 
 
-def locate_for_user(user, lon, lat) -> list[dict]:
+def locate_for_user(user: User, lon, lat) -> list[dict]:
     require_capability(user, CAPABILITY)
     in_scope = prefix_matcher(user, CAPABILITY)
-    return [{"grid_code": c, "in_jurisdiction": bool(c) and in_scope(c)}
+    return [{"grid_code": c, "in_jurisdiction": c is not None and in_scope(c)}
             for c in locate_codes(lon, lat)]
 
 
@@ -275,13 +276,18 @@ def is_demo_data() -> bool:
     return SystemState.objects.filter(key="demo:geo").exists()
 
 
-def grids_export_geojson(user, *, prefix: str = "", system: bool = False) -> str:
-    """GeoJSON of the grids visible to ``user`` (``system``: all grids, for the CLI)."""
-    qs = Grid.objects.all() if system else grids_visible(user)
+def grids_export_geojson(user: User | None, *, prefix: str = "", system: bool = False) -> str:
+    """GeoJSON of the grids visible to ``user`` (``system``: all grids, for the CLI; ``user`` None)."""
+    if system:
+        qs = Grid.objects.all()
+    elif user is None:
+        raise Forbidden(f"missing capability {CAPABILITY}", code="missing_capability")
+    else:
+        qs = grids_visible(user)
     if prefix:
         qs = qs.filter(code__startswith=prefix)
     rows = list(qs.filter(boundary__isnull=False).order_by("code")
                 .values_list("code", "name", "kind", "community__code", "boundary"))
     collection = geojson.to_feature_collection(
-        (c, n, k, cc, shapely.from_wkb(bytes(b)), {}) for c, n, k, cc, b in rows)
+        (c, n, k, cc, shapely.from_wkb(boundary_wkb(b)), {}) for c, n, k, cc, b in rows)
     return json.dumps(collection, ensure_ascii=False)

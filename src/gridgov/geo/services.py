@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 from django.db import transaction
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import level_of, parent_prefix, significant
@@ -145,7 +146,7 @@ class ImportReport:
                 "problems": [d.as_dict() for d in self.problems]}
 
 
-def grids_import(*, data: dict, actor=None, repair: bool = False, dry_run: bool = False,
+def grids_import(*, data: dict, actor: User | None = None, repair: bool = False, dry_run: bool = False,
                  progress: Progress | None = None) -> ImportReport:
     """Validate a GeoJSON FeatureCollection and write it all, or nothing.
 
@@ -161,8 +162,7 @@ def grids_import(*, data: dict, actor=None, repair: bool = False, dry_run: bool 
                                          overlap_tolerance_m2=SLIVER_M2, gap_tolerance_m2=SLIVER_M2)
     report = ImportReport(repairs=list(result.repairs), problems=list(result.problems), dry_run=dry_run)
     if actor is not None:
-        for feature in [*result.divisions, *result.grids]:
-            code = getattr(feature, "code", None) or getattr(feature, "code12", "")
+        for code in [*(d.code12 for d in result.divisions), *(g.code for g in result.grids)]:
             if not code_in_scope(actor, significant(code) if len(code) == 12 else code,
                                  capability="geo.manage", purpose="write"):
                 raise Forbidden(f"feature {code}: outside your capture scope for geo.manage")

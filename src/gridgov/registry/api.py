@@ -607,7 +607,7 @@ def import_upload(request, kind: str, file: File[UploadedFile], mode: str = "all
                   encoding: str | None = None):
     if kind not in imports.IMPORTERS:
         raise FieldError("kind", "expected persons, houses or orgs")
-    suffix = ".xlsx" if file.name.lower().endswith(".xlsx") else ".csv"
+    suffix = ".xlsx" if (file.name or "").lower().endswith(".xlsx") else ".csv"
     fd, path = tempfile.mkstemp(suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as out:

@@ -27,12 +27,13 @@ import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -263,7 +264,7 @@ class _Importer(ABC):
         self.fields = table.fields
         self.present = {f for f in table.fields if f}
         self.has_stay = bool(self.present & {"relation", "domicile_type", "inflow_reason", "moved_in"})
-        batch: list[tuple[int, dict]] = []
+        batch: list[tuple[int, list | dict]] = []  # the cell list (raw_rows) or {field: value}
         errors_before = 0
         raw = self.raw_rows
         for number, values in table.rows():
@@ -454,8 +455,8 @@ class PersonImporter(_Importer):
                 ok &= _isin(col, allowed)
             if "moved_in" in cols:
                 ok &= np.fromiter((not x for x in cols["moved_in"]), dtype=bool, count=n)
-            stays = [{"relation": r, "domicile_type": t, "inflow_reason": f, "moved_in": None}
-                     for r, t, f in zip(*stay_cols, strict=True)]
+            stays: Iterable[dict[str, Any]] = [{"relation": r, "domicile_type": t, "inflow_reason": f,
+                                                "moved_in": None} for r, t, f in zip(*stay_cols, strict=True)]
         else:
             stays = repeat(_NO_STAY)
         # place: a house (resolved later) or a known grid inside the jurisdiction
@@ -487,6 +488,7 @@ class PersonImporter(_Importer):
         if out is None:
             return None
         ok = True
+        stay: dict[str, Any]
         if self.has_stay:
             try:
                 stay = {"relation": v.code(d.get("relation"), "relation", codes.RELATION),
@@ -589,7 +591,7 @@ class PersonImporter(_Importer):
         if by_hmac:  # which exist (one plain indexed probe each), then the rows of those through the ORM
             qn = connection.ops.quote_name
             sql = f"SELECT {qn('id_hmac')} FROM {qn(self.table)} WHERE {qn('id_hmac')} IN "
-            hits = []
+            hits: list[str] = []
             with connection.cursor() as cur:
                 for start in range(0, len(by_hmac), 900):
                     chunk = by_hmac[start:start + 900]
@@ -659,12 +661,12 @@ class PersonImporter(_Importer):
         return o["id_hmac"] or (o["doc_type"], o["doc_number"])
 
     def _ids(self, objs) -> dict:
-        out = {}
+        out: dict[str | tuple[str, str], int] = {}
         hs = [o["id_hmac"] for o in objs if o["id_hmac"]]
         ds = [o["doc_number"] for o in objs if not o["id_hmac"]]
         for start in range(0, len(hs), 900):
             out.update({h: pk for pk, h in Person.objects.filter(id_hmac__in=hs[start:start + 900])
-                        .values_list("pk", "id_hmac")})
+                        .values_list("pk", "id_hmac") if h is not None})
         for start in range(0, len(ds), 900):
             out.update({(t, n): pk for pk, t, n in Person.objects.filter(doc_number__in=ds[start:start + 900])
                         .values_list("pk", "doc_type", "doc_number")})
@@ -734,8 +736,14 @@ class HouseImporter(_Importer):
                 continue
             good.append((number, o))
         dups = self.seen.check_and_add([_key64(o["house_code"]) for _, o in good], [n for n, _ in good])
-        good = [(n, o) for i, (n, o) in enumerate(good) if i not in dups or self.reject(
-            n, "house_code", f"duplicate inside the file: same house code as row {dups[i]}", "duplicate_in_file")]
+        unique = []
+        for i, (n, o) in enumerate(good):
+            if i in dups:
+                self.reject(n, "house_code", f"duplicate inside the file: same house code as row {dups[i]}",
+                            "duplicate_in_file")
+            else:
+                unique.append((n, o))
+        good = unique
         if self.mode == "all-or-nothing" and self.result.details:
             return
         self._upsert(good)
@@ -823,8 +831,13 @@ class OrgImporter(_Importer):
                 continue
             good.append((number, o))
         dups = self.seen.check_and_add([_key64(o["uscc"]) for _, o in good], [n for n, _ in good])
-        good = [(n, o) for i, (n, o) in enumerate(good) if i not in dups or self.reject(
-            n, "uscc", f"duplicate inside the file: same code as row {dups[i]}", "duplicate_in_file")]
+        unique = []
+        for i, (n, o) in enumerate(good):
+            if i in dups:
+                self.reject(n, "uscc", f"duplicate inside the file: same code as row {dups[i]}", "duplicate_in_file")
+            else:
+                unique.append((n, o))
+        good = unique
         if self.mode == "all-or-nothing" and self.result.details:
             return
         existing = {o.uscc: o for o in Organisation.objects.filter(uscc__in=[o["uscc"] for _, o in good])}
@@ -871,7 +884,7 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-IMPORTERS = {"persons": PersonImporter, "houses": HouseImporter, "orgs": OrgImporter}
+IMPORTERS: dict[str, type[_Importer]] = {"persons": PersonImporter, "houses": HouseImporter, "orgs": OrgImporter}
 
 
 def import_file(*, kind: str, path: str, actor=None, mode: str = "all-or-nothing", encoding: str | None = None,

@@ -11,9 +11,10 @@ from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
 
-from gridgov.accounts.scope import scoped
+from gridgov.accounts.models import User
+from gridgov.accounts.scope import Purpose, scoped
 from gridgov.core.audit import audit_write
-from gridgov.core.errors import FieldError, NotFound
+from gridgov.core.errors import Conflict, FieldError, NotFound
 from gridgov.core.masking import mask_identity_number, mask_phone
 from gridgov.core.models import AuditAction
 from gridgov.registry import codes
@@ -36,17 +37,17 @@ REVEAL = "registry.reveal"
 MAX_LIMIT = 100
 
 
-def _scoped(qs: QuerySet, user, capability: str = VIEW, purpose: str = "read") -> QuerySet:
+def _scoped(qs: QuerySet, user: User, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet:
     return scoped(qs, user, field="grid_code", capability=capability, purpose=purpose)
 
 
 # --- persons ----------------------------------------------------------------------------------
 
-def persons_visible(user, *, capability: str = VIEW, purpose: str = "read") -> QuerySet[Person]:
+def persons_visible(user: User, *, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet[Person]:
     return _scoped(Person.objects.all(), user, capability, purpose)
 
 
-def person_get(user, person_id: int, *, capability: str = VIEW, purpose: str = "read") -> Person:
+def person_get(user: User, person_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> Person:
     """The person if ``user`` may see them; ``NotFound`` (404) when absent or outside."""
     person = persons_visible(user, capability=capability, purpose=purpose).filter(pk=person_id).first()
     if person is None:
@@ -60,7 +61,7 @@ def person_brief(person: Person) -> dict:
     return _brief(person)
 
 
-def persons_by_ids(user, ids: Iterable[int]) -> dict[int, Person]:
+def persons_by_ids(user: User, ids: Iterable[int]) -> dict[int, Person]:
     """The visible ones among ``ids`` as {id: Person}; invisible or absent ids are left out."""
     ids = list({int(i) for i in ids})
     out: dict[int, Person] = {}
@@ -100,9 +101,11 @@ def identity_token(q: str) -> str:
     from gridgov.core.idnumber import validate_identity_number
 
     try:
-        digest = bytes.fromhex(blind_index(validate_identity_number(upper)))
+        index = blind_index(validate_identity_number(upper))
     except FieldError:
         return ""
+    assert index is not None  # a valid number is not empty
+    digest = bytes.fromhex(index)
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -114,7 +117,7 @@ def _token_index(token: str) -> str:
     return raw.hex() if len(raw) == 32 else "-"
 
 
-def person_search(user, *, q: str = "", name: str = "", last4: str = "", phone: str = "",
+def person_search(user: User, *, q: str = "", name: str = "", last4: str = "", phone: str = "",
                   address: str = "", house_code: str = "", grid_code: str = "", status: str = "",
                   population_type: str = "", id_index: str = "") -> QuerySet[Person]:
     qs = persons_visible(user)
@@ -153,7 +156,7 @@ def person_rows(persons: Iterable[Person]) -> list[dict]:
     out = []
     for p in persons:
         row = _brief(p)
-        h = houses.get(p.house_id)
+        h = houses.get(p.house_id) if p.house_id is not None else None
         row["house_code"] = h.house_code if h else ""
         row["address"] = h.address if h else ""
         out.append(row)
@@ -177,7 +180,7 @@ def _permit_row(p: ResidencePermit) -> dict:
             "condition": p.condition, "condition_label": codes.label(codes.PERMIT_CONDITION, p.condition)}
 
 
-def person_detail(user, person_id: int) -> dict:
+def person_detail(user: User, person_id: int) -> dict:
     """Everything about a person, masked; the read is audited (READ)."""
     p = person_get(user, person_id)
     residences = list(p.residences.select_related("house").order_by("-start_date", "-id"))
@@ -204,18 +207,18 @@ def person_detail(user, person_id: int) -> dict:
 
 # --- houses -----------------------------------------------------------------------------------
 
-def houses_visible(user, *, capability: str = VIEW, purpose: str = "read") -> QuerySet[House]:
+def houses_visible(user: User, *, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet[House]:
     return _scoped(House.objects.all(), user, capability, purpose)
 
 
-def house_get(user, house_id: int, *, capability: str = VIEW, purpose: str = "read") -> House:
+def house_get(user: User, house_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> House:
     house = houses_visible(user, capability=capability, purpose=purpose).filter(pk=house_id).first()
     if house is None:
         raise NotFound("house not found")
     return house
 
 
-def house_search(user, *, q: str = "", grid_code: str = "", rented: bool | None = None) -> QuerySet[House]:
+def house_search(user: User, *, q: str = "", grid_code: str = "", rented: bool | None = None) -> QuerySet[House]:
     qs = houses_visible(user)
     q = (q or "").strip()
     if len(q) > 100:
@@ -235,7 +238,7 @@ def house_brief(h: House) -> dict:
             "rented": h.rented, "lon": h.lon, "lat": h.lat}
 
 
-def house_detail(user, house_id: int) -> dict:
+def house_detail(user: User, house_id: int) -> dict:
     """The house, its residents now and before (masked). A resident who has since moved to a place
     outside the caller's jurisdiction still shows here by the masked brief of this stay."""
     h = house_get(user, house_id)
@@ -273,18 +276,18 @@ def rental_brief(r: RentalRegistration) -> dict:
 
 # --- organisations ------------------------------------------------------------------------------
 
-def organisations_visible(user, *, capability: str = VIEW, purpose: str = "read") -> QuerySet[Organisation]:
+def organisations_visible(user: User, *, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet[Organisation]:
     return _scoped(Organisation.objects.all(), user, capability, purpose)
 
 
-def organisation_get(user, org_id: int, *, capability: str = VIEW, purpose: str = "read") -> Organisation:
+def organisation_get(user: User, org_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> Organisation:
     org = organisations_visible(user, capability=capability, purpose=purpose).filter(pk=org_id).first()
     if org is None:
         raise NotFound("organisation not found")
     return org
 
 
-def organisation_search(user, *, q: str = "", grid_code: str = "", category: str = "") -> QuerySet[Organisation]:
+def organisation_search(user: User, *, q: str = "", grid_code: str = "", category: str = "") -> QuerySet[Organisation]:
     qs = organisations_visible(user)
     q = (q or "").strip()
     if len(q) > 100:
@@ -304,7 +307,7 @@ def organisation_brief(o: Organisation) -> dict:
             "address": o.address, "staff_count": o.staff_count, "house_id": o.house_id}
 
 
-def organisation_detail(user, org_id: int) -> dict:
+def organisation_detail(user: User, org_id: int) -> dict:
     o = organisation_get(user, org_id)
     return {**organisation_brief(o), "legal_rep_name": o.legal_rep_name, "phone_masked": mask_phone(o.phone),
             "lon": o.lon, "lat": o.lat, "version": o.version}
@@ -312,7 +315,7 @@ def organisation_detail(user, org_id: int) -> dict:
 
 # --- permits, duplicates, imports -----------------------------------------------------------------
 
-def permits_expiring(user, *, within_days: int = 30, today: date | None = None) -> QuerySet[ResidencePermit]:
+def permits_expiring(user: User, *, within_days: int = 30, today: date | None = None) -> QuerySet[ResidencePermit]:
     """Worklist: valid permits expiring within ``within_days`` (default 30), soonest first."""
     if not 0 <= within_days <= 366:
         raise FieldError("within_days", "0-366")
@@ -327,12 +330,12 @@ def permit_row(p: ResidencePermit) -> dict:
     return {**_permit_row(p), "person": _brief(p.person), "grid_code": p.grid_code}
 
 
-def duplicates_open(user) -> QuerySet[DuplicateCandidate]:
+def duplicates_open(user: User) -> QuerySet[DuplicateCandidate]:
     return (_scoped(DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN), user)
             .select_related("person", "other").order_by("-created_at", "-id"))
 
 
-def duplicate_get(user, candidate_id: int, *, capability: str = VIEW, purpose: str = "read") -> DuplicateCandidate:
+def duplicate_get(user: User, candidate_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> DuplicateCandidate:
     c = (_scoped(DuplicateCandidate.objects.select_related("person", "other"), user, capability, purpose)
          .filter(pk=candidate_id).first())
     if c is None:
@@ -346,7 +349,7 @@ def duplicate_row(c: DuplicateCandidate) -> dict:
             "created_at": c.created_at}
 
 
-def merge_preview(user, candidate_id: int, *, keep_id: int | None = None) -> dict:
+def merge_preview(user: User, candidate_id: int, *, keep_id: int | None = None) -> dict:
     """What a merge would move: the rows pointing at the person that disappears, per relation."""
     c = duplicate_get(user, candidate_id)
     keep_id = keep_id or c.other_id
@@ -354,6 +357,8 @@ def merge_preview(user, candidate_id: int, *, keep_id: int | None = None) -> dic
         raise FieldError("keep_id", "must be one of the two persons of the candidate")
     drop = c.person if keep_id == c.other_id else c.other
     keep = c.other if keep_id == c.other_id else c.person
+    if drop is None or keep is None:  # a merge deleted one of them
+        raise Conflict("the candidate is decided already", code="decided")
     moves = related_counts(drop)
     fills = [f for f in ("former_name", "ethnicity", "phone", "hukou_division", "hukou_address")
              if not getattr(keep, f) and getattr(drop, f)]
@@ -369,7 +374,9 @@ def related_counts(person: Person) -> dict[str, int]:
         if rel.related_model is DuplicateCandidate:
             continue
         if rel.many_to_many:
-            n = getattr(person, rel.get_accessor_name()).count()
+            accessor = rel.get_accessor_name()
+            assert accessor is not None  # related_objects lists no hidden relation
+            n = getattr(person, accessor).count()
         elif rel.one_to_many or rel.one_to_one:
             n = rel.related_model._base_manager.filter(**{rel.field.name: person}).count()
         else:
@@ -379,14 +386,14 @@ def related_counts(person: Person) -> dict[str, int]:
     return out
 
 
-def import_job_get(user, job_id: int) -> ImportJob:
+def import_job_get(user: User, job_id: int) -> ImportJob:
     job = ImportJob.objects.filter(pk=job_id, actor=user).first() if user and user.is_authenticated else None
     if job is None:
         raise NotFound("import not found")
     return job
 
 
-def import_jobs(user) -> QuerySet[ImportJob]:
+def import_jobs(user: User) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(actor=user).order_by("-created_at", "-id")
 
 

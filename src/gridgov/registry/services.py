@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, ManyToManyRel, Q
 from django.utils import timezone
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, ErrorDetail, FieldError, Forbidden, NotFound
@@ -40,7 +41,7 @@ EDIT = selectors.EDIT
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def _check_place(actor, grid_code: str, field_name: str = "grid_code") -> None:
+def _check_place(actor: User | None, grid_code: str, field_name: str = "grid_code") -> None:
     """The grid exists and (for a user) lies in their capture scope for registry.edit."""
     if not Grid.objects.filter(code=grid_code).exists():
         raise FieldError(field_name, f"grid {grid_code} does not exist", code="unknown_grid")
@@ -51,7 +52,7 @@ def _check_place(actor, grid_code: str, field_name: str = "grid_code") -> None:
                             code="out_of_jurisdiction")
 
 
-def _person_for_write(actor, person_id: int) -> Person:
+def _person_for_write(actor: User | None, person_id: int) -> Person:
     if actor is None:
         person = Person.objects.filter(pk=person_id).first()
         if person is None:
@@ -60,7 +61,7 @@ def _person_for_write(actor, person_id: int) -> Person:
     return selectors.person_get(actor, person_id, capability=EDIT, purpose="write")
 
 
-def _house_for_write(actor, house_id: int) -> House:
+def _house_for_write(actor: User | None, house_id: int) -> House:
     if actor is None:
         house = House.objects.filter(pk=house_id).first()
         if house is None:
@@ -79,7 +80,7 @@ def _place_from_point(grid_code: str, lon: float | None, lat: float | None) -> s
     """The grid code from a point (point-in-grid) and/or an explicit code; they must agree."""
     if (lon is None) != (lat is None):
         raise FieldError("lat" if lat is None else "lon", "give both lon and lat", code="required")
-    if lon is not None:
+    if lon is not None and lat is not None:
         located = locate_code(lon, lat)
         if located is None:
             raise FieldError("lon", "the point lies outside every grid", code="outside_grids")
@@ -91,12 +92,12 @@ def _place_from_point(grid_code: str, lon: float | None, lat: float | None) -> s
     return grid_code
 
 
-def _audit(action, actor, obj, *, changes=None, reason="", object_type=None):
+def _audit(action, actor: User | None, obj, *, changes=None, reason="", object_type=None):
     audit_write(action, actor=actor, object_type=object_type or f"registry.{obj._meta.model_name}",
                 object_id=obj.pk, changes=changes or {}, reason=reason, jurisdiction=obj.grid_code)
 
 
-def _identity_conflict(actor, number: str | None, doc_type: str, doc_number: str, exclude: int | None = None):
+def _identity_conflict(actor: User | None, number: str | None, doc_type: str, doc_number: str, exclude: int | None = None):
     qs = Person.objects.none()
     if number:
         qs = Person.objects.filter(id_hmac=blind_index(number))
@@ -159,7 +160,7 @@ def _owner_doc(value) -> str:
 
 
 @transaction.atomic
-def house_register(*, actor, data: dict) -> House:
+def house_register(*, actor: User | None, data: dict) -> House:
     cleaned = clean_house(data)
     cleaned["grid_code"] = _place_from_point(cleaned["grid_code"], cleaned["lon"], cleaned["lat"])
     _check_place(actor, cleaned["grid_code"])
@@ -172,7 +173,7 @@ def house_register(*, actor, data: dict) -> House:
 
 
 @transaction.atomic
-def house_update(*, actor, house_id: int, data: dict, version: int | None = None) -> House:
+def house_update(*, actor: User | None, house_id: int, data: dict, version: int | None = None) -> House:
     house = _house_for_write(actor, house_id)
     cleaned = clean_house(data, partial=True)
     if "house_code" in cleaned and cleaned["house_code"] != house.house_code:
@@ -238,7 +239,7 @@ def _fill_identity(cleaned: dict) -> dict:
 
 
 @transaction.atomic
-def person_register(*, actor, data: dict, house_id: int | None = None, grid_code: str = "",
+def person_register(*, actor: User | None, data: dict, house_id: int | None = None, grid_code: str = "",
                     relation: str = "", domicile_type: str = "", inflow_reason: str = "",
                     moved_in: date | str | None = None) -> Registration:
     """Register a resident at a house (or, without a house, in a grid). Refuses a number that is
@@ -273,7 +274,7 @@ def person_register(*, actor, data: dict, house_id: int | None = None, grid_code
 
 
 @transaction.atomic
-def person_update(*, actor, person_id: int, data: dict, version: int | None = None) -> Person:
+def person_update(*, actor: User | None, person_id: int, data: dict, version: int | None = None) -> Person:
     person = _person_for_write(actor, person_id)
     cleaned = v.clean_person(data, partial=True)
     if "identity_number" in cleaned:
@@ -294,7 +295,7 @@ def person_update(*, actor, person_id: int, data: dict, version: int | None = No
 
 
 @transaction.atomic
-def person_move_in(*, actor, person_id: int, house_id: int, moved_in: date | str | None = None,
+def person_move_in(*, actor: User | None, person_id: int, house_id: int, moved_in: date | str | None = None,
                    relation: str = "", domicile_type: str = "", inflow_reason: str = "",
                    version: int | None = None) -> Residence:
     """Move a person into a house; a current residence elsewhere is closed first (transfer).
@@ -323,7 +324,7 @@ def person_move_in(*, actor, person_id: int, house_id: int, moved_in: date | str
 
 
 @transaction.atomic
-def person_move_out(*, actor, person_id: int, moved_out: date | str | None = None, reason: str = "",
+def person_move_out(*, actor: User | None, person_id: int, moved_out: date | str | None = None, reason: str = "",
                     version: int | None = None) -> Person:
     """Close the current residence (kept as history) and mark the person moved out; the person keeps
     the last grid code so that the community still finds the record."""
@@ -343,7 +344,7 @@ def person_move_out(*, actor, person_id: int, moved_out: date | str | None = Non
 
 
 @transaction.atomic
-def person_set_flags(*, actor, person_id: int, empty_registration: bool, version: int | None = None) -> Person:
+def person_set_flags(*, actor: User | None, person_id: int, empty_registration: bool, version: int | None = None) -> Person:
     person = _person_for_write(actor, person_id)
     if person.empty_registration != empty_registration:
         _bump(Person, person, version, empty_registration=empty_registration)
@@ -352,7 +353,7 @@ def person_set_flags(*, actor, person_id: int, empty_registration: bool, version
 
 
 @transaction.atomic
-def person_reveal(*, actor, person_id: int, reason: str) -> str:
+def person_reveal(*, actor: User, person_id: int, reason: str) -> str:
     """The full identity (or document) number, for a holder of registry.reveal in whose jurisdiction
     the person is, with a reason of at least 4 characters. Audited (REVEAL, with the reason)."""
     reason = (reason or "").strip()
@@ -369,7 +370,7 @@ def person_reveal(*, actor, person_id: int, reason: str) -> str:
 # --- permits ----------------------------------------------------------------------------------
 
 @transaction.atomic
-def permit_issue(*, actor, person_id: int, number: str, issue_date, expiry_date, condition: str,
+def permit_issue(*, actor: User | None, person_id: int, number: str, issue_date, expiry_date, condition: str,
                  cert_type: str = "01") -> ResidencePermit:
     person = _person_for_write(actor, person_id)
     if person.population_type != codes.POP_FLOATING:
@@ -419,7 +420,7 @@ def clean_organisation(data: dict, *, partial: bool = False) -> dict:
 
 
 @transaction.atomic
-def organisation_register(*, actor, data: dict, house_id: int | None = None) -> Organisation:
+def organisation_register(*, actor: User | None, data: dict, house_id: int | None = None) -> Organisation:
     cleaned = clean_organisation(data)
     house = _house_for_write(actor, house_id) if house_id is not None else None
     if house is not None:
@@ -439,7 +440,7 @@ def organisation_register(*, actor, data: dict, house_id: int | None = None) -> 
 # --- rentals ----------------------------------------------------------------------------------
 
 @transaction.atomic
-def rental_register(*, actor, house_id: int, landlord_name: str, start_date, end_date=None,
+def rental_register(*, actor: User | None, house_id: int, landlord_name: str, start_date, end_date=None,
                     landlord_doc_type: str = "111", landlord_doc_number: str = "", landlord_phone: str = "",
                     renting_use: str = "02", hidden_danger: str = "00",
                     tenant_ids: list[int] | None = None) -> RentalRegistration:
@@ -472,7 +473,7 @@ def rental_register(*, actor, house_id: int, landlord_name: str, start_date, end
 # --- duplicate review -------------------------------------------------------------------------------
 
 @transaction.atomic
-def duplicate_dismiss(*, actor, candidate_id: int, version: int | None = None) -> DuplicateCandidate:
+def duplicate_dismiss(*, actor: User, candidate_id: int, version: int | None = None) -> DuplicateCandidate:
     c = selectors.duplicate_get(actor, candidate_id, capability=EDIT, purpose="write")
     if c.status != DuplicateCandidate.Status.OPEN:
         raise Conflict("the candidate is decided already", code="decided")
@@ -483,7 +484,7 @@ def duplicate_dismiss(*, actor, candidate_id: int, version: int | None = None) -
 
 
 @transaction.atomic
-def duplicate_merge(*, actor, candidate_id: int, keep_id: int, version: int | None = None) -> dict:
+def duplicate_merge(*, actor: User, candidate_id: int, keep_id: int, version: int | None = None) -> dict:
     """Merge the pair: every row that refers to the dropped person (residences, permits, rentals,
     and other apps' records) moves to the kept one, blank fields of the kept one are filled from
     the dropped one, and the dropped person is deleted. Returns what moved."""
@@ -504,14 +505,15 @@ def duplicate_merge(*, actor, candidate_id: int, keep_id: int, version: int | No
                 model = rel.related_model
                 if model is DuplicateCandidate:
                     continue
-                if rel.many_to_many:
+                if isinstance(rel, ManyToManyRel):
                     through = rel.through
+                    assert through is not None  # resolved when the app registry is ready
                     src = rel.field.m2m_reverse_field_name()
                     owner = rel.field.m2m_field_name()
-                    rows = list(through.objects.filter(**{src: drop}).values_list(f"{owner}_id", flat=True))
+                    rows = list(through._default_manager.filter(**{src: drop}).values_list(f"{owner}_id", flat=True))
                     for owner_id in rows:
-                        through.objects.get_or_create(**{f"{owner}_id": owner_id, src: keep})
-                    through.objects.filter(**{src: drop}).delete()
+                        through._default_manager.get_or_create(**{f"{owner}_id": owner_id, src: keep})
+                    through._default_manager.filter(**{src: drop}).delete()
                     n = len(rows)
                 else:
                     n = model._base_manager.filter(**{rel.field.name: drop}).update(**{rel.field.name: keep})
@@ -541,7 +543,7 @@ def duplicate_merge(*, actor, candidate_id: int, keep_id: int, version: int | No
     return {"kept": keep.pk, "dropped": drop_id, "moved": moved, "filled": sorted(fills)}
 
 
-def blind_index_rebuild(*, actor=None, check_only: bool = False, progress=None) -> dict:
+def blind_index_rebuild(*, actor: User | None = None, check_only: bool = False, progress=None) -> dict:
     """Recompute every person's blind index (``id_hmac``) with the current key — after
     ``GRIDGOV_BLIND_INDEX_KEY`` is set or changed. ``check_only`` counts the rows whose index does not
     match the key and writes nothing. One transaction: all rows or none; audited."""

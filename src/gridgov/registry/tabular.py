@@ -12,7 +12,7 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -73,7 +73,7 @@ class Table:
     fields: list[str | None]  # canonical field per column (None: ignored column)
     encoding: str = ""
     size: int = 0
-    position: callable = field(default=lambda: 0)
+    position: Callable[[], int] = field(default=lambda: 0)
     _rows: Iterator | None = None
 
     def rows(self) -> Iterator[tuple[int, list]]:

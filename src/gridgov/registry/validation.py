@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Literal, overload
 
 from gridgov.core.codes import PROVINCES
 from gridgov.core.errors import ErrorReport, FieldError
@@ -78,12 +79,19 @@ def code(value, field: str, table: dict[str, str], *, required: bool = False, al
                      code="unknown_code")
 
 
+@overload
+def parse_date(value, field: str, *, required: Literal[True], not_future: bool = True,
+               today: date | None = None) -> date: ...
+@overload
+def parse_date(value, field: str, *, required: bool = False, not_future: bool = True,
+               today: date | None = None) -> date | None: ...
 def parse_date(value, field: str, *, required: bool = False, not_future: bool = True,
                today: date | None = None) -> date | None:
     if blank(value):
         if required:
             raise FieldError(field, "is required", code="required")
         return None
+    out: date | None
     if isinstance(value, datetime):
         out = value.date()
     elif isinstance(value, date):
@@ -190,6 +198,12 @@ PERSON_FIELDS = ("identity_number", "doc_type", "doc_number", "name", "former_na
                  "ethnicity", "nationality", "hukou_division", "hukou_address", "phone", "population_type")
 
 
+@overload
+def clean_person(data: dict, *, report: None = None, row: int | None = None,
+                 today: date | None = None, partial: bool = False) -> dict: ...
+@overload
+def clean_person(data: dict, *, report: ErrorReport, row: int | None = None,
+                 today: date | None = None, partial: bool = False) -> dict | None: ...
 def clean_person(data: dict, *, report: ErrorReport | None = None, row: int | None = None,
                  today: date | None = None, partial: bool = False) -> dict | None:
     """Validate a person. With ``report`` every problem is added to it (and None returned when any);

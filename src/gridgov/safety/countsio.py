@@ -132,8 +132,8 @@ def read_counts(text: str) -> CountTable:
                 ok = False
             else:
                 seen[key] = rownum
-        if ok:
-            rows.append((sid, week, count))  # type: ignore[arg-type]
+        if ok and week is not None and count is not None:  # ok: both parsed
+            rows.append((sid, week, count))
     if problems:
         raise CountsError(problems)
     if not rows:
@@ -159,9 +159,9 @@ def _read_clean(records: list[list[str]], col: dict[str, int], width: int) -> Co
     values: dict[str, int] = {}
     for text in {r[col["count"]] for r in records}:
         value, why = _parse_count(text)
-        if why:
+        if why or value is None:
             return None
-        values[text] = value  # type: ignore[assignment]
+        values[text] = value
     days = np.fromiter((ordinals[r[col["week_start"]]] for r in records), dtype=np.int64, count=len(records))
     counts = np.fromiter((values[r[col["count"]]] for r in records), dtype=float, count=len(records))
     if ((days - days[0]) % 7).any():

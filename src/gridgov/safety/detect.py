@@ -59,7 +59,7 @@ class Detection:
     score: np.ndarray
     alpha: float
     #: no alarm allowed although p may be small (Farrington: < 5 cases in the last 4 periods)
-    suppressed: np.ndarray = field(default=None)  # type: ignore[assignment]
+    suppressed: np.ndarray = field(default=None)  # type: ignore[arg-type]  # None: zeros, set in __post_init__
 
     def __post_init__(self):
         if self.suppressed is None:
@@ -359,7 +359,8 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
     # p-values and thresholds of the cells to report
     keep = slice(ptr[first], None)
     si, ti, n, mean, t_alpha = si[keep], ti[keep], n[keep], mean[keep], t_alpha[keep]
-    p_best = thr_best = None
+    p_best: np.ndarray | None = None
+    thr_best: np.ndarray | None = None
     for w, now, sigma in zip(weights, z_now, sigmas, strict=True):
         now, sigma = now[keep], sigma[keep]
         p = _t_sf((now - mean) / sigma, n - 1)
@@ -368,6 +369,7 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
         thr = (mean + t_alpha * sigma - (1 - w) * z_prev) / w
         p_best = p if p_best is None else np.minimum(p_best, p)
         thr_best = thr if thr_best is None else np.minimum(thr_best, thr)
+    assert p_best is not None and thr_best is not None  # weights is (w1, w2): the loop ran
     cells = (si, ti - first)
     expected[cells] = mean
     threshold[cells] = np.maximum(thr_best, 0.0)
@@ -804,7 +806,7 @@ class Cutoffs:
     optionally per band of expected count: ``table[i]`` applies where expected < ``edges[i]``
     (the last row above every edge)."""
 
-    table: tuple[tuple[float, float, float, float], ...]
+    table: tuple[tuple[float, ...], ...]  # rows of four, checked in __post_init__
     edges: tuple[float, ...] = ()
 
     def __post_init__(self):

@@ -12,7 +12,7 @@ dependency). p-values are two-sided and analytic (normal z of Gi*); Benjamini-Ho
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 
@@ -23,13 +23,13 @@ from scipy import sparse, special
 KINDS = ("cold99", "cold95", "none", "hot95", "hot99")
 
 
-def adjacency(geoms: Sequence) -> dict[int, list[int]]:
+def adjacency(geoms: Iterable) -> dict[int, list[int]]:
     """Queen contiguity between polygons (sharing an edge or a corner), by index."""
-    geoms = np.asarray(list(geoms), dtype=object)
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    polygons = np.asarray(list(geoms), dtype=object)
+    tree = shapely.STRtree(polygons)
+    left, right = tree.query(polygons, predicate="intersects")
     keep = left != right
-    neighbours: dict[int, list[int]] = {i: [] for i in range(len(geoms))}
+    neighbours: dict[int, list[int]] = {i: [] for i in range(len(polygons))}
     for i, j in zip(left[keep].tolist(), right[keep].tolist(), strict=True):
         neighbours[i].append(j)
     return neighbours

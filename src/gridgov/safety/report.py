@@ -4,6 +4,7 @@ an Adobe CID font: no font file to ship). Takes the dict of ``selectors.briefing
 from __future__ import annotations
 
 import io
+from typing import Any
 from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
@@ -38,7 +39,7 @@ def briefing_pdf(b: dict, *, language: str = "zh-hans") -> bytes:
     def table(rows, widths=None, level_col=None):
         data = [[p(c, small) if i == 0 else p(c) for c in row] for i, row in enumerate(rows)]
         t = Table(data, colWidths=widths, repeatRows=1)
-        style = [("FONTNAME", (0, 0), (-1, -1), font), ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.grey),
+        style: list[tuple[Any, ...]] = [("FONTNAME", (0, 0), (-1, -1), font), ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.grey),
                  ("LINEBELOW", (0, 1), (-1, -1), 0.2, colors.lightgrey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
         if level_col is not None:
             for r, row in enumerate(rows[1:], start=1):

@@ -10,9 +10,11 @@ import numpy as np
 import shapely
 from django.db.models import Count, QuerySet
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability, scope_q, scoped, user_prefixes
 from gridgov.core.errors import FieldError, NotFound
 from gridgov.geo import selectors as geo_selectors
+from gridgov.geo.models import boundary_wkb
 from gridgov.safety import detect
 from gridgov.safety.models import Alert, AlertStatus, Category, Hotspot, Incident, Origin
 from gridgov.safety.services import (
@@ -29,12 +31,12 @@ VIEW = "safety.view"
 LEVEL_COLOURS = {0: "#d9dee4", 1: "#1f6fd1", 2: "#f2c200", 3: "#f07c00", 4: "#d7191c", -1: "#eeeeee"}
 
 
-def prefixes(user) -> list[str]:
+def prefixes(user: User) -> list[str]:
     require_capability(user, VIEW)
     return user_prefixes(user, VIEW)
 
 
-def incidents(user, *, category: str | None = None, origin: str | None = None, area: str | None = None,
+def incidents(user: User, *, category: str | None = None, origin: str | None = None, area: str | None = None,
               since: date | None = None, until: date | None = None) -> QuerySet[Incident]:
     qs = scoped(Incident.objects.select_related("category"), user, field="grid_code", capability=VIEW)
     if category:
@@ -52,19 +54,19 @@ def incidents(user, *, category: str | None = None, origin: str | None = None, a
     return qs.order_by("-occurred_at", "-id")
 
 
-def incident_detail(user, pk: int) -> Incident:
+def incident_detail(user: User, pk: int) -> Incident:
     obj = incidents(user).filter(pk=pk).first()
     if obj is None:
         raise NotFound("incident not found")
     return obj
 
 
-def categories(user) -> list[Category]:
+def categories(user: User) -> list[Category]:
     prefixes(user)
     return list(Category.objects.filter(active=True).order_by("code"))
 
 
-def alerts(user, *, status: str | None = None, week: date | None = None, min_level: int | None = None,
+def alerts(user: User, *, status: str | None = None, week: date | None = None, min_level: int | None = None,
            area: str | None = None, area_level: int | None = None, category: str | None = None) -> QuerySet[Alert]:
     qs = scoped(Alert.objects.select_related("category"), user, field="area_code", capability=VIEW)
     if status:
@@ -87,14 +89,14 @@ def alerts(user, *, status: str | None = None, week: date | None = None, min_lev
     return qs.order_by("-week_start", "-level", "-score", "area_code")
 
 
-def alert_detail(user, pk: int) -> Alert:
+def alert_detail(user: User, pk: int) -> Alert:
     obj = alerts(user).filter(pk=pk).first()
     if obj is None:
         raise NotFound("warning not found")
     return obj
 
 
-def latest_week(user) -> date | None:
+def latest_week(user: User) -> date | None:
     """The latest week with warnings or incidents visible to the user."""
     qs = alerts(user).order_by("-week_start").values_list("week_start", flat=True).first()
     if qs:
@@ -102,7 +104,7 @@ def latest_week(user) -> date | None:
     return incidents(user).order_by("-week_start").values_list("week_start", flat=True).first()
 
 
-def area_names(user, codes: list[str]) -> dict[str, str]:
+def area_names(user: User, codes: list[str]) -> dict[str, str]:
     """Names of divisions (by significant code) and grids for display; unknown codes map to ''."""
     names: dict[str, str] = {}
     try:
@@ -113,7 +115,7 @@ def area_names(user, codes: list[str]) -> dict[str, str]:
     return names
 
 
-def situation_geojson(user, *, week: date, area_level: int = 12) -> str:
+def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
     """Areas of one level within the user's jurisdiction, each with the highest warning level of
     the week (any category) and its count of warnings; GeoJSON."""
     if area_level not in (6, 9, 12, 15):
@@ -121,17 +123,17 @@ def situation_geojson(user, *, week: date, area_level: int = 12) -> str:
     week = week_of(week)
     user_pref = prefixes(user)
     if area_level == 15:
-        qs = geo_selectors.grids_visible(user).filter(scope_q(user_pref, "code"), boundary__isnull=False)
-        rows = list(qs.values_list("code", "name", "boundary"))
+        grids = geo_selectors.grids_visible(user).filter(scope_q(user_pref, "code"), boundary__isnull=False)
+        rows = list(grids.values_list("code", "name", "boundary"))
     else:
-        qs = geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), level=area_level,
-                                                           boundary__isnull=False)
-        rows = list(qs.values_list("prefix", "name", "boundary"))
+        divisions = geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), level=area_level,
+                                                                 boundary__isnull=False)
+        rows = list(divisions.values_list("prefix", "name", "boundary"))
     stats_ = {r["area_code"]: r for r in alerts(user, week=week, area_level=area_level)
               .values("area_code").annotate(n=Count("id"), top=_max("level"))}
     if not rows:
         return json.dumps({"type": "FeatureCollection", "week": week.isoformat(), "features": []})
-    geoms = shapely.from_wkb([bytes(r[2]) for r in rows])
+    geoms = shapely.from_wkb([boundary_wkb(r[2]) for r in rows])
     geoms = shapely.simplify(geoms, 1e-5, preserve_topology=True)
     texts = shapely.to_geojson(geoms)
     features = []
@@ -152,24 +154,25 @@ def _max(field: str):
     return Max(field)
 
 
-def hotspots(user, *, week: date | None = None) -> QuerySet[Hotspot]:
+def hotspots(user: User, *, week: date | None = None) -> QuerySet[Hotspot]:
     qs = scoped(Hotspot.objects.select_related("category"), user, field="grid_code", capability=VIEW)
     if week is None:
         week = qs.order_by("-week_start").values_list("week_start", flat=True).first()
     return qs.filter(week_start=week).order_by("qvalue") if week else qs.none()
 
 
-def hotspots_geojson(user, *, week: date | None = None) -> str:
+def hotspots_geojson(user: User, *, week: date | None = None) -> str:
     items = list(hotspots(user, week=week))
     if not items:
         return '{"type":"FeatureCollection","features":[]}'
-    boundaries = dict(geo_selectors.grids_visible(user).filter(code__in={h.grid_code for h in items})
+    boundaries = dict(geo_selectors.grids_visible(user).filter(code__in={h.grid_code for h in items},
+                                                               boundary__isnull=False)
                       .values_list("code", "boundary"))
     features = []
     for h in items:
         if h.grid_code not in boundaries:
             continue
-        centre = shapely.from_wkb(bytes(boundaries[h.grid_code])).representative_point()
+        centre = shapely.from_wkb(boundary_wkb(boundaries[h.grid_code])).representative_point()
         props = {"grid_code": h.grid_code, "category": h.category.code, "category_name": h.category.name,
                  "kind": h.kind, "z": round(h.z, 2), "q": h.qvalue, "observed": h.observed,
                  "expected": round(h.expected, 2), "week": h.week_start.isoformat()}
@@ -178,7 +181,7 @@ def hotspots_geojson(user, *, week: date | None = None) -> str:
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
-def trend(user, *, area: str, category: str, weeks: int = 104, until: date | None = None) -> dict:
+def trend(user: User, *, area: str, category: str, weeks: int = 104, until: date | None = None) -> dict:
     """Weekly counts of one area and category with the baseline's expected count, threshold and
     level for each week (detected on the fly, reported incidents only unless the guard is off)."""
     if not area.isdigit() or len(area) not in (2, 4, 6, 9, 12, 15):
@@ -224,7 +227,7 @@ def trend(user, *, area: str, category: str, weeks: int = 104, until: date | Non
     }
 
 
-def counts(user, *, area: str, level: int, since: date, until: date, period: str = "week",
+def counts(user: User, *, area: str, level: int, since: date, until: date, period: str = "week",
            category: str | None = None) -> dict:
     """Incident counts in the user's jurisdiction per (area of ``level`` digits, category, week or
     day), reported and discovered separately; aggregated in the database."""
@@ -243,7 +246,7 @@ def counts(user, *, area: str, level: int, since: date, until: date, period: str
                        for i, (a, c) in enumerate(zip(sc.areas, sc.categories, strict=True))]}
 
 
-def briefing(user, *, week: date | None = None) -> dict:
+def briefing(user: User, *, week: date | None = None) -> dict:
     """The weekly situation briefing (研判报告) for the user's jurisdiction."""
     user_pref = prefixes(user)
     week = week_of(week) if week else (latest_week(user) or week_of(date.today()))

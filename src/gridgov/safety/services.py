@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -17,6 +18,7 @@ from django.db.models import Count, F
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
+from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, prefix_matcher, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, NotFound, ValidationFailed
@@ -67,7 +69,7 @@ def safety_config() -> dict:
 
 
 @transaction.atomic
-def safety_config_set(*, actor, include_discovered: bool, reason: str) -> dict:
+def safety_config_set(*, actor: User, include_discovered: bool, reason: str) -> dict:
     """Switch the feedback-loop guard. Administrators only (``accounts.manage``); a reason is
     required and the change is audited."""
     require_capability(actor, ADMIN)
@@ -188,8 +190,8 @@ def _validate_rows(raw_rows: Sequence[dict], categories: dict[str, Category], re
                 report.add("ref", f"duplicate reference {ref!r} (also row {refs[ref]})", code="duplicate", row=rownum)
                 ok = False
             refs[ref] = rownum
-        if ok:
-            good.append((rownum, IncidentRow(category=code, occurred_at=occurred, lon=lon, lat=lat,  # type: ignore[arg-type]
+        if ok and occurred is not None and lon is not None and lat is not None and origin is not None:
+            good.append((rownum, IncidentRow(category=code, occurred_at=occurred, lon=lon, lat=lat,
                                              origin=origin, summary=str(row.get("summary") or "").strip()[:200],
                                              ref=ref)))
     if refs:
@@ -201,7 +203,7 @@ def _validate_rows(raw_rows: Sequence[dict], categories: dict[str, Category], re
 
 
 @transaction.atomic
-def incidents_import(*, actor, rows: Sequence[dict], dry_run: bool = False, first_row: int = 2,
+def incidents_import(*, actor: User, rows: Sequence[dict], dry_run: bool = False, first_row: int = 2,
                      source: str = "api") -> ImportReport:
     """Validate every row (category, occurred_at, lon/lat inside a grid of the actor's capture
     jurisdiction, origin, unique ref); any problem -> ``ValidationFailed`` listing them all and
@@ -240,7 +242,7 @@ def incidents_import(*, actor, rows: Sequence[dict], dry_run: bool = False, firs
     return result
 
 
-def incidents_import_file(*, actor, filename: str, data: bytes, dry_run: bool = False) -> ImportReport:
+def incidents_import_file(*, actor: User, filename: str, data: bytes, dry_run: bool = False) -> ImportReport:
     """CSV (UTF-8) or Excel (.xlsx, first sheet) with a header row: category, occurred_at, lon, lat,
     origin[, summary, ref]."""
     name = (filename or "").lower()
@@ -280,7 +282,7 @@ def _read_xlsx(data: bytes) -> list[dict]:
     return [dict(zip(names, values, strict=False)) for values in it if any(v not in (None, "") for v in values)]
 
 
-def incident_create(*, actor, category: str, occurred_at: datetime, lon: float, lat: float, origin: str,
+def incident_create(*, actor: User, category: str, occurred_at: datetime, lon: float, lat: float, origin: str,
                     summary: str = "", ref: str = "") -> Incident:
     try:
         report = incidents_import(actor=actor, rows=[{"category": category, "occurred_at": occurred_at, "lon": lon,
@@ -302,7 +304,7 @@ class SeriesCounts:
     categories: np.ndarray  # category code per series
     weeks: list[date]
     counts: np.ndarray
-    discovered: np.ndarray | None = None  # same shape: discovered incidents (not in counts unless included)
+    discovered: np.ndarray  # same shape: discovered incidents (not in counts unless included)
 
 
 def weekly_counts(incidents, *, area_len: int, first_week: date, last_week: date,
@@ -316,7 +318,7 @@ def weekly_counts(incidents, *, area_len: int, first_week: date, last_week: date
         n_weeks = (last_week - first_week).days + 1
         qs = incidents.filter(occurred_at__gte=datetime.combine(first_week, time(0), LOCAL_TZ),
                               occurred_at__lt=datetime.combine(last_week + timedelta(days=1), time(0), LOCAL_TZ))
-        bucket = TruncDate("occurred_at", tzinfo=LOCAL_TZ)
+        bucket: TruncDate | F = TruncDate("occurred_at", tzinfo=LOCAL_TZ)
     elif period == "week":
         step = 7
         n_weeks = (last_week - first_week).days // 7 + 1
@@ -369,7 +371,7 @@ def _latest_complete_week(today: date | None = None) -> date:
 
 @transaction.atomic
 def warnings_refresh(*, weeks: Sequence[date] | None = None, levels: Sequence[int] = AREA_LEVELS,
-                     actor=None, progress: Progress | None = None) -> RunReport:
+                     actor: User | None = None, progress: Progress | None = None) -> RunReport:
     """Run detection for the given weeks (default: the last complete week) on every area level and
     category, and raise/update warnings (level >= blue). By default only citizen/victim-reported
     incidents count (feedback-loop guard, docs/safety.md); discovered ones are shown alongside.
@@ -457,7 +459,7 @@ def _store_alerts(sc: SeriesCounts, cols, result, which, levels_, area_len, cate
             "observed": int(sc.counts[s, cols[j]]), "expected": float(result["expected"][s, j]),
             "threshold": float(result["threshold"][s, j]), "pvalue": float(result["pvalue"][s, j]),
             "score": float(np.nan_to_num(result["score"][s, j], posinf=99.0)), "level": int(levels_[s, j]),
-            "discovered": int(sc.discovered[s, cols[j]]) if sc.discovered is not None else 0,
+            "discovered": int(sc.discovered[s, cols[j]]),
         }
         name = detect.LEVELS[int(levels_[s, j])]
         report.warnings[name] = report.warnings.get(name, 0) + 1
@@ -479,10 +481,10 @@ def _store_alerts(sc: SeriesCounts, cols, result, which, levels_, area_len, cate
 # ------------------------------------------------------------------------------ hotspots
 
 @transaction.atomic
-def hotspots_refresh(*, week: date | None = None, window: int = 4, actor=None) -> int:
+def hotspots_refresh(*, week: date | None = None, window: int = 4, actor: User | None = None) -> int:
     """Gi* hotspots over the ``window`` weeks ending at ``week`` for every category, on grids,
     observed vs the baseline's expected counts; stores the flagged grids. Returns how many."""
-    from gridgov.geo.models import Grid
+    from gridgov.geo.models import Grid, boundary_wkb
     from gridgov.safety import hotspots as hs
 
     if actor is not None:
@@ -495,7 +497,7 @@ def hotspots_refresh(*, week: date | None = None, window: int = 4, actor=None) -
     import shapely
 
     codes = np.array([r[0] for r in grid_rows], dtype=object)
-    geoms = shapely.from_wkb([bytes(r[1]) for r in grid_rows])
+    geoms = shapely.from_wkb([boundary_wkb(r[1]) for r in grid_rows])
     first = max(week - timedelta(weeks=window - 1 + HISTORY_WEEKS), data_start() or week)
     sc = weekly_counts(Incident.objects.all(), area_len=15, first_week=first, last_week=week,
                        include_discovered=config["include_discovered"])
@@ -549,7 +551,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 
 @transaction.atomic
-def alert_transition(*, actor, alert_id: int, action: str, version: int, responder: str = "",
+def alert_transition(*, actor: User, alert_id: int, action: str, version: int, responder: str = "",
                      note: str = "") -> Alert:
     """Acknowledge, assign a response (``responder`` required) or close (``note`` required) a
     warning in the actor's capture jurisdiction. A stale ``version`` -> Conflict (409)."""
@@ -568,7 +570,7 @@ def alert_transition(*, actor, alert_id: int, action: str, version: int, respond
         raise FieldError("responder", "name the unit that responds", code="required")
     if action == "close" and not note:
         raise FieldError("note", "say how the warning was resolved", code="required")
-    updates = {"status": target}
+    updates: dict[str, Any] = {"status": target}
     if responder:
         updates["responder"] = responder[:100]
     if note:

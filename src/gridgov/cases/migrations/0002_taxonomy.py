@@ -12,7 +12,7 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "taxonomy.json"
 def load(apps, schema_editor):
     Category = apps.get_model("cases", "Category")
     rows = json.loads(DATA.read_text(encoding="utf-8"))["categories"]
-    by_code = {}
+    by_code: dict[str, object] = {}
     for row in sorted(rows, key=lambda r: r.get("parent") is not None):
         cat, _ = Category.objects.update_or_create(code=row["code"], defaults={
             "name": row["name"], "name_en": row.get("name_en", ""), "domain": row.get("domain", "event"),

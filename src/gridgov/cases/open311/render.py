@@ -48,6 +48,8 @@ def to_xml(root: str, item: str | None, payload) -> bytes:
     """``payload`` a list (each item one ``item`` element) or a dict (fields of ``root``)."""
     el = ET.Element(root)
     if isinstance(payload, list):
+        if item is None:
+            raise ValueError("a list payload needs the element name of its items")
         for entry in payload:
             _append(el, item, entry)
     else:

@@ -8,6 +8,7 @@ photo are one unit: a refused photo leaves no case behind."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
@@ -158,7 +159,7 @@ def _request_object(request, case: Case, *, extensions: bool) -> dict:
     if case.public_note and case.state in (workflow.REJECTED, workflow.CLOSED, workflow.EVALUATED):
         note = f"{note}: {case.public_note}"
     photos = _photo_urls(request, case)
-    out = {
+    out: dict[str, Any] = {
         "service_request_id": str(case.pk), "status": status, "status_notes": note,
         "service_name": case.category.name, "service_code": case.category.open311_code,
         "description": case.description if case.channel == Case.Channel.OPEN311 else case.category.name,
@@ -221,11 +222,11 @@ def _list_requests(request, fmt: str):
             raise Open311Error(400, "end_date: before start_date")
         if start and end and end - start > MAX_WINDOW:
             raise Open311Error(400, "the date range may not span more than 90 days")
-        if start is None and end is None:
-            end = timezone.now()
         if start is None:
+            if end is None:
+                end = timezone.now()
             start = end - MAX_WINDOW
-        if end is None:
+        elif end is None:
             end = min(start + MAX_WINDOW, timezone.now() + timedelta(days=1))
         qs = qs.filter(reported_at__gte=start, reported_at__lte=end)
         statuses = {x.strip() for x in (params.get("status") or "").split(",") if x.strip()}
@@ -290,6 +291,8 @@ def _create_request(request, fmt: str):
     address_string = strip_tags(post.get("address_string", "")).strip()[:200]
     address_id = post.get("address_id", "").strip()
     grid_code = None
+    lat_f: float | None
+    lon_f: float | None
     if lat or lon:
         try:
             lat_f, lon_f = float(lat), float(lon)
