@@ -472,7 +472,6 @@ def _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue
     evaluated = (start[:, None] <= todo[None, :] - need) & ~np.isnan(y[:, todo])
     years = np.minimum(params.b, (todo - params.w) // params.freq)
     y23 = _two_thirds(np.nan_to_num(y))  # once per count, not once per reference period of every pair
-    tasks = []
     for b in np.unique(years):
         cols = np.flatnonzero(years == b)
         design = _design(int(todo[cols[0]]), params)
@@ -480,25 +479,20 @@ def _farrington_pairs(y, todo, params, alpha, chunk, expected, threshold, pvalue
             continue
         js, series = np.nonzero(evaluated[:, cols].T)  # period by period, series in order
         js = cols[js]
-        tasks += [(design, series[lo:lo + chunk], js[lo:lo + chunk]) for lo in range(0, len(series), chunk)]
-
-    def fit(task) -> None:
-        design, s, j = task
-        k = todo[j]
-        ref = (s[:, None], k[:, None] - design.offsets[None, :])
-        mu0, phi, ok = _noufaily_fit(y[ref], design, params, y23[ref])
-        e, u, p = _nb_plugin(mu0, phi, y[s, k], alpha)
-        expected[s, j] = np.where(ok, e, np.nan)
-        threshold[s, j] = np.where(ok, u, np.nan)
-        pvalue[s, j] = np.where(ok, p, np.nan)
-        if params.limit54:  # no alarm with fewer than 5 cases in the last 4 periods
-            cases, weeks = params.limit54
-            recent = k[:, None] + np.arange(1 - weeks, 1)[None, :]
-            counts = np.where(recent >= 0, y[s[:, None], np.maximum(recent, 0)], 0.0)
-            suppressed[s, j] = np.nansum(counts, axis=1) < cases
-
-    for task in tasks:
-        fit(task)
+        for lo in range(0, len(series), chunk):
+            s, j = series[lo:lo + chunk], js[lo:lo + chunk]
+            k = todo[j]
+            ref = (s[:, None], k[:, None] - design.offsets[None, :])
+            mu0, phi, ok = _noufaily_fit(y[ref], design, params, y23[ref])
+            e, u, p = _nb_plugin(mu0, phi, y[s, k], alpha)
+            expected[s, j] = np.where(ok, e, np.nan)
+            threshold[s, j] = np.where(ok, u, np.nan)
+            pvalue[s, j] = np.where(ok, p, np.nan)
+            if params.limit54:  # no alarm with fewer than 5 cases in the last 4 periods
+                cases, weeks = params.limit54
+                recent = k[:, None] + np.arange(1 - weeks, 1)[None, :]
+                counts = np.where(recent >= 0, y[s[:, None], np.maximum(recent, 0)], 0.0)
+                suppressed[s, j] = np.nansum(counts, axis=1) < cases
 
 
 @dataclass(frozen=True)
