@@ -38,7 +38,7 @@ def test_second_call_reads_nothing_and_gets_its_own_user_object(make_user):
     assert len(queries.captured_queries) == 0
     assert second.pk == amy.pk and second is not first
     second._gridgov_departments = [1]  # per-request state does not leak into the next request
-    assert not hasattr(services.token_authenticate(raw), "_gridgov_departments")
+    assert services.token_authenticate(raw)._gridgov_departments is None
     assert _me(raw).json()["memberships"][0]["jurisdiction"] == "310101"
 
 
