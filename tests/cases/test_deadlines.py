@@ -49,7 +49,8 @@ def test_ordinary_weekend_is_skipped(cal):
 def test_overrides_and_years_beyond_the_package(cal):
     override = workcal.WorkCalendar({date(2025, 10, 20): False})
     assert override.deadline(at(2025, 10, 17, 16, 0), "1d") == at(2025, 10, 21, 16, 0)
-    # 2027 is beyond the installed table: weekdays work, unless the override table says otherwise
+    # 2027 is beyond the installed table (provisional): weekdays work but for the statutory holidays,
+    # unless the override table says otherwise
     assert cal.is_workday(date(2027, 1, 4)) and not cal.is_workday(date(2027, 1, 2))
     assert workcal.WorkCalendar({date(2027, 1, 4): False}).is_workday(date(2027, 1, 4)) is False
 

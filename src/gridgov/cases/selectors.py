@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
@@ -25,6 +25,7 @@ from gridgov.cases import indicators, workcal, workflow
 from gridgov.cases.models import (
     Attachment,
     CalendarDay,
+    CalendarYear,
     Case,
     CaseEvent,
     CaseTask,
@@ -57,10 +58,25 @@ def work_calendar() -> workcal.WorkCalendar:
     if hit is not None and now - hit[0] < _CALENDAR_TTL:
         return hit[1]
     overrides = dict(CalendarDay.objects.values_list("date", "workday"))
-    cal = workcal.WorkCalendar(overrides, windows=workcal.parse_windows(spec))
+    official = CalendarYear.objects.values_list("year", flat=True)
+    cal = workcal.WorkCalendar(overrides, windows=workcal.parse_windows(spec), official_years=official)
     _calendar_cache.clear()
     _calendar_cache[key] = (now, cal)
     return cal
+
+
+NEXT_YEAR_FROM = (11, 1)  # month, day from which next year's calendar must be known
+
+
+def provisional_years(today: date | None = None, *, cal: workcal.WorkCalendar | None = None) -> list[int]:
+    """The years a centre must be told about: this year when its calendar is provisional (no
+    official schedule known), and from 1 November next year when it is."""
+    today = today or timezone.localdate()
+    cal = cal or work_calendar()
+    years = [today.year] if cal.is_provisional(today.year) else []
+    if (today.month, today.day) >= NEXT_YEAR_FROM and cal.is_provisional(today.year + 1):
+        years.append(today.year + 1)
+    return years
 
 
 def work_calendar_clear() -> None:

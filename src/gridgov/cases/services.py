@@ -23,13 +23,15 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, has_capability
-from gridgov.cases import selectors, taxonomy, workcal, workflow
+from gridgov.cases import holidays, selectors, taxonomy, workcal, workflow
 from gridgov.cases.models import (
     Attachment,
     CalendarDay,
+    CalendarYear,
     Case,
     CaseEvent,
     CaseTask,
@@ -40,7 +42,15 @@ from gridgov.cases.models import (
 )
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import is_within
-from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, Forbidden, NotFound
+from gridgov.core.errors import (
+    Conflict,
+    ErrorDetail,
+    ErrorReport,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from gridgov.core.models import AuditAction
 from gridgov.core.versioning import update_versioned
 from gridgov.geo import selectors as geo_selectors
@@ -126,6 +136,74 @@ def calendar_day_set(*, day, workday: bool, note: str = "", actor: User | None =
     audit_write(AuditAction.UPDATE, actor=actor, object_type="calendar_day", object_id=str(day),
                 changes={"workday": workday, "note": note})
     return row
+
+
+@transaction.atomic
+def calendar_import(*, lines, source: str = "", actor: User | None = None,
+                    now: datetime | None = None) -> dict:
+    """Load an official holiday schedule (CSV ``date,kind,name``; holidays.parse_schedule). All or
+    nothing: any bad row refuses the whole file with every problem listed. Each year in the file
+    becomes official (``CalendarYear``): its listed days are stored as ``CalendarDay`` rows (other
+    rows of that year, local adjustments, stay), the provisional holidays of that year no longer
+    apply. Then the running deadlines of open cases and their open tasks are recomputed on the new
+    calendar; each one that moves gets a timeline entry. Returns counts and the moved cases."""
+    rows, problems = holidays.parse_schedule(lines)
+    if problems:
+        raise ValidationFailed(gettext("calendar file: %(n)d problem(s), nothing was loaded") % {"n": len(problems)},
+                               details=[ErrorDetail(f, m, "invalid", r) for r, f, m in problems])
+    now = now or timezone.now()
+    old = selectors.work_calendar()
+    years = sorted({day.year for day, _w, _n in rows})
+    for day, workday, name in rows:
+        CalendarDay.objects.update_or_create(date=day, defaults={"workday": workday, "note": name[:64]})
+    for year in years:
+        CalendarYear.objects.update_or_create(year=year, defaults={
+            "loaded_at": now, "loaded_by": actor if getattr(actor, "is_authenticated", False) else None,
+            "source": source[:120], "days": sum(1 for d, _w, _n in rows if d.year == year)})
+    selectors.work_calendar_clear()
+    transaction.on_commit(selectors.work_calendar_clear)
+    moved = deadlines_recompute(old=old, now=now, reason=gettext("official holiday schedule %(years)s loaded")
+                                % {"years": ", ".join(map(str, years))})
+    audit_write(AuditAction.IMPORT, actor=actor, object_type="calendar", object_id=",".join(map(str, years)),
+                changes={"years": years, "days": len(rows), "source": source[:120], "cases_moved": len(moved)})
+    return {"years": years, "days": len(rows), "cases_moved": moved}
+
+
+def deadlines_recompute(*, old: workcal.WorkCalendar, now: datetime, reason: str) -> list[int]:
+    """Recompute, on the current working calendar, the running stage deadline of every open case
+    (its start plus its limit in working seconds) and the deadline of each of its open tasks (a task
+    due with the stage follows it; another keeps the working time it had on the ``old`` calendar).
+    A case whose deadlines move gets a timeline entry ``deadline_moved`` (old and new, the reason).
+    Returns the ids of the moved cases."""
+    cal = selectors.work_calendar()
+    moved: list[int] = []
+    cases = (Case.objects.filter(state__in=workflow.OPEN_STATES, stage_started_at__isnull=False,
+                                 stage_limit_seconds__gt=0).order_by("id"))
+    for case in cases.iterator(chunk_size=500):
+        changes: dict[str, Any] = {}
+        new = cal.add(case.stage_started_at, case.stage_limit_seconds)
+        if case.stage_deadline != new:
+            changes["stage"] = [_iso(case.stage_deadline), _iso(new)]
+            update_versioned(Case, case.pk, case.version, raise_conflict=False, stage_deadline=new, updated_at=now)
+        for task in case.tasks.filter(status=CaseTask.Status.OPEN, deadline__isnull=False).select_related("department"):
+            if task.deadline == case.stage_deadline:
+                new_task = new
+            else:
+                new_task = cal.add(task.assigned_at, old.working_seconds(task.assigned_at, task.deadline))
+            if task.deadline != new_task:
+                changes[f"task:{task.department.code}"] = [_iso(task.deadline), _iso(new_task)]
+                CaseTask.objects.filter(pk=task.pk).update(deadline=new_task)
+        if changes:
+            CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor_name="system",
+                                     action="deadline_moved", from_state=case.state, to_state=case.state,
+                                     note=reason, data={"deadlines": changes})
+            moved.append(case.pk)
+    return moved
+
+
+def _iso(value: datetime | None) -> str | None:
+    """Local time (Asia/Shanghai), as a person reads it in the timeline."""
+    return timezone.localtime(value).isoformat() if value is not None else None
 
 
 # ----------------------------------------------------------------------------- helpers
