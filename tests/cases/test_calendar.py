@@ -156,7 +156,7 @@ def test_the_command_imports_and_reports_rows(db, taxonomy, tmp_path, capsys):
     bad.write_text("date,kind,name\n2028-02-30,holiday,x\n", encoding="utf-8")
     assert cli.main(["calendar", "import", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert "row 2: date: '2028-02-30' is not a date YYYY-MM-DD" in err
+    assert "第2行 date：'2028-02-30' 不是 YYYY-MM-DD 格式的日期" in err  # (the default language: zh-hans)
     assert not CalendarYear.objects.filter(year=2028).exists()
     assert cli.main(["calendar", "show", "--year", "2028"]) == 0
     out = capsys.readouterr().out
@@ -174,3 +174,44 @@ def test_check_warns_from_1_november_when_next_year_is_provisional(db):
     services.calendar_import(lines=SCHEDULE)
     assert checks.calendar_warnings(date(2026, 12, 3)) == []
     assert [w.id for w in checks.calendar_warnings(date(2027, 11, 1))] == ["gridgov.W102"]  # 2028 next
+
+
+# ----------------------------------------------------------------------------- pages
+
+def test_the_admin_upload_loads_a_schedule_audited_and_refuses_a_bad_one(client, django_user_model, actors,
+                                                                        running_case):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    root = django_user_model.objects.create_superuser("root", password="x" * 12)
+    client.force_login(root)
+    page = client.get("/admin/cases/calendarday/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200 and 'href="/admin/cases/calendarday/import/"' in page.content.decode()
+    bad = SimpleUploadedFile("bad.csv", "date,kind,name\n2027-02-30,holiday,元旦\n".encode())
+    r = client.post("/admin/cases/calendarday/import/", {"file": bad}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert r.status_code == 200 and "2027-02-30" in r.content.decode()
+    assert not CalendarYear.objects.exists()
+    good = SimpleUploadedFile("2027.csv", ("\n".join(SCHEDULE) + "\n").encode("utf-8"))
+    r = client.post("/admin/cases/calendarday/import/", {"file": good})
+    assert r.status_code == 302 and r["Location"] == "/admin/cases/calendarday/"
+    assert CalendarYear.objects.get(year=2027).loaded_by == root
+    assert AuditEvent.objects.get(object_type="calendar").actor_id == root.pk
+    assert Case.objects.get(pk=running_case.pk).stage_deadline == at(2027, 1, 5, 18, 0)
+
+
+def test_the_events_home_says_when_a_year_is_provisional(client, actors, settings, monkeypatch):
+    from gridgov.cases import views
+
+    client.force_login(actors["centre"])
+    monkeypatch.setattr(views.selectors, "provisional_years", lambda: [2027])
+    body = client.get("/cases/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "2027年工作日历为暂定" in body
+    monkeypatch.setattr(views.selectors, "provisional_years", lambda: [])
+    assert 'data-testid="calendar-provisional"' not in client.get("/cases/").content.decode()
+
+
+def test_provisional_years_from_1_november(db):
+    cal = workcal.WorkCalendar()
+    assert selectors.provisional_years(date(2026, 10, 31), cal=cal) == []
+    assert selectors.provisional_years(date(2026, 11, 1), cal=cal) == [2027]
+    assert selectors.provisional_years(date(2027, 3, 1), cal=cal) == [2027]
+    assert selectors.provisional_years(date(2027, 11, 1), cal=cal) == [2027, 2028]

@@ -86,22 +86,35 @@ def provisional_is_workday(day: date) -> bool:
 KINDS = {"holiday": False, "放假": False, "休": False, "workday": True, "上班": True, "班": True}
 
 
-def parse_schedule(lines) -> tuple[list[tuple[date, bool, str]], list[tuple[int, str, str]]]:
+# problem texts (English msgids; services translate them with gettext and fill in the values)
+PROBLEMS = {
+    "empty": "the file is empty",
+    "header": "missing column(s) %(missing)s; expected date,kind,name",
+    "date": "%(value)s is not a date YYYY-MM-DD",
+    "kind": "%(value)s is not holiday/放假 or workday/上班",
+    "name": "longer than 64 characters",
+    "repeated": "%(value)s is already listed in row %(row)s",
+    "no_rows": "no rows below the header",
+}
+
+
+def parse_schedule(lines) -> tuple[list[tuple[date, bool, str]], list[tuple[int, str, str, dict]]]:
     """Read an official schedule: CSV with the header ``date,kind,name`` (date YYYY-MM-DD; kind
     ``holiday``/``放假`` or ``workday``/``上班``; name such as 春节 or 春节调休上班, at most 64 characters).
-    Returns (rows as (date, workday, name), problems as (row number, field, message)); a row number
-    counts the header as row 1, as a spreadsheet does. Every problem of every row is reported."""
+    Returns (rows as (date, workday, name), problems as (row number, field, PROBLEMS key, values)); a
+    row number counts the header as row 1, as a spreadsheet does. Every problem of every row is
+    reported."""
     import csv
 
     reader = csv.reader(lines)
-    problems: list[tuple[int, str, str]] = []
+    problems: list[tuple[int, str, str, dict]] = []
     header = next(reader, None)
     if header is None:
-        return [], [(1, "file", "the file is empty")]
+        return [], [(1, "file", "empty", {})]
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
     missing = [c for c in ("date", "kind", "name") if c not in names]
     if missing:
-        return [], [(1, "header", f"missing column(s) {', '.join(missing)}; expected date,kind,name")]
+        return [], [(1, "header", "header", {"missing": ", ".join(missing)})]
     at = {c: names.index(c) for c in ("date", "kind", "name")}
     rows: list[tuple[date, bool, str]] = []
     seen: dict[date, int] = {}
@@ -109,26 +122,26 @@ def parse_schedule(lines) -> tuple[list[tuple[date, bool, str]], list[tuple[int,
         if not any(cell.strip() for cell in record):
             continue
         cells = {c: (record[i].strip() if i < len(record) else "") for c, i in at.items()}
-        day = None
-        try:
-            day = date.fromisoformat(cells["date"])
-            if len(cells["date"]) != 10:
-                raise ValueError
-        except ValueError:
-            day = None
-            problems.append((number, "date", f"{cells['date']!r} is not a date YYYY-MM-DD"))
+        day: date | None = None
+        if len(cells["date"]) == 10:
+            try:
+                day = date.fromisoformat(cells["date"])
+            except ValueError:
+                day = None
+        if day is None:
+            problems.append((number, "date", "date", {"value": repr(cells["date"])}))
         kind = KINDS.get(cells["kind"].lower())
         if kind is None:
-            problems.append((number, "kind", f"{cells['kind']!r} is not holiday/放假 or workday/上班"))
+            problems.append((number, "kind", "kind", {"value": repr(cells["kind"])}))
         if len(cells["name"]) > 64:
-            problems.append((number, "name", "longer than 64 characters"))
+            problems.append((number, "name", "name", {}))
         if day is not None:
             if day in seen:
-                problems.append((number, "date", f"{day} is already listed in row {seen[day]}"))
+                problems.append((number, "date", "repeated", {"value": day.isoformat(), "row": seen[day]}))
             else:
                 seen[day] = number
         if day is not None and kind is not None and len(cells["name"]) <= 64:
             rows.append((day, kind, cells["name"]))
     if not rows and not problems:
-        problems.append((1, "file", "no rows below the header"))
+        problems.append((1, "file", "no_rows", {}))
     return rows, problems

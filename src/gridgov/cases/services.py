@@ -150,7 +150,8 @@ def calendar_import(*, lines, source: str = "", actor: User | None = None,
     rows, problems = holidays.parse_schedule(lines)
     if problems:
         raise ValidationFailed(gettext("calendar file: %(n)d problem(s), nothing was loaded") % {"n": len(problems)},
-                               details=[ErrorDetail(f, m, "invalid", r) for r, f, m in problems])
+                               details=[ErrorDetail(f, gettext(holidays.PROBLEMS[key]) % values, key, r)
+                                        for r, f, key, values in problems])
     now = now or timezone.now()
     old = selectors.work_calendar()
     years = sorted({day.year for day, _w, _n in rows})
@@ -181,11 +182,15 @@ def deadlines_recompute(*, old: workcal.WorkCalendar, now: datetime, reason: str
                                  stage_limit_seconds__gt=0).order_by("id"))
     for case in cases.iterator(chunk_size=500):
         changes: dict[str, Any] = {}
+        assert case.stage_started_at is not None  # (the filter above)
         new = cal.add(case.stage_started_at, case.stage_limit_seconds)
         if case.stage_deadline != new:
+            if not update_versioned(Case, case.pk, case.version, raise_conflict=False, stage_deadline=new,
+                                    updated_at=now):
+                continue  # changed meanwhile: its next transition computes on the new calendar
             changes["stage"] = [_iso(case.stage_deadline), _iso(new)]
-            update_versioned(Case, case.pk, case.version, raise_conflict=False, stage_deadline=new, updated_at=now)
         for task in case.tasks.filter(status=CaseTask.Status.OPEN, deadline__isnull=False).select_related("department"):
+            assert task.deadline is not None  # (the filter above)
             if task.deadline == case.stage_deadline:
                 new_task = new
             else:

@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "resume": _("Resume"), "reopen": _("Reopen"), "supervise": _("Supervision card"),
     "report": _("Reported"), "note": _("Note"), "escalate": _("Escalated (overdue)"), "task_done": _("Task done"),
     "task_cancelled": _("Assisting task cancelled"),
+    "deadline_moved": _("Deadline recomputed (working calendar changed)"),
 }
 NOTE_REQUIRED = {"reject", "send_back", "request_extension", "feedback", "rework", "suspend", "reopen"}
 WORKLIST_LABELS = {
@@ -72,7 +73,7 @@ def home(request):
              for n, c in counts.items()]
     return render(request, "cases/home.html", _ctx(
         lists=lists, can_report=has_capability(request.user, "cases.report"),
-        can_evaluate=has_capability(request.user, "cases.evaluate")))
+        can_evaluate=has_capability(request.user, "cases.evaluate"), provisional_years=selectors.provisional_years()))
 
 
 @page_view

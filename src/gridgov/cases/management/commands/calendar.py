@@ -47,6 +47,8 @@ class Command(GridgovCommand):
         return 0
 
     def _import(self, path: Path) -> int:
+        from django.utils.translation import gettext
+
         from gridgov.cases import services
         from gridgov.core.errors import ValidationFailed
 
@@ -62,7 +64,8 @@ class Command(GridgovCommand):
         except ValidationFailed as exc:
             self.error(exc.message)
             for d in exc.details:
-                self.stderr.write(f"  row {d.row}: {d.field}: {d.message}")
+                self.stderr.write("  " + gettext("row %(row)s, %(field)s: %(message)s")
+                                  % {"row": d.row, "field": d.field, "message": d.message})
             return 1
         moved = result["cases_moved"]
         self.stdout.write(f"loaded {result['days']} day(s) for {', '.join(map(str, result['years']))}; "
