@@ -36,6 +36,8 @@ def _load(env: dict) -> subprocess.CompletedProcess:
     ({"GRIDGOV_CASES_WORKING_HOURS": "13:00-12:00"}, "GRIDGOV_CASES_WORKING_HOURS='13:00-12:00': expected"),
     ({"GRIDGOV_CASES_WORKING_HOURS": "08:00-12:00,11:00-17:00"}, "GRIDGOV_CASES_WORKING_HOURS='08:00-12:00,11:00-17:00': "
                                                                  "working windows overlap"),
+    ({"GRIDGOV_CASES_ESCALATION_AFTER": "street=1d"}, "GRIDGOV_CASES_ESCALATION_AFTER: 'street=1d' is not district=LIMIT"),
+    ({"GRIDGOV_CASES_ESCALATION_AFTER": "district=2 days"}, "GRIDGOV_CASES_ESCALATION_AFTER: '2 days' is not a limit"),
 ])
 def test_bad_settings_name_the_variable(tmp_path, env, needle):
     result = _load({"GRIDGOV_VAR_DIR": str(tmp_path), **env})
@@ -98,6 +100,7 @@ EXPECTED = {
     "GRIDGOV_BLIND_INDEX_KEY": ("vault-key-1", "GRIDGOV_BLIND_INDEX_KEY", "vault-key-1"),
     "GRIDGOV_CASES_WORKING_HOURS": ("13:30-17:30, 08:30-12:00", "GRIDGOV_CASES_WORKING_HOURS",
                                     [["08:30", "12:00"], ["13:30", "17:30"]]),
+    "GRIDGOV_CASES_ESCALATION_AFTER": ("district=4h", "GRIDGOV_CASES_ESCALATION_AFTER", {"district": "4h"}),
     "GRIDGOV_OPEN311_JURISDICTION": ("huangpu.example", "GRIDGOV_OPEN311_JURISDICTION", "huangpu.example"),
     "GRIDGOV_OPEN311_CONTACT": ("12345 热线", "GRIDGOV_OPEN311_CONTACT", "12345 热线"),
     "GRIDGOV_CARE_RETENTION_DAYS": ("400", "GRIDGOV_CARE_RETENTION_DAYS", 400),

@@ -142,6 +142,8 @@ class Case(models.Model):
     stage_limit_seconds = models.PositiveIntegerField(default=0)
     stage_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
     stage_escalated = models.BooleanField(default=False)
+    # when the case rises again if the stage is still overdue (None: not escalated, or at the top)
+    next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # supervision and escalation
     supervision = models.CharField(max_length=8, choices=Supervision.choices, default="", blank=True)
     supervising_prefix = models.CharField(max_length=15, blank=True)

@@ -16,12 +16,14 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -232,7 +234,7 @@ def _actor_name(actor: User | None) -> str:
 
 def _no_stage() -> dict:
     return {"stage": "", "stage_started_at": None, "stage_limit_seconds": 0, "stage_deadline": None,
-            "stage_escalated": False}
+            "stage_escalated": False, "next_escalation_at": None}
 
 
 def _start_stage(case: Case, stage: str, now: datetime, cal: workcal.WorkCalendar,
@@ -240,7 +242,7 @@ def _start_stage(case: Case, stage: str, now: datetime, cal: workcal.WorkCalenda
     limit = limit or taxonomy.limit_for(case.category.stage_limits, stage)
     seconds = cal.limit_seconds(limit)
     return {"stage": stage, "stage_started_at": now, "stage_limit_seconds": seconds,
-            "stage_deadline": cal.add(now, seconds), "stage_escalated": False}
+            "stage_deadline": cal.add(now, seconds), "stage_escalated": False, "next_escalation_at": None}
 
 
 def _stage_late(case: Case, now: datetime) -> bool:
@@ -599,7 +601,7 @@ def _h_approve_extension(case, *, now, cal, **_):
     if lead is not None:
         CaseTask.objects.filter(pk=lead.pk).update(deadline=deadline)
     return {"extension_request": None, "stage_limit_seconds": seconds, "stage_deadline": deadline,
-            "stage_escalated": False}, {"extra": extra, "deadline": deadline.isoformat()}
+            "stage_escalated": False, "next_escalation_at": None}, {"extra": extra, "deadline": deadline.isoformat()}
 
 
 def _h_deny_extension(case, *, note, **_):
@@ -932,28 +934,77 @@ def _parent_prefix(prefix: str) -> str:
     return prefix[:shorter[-1]] if shorter else prefix
 
 
-def cases_escalate(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
-    """Raise every case whose running stage is past its deadline (and not yet escalated in this
-    stage) to the supervising level above: street (9 digits) -> district (6) -> city (4).
-    One conditional UPDATE per case; a case changed meanwhile is skipped (next run picks it up)."""
+LEVEL_NAMES = {9: "street", 6: "district", 4: "city"}
+TOP_LEVEL = 4  # a case rises at most to the city (4 digits)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    case_id: int
+    stage: str
+    overdue_since: datetime | None
+    from_prefix: str
+    to_prefix: str
+    step: int  # 1 = first escalation of the stage, 2 = the next …
+
+
+def escalation_due(*, now: datetime | None = None, limit: int = 5000) -> list[Escalation]:
+    """What ``cases_escalate`` would do at ``now`` (nothing is written): every open case whose running
+    stage is past its deadline and that is either not escalated in this stage yet, or escalated and
+    still overdue at its ``next_escalation_at``; oldest deadline first."""
     now = now or timezone.now()
-    ids = list(Case.objects.filter(state__in=workflow.OPEN_STATES, stage_deadline__lt=now, stage_escalated=False)
-               .order_by("stage_deadline").values_list("id", flat=True)[:limit])
+    qs = (Case.objects.filter(state__in=workflow.OPEN_STATES, stage_deadline__lt=now)
+          .filter(Q(stage_escalated=False) | Q(next_escalation_at__lte=now))
+          .order_by("stage_deadline", "id")
+          .values("id", "stage", "stage_deadline", "supervising_prefix", "grid_code", "escalation_level",
+                  "stage_escalated"))
+    out = []
+    for row in qs[:limit]:
+        current = row["supervising_prefix"] or row["grid_code"][:9]
+        target = _parent_prefix(current)
+        if len(current) <= TOP_LEVEL or target == current:
+            continue
+        out.append(Escalation(row["id"], row["stage"], row["stage_deadline"], current, target,
+                              row["escalation_level"] + 1))
+    return out
+
+
+def next_escalation(cal: workcal.WorkCalendar, prefix: str, now: datetime) -> datetime | None:
+    """When a case that rose to ``prefix`` rises again if still overdue: after that level's further
+    limit (settings.GRIDGOV_CASES_ESCALATION_AFTER, working time); None at the top level."""
+    if len(prefix) <= TOP_LEVEL:
+        return None
+    limit = settings.GRIDGOV_CASES_ESCALATION_AFTER.get(LEVEL_NAMES.get(len(prefix), ""), "")
+    return cal.deadline(now, limit) if limit else None
+
+
+def cases_escalate(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
+    """Raise every case whose running stage is past its deadline to the supervising level above:
+    street (9 digits) -> district (6) at the deadline, then district -> city (4) if the stage is
+    still overdue after the district's further limit (``GRIDGOV_CASES_ESCALATION_AFTER``), and so
+    on to the city. Each step is a timeline entry and an audit row. One conditional UPDATE per case;
+    a case changed meanwhile is skipped (the next run picks it up)."""
+    now = now or timezone.now()
+    cal = selectors.work_calendar()
     done = []
-    for case_id in ids:
+    for step in escalation_due(now=now, limit=limit):
         with transaction.atomic():
-            case = Case.objects.filter(pk=case_id).first()
-            if case is None or case.stage_escalated or case.stage_deadline is None or case.stage_deadline >= now:
+            case = Case.objects.filter(pk=step.case_id).first()
+            if case is None or case.stage_deadline is None or case.stage_deadline >= now:
+                continue
+            if case.stage_escalated and (case.next_escalation_at is None or case.next_escalation_at > now):
                 continue
             target = _parent_prefix(case.supervising_prefix or case.grid_code[:9])
             if not update_versioned(Case, case.pk, case.version, raise_conflict=False, stage_escalated=True,
                                     escalation_level=case.escalation_level + 1, supervising_prefix=target,
-                                    updated_at=now):
+                                    next_escalation_at=next_escalation(cal, target, now), updated_at=now):
                 continue
             CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor_name="system",
                                      action="escalate", from_state=case.state, to_state=case.state,
                                      note=f"{case.stage} overdue since {case.stage_deadline.isoformat()}",
-                                     data={"stage": case.stage, "to": target})
+                                     data={"stage": case.stage, "to": target,
+                                           "from": case.supervising_prefix or case.grid_code[:9],
+                                           "step": case.escalation_level + 1})
             audit_write(AuditAction.UPDATE, object_type="case", object_id=case.pk, jurisdiction=case.grid_code,
                         reason="overdue stage escalated", changes={"supervising_prefix": target})
             done.append(case.pk)
