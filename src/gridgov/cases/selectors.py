@@ -167,6 +167,10 @@ def allowed_actions(user: User, case: Case) -> list[str]:
             continue
         if action == "request_extension" and case.extension_request:
             continue
+        if action in workflow.OWN_REPORT_REFUSED and case.reporter_id is not None and case.reporter_id == user.pk:
+            continue
+        if action == "evaluate" and not citizen_reported(case):
+            continue
         out.append(action)
     return out
 
@@ -397,6 +401,13 @@ def open_cases_geojson(user: User, *, bbox=None, limit: int = 2000) -> dict:
 # ----------------------------------------------------------------------------- evaluation
 
 GROUPS = ("department", "region", "worker")
+CITIZEN_CHANNELS = frozenset({Case.Channel.HOTLINE, Case.Channel.OPEN311})
+
+
+def citizen_reported(case: Case) -> bool:
+    """A citizen reported it (hotline, Open311), or a grid worker's report names a caller to call
+    back: only then is there someone whose satisfaction a callback (回访) records."""
+    return case.channel in CITIZEN_CHANNELS or bool(case.caller_phone)
 
 
 def _facts_for(case: Case, now: datetime, *, task: CaseTask | None = None) -> indicators.Facts:
@@ -405,8 +416,11 @@ def _facts_for(case: Case, now: datetime, *, task: CaseTask | None = None) -> in
                     and case.stage_deadline < now)
     overdue = case.overdue or running_late
     dispatched = case.dispatched_at is not None
+    by_citizen = citizen_reported(case)
     returned = task is not None and task.status == CaseTask.Status.RETURNED
-    to_handle = dispatched and not returned
+    # a lead task the centre took back (改派/撤回: cancelled) is not this department's to handle
+    taken_off = task is not None and task.status == CaseTask.Status.CANCELLED
+    to_handle = dispatched and not returned and not taken_off
     return indicators.Facts(
         registered=True,
         dispatched=dispatched,
@@ -418,8 +432,9 @@ def _facts_for(case: Case, now: datetime, *, task: CaseTask | None = None) -> in
         reworked=to_handle and case.handled_at is not None and case.rework_count > 0,
         overdue=overdue,
         accurately_dispatched=dispatched and (not returned if task is not None else case.sendback_count == 0),
-        evaluated=case.satisfaction is not None,
-        satisfied=(case.satisfaction or 0) >= 4,
+        # satisfaction counts only where a citizen gave it (docs/indicators.md)
+        evaluated=case.satisfaction is not None and by_citizen,
+        satisfied=(case.satisfaction or 0) >= 4 and by_citizen,
     )
 
 

@@ -413,6 +413,12 @@ def _check_attributes(category: Category, values: dict) -> dict:
 # ----------------------------------------------------------------------------- transitions
 
 def _authorise(actor: User, case: Case, t: workflow.Transition) -> None:
+    if t.action in workflow.OWN_REPORT_REFUSED and case.reporter_id is not None and case.reporter_id == actor.pk:
+        raise Forbidden(gettext("whoever reported a case does not close it nor record its satisfaction"),
+                        code="own_report")
+    if t.action == "evaluate" and not selectors.citizen_reported(case):
+        raise Conflict(gettext("satisfaction is the citizen's: this case was reported by staff with no caller to "
+                               "call back"), code="no_citizen_reporter")
     if t.actor == "department":
         lead = selectors.lead_task(case)
         if lead is None or not selectors.is_member(actor, lead.department_id):
@@ -471,7 +477,8 @@ def case_transition(*, actor: User, case_id: int, action: str, version: int | No
 
 
 PUBLIC_ACTIONS = {"accept", "reject", "mark_duplicate", "register", "dispatch", "start", "feedback", "close",
-                  "reopen"}
+                  "reopen", "reassign", "recall"}
+
 
 
 def _require_note(note: str, why: str) -> None:
@@ -577,6 +584,25 @@ def _h_send_back(case, *, note, now, **_):
     return {"sendback_count": case.sendback_count + 1, "extension_request": None,
             "overdue": case.overdue or _stage_late(case, now),
             **_start_stage(case, "dispatch", now, cal)}, {"department": lead.department.code}
+
+
+def _h_reassign(case, *, params, note, now, cal, **_):
+    """改派: a new lead and/or assisting departments, with a reason; the task deadline starts anew."""
+    _require_note(note, gettext("give the reason for reassigning"))
+    before = selectors.lead_task(case)
+    changes, data = _h_dispatch(case, params=params, note=note, now=now, cal=cal)
+    changes.pop("dispatched_at", None)
+    return changes, {**data, "previous_lead": before.department.code if before is not None else ""}
+
+
+def _h_recall(case, *, note, now, cal, **_):
+    """撤回: the centre takes the case back to its dispatch queue; open tasks are cancelled."""
+    _require_note(note, gettext("give the reason for recalling"))
+    before = selectors.lead_task(case)
+    CaseTask.objects.filter(case=case, status=CaseTask.Status.OPEN).update(status=CaseTask.Status.CANCELLED,
+                                                                           done_at=now, result=note)
+    return {"extension_request": None, "overdue": case.overdue or _stage_late(case, now),
+            **_start_stage(case, "dispatch", now, cal)}, {"previous_lead": before.department.code if before else ""}
 
 
 def _h_request_extension(case, *, params, note, **_):
@@ -700,7 +726,7 @@ _HANDLERS: dict[str, Callable[..., tuple[dict, dict]]] = {
     "request_extension": _h_request_extension, "approve_extension": _h_approve_extension,
     "deny_extension": _h_deny_extension, "feedback": _h_feedback, "verify": _h_verify, "rework": _h_rework,
     "close": _h_close, "evaluate": _h_evaluate, "suspend": _h_suspend, "resume": _h_resume,
-    "reopen": _h_reopen, "supervise": _h_supervise,
+    "reopen": _h_reopen, "supervise": _h_supervise, "reassign": _h_reassign, "recall": _h_recall,
 }
 assert set(_HANDLERS) == set(workflow.ACTIONS)
 
