@@ -103,6 +103,8 @@ def briefing_pdf(b: dict, *, language: str = "zh-hans") -> bytes:
     ]
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=_("Weekly public-safety situation briefing"), author="gridgov")
+                            bottomMargin=15 * mm, title=_("Weekly public-safety situation briefing"), author="gridgov",
+                            # the canvas starts in our font: its default (Helvetica) would be listed unembedded
+                            initialFontName=font, initialFontSize=9.5)
     doc.build(story)
     return buf.getvalue()
