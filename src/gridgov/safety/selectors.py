@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import numpy as np
 import shapely
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.db.models import Count, F, Max, Q, QuerySet
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability, scope_q, scoped, user_prefixes
@@ -218,7 +218,7 @@ def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
     geoms = shapely.simplify(geoms, 1e-5, preserve_topology=True)
     texts = shapely.to_geojson(geoms)
     features = []
-    for (code, name, _), geom in zip(rows, texts, strict=True):
+    for (code, name, _boundary), geom in zip(rows, texts, strict=True):
         st = stats_.get(code)
         level = int(st["top"]) if st else 0
         props = {"code": code, "name": name, "level": level, "level_name": detect.LEVELS[level],
