@@ -80,7 +80,7 @@ def briefing_pdf(b: dict, *, language: str = "zh-hans") -> bytes:
         table([[_("Level"), pgettext("region", "Area"), _("Category"), _("Observed"), _("Expected"), _("Threshold")]]
               + [[r["level_label"], f"{r['area_name'] or ''} {r['alert'].area_code}", r["alert"].category.name,
                   r["alert"].observed, f"{r['alert'].expected:.1f}", f"{r['alert'].threshold:.0f}"]
-                 for r in b["alerts"]], widths=[24 * mm, 60 * mm, 33 * mm, 20 * mm, 22 * mm, 22 * mm],
+                 for r in b["alerts"]], widths=[28 * mm, 56 * mm, 31 * mm, 20 * mm, 22 * mm, 22 * mm],
               fills=[LEVEL_RGB.get(r["level_name"]) for r in b["alerts"]]),
         p(_("Hotspots"), h2),
         p(_("A grid is a hotspot when its incidents over the last 4 weeks exceed its expected count (and number at "
