@@ -138,3 +138,51 @@ def test_benjamini_hochberg_matches_statsmodels():
     p = np.random.default_rng(4).uniform(size=(300, 7)) ** 2
     np.testing.assert_allclose(hs.benjamini_hochberg(p).ravel(), multipletests(p.ravel(), method="fdr_bh")[1],
                                rtol=1e-12)
+
+
+def test_a_cold_cell_in_a_hot_neighbourhood_is_not_a_hotspot():
+    """The reporting rule: hot only where the cell's own observed > expected and observed >= 1.
+    Counts written here: 0.2 incidents expected everywhere, one each in a 3 x 3 block whose centre
+    saw none. Gi* alone rates the empty centre the hottest cell of all."""
+    nb = hs.lattice(9, 9)
+    observed = np.zeros((81, 1))
+    expected = np.full((81, 1), 0.2)
+    block = [r * 9 + c for r in range(3, 6) for c in range(3, 6)]
+    centre = 4 * 9 + 4
+    observed[block, 0] = 1.0
+    observed[centre, 0] = 0.0
+    result = hs.hotspots(observed, expected, nb)
+    assert result.z[centre, 0] == result.z[:, 0].max() and result.qvalue[centre, 0] < 0.01
+    assert result.kind[centre, 0] == 0
+    significant = set(np.flatnonzero((result.qvalue[:, 0] < 0.05) & (result.z[:, 0] > 0)).tolist())
+    assert significant == {centre, 31, 39, 41, 49}  # the centre and the block's four edge middles
+    assert set(np.flatnonzero(result.kind[:, 0] > 0).tolist()) == {31, 39, 41, 49}
+
+
+def test_a_cell_at_or_below_its_expected_count_is_not_a_hotspot():
+    """Observed == expected, or 1 incident against 1.5 expected: significant Gi*, not reported."""
+    nb = hs.lattice(9, 9)
+    observed = np.full((81, 1), 2.0)
+    expected = np.full((81, 1), 2.0)
+    block = [r * 9 + c for r in range(3, 6) for c in range(3, 6)]
+    observed[block, 0] = 12.0
+    observed[4 * 9 + 4, 0] = 0.0
+    equal, fewer = 3 * 9 + 4, 5 * 9 + 4
+    observed[equal, 0] = 2.0
+    observed[fewer, 0], expected[fewer, 0] = 1.0, 1.5
+    result = hs.hotspots(observed, expected, nb)
+    for cell in (4 * 9 + 4, equal, fewer):
+        assert result.z[cell, 0] > 3 and result.qvalue[cell, 0] < 0.05 and result.kind[cell, 0] == 0
+
+
+def test_a_hot_cell_in_a_cold_neighbourhood_is_not_a_coldspot():
+    nb = hs.lattice(9, 9)
+    observed = np.full((81, 1), 4.0)
+    expected = np.full((81, 1), 4.0)
+    block = [r * 9 + c for r in range(3, 6) for c in range(3, 6)]
+    observed[block, 0] = 0.0
+    centre = 4 * 9 + 4
+    observed[centre, 0] = 5.0  # more than expected, among quiet neighbours
+    result = hs.hotspots(observed, expected, nb)
+    assert result.z[centre, 0] < -3 and result.qvalue[centre, 0] < 0.05 and result.kind[centre, 0] == 0
+    assert set(np.flatnonzero(result.kind[:, 0] < 0).tolist()) == {31, 39, 41, 49}  # the edge middles

@@ -184,7 +184,7 @@ def run(request, payload: RunIn):
 
 @router.get("/situation", summary="Areas coloured by this week's highest warning level (GeoJSON)")
 def situation(request, week: date | None = None, level: int = Query(12)):
-    week = week or selectors.latest_week(request.user) or date.today()
+    week = week or selectors.default_week()
     return HttpResponse(selectors.situation_geojson(request.user, week=week, area_level=level),
                         content_type=GEOJSON)
 

@@ -103,13 +103,18 @@ class HotspotResult:
 
 
 def hotspots(observed: np.ndarray, expected: np.ndarray, neighbours: dict[int, list[int]]) -> HotspotResult:
-    """Gi* on (observed + 1) / (expected + 1), flagged hot/cold where BH q < 0.05 (95 %) or < 0.01 (99 %)."""
+    """Gi* on (observed + 1) / (expected + 1), flagged hot/cold where BH q < 0.05 (95 %) or < 0.01 (99 %)
+    and the cell's own count agrees: hot only where observed > expected and observed >= 1, cold only
+    where observed < expected. Gi* sums a cell with its neighbours, so without that rule a cell with
+    no incident inside a hot neighbourhood would be reported as a hotspot. BH still runs over every
+    cell and variable (the rule selects what is reported, not what is tested)."""
     observed = np.asarray(observed, dtype=float)
-    expected = np.asarray(expected, dtype=float)
-    ratio = (observed + 1.0) / (np.nan_to_num(expected) + 1.0)
+    expected = np.nan_to_num(np.asarray(expected, dtype=float))
+    ratio = (observed + 1.0) / (expected + 1.0)
     z = gi_star(ratio, neighbours)
     p = 2 * special.ndtr(-np.abs(z))
     q = benjamini_hochberg(p)
     level = np.where(q < 0.01, 2, np.where(q < 0.05, 1, 0))
-    kind = (np.sign(z) * level).astype(int)
+    agrees = np.where(z > 0, (observed >= 1) & (observed > expected), observed < expected)
+    kind = (np.sign(z) * level * agrees).astype(int)
     return HotspotResult(ratio=ratio, z=z, pvalue=p, qvalue=q, kind=kind)

@@ -8,11 +8,13 @@ from datetime import date, timedelta
 
 import numpy as np
 import shapely
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability, scope_q, scoped, user_prefixes
-from gridgov.core.errors import FieldError, NotFound
+from gridgov.core.errors import FieldError, Forbidden, NotFound
 from gridgov.geo import selectors as geo_selectors
 from gridgov.geo.models import boundary_wkb
 from gridgov.safety import detect
@@ -21,6 +23,7 @@ from gridgov.safety.services import (
     HISTORY_WEEKS,
     METHOD_NAMES,
     _detect_latest,
+    _latest_complete_week,
     data_start,
     safety_config,
     week_of,
@@ -28,6 +31,12 @@ from gridgov.safety.services import (
 )
 
 VIEW = "safety.view"
+#: detection methods as a person reads them (the code stays in small type beside)
+METHOD_LABELS = {
+    "farrington": gettext_lazy("Improved Farrington (Noufaily 2013)"),
+    "ewma": gettext_lazy("Exponentially weighted moving average (CDC ESSENCE)"),
+    "c1": gettext_lazy("EARS C1"), "c2": gettext_lazy("EARS C2"), "c3": gettext_lazy("EARS C3"),
+}
 LEVEL_COLOURS = {0: "#d9dee4", 1: "#1f6fd1", 2: "#f2c200", 3: "#f07c00", 4: "#d7191c", -1: "#eeeeee"}
 
 
@@ -96,8 +105,16 @@ def alert_detail(user: User, pk: int) -> Alert:
     return obj
 
 
+def default_week(today: date | None = None) -> date:
+    """The week the situation page, the briefing and the trend chart show unless asked for another:
+    the last complete week (Monday to Sunday, ended before ``today``, local time), whether or not
+    it has warnings."""
+    return _latest_complete_week(today)
+
+
 def latest_week(user: User) -> date | None:
-    """The latest week with warnings or incidents visible to the user."""
+    """The latest week with warnings or incidents visible to the user (not a default for pages:
+    see ``default_week``)."""
     qs = alerts(user).order_by("-week_start").values_list("week_start", flat=True).first()
     if qs:
         return qs
@@ -115,6 +132,69 @@ def area_names(user: User, codes: list[str]) -> dict[str, str]:
     return names
 
 
+#: how many areas the trend page's picker lists at most (districts first, then streets, communities)
+AREA_OPTIONS_MAX = 3000
+
+
+def area_options(user: User) -> list[dict]:
+    """Divisions in the user's safety jurisdiction for the trend page's picker: ``code``, ``name``
+    and ``level`` (6 district, 9 street, 12 community), broadest first."""
+    user_pref = prefixes(user)
+    try:
+        rows = (geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), level__in=(6, 9, 12))
+                .order_by("level", "prefix").values_list("prefix", "name", "level")[:AREA_OPTIONS_MAX])
+        return [{"code": c, "name": n, "level": lv} for c, n, lv in rows]
+    except Forbidden:  # no geo.view: the picker takes codes only
+        return []
+
+
+def _area_exists(user: User, code: str) -> bool:
+    try:
+        if len(code) == 15:
+            return geo_selectors.grids_visible(user).filter(code=code).exists()
+        return geo_selectors.divisions_visible(user).filter(prefix=code).exists()
+    except Forbidden:  # no geo.view: the code cannot be checked, the scope check stands
+        return True
+
+
+def resolve_area(user: User, text: str) -> str:
+    """The area code the trend page was asked for: a division prefix or grid code (digits), a name
+    of a division or grid in the user's jurisdiction, or the picker's "name code" text. Bad input ->
+    ``FieldError`` (the page answers 400); a code outside the jurisdiction or unknown ->
+    ``NotFound`` (404, as absent)."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise FieldError("area", _("Choose an area."), code="required")
+    if len(text) > 80:
+        raise FieldError("area", _("The area is too long: give a name or a code."), code="invalid")
+    last = text.rsplit(" ", 1)[-1]
+    if last.isdigit():
+        code = last
+        if len(code) not in (2, 4, 6, 9, 12, 15):
+            raise FieldError("area", _("An area code has 6 (district), 9 (street), 12 (community) or 15 (grid) "
+                                       "digits; %(code)s has %(n)s.") % {"code": code, "n": len(code)}, code="invalid")
+        prefixes(user)
+        if not code_in_scope(user, code, capability=VIEW) or not _area_exists(user, code):
+            raise NotFound("area not found")
+        return code
+    user_pref = prefixes(user)
+    try:
+        matches = list(geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), name=text)
+                       .values_list("prefix", flat=True)[:5])
+        if len(matches) < 2:
+            matches += list(geo_selectors.grids_visible(user).filter(scope_q(user_pref, "code"), name=text)
+                            .values_list("code", flat=True)[:5])
+    except Forbidden:  # no geo.view: names cannot be looked up
+        matches = []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise FieldError("area", _("No area named “%(name)s” in your jurisdiction: choose one from the list.")
+                         % {"name": text}, code="unknown")
+    raise FieldError("area", _("Several areas are named “%(name)s”: choose one from the list (the code tells "
+                               "them apart).") % {"name": text}, code="ambiguous")
+
+
 def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
     """Areas of one level within the user's jurisdiction, each with the highest warning level of
     the week (any category) and its count of warnings; GeoJSON."""
@@ -129,15 +209,16 @@ def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
         divisions = geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), level=area_level,
                                                                  boundary__isnull=False)
         rows = list(divisions.values_list("prefix", "name", "boundary"))
-    stats_ = {r["area_code"]: r for r in alerts(user, week=week, area_level=area_level)
-              .values("area_code").annotate(n=Count("id"), top=_max("level"))}
+    # order_by(): the selector's ordering would otherwise join the GROUP BY (one row per warning)
+    stats_ = {r["area_code"]: r for r in alerts(user, week=week, area_level=area_level).order_by()
+              .values("area_code").annotate(n=Count("id"), top=Max("level"))}
     if not rows:
         return json.dumps({"type": "FeatureCollection", "week": week.isoformat(), "features": []})
     geoms = shapely.from_wkb([boundary_wkb(r[2]) for r in rows])
     geoms = shapely.simplify(geoms, 1e-5, preserve_topology=True)
     texts = shapely.to_geojson(geoms)
     features = []
-    for (code, name, _), geom in zip(rows, texts, strict=True):
+    for (code, name, _boundary), geom in zip(rows, texts, strict=True):
         st = stats_.get(code)
         level = int(st["top"]) if st else 0
         props = {"code": code, "name": name, "level": level, "level_name": detect.LEVELS[level],
@@ -148,17 +229,26 @@ def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
             + ",".join(features) + "]}")
 
 
-def _max(field: str):
-    from django.db.models import Max
-
-    return Max(field)
+#: A Gi* flag is reported only where the grid's own count agrees with it: a hotspot where the grid
+#: saw at least one incident and more than expected, a coldspot where it saw fewer than expected
+#: (a cold cell inside a hot neighbourhood is not a hotspot; docs/safety.md, "Hotspots").
+REPORTED_HOTSPOTS = (Q(kind__startswith="hot", observed__gte=1, observed__gt=F("expected"))
+                     | Q(kind__startswith="cold", observed__lt=F("expected")))
 
 
 def hotspots(user: User, *, week: date | None = None) -> QuerySet[Hotspot]:
+    """Reported hotspots (``REPORTED_HOTSPOTS``) of ``week`` (default: the latest week with any)."""
     qs = scoped(Hotspot.objects.select_related("category"), user, field="grid_code", capability=VIEW)
     if week is None:
         week = qs.order_by("-week_start").values_list("week_start", flat=True).first()
-    return qs.filter(week_start=week).order_by("qvalue") if week else qs.none()
+    return qs.filter(REPORTED_HOTSPOTS, week_start=week).order_by("qvalue", "grid_code") if week else qs.none()
+
+
+def hotspot_rows(user: User, spots: list[Hotspot]) -> list[dict]:
+    """Hotspots for display: the grid's name beside its code and the kind as words."""
+    names = area_names(user, list({h.grid_code for h in spots}))
+    return [{"hotspot": h, "grid_name": names.get(h.grid_code, ""), "kind_label": str(h.get_kind_display())}
+            for h in spots]
 
 
 def hotspots_geojson(user: User, *, week: date | None = None) -> str:
@@ -169,12 +259,14 @@ def hotspots_geojson(user: User, *, week: date | None = None) -> str:
                                                                boundary__isnull=False)
                       .values_list("code", "boundary"))
     features = []
-    for h in items:
+    for row in hotspot_rows(user, items):
+        h = row["hotspot"]
         if h.grid_code not in boundaries:
             continue
         centre = shapely.from_wkb(boundary_wkb(boundaries[h.grid_code])).representative_point()
-        props = {"grid_code": h.grid_code, "category": h.category.code, "category_name": h.category.name,
-                 "kind": h.kind, "z": round(h.z, 2), "q": h.qvalue, "observed": h.observed,
+        props = {"grid_code": h.grid_code, "grid_name": row["grid_name"], "category": h.category.code,
+                 "category_name": h.category.name, "kind": h.kind, "kind_label": row["kind_label"],
+                 "z": round(h.z, 2), "q": h.qvalue, "observed": h.observed,
                  "expected": round(h.expected, 2), "week": h.week_start.isoformat()}
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [centre.x, centre.y]},
                          "properties": props})
@@ -192,7 +284,7 @@ def trend(user: User, *, area: str, category: str, weeks: int = 104, until: date
     if not Category.objects.filter(code=category).exists():
         raise NotFound("category not found")
     weeks = max(8, min(int(weeks), 260))
-    until = week_of(until) if until else (latest_week(user) or week_of(date.today()))
+    until = week_of(until) if until else default_week()
     config = safety_config()
     first = until - timedelta(weeks=weeks - 1)
     # the same history window as the detection run, so the numbers agree with the warnings
@@ -223,6 +315,7 @@ def trend(user: User, *, area: str, category: str, weeks: int = 104, until: date
         "expected": clean(result["expected"][0]), "threshold": clean(result["threshold"][0]),
         "level": [int(x) for x in levels[0]],
         "method": [METHOD_NAMES[w] if w >= 0 else None for w in which[0]],
+        "method_label": [str(METHOD_LABELS[METHOD_NAMES[w]]) if w >= 0 else None for w in which[0]],
         "include_discovered": config["include_discovered"],
     }
 
@@ -246,20 +339,27 @@ def counts(user: User, *, area: str, level: int, since: date, until: date, perio
                        for i, (a, c) in enumerate(zip(sc.areas, sc.categories, strict=True))]}
 
 
+def level_label(level: int) -> str:
+    """蓝色（四级） … 红色（一级） (the model's choice labels, translated)."""
+    return str(Alert.Level(level).label)
+
+
 def briefing(user: User, *, week: date | None = None) -> dict:
-    """The weekly situation briefing (研判报告) for the user's jurisdiction."""
+    """The weekly situation briefing (研判报告) for the user's jurisdiction; default: the last
+    complete week. Every count is aggregated in the database over the scoped rows (``order_by()``
+    first: the selectors' ordering would otherwise join the GROUP BY and count 1 per row)."""
     user_pref = prefixes(user)
-    week = week_of(week) if week else (latest_week(user) or week_of(date.today()))
+    chosen = week_of(week) if week else None
+    week = chosen or default_week()
     prev, year_ago = week - timedelta(weeks=1), week - timedelta(weeks=52)
-    base = incidents(user)
+    base = incidents(user).order_by()
 
-    def by_category(w):
-        return dict(base.filter(week_start=w, origin=Origin.REPORTED).values_list("category__code")
-                    .annotate(n=Count("id")))
+    def by_category(w, origin):
+        return dict(base.filter(week_start=w, origin=origin).values_list("category__code")
+                    .annotate(n=Count("id")).order_by())
 
-    now, before, last_year = by_category(week), by_category(prev), by_category(year_ago)
-    discovered = dict(base.filter(week_start=week, origin=Origin.DISCOVERED).values_list("category__code")
-                      .annotate(n=Count("id")))
+    now, before, last_year = (by_category(w, Origin.REPORTED) for w in (week, prev, year_ago))
+    discovered = by_category(week, Origin.DISCOVERED)
     cats = {c.code: c for c in Category.objects.all()}
     rows = []
     for code in sorted(set(now) | set(before) | set(last_year) | set(discovered)):
@@ -267,21 +367,23 @@ def briefing(user: User, *, week: date | None = None) -> dict:
                      "name_en": cats[code].name_en if code in cats else code,
                      "week": now.get(code, 0), "previous": before.get(code, 0),
                      "year_ago": last_year.get(code, 0), "discovered": discovered.get(code, 0)})
-    week_alerts = list(alerts(user, week=week).order_by("-level", "-score")[:200])
-    by_level = {name: 0 for name in detect.LEVELS[1:]}
-    for a in week_alerts:
-        by_level[detect.LEVELS[a.level]] += 1
+    week_qs = alerts(user, week=week)
+    per_level = dict(week_qs.order_by().values_list("level").annotate(n=Count("id")).order_by())
+    by_level = [{"level": lv, "name": detect.LEVELS[lv], "label": level_label(lv), "n": per_level.get(lv, 0)}
+                for lv in range(1, len(detect.LEVELS))]
+    week_alerts = list(week_qs.order_by("-level", "-score", "area_code")[:30])
     active = alerts(user, status="active").filter(week_start__lt=week).count()
-    names = area_names(user, list({a.area_code for a in week_alerts} | set(user_pref)))
     spots = list(hotspots(user, week=week)[:20])
+    names = area_names(user, list({a.area_code for a in week_alerts} | set(user_pref)))
     return {
-        "week": week, "week_end": week + timedelta(days=6), "jurisdictions": user_pref,
-        "jurisdiction_names": [names.get(p, "") for p in user_pref],
+        "week": week, "week_end": week + timedelta(days=6), "default_week": chosen is None,
+        "jurisdictions": user_pref, "jurisdiction_names": [names.get(p, "") for p in user_pref],
         "total": sum(now.values()), "total_previous": sum(before.values()),
         "total_year_ago": sum(last_year.values()), "total_discovered": sum(discovered.values()),
         "categories": rows, "by_level": by_level,
-        "alerts": [{"alert": a, "area_name": names.get(a.area_code, ""), "level_name": detect.LEVELS[a.level]}
-                   for a in week_alerts[:30]],
-        "alerts_total": len(week_alerts), "older_active": active, "hotspots": spots,
+        "alerts": [{"alert": a, "area_name": names.get(a.area_code, ""), "level_name": detect.LEVELS[a.level],
+                    "level_label": level_label(a.level)} for a in week_alerts],
+        "alerts_total": sum(per_level.values()), "older_active": active,
+        "hotspots": hotspot_rows(user, spots),
         "include_discovered": safety_config()["include_discovered"],
     }

@@ -326,7 +326,8 @@ def weekly_counts(incidents, *, area_len: int, first_week: date, last_week: date
         bucket = F("week_start")
     else:
         raise FieldError("period", "expected week or day", code="choice")
-    rows = list(qs.annotate(area=Substr("grid_code", 1, area_len), bucket=bucket)
+    # order_by(): a caller's ordering (the selectors order by time and id) would join the GROUP BY
+    rows = list(qs.order_by().annotate(area=Substr("grid_code", 1, area_len), bucket=bucket)
                 .values_list("area", "category__code", "bucket", "origin").annotate(n=Count("id")))
     weeks = [first_week + timedelta(days=step * i) for i in range(n_weeks)]
     if not rows:

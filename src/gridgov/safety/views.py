@@ -3,7 +3,7 @@ and PDF) and the feedback-loop guard setting. Thin: parse, call a selector or se
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridgov.accounts.scope import has_capability
-from gridgov.core.errors import Forbidden, GridgovError, NotFound
+from gridgov.core.errors import FieldError, Forbidden, GridgovError, NotFound
 from gridgov.core.pages import page_view
 from gridgov.geo import selectors as geo_selectors
 from gridgov.safety import detect, selectors, services
@@ -22,10 +22,8 @@ from gridgov.safety import detect, selectors, services
 def _levels():
     return [
         {"index": 0, "name": "none", "label": _("No warning"), "colour": selectors.LEVEL_COLOURS[0]},
-        {"index": 1, "name": "blue", "label": _("Blue (level IV)"), "colour": selectors.LEVEL_COLOURS[1]},
-        {"index": 2, "name": "yellow", "label": _("Yellow (level III)"), "colour": selectors.LEVEL_COLOURS[2]},
-        {"index": 3, "name": "orange", "label": _("Orange (level II)"), "colour": selectors.LEVEL_COLOURS[3]},
-        {"index": 4, "name": "red", "label": _("Red (level I)"), "colour": selectors.LEVEL_COLOURS[4]},
+        *({"index": lv, "name": detect.LEVELS[lv], "label": selectors.level_label(lv),
+           "colour": selectors.LEVEL_COLOURS[lv]} for lv in range(1, len(detect.LEVELS))),
     ]
 
 
@@ -38,22 +36,29 @@ def _parse_week(raw: str | None) -> date | None:
         return None
 
 
-def _render(request, template: str, context: dict):
+def _render(request, template: str, context: dict, status: int = 200):
     """A safety page: the warning levels' legend and the synthetic-data flag beside ``context``."""
-    return render(request, template, {"levels": _levels(), "synthetic": geo_selectors.is_demo_data(), **context})
+    return render(request, template, {"levels": _levels(), "synthetic": geo_selectors.is_demo_data(), **context},
+                  status=status)
+
+
+def _week_context(chosen: date | None) -> dict:
+    """The week a page shows (``chosen`` or the last complete week) and whether it is the default."""
+    week = chosen or selectors.default_week()
+    return {"week": week, "week_end": week + timedelta(days=6), "default_week": chosen is None}
 
 
 @page_view
 def situation(request):
     jurisdictions = selectors.prefixes(request.user)
-    week = _parse_week(request.GET.get("week")) or selectors.latest_week(request.user) or date.today()
-    week = services.week_of(week)
+    shown = _week_context(_parse_week(request.GET.get("week")))
+    week = shown["week"]
     level = request.GET.get("level", "12")
     level = int(level) if level in ("6", "9", "12", "15") else 12
     week_alerts = list(selectors.alerts(request.user, week=week, min_level=1)[:50])
     names = selectors.area_names(request.user, [a.area_code for a in week_alerts])
     return _render(request, "safety/situation.html", {
-        "week": week, "area_level": level, "jurisdictions": jurisdictions,
+        **shown, "area_level": level, "jurisdictions": jurisdictions,
         "alerts": [{"alert": a, "name": names.get(a.area_code, ""), "level": detect.LEVELS[a.level]}
                    for a in week_alerts],
         "categories": selectors.categories(request.user),
@@ -63,13 +68,24 @@ def situation(request):
 
 @page_view
 def trend(request):
+    """One area and category over 104 weeks. The area comes from the picker (a name, "name code" or
+    a code); bad input answers the 400 page, an area outside the jurisdiction the 404 page."""
     prefixes = selectors.prefixes(request.user)
-    area = request.GET.get("area") or (prefixes[0] if prefixes else "")
-    category = request.GET.get("category") or "02"
+    raw = (request.GET.get("area") or "").strip()
+    category = (request.GET.get("category") or "02").strip()
     cats = selectors.categories(request.user)
-    data = selectors.trend(request.user, area=area, category=category, weeks=104)
-    return _render(request, "safety/trend.html", {"area": area, "category": category, "categories": cats,
-                                                  "trend": data, "name": data["name"]})
+    options = selectors.area_options(request.user)
+    context = {"categories": cats, "category": category, "area_options": options, "area_text": raw}
+    try:
+        area = selectors.resolve_area(request.user, raw) if raw else (prefixes[0] if prefixes else "")
+        if category not in {c.code for c in cats}:
+            raise FieldError("category", _("Unknown category “%(code)s”: choose one from the list.")
+                             % {"code": category[:20]}, code="unknown")
+        data = selectors.trend(request.user, area=area, category=category, weeks=104)
+    except FieldError as exc:
+        return _render(request, "safety/bad_request.html", {**context, "message": exc.reason}, status=400)
+    return _render(request, "safety/trend.html", {**context, "area": area, "trend": data, "name": data["name"],
+                                                  "area_text": f"{data['name']} {area}".strip()})
 
 
 @page_view
@@ -85,7 +101,8 @@ def warnings(request):
     return _render(request, "safety/warnings.html", {
         "page": page, "status": status, "names": names,
         "can_manage": has_capability(request.user, services.MANAGE),
-        "rows": [{"alert": a, "name": names.get(a.area_code, ""), "level": detect.LEVELS[a.level]} for a in page],
+        "rows": [{"alert": a, "name": names.get(a.area_code, ""), "level": detect.LEVELS[a.level],
+                  "level_label": selectors.level_label(a.level)} for a in page],
     })
 
 
@@ -140,8 +157,9 @@ def settings_view(request):
     config = services.safety_config()
     return _render(request, "safety/settings.html", {
         "config": config, "can_change": has_capability(request.user, services.ADMIN),
-        "cutoffs": [(m, [(f"< {e:g}" if e is not None else f"≥ {cut.edges[-1] if cut.edges else 0:g}", row)
-                         for e, row in zip([*cut.edges, None], cut.table, strict=True)])
+        "cutoffs": [({"code": m, "label": selectors.METHOD_LABELS[m]},
+                     [(f"< {e:g}" if e is not None else f"≥ {cut.edges[-1] if cut.edges else 0:g}", row)
+                      for e, row in zip([*cut.edges, None], cut.table, strict=True)])
                     for m, cut in ((m, config["cutoffs"][m]) for m in detect.METHODS)],
         "null_rates": detect.NULL_RATES,
     })

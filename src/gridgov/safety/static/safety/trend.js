@@ -1,5 +1,5 @@
 /* Trend chart (templates/safety/trend.html) with Apache ECharts 5 (vendored, common build).
- * Data: #trend-data {weeks, observed, discovered, expected, threshold, level, method}.
+ * Data: #trend-data {weeks, observed, discovered, expected, threshold, level, method, method_label}.
  * The band between expected and threshold is drawn as a stacked area (lower edge transparent). */
 (function () {
   "use strict";
@@ -32,7 +32,8 @@
         if (d.expected[i] != null) lines.push(t("expected") + ": " + d.expected[i].toFixed(2));
         if (d.threshold[i] != null) lines.push(t("threshold") + ": " + d.threshold[i].toFixed(1));
         lines.push(t("level") + ": " + t(LEVELS[Math.max(0, d.level[i])]));
-        if (d.method && d.method[i]) lines.push(t("method") + ": " + d.method[i]);
+        var method = (d.method_label && d.method_label[i]) || (d.method && d.method[i]);
+        if (method) lines.push(t("method") + ": " + method);
         return lines.join("<br>");
       } },
     legend: { data: [t("observed"), t("discovered"), t("expected"), t("threshold")] },
