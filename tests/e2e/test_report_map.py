@@ -87,9 +87,8 @@ def test_place_a_report_with_the_map_picker_on_the_desktop(new_page, live_server
     other = (Grid.objects.filter(code__startswith=world["grid"][:9]).exclude(code=world["grid"])
              .order_by("code").first().code)
     target = inner_point(other)
-    page.evaluate("([lat, lon]) => window.gridgovReportMap.fitBounds([[lat, lon], [%f, %f]], "
-                  "{padding: [60, 60], animate: false})" % (PEOPLES_SQUARE[1], PEOPLES_SQUARE[0]),
-                  [target[1], target[0]])
+    page.evaluate("([a, b]) => window.gridgovReportMap.fitBounds([a, b], {padding: [60, 60], animate: false})",
+                  [[target[1], target[0]], [PEOPLES_SQUARE[1], PEOPLES_SQUARE[0]]])
     pin = page.locator("#report-map .leaflet-marker-icon")
     expect(pin).to_have_count(1)
     pin_box = pin.bounding_box()
