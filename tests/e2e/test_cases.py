@@ -106,6 +106,7 @@ def test_open_cases_map_has_a_legend_entry_for_every_circle(page: Page, live_ser
     from gridgov.accounts.models import User
     from gridgov.cases import services
     from gridgov.cases.models import Case
+    from gridgov.geo.models import Division
 
     grid_user = User.objects.get(username="e2e-grid")
     running, _ = services.case_report(actor=grid_user, category_code="E0102", description="暴露垃圾（计时中）",
@@ -121,9 +122,9 @@ def test_open_cases_map_has_a_legend_entry_for_every_circle(page: Page, live_ser
     expect(page.locator("[data-testid=cases-map]")).to_have_attribute("data-ready", "true")
     legend = page.locator("[data-testid=cases-map-legend] li")
     assert [legend.nth(i).get_attribute("data-key") for i in range(legend.count())] == [
-        "green", "yellow", "red", "grey", "supervision"]
+        "green", "yellow", "red", "grey", "supervision", "district", "street"]
     dots = page.evaluate("() => Object.fromEntries([...document.querySelectorAll("
-                         "'[data-testid=cases-map-legend] li')].map(li => [li.dataset.key, "
+                         "'[data-testid=cases-map-legend] li:has(.dot)')].map(li => [li.dataset.key, "
                          "getComputedStyle(li.querySelector('.dot')).backgroundColor]))")
     circles = page.locator("[data-testid=cases-map] path.leaflet-interactive")
     expect(circles).to_have_count(2)
@@ -131,6 +132,11 @@ def test_open_cases_map_has_a_legend_entry_for_every_circle(page: Page, live_ser
                             ".map(p => getComputedStyle(p).stroke)")
     assert sorted(strokes) == sorted([dots["green"], dots["grey"]])
     assert dots["grey"] == "rgb(119, 119, 119)" and dots["green"] == "rgb(46, 125, 50)"
+    # district and street outlines with their names, for orientation (not clickable)
+    expect(page.locator("[data-testid=cases-map]")).to_have_attribute("data-outlines", "true")
+    expect(page.locator("[data-testid=cases-map] path.cases-map-district")).to_have_count(1)
+    street_name = Division.objects.get(prefix=world["grid"][:9]).name
+    expect(page.locator(".cases-map-label-street", has_text=street_name)).to_have_count(1)
     # the supervised (grey) circle is the larger one
     sizes = page.evaluate("() => [...document.querySelectorAll('[data-testid=cases-map] path.leaflet-interactive')]"
                           ".map(p => [getComputedStyle(p).stroke, p.getBBox().width])")
