@@ -108,3 +108,57 @@ def page(browser, request: pytest.FixtureRequest) -> Iterator:
             except Exception as exc:  # a screenshot must never hide the real failure
                 print(f"could not save failure screenshot: {exc}")
         context.close()
+
+
+# ------------------------------------------------------------------ screenshots for the user guide
+DOC_IMG_DIR = REPO_ROOT / "docs" / "img"
+
+
+def doc_shots_enabled() -> bool:
+    """GRIDGOV_DOC_SHOTS=1 makes the e2e run (re)write the user guide's screenshots under docs/img/;
+    off by default, so CI and ordinary runs never touch the committed images."""
+    return os.environ.get("GRIDGOV_DOC_SHOTS", "").lower() in ("1", "true", "yes")
+
+
+def doc_shot(page, name: str, *, full_page: bool = False) -> Path | None:
+    """Save the page as docs/img/<name>.png (a palette PNG, small enough to commit) when doc shots are
+    enabled; returns the path written, or None."""
+    if not doc_shots_enabled():
+        return None
+    from PIL import Image
+
+    DOC_IMG_DIR.mkdir(parents=True, exist_ok=True)
+    path = DOC_IMG_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    with Image.open(path) as img:
+        small = img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+    return path
+
+
+@pytest.fixture
+def new_page(browser, request: pytest.FixtureRequest):
+    """A factory of pages in their own zh-CN context: new_page(width=390, **context_options); failing
+    tests leave a screenshot of each page in test-artifacts/."""
+    contexts = []
+
+    def _make(width: int = 1440, height: int = 900, **options):
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      viewport={"width": width, "height": height}, **options)
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield _make
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        for i, context in enumerate(contexts):
+            if report is not None and report.failed:
+                name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")
+                for j, pg in enumerate(context.pages):
+                    try:
+                        pg.screenshot(path=str(artifact_path(f"FAILED-{name}-{i}-{j}.png")), full_page=True)
+                    except Exception as exc:  # never hide the real failure
+                        print(f"could not save failure screenshot: {exc}")
+            context.close()

@@ -139,3 +139,46 @@ def test_the_centre_reassigns_then_recalls_a_stuck_case(page: Page, live_server,
     assert not CaseTask.objects.filter(case_id=case.pk, status="open").exists()
     assert list(AuditEvent.objects.filter(object_type="case", object_id=str(case.pk), action="TRANSITION").order_by("id")
                 .values_list("changes__action", flat=True)) == ["dispatch", "reassign", "recall"]
+def test_open_cases_map_has_a_legend_entry_for_every_circle(page: Page, live_server, world) -> None:
+    """Every circle colour drawn on /cases/map/ (on time, and the grey of a case without a running
+    clock) matches a dot of the legend, and a case under supervision is drawn larger, as the legend says."""
+    from gridgov.accounts.models import User
+    from gridgov.cases import services
+    from gridgov.cases.models import Case
+    from gridgov.geo.models import Division
+
+    grid_user = User.objects.get(username="e2e-grid")
+    running, _ = services.case_report(actor=grid_user, category_code="E0102", description="暴露垃圾（计时中）",
+                                      lon=PEOPLES_SQUARE[0], lat=PEOPLES_SQUARE[1])
+    idle, _ = services.case_report(actor=grid_user, category_code="E0102", description="暴露垃圾（挂账）",
+                                   lon=PEOPLES_SQUARE[0], lat=PEOPLES_SQUARE[1] + 0.0002)
+    # a suspended case has no running clock: the map draws it grey (state set directly for the test)
+    Case.objects.filter(pk=idle.pk).update(state="suspended", stage="", stage_started_at=None, stage_deadline=None,
+                                           supervision="yellow")
+
+    log_in(page, live_server.url, "e2e-street")
+    page.goto(live_server.url + "/cases/map/")
+    expect(page.locator("[data-testid=cases-map]")).to_have_attribute("data-ready", "true")
+    legend = page.locator("[data-testid=cases-map-legend] li")
+    assert [legend.nth(i).get_attribute("data-key") for i in range(legend.count())] == [
+        "green", "yellow", "red", "grey", "supervision", "district", "street"]
+    dots = page.evaluate("() => Object.fromEntries([...document.querySelectorAll("
+                         "'[data-testid=cases-map-legend] li:has(.dot)')].map(li => [li.dataset.key, "
+                         "getComputedStyle(li.querySelector('.dot')).backgroundColor]))")
+    circles = page.locator("[data-testid=cases-map] path.leaflet-interactive")
+    expect(circles).to_have_count(2)
+    strokes = page.evaluate("() => [...document.querySelectorAll('[data-testid=cases-map] path.leaflet-interactive')]"
+                            ".map(p => getComputedStyle(p).stroke)")
+    assert sorted(strokes) == sorted([dots["green"], dots["grey"]])
+    assert dots["grey"] == "rgb(119, 119, 119)" and dots["green"] == "rgb(46, 125, 50)"
+    # district and street outlines with their names, for orientation (not clickable)
+    expect(page.locator("[data-testid=cases-map]")).to_have_attribute("data-outlines", "true")
+    expect(page.locator("[data-testid=cases-map] path.cases-map-district")).to_have_count(1)
+    street_name = Division.objects.get(prefix=world["grid"][:9]).name
+    expect(page.locator(".cases-map-label-street", has_text=street_name)).to_have_count(1)
+    # the supervised (grey) circle is the larger one
+    sizes = page.evaluate("() => [...document.querySelectorAll('[data-testid=cases-map] path.leaflet-interactive')]"
+                          ".map(p => [getComputedStyle(p).stroke, p.getBBox().width])")
+    by_colour = {colour: width for colour, width in sizes}
+    assert by_colour[dots["grey"]] > by_colour[dots["green"]]
+    assert running.pk != idle.pk

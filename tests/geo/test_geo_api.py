@@ -219,3 +219,21 @@ def test_map_page_renders_for_geo_view_and_403_without(city, make_user):
     assert ok.status_code == 200 and b"map" in ok.content
     denied = _client(make_user("m2", ("auditor", "31"))).get("/geo/map/")
     assert denied.status_code == 403
+
+
+def test_jurisdiction_capture_scope_is_the_own_grid(city, make_user):
+    """The report form's map opens on where the reporter records: a grid worker's own grid, not the
+    wider search scope (the street) that the plain outline shows."""
+    grid = selectors.locate_code(*PS)
+    worker = make_user("gw-cap", ("grid_worker", grid, "capture"), ("grid_worker", grid[:9], "search"))
+    client = _client(worker)
+    read = json.loads(client.get("/api/v1/geo/jurisdiction").content)
+    assert [(f["properties"]["code"], f["properties"]["level"]) for f in read["features"]] == [(grid[:9], 9)]
+    capture = json.loads(client.get("/api/v1/geo/jurisdiction?scope=capture").content)
+    assert [(f["properties"]["code"], f["properties"]["level"]) for f in capture["features"]] == [(grid, 15)]
+    own = shapely.from_geojson(json.dumps(capture["features"][0]["geometry"]))
+    assert own.contains(shapely.Point(*PS))
+    assert client.get("/api/v1/geo/jurisdiction?scope=everything").status_code == 422
+    # without geo.view: refused, whatever the scope
+    auditor = make_user("aud-cap", ("auditor", "31"))
+    assert _client(auditor).get("/api/v1/geo/jurisdiction?scope=capture").status_code == 403

@@ -75,8 +75,9 @@ def search(request, q: str = Query(..., max_length=64)):
 
 
 @router.get("/jurisdiction", summary="Outlines of the caller's jurisdictions (GeoJSON)")
-def jurisdiction(request):
-    return _geojson(selectors.jurisdiction_outline(request.user))
+def jurisdiction(request, scope: str = Query("read", pattern="^(read|capture)$",
+                                             description="capture: only where the caller records data")):
+    return _geojson(selectors.jurisdiction_outline(request.user, capture_only=scope == "capture"))
 
 
 class LocateOut(Schema):

@@ -168,9 +168,13 @@ def search(user: User, q: str, *, limit: int = 20) -> list[dict]:
     return results[:limit]
 
 
-def jurisdiction_outline(user: User) -> str:
-    """Outlines of the user's own jurisdictions (the prefixes of their memberships)."""
+def jurisdiction_outline(user: User, *, capture_only: bool = False) -> str:
+    """Outlines of the user's own jurisdictions (the prefixes of their memberships). With
+    ``capture_only`` only those of capture-scope memberships, where the user records data (a grid
+    worker's own grid, without the wider search scope)."""
     prefixes = _prefixes(user)
+    if capture_only:
+        prefixes = user_prefixes(user, CAPABILITY, purpose="write")
     rows: list[tuple[bytes, dict]] = []
     for d in Division.objects.filter(prefix__in=prefixes, boundary__isnull=False):
         rows.append((boundary_wkb(d.boundary), {"code": d.prefix, "name": d.name, "level": d.level}))

@@ -196,8 +196,12 @@ def resolve_area(user: User, text: str) -> str:
 
 
 def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
-    """Areas of one level within the user's jurisdiction, each with the highest warning level of
-    the week (any category) and its count of warnings; GeoJSON."""
+    """Areas of one level within the user's jurisdiction, each coloured by the highest level of the
+    week's warnings (any category) on the area itself, on an area containing it (a street-level
+    warning colours every community and grid of its street) or on an area inside it (a grid's
+    warning colours its community); GeoJSON. Properties: ``level`` (that highest level),
+    ``own_level`` and ``warnings`` (the area's own warnings), ``via`` (the code of the area whose
+    warning gives ``level`` when it is not the area itself, else null)."""
     if area_level not in (6, 9, 12, 15):
         raise FieldError("level", "expected 6, 9, 12 or 15")
     week = week_of(week)
@@ -209,20 +213,34 @@ def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
         divisions = geo_selectors.divisions_visible(user).filter(scope_q(user_pref, "prefix"), level=area_level,
                                                                  boundary__isnull=False)
         rows = list(divisions.values_list("prefix", "name", "boundary"))
-    # order_by(): the selector's ordering would otherwise join the GROUP BY (one row per warning)
-    stats_ = {r["area_code"]: r for r in alerts(user, week=week, area_level=area_level).order_by()
-              .values("area_code").annotate(n=Count("id"), top=Max("level"))}
+    # highest level and count per warned area of any level (a handful of rows a week)
+    warned: dict[str, tuple[int, int]] = {}
+    for code, level_, n in (alerts(user, week=week, min_level=1).order_by().values("area_code")
+                            .annotate(n=Count("id"), top=_max("level")).values_list("area_code", "top", "n")):
+        warned[code] = (int(level_), int(n))
+    # the strongest warning inside each area of this level: area code -> (level, code of the warned area)
+    inside: dict[str, tuple[int, str]] = {}
+    for code, (level_, _) in warned.items():
+        if len(code) > area_level:
+            key = code[:area_level]
+            if level_ > inside.get(key, (0, ""))[0]:
+                inside[key] = (level_, code)
     if not rows:
         return json.dumps({"type": "FeatureCollection", "week": week.isoformat(), "features": []})
     geoms = shapely.from_wkb([boundary_wkb(r[2]) for r in rows])
     geoms = shapely.simplify(geoms, 1e-5, preserve_topology=True)
     texts = shapely.to_geojson(geoms)
     features = []
-    for (code, name, _boundary), geom in zip(rows, texts, strict=True):
-        st = stats_.get(code)
-        level = int(st["top"]) if st else 0
+    for (code, name, _), geom in zip(rows, texts, strict=True):
+        own_level, n = warned.get(code, (0, 0))
+        level, via = own_level, None
+        for length in (2, 4, 6, 9, 12):  # the areas containing this one
+            if length < len(code) and warned.get(code[:length], (0, 0))[0] > level:
+                level, via = warned[code[:length]][0], code[:length]
+        if inside.get(code, (0, ""))[0] > level:
+            level, via = inside[code]
         props = {"code": code, "name": name, "level": level, "level_name": detect.LEVELS[level],
-                 "colour": LEVEL_COLOURS[level], "warnings": st["n"] if st else 0}
+                 "colour": LEVEL_COLOURS[level], "own_level": own_level, "warnings": n, "via": via}
         features.append('{"type":"Feature","geometry":' + geom + ',"properties":'
                         + json.dumps(props, ensure_ascii=False) + "}")
     return ('{"type":"FeatureCollection","week":"' + week.isoformat() + '","features":['
