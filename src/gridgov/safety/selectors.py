@@ -216,11 +216,11 @@ def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
     # highest level and count per warned area of any level (a handful of rows a week)
     warned: dict[str, tuple[int, int]] = {}
     for code, level_, n in (alerts(user, week=week, min_level=1).order_by().values("area_code")
-                            .annotate(n=Count("id"), top=_max("level")).values_list("area_code", "top", "n")):
+                            .annotate(n=Count("id"), top=Max("level")).values_list("area_code", "top", "n")):
         warned[code] = (int(level_), int(n))
     # the strongest warning inside each area of this level: area code -> (level, code of the warned area)
     inside: dict[str, tuple[int, str]] = {}
-    for code, (level_, _) in warned.items():
+    for code, (level_, _n) in warned.items():
         if len(code) > area_level:
             key = code[:area_level]
             if level_ > inside.get(key, (0, ""))[0]:
@@ -231,7 +231,7 @@ def situation_geojson(user: User, *, week: date, area_level: int = 12) -> str:
     geoms = shapely.simplify(geoms, 1e-5, preserve_topology=True)
     texts = shapely.to_geojson(geoms)
     features = []
-    for (code, name, _), geom in zip(rows, texts, strict=True):
+    for (code, name, _boundary), geom in zip(rows, texts, strict=True):
         own_level, n = warned.get(code, (0, 0))
         level, via = own_level, None
         for length in (2, 4, 6, 9, 12):  # the areas containing this one
