@@ -16,16 +16,13 @@ request, so one fault costs the requests in flight, not the rest of the connecti
 
 from __future__ import annotations
 
-import json
-from xml.sax.saxutils import escape
-
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from gridgov.core.errors import envelope
+from gridgov.core.http_errors import error_for_path
 
 DB_FAULTS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
@@ -37,24 +34,12 @@ def is_db_fault(exc: BaseException | None) -> bool:
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     message = _("The database is unavailable for a moment. Please try again shortly.")
-    path = request.path
-    if path.startswith("/api/"):
-        response = HttpResponse(json.dumps(envelope("database_unavailable", message), ensure_ascii=False),
-                                content_type="application/json; charset=utf-8", status=503)
-    elif path.startswith("/open311/"):
-        if path.endswith(".xml"):
-            body = ('<?xml version="1.0" encoding="utf-8"?>\n<errors><error><code>503</code>'
-                    f"<description>{escape(message)}</description></error></errors>")
-            response = HttpResponse(body.encode(), content_type="text/xml; charset=utf-8", status=503)
-        else:
-            response = HttpResponse(json.dumps([{"code": 503, "description": message}], ensure_ascii=False),
-                                    content_type="application/json; charset=utf-8", status=503)
-    else:
+    response = error_for_path(request, 503, "database_unavailable", message)
+    if response is None:
         title = _("Service temporarily unavailable")
         body = format_html('<!doctype html>\n<html lang="{}"><head><meta charset="utf-8"><title>{}</title>'
                            '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-                           '<body>'
-                           "<h1>{}</h1><p>{}</p></body></html>",
+                           "<body><h1>{}</h1><p>{}</p></body></html>",
                            get_language() or "zh-hans", title, title, message)
         response = HttpResponse(body, content_type="text/html; charset=utf-8", status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -22,6 +22,7 @@ from django.views import defaults
 
 from gridgov.core.dbfaults import is_db_fault, unavailable_response
 from gridgov.core.errors import Forbidden, NotFound
+from gridgov.core.http_errors import error_for_path
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -30,7 +31,11 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """The 404 page: absent and outside the jurisdiction are indistinguishable."""
+    """The 404 page: absent and outside the jurisdiction are indistinguishable. An unknown path
+    under /api/ answers the JSON error envelope, under /open311/ the GeoReport error array."""
+    machine = error_for_path(request, 404, "not_found", "not found")
+    if machine is not None:
+        return machine
     return render(request, "404.html", status=404)
 
 
