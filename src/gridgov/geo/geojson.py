@@ -282,6 +282,7 @@ def nested_deeper_than(data: Any, limit: int = MAX_DEPTH) -> bool:
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):
@@ -298,7 +299,7 @@ def _open_rings(gtype: str, coords: Any) -> list[tuple[int, int]]:
     """(part, ring) of every ring whose first and last positions differ (malformed input is left
     to shapely, which reports it)."""
     polygons = coords if gtype == "MultiPolygon" else [coords]
-    found = []
+    found: list[tuple[int, int]] = []
     if not isinstance(polygons, list):
         return found
     for p, rings in enumerate(polygons):
