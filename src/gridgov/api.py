@@ -13,12 +13,14 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from gridgov.accounts import services as account_services
+from gridgov.core.dbfaults import unavailable_response
 from gridgov.core.errors import GridgovError, envelope
 
 log = logging.getLogger("gridgov.api")
@@ -106,6 +108,13 @@ def _throttled(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return api.create_response(request, envelope("http_error", str(exc)), status=exc.status_code)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    log.error("database unavailable (request %s): %s", getattr(request, "request_id", "-"), exc)
+    return unavailable_response(request)
 
 
 @api.exception_handler(Exception)

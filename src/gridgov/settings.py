@@ -143,7 +143,9 @@ def _database() -> dj_database_url.DBConfig:
             raise ImproperlyConfigured("GRIDGOV_DATABASE_URL: required when GRIDGOV_ENV=production")
         url = f"sqlite:///{VAR_DIR / 'gridgov.sqlite3'}"
     try:
-        config = dj_database_url.parse(url, conn_max_age=60)
+        # health checks: a connection broken since the last request is replaced, not used (503s only
+        # for the requests in flight when the database goes away; see core/dbfaults.py)
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # dj_database_url raises several types
         raise ImproperlyConfigured(f"GRIDGOV_DATABASE_URL: cannot parse ({exc})") from None
     engine = config.get("ENGINE", "")

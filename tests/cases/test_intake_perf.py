@@ -48,10 +48,14 @@ def test_a_submission_takes_four_statements_and_keeps_its_timeline_and_audit_row
         response = api(description="第二件")
     assert response.status_code == 201, response.content
     sql = _statements(ctx)
-    # case, timeline event, audit row, duplicate suggestions
-    assert len(sql) == 4, sql
-    assert all(s.startswith("INSERT INTO ") for s in sql[:3]), sql
-    assert [s.split('"')[1] for s in sql[:3]] == ["cases_case", "cases_caseevent", "core_auditevent"]
+    # case, timeline event, audit row (after the audit chain's head: one read, and on PostgreSQL
+    # its advisory lock first), duplicate suggestions
+    chain = (["SELECT pg_advisory_xact_lock"] if connection.vendor == "postgresql" else []) + ["SELECT row_hash"]
+    assert len(sql) == 4 + len(chain), sql
+    assert [s.startswith(c) for s, c in zip(sql[2:2 + len(chain)], chain, strict=True)] == [True] * len(chain), sql
+    inserts = sql[:2] + sql[2 + len(chain):3 + len(chain)]
+    assert all(s.startswith("INSERT INTO ") for s in inserts), sql
+    assert [s.split('"')[1] for s in inserts] == ["cases_case", "cases_caseevent", "core_auditevent"]
     assert not any("core_systemstate" in s for s in sql)  # geo:version is not read per call
     # the token, its user and memberships are cached per process (accounts.services.TOKEN_CACHE_SECONDS)
     assert not any("accounts_apitoken" in s or "accounts_membership" in s for s in sql)

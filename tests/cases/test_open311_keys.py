@@ -216,3 +216,33 @@ def test_admin_lists_each_keys_cases_and_offers_no_delete(keys, client, django_u
     assert counts == {"app": "0", "two": "2", "free": "0"}
     key, _ = keys["two"]
     assert client.get(f"/admin/cases/open311key/{key.pk}/delete/").status_code == 403
+
+
+@pytest.mark.parametrize("fmt", ["json"])
+def test_thirty_concurrent_posts_store_exactly_the_limit(threaded_db, city, taxonomy, departments, fmt):
+    """Issue 15, finding 2: the check and the insert are one unit. 30 posts at once with a key of
+    10/hour: exactly 10 cases stored, 20 answered 429 (the spec's error array, Retry-After)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from django.test import Client
+
+    key, raw = services.open311_key_create(name="burst", max_per_hour=10)
+    n = 30
+    barrier = threading.Barrier(n)
+
+    def attempt(_):
+        try:
+            barrier.wait(timeout=60)
+            r = Client().post(f"/open311/v2/requests.{fmt}", {"api_key": raw, **GOOD})
+            return r.status_code, r.get("Retry-After")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        results = list(pool.map(attempt, range(n)))
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [201] * 10 + [429] * 20, results
+    assert Case.objects.filter(open311_key=key).count() == 10
+    assert all(3500 <= int(ra) <= 3600 for s, ra in results if s == 429), results

@@ -142,6 +142,18 @@ def test_export_import_round_trip_changes_nothing(city, make_user, roles):
     assert AuditEvent.objects.filter(action="IMPORT", actor_username="adm").exists()
 
 
+@pytest.fixture
+def empty_community(city):
+    """A community stored with its boundary (121.395..121.42, 31.195..31.22) and no grid yet: new
+    grids there lie inside their community and overlap no stored grid."""
+    from gridgov.geo.services import DivisionRow, divisions_upsert
+
+    box = shapely.box(121.395, 31.195, 121.42, 31.22)
+    assert not [g.code for g in Grid.objects.all() if shapely.from_wkb(bytes(g.boundary)).intersects(box)]
+    divisions_upsert(rows=[DivisionRow("310101001099", "测试居委会", box)])
+    return Division.objects.get(code="310101001099")
+
+
 def _square(x0, y0, d=0.001):
     return {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]]}
 
@@ -157,11 +169,11 @@ def _square(x0, y0, d=0.001):
     (lambda f: f["properties"].__setitem__("code", "310101888001001"), "code_not_nested"),
     (lambda f: f["properties"].__setitem__("name", ""), "missing_name"),
 ])
-def test_each_import_error_is_specific_and_writes_nothing(city, mutate, code):
+def test_each_import_error_is_specific_and_writes_nothing(empty_community, mutate, code):
     from gridgov.core.errors import ValidationFailed
     from gridgov.geo import services
 
-    community = Division.objects.filter(level=12).order_by("code").first()
+    community = empty_community
     good = {"type": "Feature", "geometry": _square(121.40, 31.20),
             "properties": {"code": community.code + "901", "name": "新网格"}}
     bad = json.loads(json.dumps(good))
@@ -196,10 +208,10 @@ def test_duplicate_and_overlap_are_reported_with_both_features(city):
     assert not Grid.objects.filter(code__startswith=community.code + "90").exists()
 
 
-def test_repair_fixes_ring_order_and_says_so(city):
+def test_repair_fixes_ring_order_and_says_so(empty_community):
     from gridgov.geo import services
 
-    community = Division.objects.filter(level=12).order_by("code").first()
+    community = empty_community
     f = {"type": "Feature", "geometry": _square(121.40, 31.20), "properties": {"code": community.code + "901",
                                                                                 "name": "新网格"}}
     f["geometry"]["coordinates"][0].reverse()

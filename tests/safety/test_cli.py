@@ -212,3 +212,19 @@ def test_clean_files_read_column_by_column_match_the_row_by_row_reading():
     # a blank line and a short row fall back to the row-by-row reading, with the same result
     again = countsio.read_counts(text.replace("\nA,2024-01-22,3.0,\n", "\n\nA,2024-01-22,3.0\n"))
     assert again.series_ids == fast.series_ids and str(again.counts.tolist()) == str(fast.counts.tolist())
+
+
+def test_series_id_that_looks_like_a_formula_is_written_as_text(tmp_path, monkeypatch, capsys):
+    """Formula injection (issue 15, finding 1): the alarms CSV is opened in Excel by analysts."""
+    import csv
+
+    weeks = [date(2024, 1, 1).toordinal() + 7 * k for k in range(12)]
+    rows = [f'"=HYPERLINK(""http://evil.example/"",""x"")",{date.fromordinal(w).isoformat()},{k % 3}'
+            for k, w in enumerate(weeks)]
+    rows += [f"@SUM(A1),{date.fromordinal(w).isoformat()},1" for w in weeks]
+    counts = tmp_path / "counts.csv"
+    counts.write_text("series_id,week_start,count\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = _main(["detect", "--input", str(counts), "--method", "c1"], monkeypatch, capsys)
+    assert code == 0
+    ids = {row["series_id"] for row in csv.DictReader(io.StringIO(out))}
+    assert ids == {"'=HYPERLINK(\"http://evil.example/\",\"x\")", "'@SUM(A1)"}

@@ -315,14 +315,14 @@ def referral_create(request, programme: str, enrolment_id: int, payload: Referra
                                              **payload.dict()))
 
 
-class TransitionIn(In):
+class ReferralTransitionIn(In):
     version: int
     status: str
     outcome: str = Field("", max_length=2000)
 
 
 @router.post("/{programme}/referrals/{referral_id}/transition", response=dict)
-def referral_transition(request, programme: str, referral_id: int, payload: TransitionIn):
+def referral_transition(request, programme: str, referral_id: int, payload: ReferralTransitionIn):
     r = services.referral_transition(actor=request.user, programme=programme, referral_id=referral_id,
                                      **payload.dict())
     return {"id": r.pk, "status": r.status, "version": r.version}

@@ -13,7 +13,6 @@ Rules applied here, always:
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, datetime
 
@@ -37,6 +36,7 @@ from gridgov.care.models import (
     ResettlementOutcome,
     TeamMember,
 )
+from gridgov.core import spreadsheet
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import FieldError, NotFound
 from gridgov.core.masking import mask_phone
@@ -195,7 +195,7 @@ def enrolment_export_csv(user: User, programme: str, *, status: str = "active") 
                 extra={"status": status})
     out = io.StringIO()
     names = [n for n, f in prog.fields.items() if f.type != "text"]
-    writer = csv.writer(out)
+    writer = spreadsheet.csv_writer(out)
     writer.writerow(["id", "programme", "status", "level", "grid_code", "start_date", "end_date", "name",
                      "document_masked", "phone_masked", *names])
     for e in rows:

@@ -23,7 +23,7 @@ router = Router(tags=["cases"])
 
 # ----------------------------------------------------------------------------- schemas
 
-class CategoryOut(Schema):
+class CaseCategoryOut(Schema):
     code: str
     name: str
     name_en: str
@@ -60,7 +60,7 @@ class CaseIn(Schema):
     attributes: dict = Field(default_factory=dict)
 
 
-class TransitionIn(Schema):
+class CaseTransitionIn(Schema):
     model_config = {"extra": "forbid"}
     action: str = Field(..., max_length=32)
     version: int | None = Field(None, ge=1, description="the version you saw; 409 if the case changed")
@@ -136,7 +136,7 @@ def task_dict(t: CaseTask) -> dict:
 
 # ----------------------------------------------------------------------------- taxonomy
 
-@router.get("/categories", response=list[CategoryOut], summary="The taxonomy: 小类 with their 大类")
+@router.get("/categories", response=list[CaseCategoryOut], summary="The taxonomy: 小类 with their 大类")
 def categories(request):
     selectors.cases_visible(request.user)  # capability check
     return [{"code": c.code, "name": c.name, "name_en": c.name_en, "parent": c.parent.code if c.parent else None,
@@ -228,7 +228,7 @@ def case_detail(request, case_id: int):
 
 
 @router.post("/{int:case_id}/transitions", summary="Apply a workflow action (409 if not allowed or stale)")
-def transition(request, case_id: int, payload: TransitionIn):
+def transition(request, case_id: int, payload: CaseTransitionIn):
     params = payload.dict(exclude={"action", "version", "note", "client_uuid"})
     case = services.case_transition(actor=request.user, case_id=case_id, action=payload.action,
                                     version=payload.version, note=payload.note, params=params,

@@ -8,6 +8,7 @@ from datetime import datetime
 from gridgov.cases.indicators import INDICATORS
 from gridgov.core.audit import audit_write
 from gridgov.core.models import AuditAction
+from gridgov.core.spreadsheet import xlsx_append, xlsx_workbook
 
 GROUP_TITLES = {"department": "部门评价 Department", "region": "区域评价 Region", "worker": "网格员评价 Grid worker"}
 
@@ -19,19 +20,18 @@ def indicator_meta() -> list[dict]:
 
 
 def scorecard_xlsx(rows: list[dict], *, group: str, start: datetime, end: datetime, actor=None) -> bytes:
-    from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.worksheet.worksheet import Worksheet
 
-    wb = Workbook()
+    wb = xlsx_workbook()
     ws = wb.active  # a new workbook has one sheet, a worksheet
     assert isinstance(ws, Worksheet)
     ws.title = "scorecard"
-    ws.append([GROUP_TITLES.get(group, group), f"{start:%Y-%m-%d} – {end:%Y-%m-%d} (end exclusive)"])
+    xlsx_append(ws, [GROUP_TITLES.get(group, group), f"{start:%Y-%m-%d} – {end:%Y-%m-%d} (end exclusive)"])
     header = ["key", "name", "立案数 registered"]
     for ind in INDICATORS:
         header += [f"{ind.name_zh} {ind.name_en}", f"{ind.name_zh} numerator", f"{ind.name_zh} denominator"]
-    ws.append(header)
+    xlsx_append(ws, header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for row in rows:
@@ -39,15 +39,15 @@ def scorecard_xlsx(rows: list[dict], *, group: str, start: datetime, end: dateti
         for ind in INDICATORS:
             r = row["rates"][ind.key]
             line += [r["value"], r["numerator"], r["denominator"]]
-        ws.append(line)
+        xlsx_append(ws, line)
         for col in range(4, len(line) + 1, 3):
             ws.cell(row=ws.max_row, column=col).number_format = "0.0%"
     formulas = wb.create_sheet("formulas")
-    formulas.append(["indicator", "指标", "formula", "公式"])
+    xlsx_append(formulas, ["indicator", "指标", "formula", "公式"])
     for ind in INDICATORS:
-        formulas.append([ind.name_en, ind.name_zh, ind.formula_en, ind.formula_zh])
-    formulas.append([])
-    formulas.append(["cohort", "cases registered (立案) in the period; outcomes as of the export time; see docs/indicators.md"])
+        xlsx_append(formulas, [ind.name_en, ind.name_zh, ind.formula_en, ind.formula_zh])
+    xlsx_append(formulas, [])
+    xlsx_append(formulas, ["cohort", "cases registered (立案) in the period; outcomes as of the export time; see docs/indicators.md"])
     out = io.BytesIO()
     wb.save(out)
     audit_write(AuditAction.EXPORT, actor=actor, object_type="case_scorecard",

@@ -494,8 +494,8 @@ def open311_key_retry_after(key: Open311Key, *, now: datetime | None = None) -> 
 
     One indexed read (case_open311_key_reported): the key's ``max_per_hour``-th newest case of the
     last hour, which exists exactly when the count has reached the limit; the window frees a place
-    when that case is an hour old. Not a lock: concurrent requests of one key may together
-    overshoot the limit by at most the number in flight."""
+    when that case is an hour old. Not a lock by itself: ``services.open311_report`` calls it again
+    under a lock on the key row, in the transaction that inserts the case."""
     from datetime import timedelta
 
     limit = key.max_per_hour

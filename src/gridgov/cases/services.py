@@ -51,6 +51,7 @@ from gridgov.core.errors import (
     FieldError,
     Forbidden,
     NotFound,
+    RateLimited,
     ValidationFailed,
 )
 from gridgov.core.models import AuditAction
@@ -910,9 +911,23 @@ def attachment_add(*, actor: User | None, case_id: int | None = None, case: Case
     return att
 
 
+def _open311_key_admit(key: Open311Key) -> None:
+    """The hourly limit, checked in the transaction that inserts the case: the key's row is locked
+    first (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions serialise writers),
+    so concurrent requests of one key count one another's cases and together never pass the limit.
+    Raises ``RateLimited`` (429) with the seconds until the window frees a place."""
+    locked = Open311Key.objects.select_for_update().filter(pk=key.pk, revoked_at__isnull=True).first()
+    if locked is None:
+        raise Forbidden("api_key revoked", code="invalid_key")
+    retry_after = selectors.open311_key_retry_after(locked)
+    if retry_after is not None:
+        raise RateLimited(f"api_key rate limit: {locked.max_per_hour} requests per hour", retry_after=retry_after)
+
+
 def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> Case:
     """A citizen's request through Open311: the case (``case_report`` arguments, channel open311,
-    submitted by api_key ``key``) and its optional photo, both or neither — a client retrying
+    submitted by api_key ``key``) and its optional photo, both or neither, within the key's hourly
+    limit (``RateLimited`` otherwise, checked under a lock on the key) — a client retrying
     after an error makes no duplicate. A refused photo raises ``FieldError("media", …)`` before
     anything is written; if the photo's files were written and the transaction then fails, they
     are removed."""
@@ -924,6 +939,7 @@ def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> 
     stored = None
     try:
         with transaction.atomic():
+            _open311_key_admit(key)
             case, _ = case_report(actor=None, system=True, channel=Case.Channel.OPEN311, open311_key=key, **report)
             if photo is not None:
                 try:

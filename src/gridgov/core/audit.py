@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from gridgov.core import context
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from gridgov.core import auditchain, context, db_adapter
 from gridgov.core.masking import mask_text, mask_value
 from gridgov.core.models import AuditAction, AuditEvent, AuditOutcome
 
+DB = DEFAULT_DB_ALIAS
 _SECRET_WORDS = ("password", "passwd", "token", "secret", "api_key", "apikey", "session")
 
 
@@ -29,9 +33,17 @@ def _scrub(value: Any) -> Any:
 
 
 def audit_write(action: str | AuditAction, **kwargs) -> AuditEvent:
-    """Write one audit row (inside the caller's transaction). Arguments as ``audit_event``."""
+    """Write one audit row (inside the caller's transaction). Arguments as ``audit_event``.
+
+    The row joins the hash chain (core/auditchain.py): under the chain lock (held to the end of the
+    transaction; ``db_adapter.audit_chain_head``) the newest row's hash is read and this row's
+    hash computed over its content and that one."""
     event = audit_event(action, **kwargs)
-    event.save(force_insert=True)
+    event.changes = json.loads(json.dumps(event.changes))  # as the database will give it back
+    with transaction.atomic(using=DB, savepoint=False):
+        event.prev_hash = db_adapter.audit_chain_head(connections[DB]) or auditchain.GENESIS
+        event.row_hash = auditchain.row_hash(event.prev_hash, {f: getattr(event, f) for f in auditchain.FIELDS})
+        event.save(force_insert=True, using=DB)
     return event
 
 

@@ -80,6 +80,17 @@ class Conflict(GridgovError):
     code = "conflict"
 
 
+class RateLimited(GridgovError):
+    """Too many requests; ``retry_after`` is the number of seconds until one more is accepted."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
 def envelope(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or []}}
 

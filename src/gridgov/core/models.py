@@ -53,7 +53,8 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One row per security-relevant event. Never updated, never deleted (DB triggers enforce it)."""
+    """One row per security-relevant event. Never updated, never deleted (DB triggers enforce it);
+    each row is linked to the previous one by a SHA-256 hash chain (``gridgov audit verify``)."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -70,6 +71,9 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     channel = models.CharField(max_length=8, blank=True)
+    # the hash chain (core/auditchain.py): the previous row's row_hash and this row's own
+    prev_hash = models.CharField(max_length=64, blank=True)
+    row_hash = models.CharField(max_length=64, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 

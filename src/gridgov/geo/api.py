@@ -5,7 +5,7 @@ import json
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from gridgov.core.errors import FieldError
+from gridgov.core.errors import FieldError, GridgovError
 from gridgov.geo import selectors, services
 
 router = Router(tags=["geo"])
@@ -125,6 +125,8 @@ def grids_export(request, prefix: str = Query("", max_length=15, pattern=r"^\d*$
 def grids_import(request, repair: bool = False, dry_run: bool = False):
     try:
         data = json.loads(request.body or b"null")
+    except RecursionError:
+        raise GridgovError("the GeoJSON document is nested too deeply", code="too_deep") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise FieldError("body", f"not valid JSON ({exc})") from None
     report = services.grids_import(data=data, actor=request.user, repair=repair, dry_run=dry_run)

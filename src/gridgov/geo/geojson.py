@@ -25,12 +25,16 @@ boundary passed in by the caller); ``field`` is ``"geometry"``, ``"properties.co
 ``not_feature_collection``, ``not_feature``, ``not_polygon`` (missing or non-polygonal geometry),
 ``invalid_geometry``, ``self_intersection``, ``wrong_ring_order``, ``bad_coordinates``,
 ``missing_code``, ``bad_code``, ``missing_name``, ``bad_name``, ``bad_kind``, ``bad_level``,
-``code_not_nested``, ``duplicate_code``, ``overlap``, ``gap``, ``outside_community``.
+``code_not_nested``, ``duplicate_code``, ``overlap``, ``gap``, ``outside_community``,
+``unclosed_ring``; and from :func:`check_against_stored` ``overlap_existing`` and
+``outside_community`` (against a stored community's boundary).
 
 Every message starts with ``feature <index> (<code>)`` (or names both features of a pair).
 
 Geometry rules
 --------------
+* Rings must be closed (first position = last, RFC 7946 §3.1.6); an open ring is a problem, and
+  ``repair=True`` closes it and lists the repair.
 * Rings follow RFC 7946 §3.1.6: exterior rings counter-clockwise, holes clockwise.  (The RFC
   tells parsers not to reject the other order; gridgov does, so that stored and exported data are
   uniform, and ``repair=True`` fixes it.)
@@ -83,6 +87,8 @@ __all__ = [
     "NAME_MAX_LENGTH",
     "ValidationResult",
     "areas_m2",
+    "check_against_stored",
+    "nested_deeper_than",
     "equal_area_transformer",
     "to_feature_collection",
     "validate_collection",
@@ -93,6 +99,9 @@ GRID_KINDS = ("unit", "responsibility")
 NAME_MAX_LENGTH = 64
 #: (min lon, min lat, max lon, max lat) of the plausibility box for Chinese data.
 CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+#: A GeoJSON document nested deeper than this is refused before it is read (a MultiPolygon
+#: feature collection needs 7 levels; properties may add a few).
+MAX_DEPTH = 32
 #: Decimal places of exported coordinates (1e-7 degree is about 1 cm).
 EXPORT_DECIMALS = 7
 
@@ -268,7 +277,48 @@ class _Collector:
 # ------------------------------------------------------------------------------------ reading
 
 
-def _read_feature(i: int, feat: Any, out: _Collector) -> _Row | None:
+def nested_deeper_than(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists/objects in ``data`` nest deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children: Iterable[Any]
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def _open_rings(gtype: str, coords: Any) -> list[tuple[int, int]]:
+    """(part, ring) of every ring whose first and last positions differ (malformed input is left
+    to shapely, which reports it)."""
+    polygons = coords if gtype == "MultiPolygon" else [coords]
+    found: list[tuple[int, int]] = []
+    if not isinstance(polygons, list):
+        return found
+    for p, rings in enumerate(polygons):
+        if not isinstance(rings, list):
+            continue
+        for r, ring in enumerate(rings):
+            if isinstance(ring, list) and len(ring) >= 2 and ring[0] != ring[-1]:
+                found.append((p, r))
+    return found
+
+
+def _close_rings(gtype: str, coords: list, open_rings: list[tuple[int, int]]) -> list:
+    polygons = [[list(ring) for ring in rings] for rings in (coords if gtype == "MultiPolygon" else [coords])]
+    for p, r in open_rings:
+        polygons[p][r].append(polygons[p][r][0])
+    return polygons if gtype == "MultiPolygon" else polygons[0]
+
+
+def _read_feature(i: int, feat: Any, out: _Collector, repair: bool = False) -> _Row | None:
     if not isinstance(feat, dict) or feat.get("type") != "Feature":
         got = feat.get("type") if isinstance(feat, dict) else type(feat).__name__
         out.problem(i, "type", "not_feature", f"feature {i}: type {got!r}, expected 'Feature'")
@@ -385,6 +435,16 @@ def _read_feature(i: int, feat: Any, out: _Collector) -> _Row | None:
         out.problem(i, "geometry", "not_polygon",
                     f"{label}: geometry type {gtype}, expected Polygon or MultiPolygon")
         return row
+    open_rings = _open_rings(gtype, geom.get("coordinates"))
+    if open_rings:
+        which = ", ".join(f"part {p} ring {r}" if gtype == "MultiPolygon" else f"ring {r}" for p, r in open_rings)
+        text = (f"{label}: {len(open_rings)} ring(s) not closed ({which}); RFC 7946 requires the last "
+                "position to repeat the first")
+        if not repair:
+            out.problem(i, "geometry", "unclosed_ring", text + " (repairable with repair)")
+            return row
+        out.repaired(i, "geometry", "unclosed_ring", text + " (closed by repeating the first position)")
+        geom = {"type": gtype, "coordinates": _close_rings(gtype, geom["coordinates"], open_rings)}
     try:
         g = shape(geom)
     except Exception as exc:  # malformed coordinates: shapely/numpy raise several kinds
@@ -691,7 +751,7 @@ def validate_collection(
         known.add(text if len(text) == 12 else text.ljust(12, "0") if len(text) < 12 else text[:12])
     existing = {str(c).strip() for c in existing_grid_codes}
 
-    rows = [r for i, f in enumerate(features) if (r := _read_feature(i, f, out)) is not None]
+    rows = [r for i, f in enumerate(features) if (r := _read_feature(i, f, out, repair)) is not None]
     _check_geometries(rows, out, repair)
     grid_rows, div_rows = _check_codes(rows, known, existing, out, result)
 
@@ -733,6 +793,58 @@ def validate_collection(
     result.problems = sorted(out.problems, key=lambda p: (p.row is None, p.row or 0, order[id(p)]))
     result.repairs = sorted(out.repairs, key=lambda p: p.row if p.row is not None else -1)
     return result
+
+
+@dataclass(frozen=True)
+class StoredGrid:
+    """A grid already in the database (a candidate for :func:`check_against_stored`)."""
+
+    code: str
+    name: str
+    kind: str
+    geometry: BaseGeometry
+
+
+def check_against_stored(grids: list[GridFeature], *, stored_grids: list[StoredGrid],
+                         community_boundaries: Mapping[str, BaseGeometry],
+                         tolerance_m2: float) -> list[ErrorDetail]:
+    """Problems of the file's grids against what is stored: ``overlap_existing`` (a grid of the
+    same kind, not replaced by the file, overlapping by more than ``tolerance_m2``) and
+    ``outside_community`` (more than ``tolerance_m2`` outside its community's stored boundary;
+    ``community_boundaries`` holds the communities whose boundary the file does not give). Only
+    valid geometries are compared; the file's own problems are reported by validate_collection."""
+    mine = [g for g in grids if g.geometry is not None and g.geometry.is_valid]
+    if not mine:
+        return []
+    in_file = {g.code for g in grids}
+    others = [s for s in stored_grids if s.code not in in_file and s.geometry.is_valid]
+    out = _Collector()
+    metric = _Metric([g.geometry for g in mine])
+    geoms = np.array([g.geometry for g in mine], dtype=object)
+    if others:
+        tree = shapely.STRtree(np.array([s.geometry for s in others], dtype=object))
+        left, right = tree.query(geoms, predicate="intersects")
+        for k, j in sorted(zip(left.tolist(), right.tolist(), strict=True)):
+            g, s = mine[k], others[j]
+            if g.kind != s.kind or shapely.touches(g.geometry, s.geometry):
+                continue
+            inter = shapely.intersection(g.geometry, s.geometry)
+            area = float(metric.area(np.array([inter], dtype=object))[0])
+            if area > tolerance_m2:
+                out.problem(g.index, "geometry", "overlap_existing",
+                            f"{_label(g.index, g.code)}: overlaps the stored grid {s.code} ({s.name}) by "
+                            f"{area:.1f} m² ({_where(inter)}); change or replace that grid in the same file")
+    for g in mine:
+        boundary = community_boundaries.get(g.community_code)
+        if boundary is None or not boundary.is_valid or shapely.covers(boundary, g.geometry):
+            continue
+        outside = shapely.difference(g.geometry, boundary)
+        area = float(metric.area(np.array([outside], dtype=object))[0])
+        if area > tolerance_m2:
+            out.problem(g.index, "geometry", "outside_community",
+                        f"{_label(g.index, g.code)}: {area:.1f} m² lies outside its community "
+                        f"{g.community_code} as stored ({_where(outside)})")
+    return out.problems
 
 
 # ------------------------------------------------------------------------------------ export

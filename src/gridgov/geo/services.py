@@ -13,10 +13,10 @@ from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import level_of, parent_prefix, significant
-from gridgov.core.errors import ErrorDetail, Forbidden, ValidationFailed
+from gridgov.core.errors import ErrorDetail, Forbidden, GridgovError, ValidationFailed
 from gridgov.core.models import AuditAction, SystemState
 from gridgov.geo import geojson
-from gridgov.geo.models import Division, Grid
+from gridgov.geo.models import Division, Grid, boundary_wkb
 from gridgov.geo.selectors import VERSION_KEY
 
 BATCH = 2000
@@ -146,20 +146,55 @@ class ImportReport:
                 "problems": [d.as_dict() for d in self.problems]}
 
 
+def _check_against_stored(result: geojson.ValidationResult) -> list[ErrorDetail]:
+    """The file's grids against stored grids of the same area (overlap_existing) and against the
+    stored boundary of their community when the file does not give it (outside_community)."""
+    grids = [g for g in result.grids if g.geometry is not None]
+    if not grids:
+        return []
+    bounds = shapely.bounds(np.array([g.geometry for g in grids], dtype=object))
+    if not np.isfinite(bounds).all():
+        return []  # reported as bad_coordinates
+    lo_x, lo_y = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+    hi_x, hi_y = float(bounds[:, 2].max()), float(bounds[:, 3].max())
+    in_file = {g.code for g in grids}
+    stored = [geojson.StoredGrid(code, name, kind, shapely.from_wkb(boundary_wkb(wkb)))
+              for code, name, kind, wkb in Grid.objects.filter(
+                  boundary__isnull=False, min_lon__lte=hi_x, max_lon__gte=lo_x, min_lat__lte=hi_y, max_lat__gte=lo_y)
+              .exclude(code__in=in_file).values_list("code", "name", "kind", "boundary")]
+    from_file = {d.code12 for d in result.divisions if d.geometry is not None}
+    communities = {code: shapely.from_wkb(boundary_wkb(wkb)) for code, wkb in Division.objects.filter(
+        level=Division.Level.COMMUNITY, boundary__isnull=False,
+        code__in={g.community_code for g in grids} - from_file).values_list("code", "boundary")}
+    return geojson.check_against_stored(grids, stored_grids=stored, community_boundaries=communities,
+                                        tolerance_m2=SLIVER_M2)
+
+
 def grids_import(*, data: dict, actor: User | None = None, repair: bool = False, dry_run: bool = False,
                  progress: Progress | None = None) -> ImportReport:
     """Validate a GeoJSON FeatureCollection and write it all, or nothing.
 
     Every problem is reported with its feature index (0-based) and code; with any problem nothing
-    is written and ``ValidationFailed`` carries them all. ``repair`` applies make_valid and ring
-    orientation fixes and lists what it changed. ``actor`` None means the system (CLI).
+    is written and ``ValidationFailed`` carries them all. ``repair`` applies make_valid, ring
+    orientation and ring closing fixes and lists what it changed. ``actor`` None means the system
+    (CLI). Besides the file's own checks (geojson.validate_collection), a grid may not overlap a
+    stored grid of its kind that the file does not replace (``overlap_existing``) nor lie outside
+    its community's stored boundary (``outside_community``). A document nested deeper than
+    ``geojson.MAX_DEPTH`` is refused first (400 ``too_deep``).
     """
     if actor is not None:
         require_capability(actor, "geo.manage")
+    if geojson.nested_deeper_than(data):
+        raise GridgovError(f"the GeoJSON document is nested deeper than {geojson.MAX_DEPTH} levels", code="too_deep")
     known = set(Division.objects.values_list("code", flat=True))
     result = geojson.validate_collection(data, known_division_codes=known, repair=repair,
                                          existing_grid_codes=set(Grid.objects.values_list("code", flat=True)),
                                          overlap_tolerance_m2=SLIVER_M2, gap_tolerance_m2=SLIVER_M2)
+    stored_problems = _check_against_stored(result)
+    if stored_problems:
+        order = {id(p): n for n, p in enumerate([*result.problems, *stored_problems])}
+        result.problems = sorted([*result.problems, *stored_problems],
+                                 key=lambda p: (p.row is None, p.row or 0, order[id(p)]))
     report = ImportReport(repairs=list(result.repairs), problems=list(result.problems), dry_run=dry_run)
     if actor is not None:
         for code in [*(d.code12 for d in result.divisions), *(g.code for g in result.grids)]:

@@ -587,7 +587,7 @@ class ImportErrorOut(Schema):
     message: str
 
 
-class ImportOut(Schema):
+class RegisterImportOut(Schema):
     kind: str
     mode: str
     rows: int
@@ -601,7 +601,7 @@ class ImportOut(Schema):
     errors: list[ImportErrorOut]
 
 
-@router.post("/imports/{kind}", response=ImportOut,
+@router.post("/imports/{kind}", response=RegisterImportOut,
              summary="Import persons, houses or orgs from CSV/.xlsx (mode all-or-nothing | valid-rows)")
 def import_upload(request, kind: str, file: File[UploadedFile], mode: str = "all-or-nothing",
                   encoding: str | None = None):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gridgov.core.audit import audit_write
 from gridgov.core.models import AuditAction
+from gridgov.core.spreadsheet import xlsx_append, xlsx_workbook
 from gridgov.registry import selectors
 from gridgov.registry.tabular import write_csv
 
@@ -31,14 +32,12 @@ def template_csv(kind: str) -> bytes:
 
 
 def _xlsx(user, name: str, header: list[str], rows, count_filter: dict) -> HttpResponse:
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
+    wb = xlsx_workbook(write_only=True)
     ws = wb.create_sheet(name)
-    ws.append(header)
+    xlsx_append(ws, header)
     n = 0
     for row in rows:
-        ws.append(row)
+        xlsx_append(ws, row)
         n += 1
         if n >= MAX_ROWS:
             break

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from gridgov.core import spreadsheet
+
 SAMPLE = 64 * 1024
 
 
@@ -215,7 +217,7 @@ def _open_xlsx(path, aliases, required) -> Table:
 def write_csv(rows: list[list], header: list[str]) -> bytes:
     """A small CSV (UTF-8 with BOM, so Excel opens it) of report rows."""
     out = io.StringIO()
-    w = csv.writer(out)
+    w = spreadsheet.csv_writer(out)
     w.writerow(header)
     w.writerows(rows)
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")

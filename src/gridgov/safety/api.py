@@ -16,14 +16,14 @@ router = Router(tags=["safety"])
 GEOJSON = "application/geo+json"
 
 
-class CategoryOut(Schema):
+class IncidentCategoryOut(Schema):
     code: str
     name: str
     name_en: str
     standard: bool
 
 
-@router.get("/categories", response=list[CategoryOut], summary="Incident categories (治安突出问题 + local)")
+@router.get("/categories", response=list[IncidentCategoryOut], summary="Incident categories (治安突出问题 + local)")
 def categories(request):
     return selectors.categories(request.user)
 
@@ -84,13 +84,13 @@ def incident_create(request, payload: IncidentIn):
     return Status(201, services.incident_create(actor=request.user, **payload.dict()))
 
 
-class ImportOut(Schema):
+class IncidentImportOut(Schema):
     created: int
     rows: int
     dry_run: bool
 
 
-@router.post("/incidents/import", response=ImportOut,
+@router.post("/incidents/import", response=IncidentImportOut,
              summary="Import incidents from CSV or Excel (all or nothing; every bad row reported)")
 def incident_import(request, file: File[UploadedFile], dry_run: bool = False):
     report = services.incidents_import_file(actor=request.user, filename=file.name or "", data=file.read(),
@@ -156,7 +156,7 @@ def alert_detail(request, alert_id: int):
     return selectors.alert_detail(request.user, alert_id)
 
 
-class TransitionIn(Schema):
+class AlertTransitionIn(Schema):
     model_config = {"extra": "forbid"}
     action: str = Field(..., description="acknowledge, assign or close")
     version: int
@@ -165,7 +165,7 @@ class TransitionIn(Schema):
 
 
 @router.post("/warnings/{int:alert_id}/transition", response=AlertOut)
-def alert_transition(request, alert_id: int, payload: TransitionIn):
+def alert_transition(request, alert_id: int, payload: AlertTransitionIn):
     return services.alert_transition(actor=request.user, alert_id=alert_id, **payload.dict())
 
 

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from gridgov.core.spreadsheet import csv_field
 from gridgov.safety import detect
 
 REQUIRED = ("series_id", "week_start", "count")
@@ -256,19 +257,13 @@ def _fmt(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _csv_field(text: str) -> str:
-    """``text`` as csv.writer writes it (quoted when it holds a comma, a quote or a line break)."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow((text,))
-    return out.getvalue()
-
 
 def write_alarms(alarms: Alarms, out) -> int:
     """Write one row per evaluated (series, week), in series then week order. Returns rows.
     The rows are formatted as whole columns (as csv.writer would write them) and written at once."""
     res = alarms.result
     si, pj = np.nonzero(res.evaluated)
-    series = [_csv_field(s) for s in alarms.table.series_ids]
+    series = [csv_field(s) for s in alarms.table.series_ids]
     weeks = [w.isoformat() for w in alarms.table.weeks]
     names = np.array(["grey", *detect.LEVELS], dtype=object)
     columns = (

@@ -21,7 +21,7 @@ from gridgov.cases import selectors, services, workflow
 from gridgov.cases.models import Case, CaseTask
 from gridgov.cases.open311 import render
 from gridgov.core import context
-from gridgov.core.errors import Conflict, FieldError, GridgovError, NotFound
+from gridgov.core.errors import Conflict, FieldError, Forbidden, GridgovError, NotFound, RateLimited
 
 MAX_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
@@ -333,6 +333,10 @@ def _create_request(request, fmt: str):
             caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post))
     except FieldError as exc:
         raise Open311Error(400, f"{exc.field}: {exc.reason}") from None
+    except RateLimited as exc:  # the limit as checked under the lock, in the insert's transaction
+        raise Open311Error(429, exc.message, headers={"Retry-After": str(exc.retry_after)}) from None
+    except Forbidden:
+        raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.") from None
     payload = [{"service_request_id": str(case.pk), "token": str(case.open311_token),
                 "service_notice": "", "account_id": None}]
     return _respond(fmt, payload, root="service_requests", item="request", status=201)

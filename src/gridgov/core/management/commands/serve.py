@@ -1,11 +1,52 @@
 """`gridgov serve [--host H] [--port N]`: gunicorn (GRIDGOV_WORKERS processes of 4 threads) on the
-WSGI application. Background work needs `gridgov worker` beside it (docs/deployment.md)."""
+WSGI application. Background work needs `gridgov worker` beside it (docs/deployment.md).
+
+In production whitenoise serves static files from STATIC_ROOT only: before starting, ``serve``
+collects them (``collectstatic``) when any is missing there, and refuses to start (exit 2) when
+it cannot, instead of serving pages without their styles and scripts."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
 from gridgov.core.management.base import GridgovCommand
+
+
+class StaticFilesMissing(Exception):
+    pass
+
+
+def _missing_static() -> list[str]:
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    root = Path(settings.STATIC_ROOT)
+    return sorted({path for finder in finders.get_finders() for path, _ in finder.list([])
+                   if not (root / path).is_file()})
+
+
+def ensure_static(*, stdout) -> None:
+    """Production only: every static file in STATIC_ROOT, collected now if need be; else
+    ``StaticFilesMissing`` naming the first missing file and the reason."""
+    if not settings.PRODUCTION:
+        return
+    missing = _missing_static()
+    if not missing:
+        return
+    from django.core.management import call_command
+
+    if stdout is not None:
+        stdout.write(f"collecting {len(missing)} static file(s) into {settings.STATIC_ROOT} …\n")
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    except OSError as exc:
+        raise StaticFilesMissing(f"{missing[0]} (and {len(missing) - 1} more) not in STATIC_ROOT "
+                                 f"{settings.STATIC_ROOT}: collecting failed ({exc.strerror or exc})") from None
+    missing = _missing_static()
+    if missing:
+        raise StaticFilesMissing(f"{missing[0]} (and {len(missing) - 1} more) still not in STATIC_ROOT "
+                                 f"{settings.STATIC_ROOT} after collecting")
 
 
 def serve(*, host: str, port: int, stdout) -> None:
@@ -38,5 +79,11 @@ class Command(GridgovCommand):
         parser.add_argument("--host", default="127.0.0.1")
 
     def run(self, *, host, port, **options) -> int:
+        try:
+            ensure_static(stdout=self.stdout)
+        except StaticFilesMissing as exc:
+            self.error(f"static files missing, not starting: {exc}; run `gridgov manage collectstatic` "
+                       "as a user who may write there, or set GRIDGOV_VAR_DIR")
+            return 2
         serve(host=host, port=port, stdout=self.stdout)
         return 0

@@ -16,7 +16,7 @@ class Command(GridgovCommand):
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
     def run(self, *, file, repair, dry_run, **options) -> int:
-        from gridgov.core.errors import ValidationFailed
+        from gridgov.core.errors import GridgovError, ValidationFailed
         from gridgov.core.progress import Progress
         from gridgov.geo import services
 
@@ -26,6 +26,9 @@ class Command(GridgovCommand):
         except (OSError, ValueError) as exc:
             self.error(f"{file}: cannot read GeoJSON ({exc})")
             return 2
+        except RecursionError:
+            self.error(f"{file}: cannot read GeoJSON (nested too deeply)")
+            return 2
         try:
             report = services.grids_import(data=data, repair=repair, dry_run=dry_run, progress=Progress())
         except ValidationFailed as exc:
@@ -33,6 +36,9 @@ class Command(GridgovCommand):
             for d in exc.details:
                 where = f"feature {d.row}: " if d.row is not None else ""
                 self.stderr.write(f"  {where}{d.field}: {d.message} [{d.code}]")
+            return 1
+        except GridgovError as exc:  # e.g. too_deep
+            self.error(exc.message)
             return 1
         for d in report.repairs:
             self.stdout.write(f"  repaired feature {d.row}: {d.message}")

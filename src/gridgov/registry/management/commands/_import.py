@@ -4,8 +4,7 @@ written."""
 
 from __future__ import annotations
 
-import csv
-
+from gridgov.core import spreadsheet
 from gridgov.core.management.base import GridgovCommand
 
 
@@ -43,7 +42,7 @@ class ImportCommand(GridgovCommand):
             self.stderr.write(f"  … {len(result.details) - show} more (see --report)")
         if report:
             with open(report, "w", encoding="utf-8-sig", newline="") as fh:
-                w = csv.writer(fh)
+                w = spreadsheet.csv_writer(fh)
                 w.writerow(["row", "field", "code", "reason"])
                 w.writerows([d.row, d.field, d.code, d.message] for d in result.details)
         state = "wrote" if result.written else "wrote nothing"
