@@ -172,9 +172,29 @@ PLANTED: dict[str, list[tuple[str, int]]] = {
 }
 #: dispatched and handling planted cases go to the city-management department ("dept", "chengguan")
 PLANT_DEPARTMENT = "city_management"
-#: how long ago (days) a planted case was reported, by target state: enough time to get there
-PLANT_AGE = {"reported": (0.05, 0.6), "accepted": (0.3, 1.0), "registered": (0.5, 1.5), "dispatched": (1.0, 2.0),
-             "handling": (1.5, 3.0), "handled": (2.0, 5.0), "verified": (3.0, 6.0), "closed": (4.0, 8.0)}
+
+
+def _working_age(rng, cal, cat: Category, target: str) -> float:
+    """Working seconds since a planted case was reported: the stages before ``target`` done in
+    about their time limits, and part of the current stage's limit used (most are in time)."""
+    limits = [cal.limit_seconds(taxonomy.limit_for(cat.stage_limits, s)) for s in workflow.STAGES]
+    stage = workflow.STAGE_OF_STATE[target]
+    done = workflow.STAGES.index(stage) if stage else len(workflow.STAGES)
+    before = sum(limits[:done])
+    current = limits[done] if stage else 8 * 3600
+    return float(rng.uniform(0.45, 0.9)) * before + float(rng.uniform(0.1, 0.85)) * current
+
+
+def _reported_before(cal, now: datetime, working_seconds: float) -> datetime:
+    """The latest time from which ``working_seconds`` of working time have passed by ``now``."""
+    lo, hi = 0.0, 60.0 * 86400
+    for _ in range(40):  # bisection on the wall-clock age
+        mid = (lo + hi) / 2
+        if cal.working_seconds(now - timedelta(seconds=mid), now) >= working_seconds:
+            hi = mid
+        else:
+            lo = mid
+    return now - timedelta(seconds=hi)
 
 
 def _plant_worklists(rng, cal, cats: list[Category], points, grids, now: datetime, deps, pick) -> list:
@@ -207,13 +227,12 @@ def _plant_worklists(rng, cal, cats: list[Category], points, grids, now: datetim
                                                         (box[code][1] + box[code][3]) / 2)
                 cats_for = to_department if target in ("dispatched", "handling") else pool
                 cat = cats_for[int(rng.integers(0, len(cats_for)))]
-                lo, hi = PLANT_AGE[target]
-                for _try in range(40):
-                    reported = now - timedelta(days=float(rng.uniform(lo, hi)))
+                for attempt in range(60):
+                    age = _working_age(rng, cal, cat, target) * (1 + attempt / 10)
+                    reported = _reported_before(cal, now, age)
                     plan = _simulate(rng, cal, cat, code, reported, now, deps, stop_at=target)
                     if plan["fields"]["state"] == target:
                         break
-                    hi *= 1.15
                 case = Case(grid_code=code, category=cat, channel="grid", lon=round(float(x), 6),
                             lat=round(float(y), 6), description=_describe(cat, pick), address=texts.address(pick),
                             reported_at=reported, caller_name="", caller_phone="", supervising_prefix=code[:9],
