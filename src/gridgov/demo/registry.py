@@ -171,6 +171,9 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             sex_pick = rng.random() < 0.5
             if pop == "03":
                 number, doc_type, doc_number = None, "414", f"E{rng.randint(10_000_000, 99_999_999)}"
+                while doc_number in used:  # 20,000 passports at city scale: random draws would collide
+                    doc_number = f"E{rng.randint(10_000_000, 99_999_999)}"
+                used.add(doc_number)
                 birth = _birth(rng, today, 18, 70)
                 sex = "1" if sex_pick else "2"
                 hukou, nationality = "", rng.choice(NATIONALITIES)
