@@ -1,6 +1,8 @@
 """`gridgov demo [--scale tiny|small|city] [--seed N] [--port N] [--no-serve] [--force]`: migrate,
 load the synthetic demo city, then serve it on 127.0.0.1 with a `gridgov worker` process beside
-gunicorn (so uploads on the demo site are imported)."""
+gunicorn (so uploads on the demo site are imported). It says first how long the scale takes; another
+scale or seed replaces the demo, and refuses (exit 2) without --force when data were entered by hand
+since the last load."""
 
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ class Command(GridgovCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="only prepare the database")
-        parser.add_argument("--force", action="store_true", help="regenerate even if this demo city is loaded")
+        parser.add_argument("--force", action="store_true",
+                            help="regenerate even if this demo city is loaded; wipes data entered by hand too")
 
     def run(self, *, scale, seed, port, no_serve, force, **options) -> int:
         from gridgov.demo import loaders
