@@ -33,8 +33,10 @@ class Command(GridgovCommand):
         from gridgov.demo import loaders
 
         started = time.monotonic()
-        self.stdout.write(f"• 规模 {scale}：首次生成{loaders.duration_hint(scale)}（本机实测，SQLite），之后再启动只需几秒"
-                          f" / scale {scale}: about {loaders.MEASURED_SECONDS[scale]} s the first time (measured)")
+        how = ("估计", "estimated") if scale in loaders.ESTIMATED else ("实测", "measured")
+        self.stdout.write(f"• 规模 {scale}：首次生成{loaders.duration_hint(scale)}（双核机器{how[0]}，SQLite），"
+                          f"之后再启动只需几秒 / scale {scale}: about {loaders.MEASURED_SECONDS[scale]} s "
+                          f"the first time ({how[1]})")
         if scale != "tiny":
             self.stdout.write(f"  更快的试用：make demo SCALE=tiny（{loaders.duration_hint('tiny')}，一个区）"
                               " / quicker: make demo SCALE=tiny (one district)")
