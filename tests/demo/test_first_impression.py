@@ -16,19 +16,6 @@ KEYWORDS = {"C0111": "路灯", "C0302": "垃圾箱", "E0102": "垃圾", "E0201":
             "E0505": "车", "E0501": ("摊", "经营"), "C0101": "井盖", "E0402": "水"}
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The tiny demo, committed for this module and removed afterwards (other modules count rows
-    of an otherwise empty database)."""
-    from gridgov.demo.loaders import DEMO_USERS, load_all, reset_all
-
-    with django_db_blocker.unblock():
-        load_all(scale="tiny", seed=1, force=True)
-    yield DEMO_USERS
-    with django_db_blocker.unblock():
-        reset_all(users=True)
-
-
 def _capture(username: str) -> list[str]:
     from gridgov.accounts.models import User
 

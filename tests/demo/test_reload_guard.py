@@ -8,18 +8,6 @@ import pytest
 from gridgov import cli
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The tiny demo (seed 1), committed for this module; everything is removed afterwards."""
-    from gridgov.demo.loaders import load_all, reset_all
-
-    with django_db_blocker.unblock():
-        load_all(scale="tiny", seed=1, force=True)
-    yield
-    with django_db_blocker.unblock():
-        reset_all(users=True)
-
-
 def _snapshot():
     from gridgov.cases.models import Case
     from gridgov.core.models import SystemState
