@@ -83,7 +83,7 @@ def _house_points(grids: list[tuple], per_grid: np.ndarray, rng: np.random.Gener
             out.append((code, float(lon[i]), float(lat[i])))
     short = [c for c, n in want.items() if n > 0]
     if short:
-        polys = {}
+        polys: dict[str, bytes | memoryview | None] = {}
         for start in range(0, len(short), 900):  # chunks: SQLite caps the variables of one query
             polys.update(Grid.objects.filter(code__in=short[start:start + 900], boundary__isnull=False)
                          .values_list("code", "boundary"))
