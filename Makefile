@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/gridgov demo --scale $(SCALE)
+	$(BIN)/gridgov demo --scale $(SCALE) $(if $(FORCE),--force)
 
 test: $(STAMP)
 	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)

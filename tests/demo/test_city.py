@@ -197,3 +197,21 @@ def test_city_scale_covers_peoples_square():
     assert code is not None and code.startswith("310101")
     ps = shapely.Point(*PEOPLES_SQUARE)
     assert sum(g.polygon.covers(ps) for g in big.grids if g.code15.startswith("310101")) == 1
+
+
+def test_readme_names_the_demo_grid_workers_grid():
+    """The README's demo-login rows name the grid (and its community and street) the demo grid
+    worker gets: the one covering People's Square, at the default scale and at tiny."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| ")}
+    ps = shapely.Point(*PEOPLES_SQUARE)
+    for scale in ("small", "tiny"):
+        demo = city(scale)
+        grid = next(g for g in demo.grids if g.polygon.covers(ps))
+        community = demo.division(grid.code15[:12])
+        street = demo.division(grid.code15[:9] + "000")
+        assert f"{grid.name} {grid.code15}" in rows["grid"], scale
+        assert f"{community.name} {grid.code15[:12]}" in rows["community"], scale
+        assert f"{street.name} {grid.code15[:9]}" in rows["street"], scale

@@ -20,6 +20,9 @@ PER_10K = {"mental_health": 40, "corrections": 3, "resettlement": 6, "rehabilita
 MINIMUM = {"tiny": 6, "small": 8, "city": 8}
 MAX_PER_PROGRAMME = {"tiny": 12, "small": 400, "city": 1500}
 MINORS = {"youth", "street_children"}
+#: overdue contacts on a freshly loaded demo (a handful, all due within the last few weeks)
+OVERDUE = {"tiny": 4, "small": 9, "city": 12}
+OVERDUE_WINDOW_DAYS = 28
 NOTES = ["本人在家, 情绪稳定, 家属配合", "按时报到, 汇报近期工作和生活情况", "电话联系, 本人正常作息",
          "走访邻居了解情况, 无异常", "督促按时服药, 复诊预约已落实", "参加公益劳动4小时", "协助办理就业登记"]
 PROVIDERS = [
@@ -140,29 +143,48 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     if youth is not None:
         services.enrolment_seal(actor=worker, programme="youth", enrolment_id=youth.pk,
                                 reason="演示: 判决生效, 依法封存犯罪记录")
+    _leave_overdue(rng, today, OVERDUE.get(scale, 8))
     services.contacts_mark_overdue(today=today)
     return {"social_worker": [(DISTRICT, "capture")]}
 
 
 def _history(e, rng: random.Random, today: date) -> None:
-    """Fabricate the past of a demo case: most due contacts done, a few skipped, some overdue."""
+    """Fabricate the past of a demo case: every due contact done (a few skipped with a reason);
+    :func:`_leave_overdue` then reopens a handful of recent ones."""
     from gridgov.care.models import Contact
 
     past = list(Contact.objects.filter(enrolment=e, due_date__lt=today).order_by("due_date"))
     done, skipped = [], []
     for c in past:
         assert c.due_date is not None  # filtered on due_date__lt
-        roll = rng.random()
-        recent = (today - c.due_date).days < 20
-        if roll < 0.85 and not (recent and roll > 0.6):
-            c.status, c.done_on = "completed", c.due_date + timedelta(days=rng.randint(0, 2))
+        if rng.random() < 0.95:
+            c.status, c.done_on = "completed", min(today, c.due_date + timedelta(days=rng.randint(0, 2)))
             c.notes = rng.choice(NOTES)
             c.recorded_by_id = e.worker_id
             done.append(c)
-        elif roll < 0.9:
+        else:
             c.status, c.skip_reason = "skipped", rng.choice(["本人住院", "外出务工已报备", "节假日顺延"])
             skipped.append(c)
     Contact.objects.bulk_update(done + skipped, ["status", "done_on", "notes", "recorded_by", "skip_reason"])
+
+
+def _leave_overdue(rng: random.Random, today: date, count: int) -> int:
+    """Reopen ``count`` contacts (one per enrolment) due in the last OVERDUE_WINDOW_DAYS: the
+    handful of overdue contacts a caseload plausibly has on any morning. Returns how many."""
+    from gridgov.care.models import Contact, Enrolment
+
+    recent = list(Contact.objects.filter(enrolment__status=Enrolment.Status.ACTIVE, status="completed",
+                                         due_date__gte=today - timedelta(days=OVERDUE_WINDOW_DAYS),
+                                         due_date__lt=today - timedelta(days=1))
+                  .order_by("enrolment_id", "-due_date", "id"))
+    latest: dict[int, Contact] = {}
+    for c in recent:
+        latest.setdefault(c.enrolment_id, c)  # the latest due contact of each enrolment
+    chosen = rng.sample(sorted(latest.values(), key=lambda c: c.pk), min(count, len(latest)))
+    for c in chosen:
+        c.status, c.done_on, c.notes, c.recorded_by_id = "scheduled", None, "", None
+    Contact.objects.bulk_update(chosen, ["status", "done_on", "notes", "recorded_by"])
+    return len(chosen)
 
 
 def reset() -> None:

@@ -5,8 +5,8 @@ sent back, reworked, suspended, overdue, escalated and supervised; open ones at 
 
 Deterministic for a seed and a day (the year ends today). Rows are bulk-inserted (no audit rows:
 synthetic data). ``attach_demo_users()`` links the demo users once they exist (the lead calls it
-after ``demo_users``): "dept" joins the city-management and greening departments of 黄浦区, and
-the grid-channel cases in the demo grid worker's grid get "grid" as their reporter.
+after ``demo_users``): "dept" joins the city-management and greening departments of 黄浦区,
+"chengguan" the city-management department, and the grid-channel cases in the demo grid worker's grid get "grid" as their reporter.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from gridgov.cases import selectors, services, taxonomy, workflow
 from gridgov.cases.models import Case, CaseEvent, CaseTask, Category, Department, DepartmentMember
+from gridgov.demo import texts
 
 SCALES = {"tiny": 400, "small": 12000, "city": 60000}  # cases in the year
 WEEKDAY = np.array([1.15, 1.1, 1.05, 1.05, 1.0, 0.6, 0.5])
@@ -102,6 +103,11 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     codes = locate_codes(lon, lat)
     points = [(c, x, y) for c, x, y in zip(codes, lon, lat, strict=True) if c is not None]
 
+    trng = np.random.default_rng(seed * 7919 + 11)  # texts: their own stream, the simulation is unchanged
+
+    def pick(n: int) -> int:
+        return int(trng.integers(0, n))
+
     cases, plans = [], []
     k = 0
     for day, count in zip(days, per_day, strict=True):
@@ -120,7 +126,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             channel = CHANNELS[0][rng.choice(4, p=CHANNELS[1])]
             plan = _simulate(rng, cal, cat, code, reported, now, deps)
             case = Case(grid_code=code, category=cat, channel=channel, lon=round(float(x), 6), lat=round(float(y), 6),
-                        description=f"{cat.name}（演示）", address="", reported_at=reported,
+                        description=_describe(cat, pick), address=texts.address(pick), reported_at=reported,
                         caller_name="市民" if channel == "hotline" else "",
                         caller_phone=f"139{rng.integers(0, 10**8):08d}" if channel == "hotline" else "",
                         supervising_prefix=code[:9], **plan["fields"])
@@ -128,6 +134,9 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             plans.append(plan)
         if progress:
             progress("cases: simulating", len(cases), total)
+    for case, plan in _plant_worklists(rng, cal, cats, points, grids, now, deps, pick):
+        cases.append(case)
+        plans.append(plan)
     with transaction.atomic():
         Case.objects.bulk_create(cases, batch_size=2000)
         tasks, events = [], []
@@ -147,8 +156,95 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     return {}
 
 
-def _simulate(rng, cal, cat: Category, grid: str, reported: datetime, now: datetime, deps) -> dict:
-    """The life of one case as (time, action, from, to) steps, cut at ``now``."""
+def _describe(cat: Category, pick) -> str:
+    parent = cat.parent.name if cat.parent is not None else ""
+    return texts.describe(cat.code, cat.name, parent, pick)
+
+
+#: Cases waiting on first login, per place of the demo users (the grid covering People's Square,
+#: the rest of its community, the rest of its street): (target state, how many).
+PLANTED: dict[str, list[tuple[str, int]]] = {
+    "grid": [("reported", 2), ("accepted", 1), ("dispatched", 1), ("handling", 1), ("handled", 2),
+             ("verified", 1), ("closed", 1)],
+    "community": [("reported", 1), ("handled", 2), ("verified", 1), ("closed", 1)],
+    "street": [("reported", 3), ("accepted", 1), ("registered", 1), ("dispatched", 1), ("handling", 1),
+               ("handled", 1)],
+}
+#: dispatched and handling planted cases go to the city-management department ("dept", "chengguan")
+PLANT_DEPARTMENT = "city_management"
+
+
+def _working_age(rng, cal, cat: Category, target: str) -> float:
+    """Working seconds since a planted case was reported: the stages before ``target`` done in
+    about their time limits, and part of the current stage's limit used (most are in time)."""
+    limits = [cal.limit_seconds(taxonomy.limit_for(cat.stage_limits, s)) for s in workflow.STAGES]
+    stage = workflow.STAGE_OF_STATE[target]
+    done = workflow.STAGES.index(stage) if stage else len(workflow.STAGES)
+    before = sum(limits[:done])
+    current = limits[done] if stage else 8 * 3600
+    return float(rng.uniform(0.45, 0.9)) * before + float(rng.uniform(0.1, 0.85)) * current
+
+
+def _reported_before(cal, now: datetime, working_seconds: float) -> datetime:
+    """The latest time from which ``working_seconds`` of working time have passed by ``now``."""
+    lo, hi = 0.0, 60.0 * 86400
+    for _ in range(40):  # bisection on the wall-clock age
+        mid = (lo + hi) / 2
+        if cal.working_seconds(now - timedelta(seconds=mid), now) >= working_seconds:
+            hi = mid
+        else:
+            lo = mid
+    return now - timedelta(seconds=hi)
+
+
+def _plant_worklists(rng, cal, cats: list[Category], points, grids, now: datetime, deps, pick) -> list:
+    """Recent open cases in the places of the demo users (street, community, grid), each stopped
+    at a target state so that every worklist of theirs has something to act on at first login."""
+    from gridgov.demo.geo import PEOPLES_SQUARE
+    from gridgov.geo.selectors import locate_codes
+
+    home = locate_codes([PEOPLES_SQUARE[0]], [PEOPLES_SQUARE[1]])[0]
+    if home is None:
+        return []
+    codes = [g[0] for g in grids]
+    places = {
+        "grid": [home],
+        "community": [c for c in codes if c.startswith(home[:12]) and c != home] or [home],
+        "street": [c for c in codes if c.startswith(home[:9]) and not c.startswith(home[:12])] or [home],
+    }
+    by_grid: dict[str, list] = {}
+    for code, x, y in points:
+        by_grid.setdefault(code, []).append((x, y))
+    box = {g[0]: g[1:] for g in grids}
+    pool = [c for c in cats if c.domain in ("event", "component")]
+    to_department = [c for c in pool if (c.departments or [""])[0] == PLANT_DEPARTMENT] or pool
+    out = []
+    for place, targets in PLANTED.items():
+        for target, count in targets:
+            for _ in range(count):
+                code = places[place][int(rng.integers(0, len(places[place])))]
+                x, y = by_grid.get(code, [None])[0] or ((box[code][0] + box[code][2]) / 2,
+                                                        (box[code][1] + box[code][3]) / 2)
+                cats_for = to_department if target in ("dispatched", "handling") else pool
+                cat = cats_for[int(rng.integers(0, len(cats_for)))]
+                for attempt in range(60):
+                    age = _working_age(rng, cal, cat, target) * (1 + attempt / 10)
+                    reported = _reported_before(cal, now, age)
+                    plan = _simulate(rng, cal, cat, code, reported, now, deps, stop_at=target)
+                    if plan["fields"]["state"] == target:
+                        break
+                case = Case(grid_code=code, category=cat, channel="grid", lon=round(float(x), 6),
+                            lat=round(float(y), 6), description=_describe(cat, pick), address=texts.address(pick),
+                            reported_at=reported, caller_name="", caller_phone="", supervising_prefix=code[:9],
+                            **plan["fields"])
+                out.append((case, plan))
+    return out
+
+
+def _simulate(rng, cal, cat: Category, grid: str, reported: datetime, now: datetime, deps,
+              stop_at: str | None = None) -> dict:
+    """The life of one case as (time, action, from, to) steps, cut at ``now`` (or once it reaches
+    the state ``stop_at``)."""
     limits = {s: cal.limit_seconds(taxonomy.limit_for(cat.stage_limits, s)) for s in workflow.STAGES}
     steps: list[tuple[datetime, str, str, str, str]] = [(reported, "report", "", "reported", "")]
     fields: dict = {"overdue": False, "rework_count": 0, "sendback_count": 0}
@@ -159,6 +255,8 @@ def _simulate(rng, cal, cat: Category, grid: str, reported: datetime, now: datet
 
     def step(after_seconds: float, action: str, target: str, note: str = "") -> bool:
         nonlocal state, t, stage_start, stage
+        if stop_at is not None and state == stop_at:
+            return False
         when = cal.add(t, after_seconds)
         if when > now:
             return False
@@ -258,18 +356,23 @@ def _finish(rng, cal, limits, step, fields, tasks, *, state_ref, t_ref) -> None:
 
 
 def attach_demo_users() -> dict:
-    """Call after the demo users exist: "dept" joins two departments of 黄浦区; grid-channel cases in
+    """Call after the demo users exist: "dept" joins two departments of 黄浦区, "chengguan" its
+    city-management department; grid-channel cases in
     the demo grid worker's capture grid get "grid" as reporter. Idempotent."""
     from gridgov.accounts.models import User
 
     out: dict[str, Any] = {}
-    dept = User.objects.filter(username="dept").first()
-    if dept is not None:
-        for code in ("310101-city_management", "310101-greening_sanitation"):
+    members = {"dept": ("310101-city_management", "310101-greening_sanitation"),
+               "chengguan": ("310101-city_management",)}
+    for username, codes in members.items():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            continue
+        for code in codes:
             dep = Department.objects.filter(code=code).first()
             if dep is not None:
-                DepartmentMember.objects.get_or_create(user=dept, department=dep)
-                out.setdefault("dept", []).append(code)
+                DepartmentMember.objects.get_or_create(user=user, department=dep)
+                out.setdefault(username, []).append(code)
     grid = User.objects.filter(username="grid").first()
     if grid is not None:
         cells = [m.jurisdiction for m in grid.active_memberships() if m.scope == "capture" and len(m.jurisdiction) == 15]

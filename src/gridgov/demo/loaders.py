@@ -7,8 +7,10 @@ A loader takes (scale, seed, progress) and is skipped when the same scale and se
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from gridgov.accounts import services as account_services
 from gridgov.accounts.capabilities import ROLES
@@ -34,6 +36,80 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
 ]
 
 
+#: The last completed demo load: {"params": {"scale", "seed"}, "loaded_at": ISO time}.
+RUN_KEY = "demo:run"
+
+#: Wall-clock seconds of `gridgov demo --scale X --no-serve` on an empty SQLite database, 2 shared
+#: cores (README gives the figures): tiny and small measured, city estimated from its measured
+#: stages (it takes far longer than 10 minutes). Said at the start of `make demo`.
+MEASURED_SECONDS = {"tiny": 15, "small": 125, "city": 1500}
+ESTIMATED = frozenset({"city"})
+
+#: Audit actions that change data; any of them after the demo load (except the worker's own
+#: scheduled jobs) means someone entered data by hand.
+WRITE_ACTIONS = ("CREATE", "UPDATE", "DELETE", "IMPORT", "TRANSITION")
+
+
+class HandEnteredData(Exception):
+    """A reload would wipe data entered after the last demo load; ``counts`` says what was found."""
+
+    def __init__(self, counts: dict[str, int], loaded_at: datetime):
+        self.counts = counts
+        self.loaded_at = loaded_at
+        super().__init__(f"data entered after the demo load of {loaded_at.isoformat()}: {counts}")
+
+
+def duration_hint(scale: str) -> str:
+    """'约 20 秒' / '约 4 分钟': the measured time of ``scale``, in words."""
+    seconds = MEASURED_SECONDS[scale]
+    return f"约 {seconds} 秒" if seconds < 90 else f"约 {round(seconds / 60)} 分钟"
+
+
+def last_run() -> dict | None:
+    state = SystemState.objects.filter(key=RUN_KEY).first()
+    return state.value if state is not None else None
+
+
+def _loaded_at() -> datetime | None:
+    """When the last demo load finished (a load by an older version without its run record: the
+    last module state it wrote)."""
+    run = last_run()
+    if run is not None and run.get("loaded_at"):
+        return datetime.fromisoformat(run["loaded_at"])
+    modules = SystemState.objects.filter(key__in=[f"demo:{name}" for name, _, _ in MODULE_LOADERS])
+    return max((s.updated_at for s in modules), default=None)
+
+
+def hand_entered(since: datetime) -> dict[str, int]:
+    """What was written after ``since`` other than by the demo loader or the worker's periodic jobs:
+    audit rows of data-changing actions (every service writes one) and cases reported later
+    (an anonymous report has an audit row too, this is a second, independent look)."""
+    from gridgov.cases.models import Case
+    from gridgov.core.models import AuditEvent, AuditOutcome
+
+    writes = (AuditEvent.objects.filter(at__gt=since, action__in=WRITE_ACTIONS, outcome=AuditOutcome.SUCCESS)
+              .exclude(channel="worker"))
+    counts = {"audit_writes": writes.count(), "cases": Case.objects.filter(reported_at__gt=since).count()}
+    return {k: v for k, v in counts.items() if v}
+
+
+def capture_places(username: str) -> list[tuple[str, str]]:
+    """(code, name) of the places a demo user captures in (grids by their grid name)."""
+    from gridgov.geo.models import Division, Grid
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        return []
+    out = []
+    for m in user.active_memberships():
+        if m.scope != "capture":
+            continue
+        grid = Grid.objects.filter(code=m.jurisdiction).first() if len(m.jurisdiction) == 15 else None
+        division = None if grid else Division.objects.filter(prefix=m.jurisdiction).first()
+        out.append((m.jurisdiction, grid.name if grid else division.name if division else ""))
+    return out
+
+
 def _resolve(path: str) -> Callable:
     module, _, attr = path.partition(":")
     mod = __import__(module, fromlist=[attr])
@@ -48,6 +124,7 @@ def reset_all(*, users: bool = False) -> None:
         with transaction.atomic():
             _resolve(reset)()
             SystemState.objects.filter(key=f"demo:{name}").delete()
+    SystemState.objects.filter(key=RUN_KEY).delete()
     if users:
         User.objects.filter(username__in=DEMO_USERS.values()).delete()
 
@@ -74,13 +151,21 @@ def demo_users(jurisdictions: dict[str, list]) -> list[tuple[str, str, str, str]
 
 def load_all(*, scale: str = "small", seed: int = 1, force: bool = False) -> list[tuple[str, str, str, str]]:
     """Load every module's demo data unless the same scale and seed are loaded already. Another
-    scale or seed (or ``force``) first resets all modules' demo data, last module first."""
-    account_services.roles_sync()
+    scale or seed (or ``force``) first resets all modules' demo data, last module first; without
+    ``force`` a reset that would wipe data entered after the last demo load raises
+    :class:`HandEnteredData` before anything is written."""
     progress = Progress()
     wanted = {"scale": scale, "seed": seed}
     states = {s.key: s.value for s in SystemState.objects.filter(key__startswith="demo:")}
     stale = force or any(states.get(f"demo:{name}", {}).get("params") not in (None, wanted)
                          for name, _, _ in MODULE_LOADERS)
+    if stale and not force:
+        loaded_at = _loaded_at()
+        if loaded_at is not None:
+            found = hand_entered(loaded_at)
+            if found:
+                raise HandEnteredData(found, loaded_at)
+    account_services.roles_sync()
     if stale:
         reset_all()
         states = {}
@@ -106,4 +191,6 @@ def load_all(*, scale: str = "small", seed: int = 1, force: bool = False) -> lis
         if hook is not None:
             with transaction.atomic():
                 hook()
+    SystemState.objects.update_or_create(key=RUN_KEY, defaults={"value": {
+        "params": wanted, "loaded_at": timezone.now().isoformat()}})
     return logins

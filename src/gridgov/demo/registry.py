@@ -83,7 +83,10 @@ def _house_points(grids: list[tuple], per_grid: np.ndarray, rng: np.random.Gener
             out.append((code, float(lon[i]), float(lat[i])))
     short = [c for c, n in want.items() if n > 0]
     if short:
-        polys = dict(Grid.objects.filter(code__in=short, boundary__isnull=False).values_list("code", "boundary"))
+        polys: dict[str, bytes | memoryview | None] = {}
+        for start in range(0, len(short), 900):  # chunks: SQLite caps the variables of one query
+            polys.update(Grid.objects.filter(code__in=short[start:start + 900], boundary__isnull=False)
+                         .values_list("code", "boundary"))
         for code in short:
             pt = shapely.point_on_surface(shapely.from_wkb(boundary_wkb(polys[code])))
             out.extend([(code, pt.x, pt.y)] * want[code])
@@ -171,6 +174,9 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             sex_pick = rng.random() < 0.5
             if pop == "03":
                 number, doc_type, doc_number = None, "414", f"E{rng.randint(10_000_000, 99_999_999)}"
+                while doc_number in used:  # 20,000 passports at city scale: random draws would collide
+                    doc_number = f"E{rng.randint(10_000_000, 99_999_999)}"
+                used.add(doc_number)
                 birth = _birth(rng, today, 18, 70)
                 sex = "1" if sex_pick else "2"
                 hukou, nationality = "", rng.choice(NATIONALITIES)
@@ -257,7 +263,10 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         r.grid_code = grid_of[r.house_id]
     for start in range(0, len(rentals), BATCH):
         RentalRegistration.objects.bulk_create(rentals[start:start + BATCH])
-    rental_ids = dict(RentalRegistration.objects.filter(house_id__in=rented_ids).values_list("house_id", "pk"))
+    rental_ids: dict[int, int] = {}
+    for start in range(0, len(rented_ids), 900):  # chunks: SQLite caps the variables of one query
+        rental_ids.update(RentalRegistration.objects.filter(house_id__in=rented_ids[start:start + 900])
+                          .values_list("house_id", "pk"))
     through = RentalRegistration.tenants.through
     for hid in rented_ids:
         tenant_rows.extend(through(rentalregistration_id=rental_ids[hid], person_id=pid) for pid in rented_houses[hid])
