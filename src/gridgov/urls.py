@@ -12,6 +12,7 @@ handler404 = "gridgov.core.pages.not_found"
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("gridgov.accounts.urls")),
+    path("audit/", include("gridgov.accounts.audit_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through gridgov's login page (lockout + audit), never its own form.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
