@@ -127,13 +127,13 @@ def test_export_holds_the_filtered_rows_and_is_audited(trail, people):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:7] == ["时间（北京时间）", "用户名", "用户", "角色", "辖区代码", "操作", "操作代码"]
-    assert [(r[0], r[5], r[6], r[9], r[10]) for r in rows[1:]] == [
+    assert rows[0][:8] == ["时间（北京时间）", "用户名", "用户", "角色", "辖区代码", "辖区", "操作", "操作代码"]
+    assert [(r[0], r[6], r[7], r[10], r[11]) for r in rows[1:]] == [
         ("2026-12-02 12:00:00", "导入", "IMPORT", "p.csv", "失败"),
         ("2026-12-01 00:30:00", "查看原号", "REVEAL", "17", "成功"),
         ("2026-11-30 23:30:00", "查看", "READ", "17", "成功"),
     ]
-    assert rows[1][11] == "'=HYPERLINK(\"x\")"  # never a formula in Excel/WPS
+    assert rows[1][12] == "'=HYPERLINK(\"x\")"  # never a formula in Excel/WPS
     event = AuditEvent.objects.get(action="EXPORT", object_type="audit")
     assert event.actor_username == "auditor" and event.jurisdiction == "31"
     assert event.changes == {"rows": 3, "truncated": False,
@@ -156,3 +156,18 @@ def test_without_audit_view_the_page_and_export_are_403(trail, people):
 def test_anonymous_goes_to_the_login_page(db):
     response = Client().get("/audit/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_jurisdictions_are_named(db, roles, people):
+    from gridgov.demo.geo import load_demo_city
+    from gridgov.geo.models import Division, Grid
+
+    load_demo_city(scale="tiny", seed=1)
+    grid = Grid.objects.order_by("code").first()
+    street = Division.objects.get(prefix=grid.code[:9])
+    for code in ("310101", street.prefix, grid.code):
+        AuditEvent.objects.create(at=datetime(2026, 11, 2, 8, tzinfo=SH), actor_username="named", action="READ",
+                                  object_type="case", jurisdiction=code)
+    rows = _client(people["auditor"]).get("/audit/", {"actor": "named"}).context["rows"]
+    assert {r["jurisdiction"]: r["jurisdiction_name"] for r in rows} == {
+        "310101": "黄浦区", street.prefix: street.name, grid.code: grid.name}

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from gridgov.accounts import selectors
-from gridgov.accounts.labels import action_label, object_type_label, outcome_label
+from gridgov.accounts.labels import action_label, jurisdiction_names, object_type_label, outcome_label
 from gridgov.accounts.models import User
 from gridgov.core.audit import audit_write
 from gridgov.core.models import AuditAction, AuditEvent
@@ -36,6 +36,7 @@ def present(events: Iterable[AuditEvent]) -> list[dict]:
     events = list(events)
     people = selectors.audit_people({e.actor_id for e in events if e.actor_id is not None})
     roles = selectors.role_names()
+    places = jurisdiction_names({e.jurisdiction for e in events})
     out = []
     for e in events:
         role = roles.get(e.role)
@@ -43,6 +44,7 @@ def present(events: Iterable[AuditEvent]) -> list[dict]:
             "id": e.pk, "at": timezone.localtime(e.at), "actor_username": e.actor_username,
             "actor_name": people.get(e.actor_id, "") if e.actor_id is not None else "",
             "role": e.role, "role_name": role[0] if role else e.role, "jurisdiction": e.jurisdiction,
+            "jurisdiction_name": places.get(e.jurisdiction, ""),
             "action": e.action, "action_name": action_label(e.action),
             "object_type": e.object_type, "object_type_name": object_type_label(e.object_type),
             "object_id": e.object_id, "outcome": e.outcome, "outcome_name": outcome_label(e.outcome),
@@ -60,9 +62,10 @@ def _safe(value: object) -> str:
 
 def audit_csv(user: User, filters: dict, described: dict) -> HttpResponse:
     """The filtered audit rows as CSV (UTF-8 with BOM, so Excel opens it), newest first."""
-    header = [_("Time (Beijing time)"), _("User name"), pgettext("audit", "User"), pgettext("audit", "Role"), _("Jurisdiction code"),
-              pgettext("audit", "Action"), _("Action code"), _("Object type"), _("Object type code"), _("Object id"),
-              _("Outcome"), pgettext("audit", "Reason"), _("Request id"), _("IP address"), _("Channel"), _("Changes (masked)")]
+    header = [_("Time (Beijing time)"), _("User name"), pgettext("audit", "User"), pgettext("audit", "Role"),
+              _("Jurisdiction code"), pgettext("audit", "Jurisdiction"), pgettext("audit", "Action"), _("Action code"),
+              _("Object type"), _("Object type code"), _("Object id"), pgettext("audit", "Outcome"),
+              pgettext("audit", "Reason"), _("Request id"), _("IP address"), _("Channel"), _("Changes (masked)")]
     with transaction.atomic():
         qs = selectors.audit_list(user, **filters)
         events = list(qs[:MAX_ROWS + 1])
@@ -75,7 +78,8 @@ def audit_csv(user: User, filters: dict, described: dict) -> HttpResponse:
             for r in present(events[start:start + 2000]):
                 writer.writerow([_safe(c) for c in (
                     r["at"].strftime("%Y-%m-%d %H:%M:%S"), r["actor_username"], r["actor_name"], r["role_name"],
-                    r["jurisdiction"], r["action_name"], r["action"], r["object_type_name"], r["object_type"],
+                    r["jurisdiction"], r["jurisdiction_name"], r["action_name"], r["action"], r["object_type_name"],
+                    r["object_type"],
                     r["object_id"], r["outcome_name"], r["reason"], r["request_id"], r["ip"], r["channel"],
                     r["changes"])])
         audit_write(AuditAction.EXPORT, actor=user, object_type="audit", object_id="csv",

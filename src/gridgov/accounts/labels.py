@@ -5,6 +5,8 @@ The codes stay what the rows hold; pages and exports show these names, with the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils.translation import pgettext_lazy
 
 ACTION_LABELS: dict[str, object] = {
@@ -93,3 +95,22 @@ def object_type_label(code: str) -> str:
     if code in OBJECT_TYPE_LABELS:
         return str(OBJECT_TYPE_LABELS[code])
     return code
+
+
+# --- names of jurisdictions -------------------------------------------------------------------
+# accounts sits below geo (it cannot import it); geo registers its name lookup here when it is
+# installed (``GeoConfig.ready``). Without it, codes are shown as they are.
+_jurisdiction_namer: Callable[[set[str]], dict[str, str]] | None = None
+
+
+def register_jurisdiction_namer(namer: Callable[[set[str]], dict[str, str]]) -> None:
+    global _jurisdiction_namer
+    _jurisdiction_namer = namer
+
+
+def jurisdiction_names(codes: set[str]) -> dict[str, str]:
+    """Code prefix (division or grid) -> its name, for those known."""
+    codes = {c for c in codes if c}
+    if not codes or _jurisdiction_namer is None:
+        return {}
+    return _jurisdiction_namer(codes)
