@@ -89,7 +89,7 @@ def test_page_is_chinese_with_local_times_and_names(trail, people):
     assert "审计日志" in body
     assert "2026-12-01 00:30:00" in body  # Beijing time, not 2026-11-30 16:30 UTC
     assert "查看原号" in body and "实有人口" in body and "街镇综治中心" in body and "协查核实" in body
-    assert '查看原号 <small class="audit-code">REVEAL</small>' in body  # the code only in small type
+    assert '<td class="audit-nowrap" title="REVEAL">查看原号</td>' in body  # the code only on hover
     assert "no audit rows" not in body.lower()
 
 

@@ -580,6 +580,10 @@ class PersonImporter(_Importer):
             cleaned = [(number, dict(zip(keys, vals, strict=True))) for (number, _), vals in zip(batch, values, strict=True)]
         else:
             cleaned = []
+            if "house_code" in self.present:  # the houses of the rows the row validator sees, in one go
+                at = self.fields.index("house_code")
+                self.resolve_houses({str(raw[at]).strip() for (_, raw), good in zip(batch, ok.tolist(), strict=True)
+                                     if not good and at < len(raw) and raw[at]})
             for (number, raw), good, vals in zip(batch, ok.tolist(), values, strict=True):
                 if good:
                     cleaned.append((number, dict(zip(keys, vals, strict=True))))
