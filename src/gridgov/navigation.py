@@ -28,6 +28,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(_("Events"), "cases:home", ("cases.view",)),
     NavItem(_("Public safety"), "safety:situation", ("safety.view",)),
     NavItem(_("Special-population care"), "care:caseload", tuple(c for c in CAPABILITIES if c.startswith("care."))),
+    NavItem(_("Audit trail"), "audit:trail", ("audit.view",)),
 )
 
 

@@ -13,6 +13,7 @@ handler500 = "gridgov.core.pages.server_error"  # a database fault -> 503 with R
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("gridgov.accounts.urls")),
+    path("audit/", include("gridgov.accounts.audit_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through gridgov's login page (lockout + audit), never its own form.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

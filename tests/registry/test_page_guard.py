@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from tests.refusal_pages import CARE, EVENTS, MAP, REGISTRY, SAFETY, assert_refusal
+from tests.refusal_pages import AUDIT, CARE, EVENTS, MAP, REGISTRY, SAFETY, assert_refusal
 from tests.registry.conftest import client_for
 
 
@@ -33,7 +33,7 @@ def test_the_import_page_without_registry_edit_is_the_403_page(users):
 
 
 def test_the_register_without_registry_view_is_the_403_page(users):
-    assert_refusal(client_for(users["auditor"]).get("/registry/"), 403, [])
+    assert_refusal(client_for(users["auditor"]).get("/registry/"), 403, [AUDIT])
 
 
 def test_anonymous_is_sent_to_the_login_page(users, houses):

@@ -295,3 +295,24 @@ def grids_export_geojson(user: User | None, *, prefix: str = "", system: bool = 
     collection = geojson.to_feature_collection(
         (c, n, k, cc, shapely.from_wkb(boundary_wkb(b)), {}) for c, n, k, cc, b in rows)
     return json.dumps(collection, ensure_ascii=False)
+
+
+def place_names(codes: set[str]) -> dict[str, str]:
+    """Names of divisions (by significant code, 2-12 digits) and grids (15 digits). Place names are
+    public (GB/T 2260 and the grid plan), so this read is not scoped: it serves pages that show a
+    code the user already sees (the audit trail's jurisdictions)."""
+    from gridgov.core.codes import province_name
+
+    grids = [c for c in codes if len(c) == 15]
+    prefixes = [c for c in codes if len(c) < 15]
+    out: dict[str, str] = {}
+    if prefixes:
+        out.update(Division.objects.filter(prefix__in=prefixes).values_list("prefix", "name"))
+    if grids:
+        out.update(Grid.objects.filter(code__in=grids).values_list("code", "name"))
+    for code in prefixes:
+        if code not in out and len(code) == 2:
+            name = province_name(code)
+            if name:
+                out[code] = name
+    return out

@@ -119,12 +119,16 @@ class ImportResult:
     details: list[ErrorDetail] = field(default_factory=list)
     truncated: bool = False
     _rows: set = field(default_factory=set, repr=False)
+    #: community codes (12 digits) that hold grids: a 15-digit number starting with one is a grid code,
+    #: not personal data, and stays whole in a message (an identity number is masked)
+    communities: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     def add(self, detail: ErrorDetail) -> None:
         self._rows.add(detail.row)
         self.rejected = len(self._rows)
         if len(self.details) < MAX_REPORTED:
-            self.details.append(ErrorDetail(detail.field, mask_text(detail.message), detail.code, detail.row))
+            message = mask_keeping_grid_codes(detail.message, self.communities)
+            self.details.append(ErrorDetail(detail.field, message, detail.code, detail.row))
         else:
             self.truncated = True
 
@@ -133,6 +137,28 @@ class ImportResult:
                 "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
                 "written": self.written, "encoding": self.encoding, "truncated": self.truncated,
                 "errors": [d.as_dict() for d in self.details]}
+
+
+_DIGITS15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
+
+
+def mask_keeping_grid_codes(message: str, communities: frozenset[str] | set[str]) -> str:
+    """``mask_text`` (identity and phone numbers masked), except that a grid code stays whole: a
+    15-digit number whose first 12 digits are a community holding grids, with a sequence 001-999
+    (an old 15-digit identity number has its birth date there, which names no such community)."""
+    kept: list[str] = []
+
+    def hold(match: re.Match) -> str:
+        code = match.group()
+        if code[:12] in communities and code[12:] != "000":
+            kept.append(code)
+            return f"\x00{len(kept) - 1}\x00"
+        return code
+
+    text = mask_text(_DIGITS15.sub(hold, message))
+    for i, code in enumerate(kept):
+        text = text.replace(f"\x00{i}\x00", code)
+    return text
 
 
 class _Rollback(Exception):
@@ -235,6 +261,7 @@ class _Importer(ABC):
             require_capability(actor, "registry.edit")
             self.in_scope = prefix_matcher(actor, "registry.edit", purpose="write")
         self.grids = set(Grid.objects.values_list("code", flat=True))
+        self.result.communities = frozenset(g[:12] for g in self.grids)
         self.houses = _Lru(200_000)  # house_code -> (id, grid_code)
         self.deferred: list[db_adapter.DeferredIndexes] = []
 
@@ -243,13 +270,18 @@ class _Importer(ABC):
         self.result.add(ErrorDetail(field_name, message, code, row))
 
     def check_grid(self, grid_code: str, row: int, field_name: str) -> bool:
+        report = ErrorReport()
+        self._check_grid_into(grid_code, row, field_name, report)
+        for detail in report.details:
+            self.result.add(detail)
+        return not report.details
+
+    def _check_grid_into(self, grid_code: str, row: int, field_name: str, report: ErrorReport) -> None:
         if grid_code not in self.grids:
-            self.reject(row, field_name, f"grid {grid_code} does not exist", "unknown_grid")
-            return False
-        if not self.in_scope(grid_code):
-            self.reject(row, field_name, f"grid {grid_code} is outside your jurisdiction", "out_of_jurisdiction")
-            return False
-        return True
+            report.add(field_name, f"grid {grid_code} does not exist", code="unknown_grid", row=row)
+        elif not self.in_scope(grid_code):
+            report.add(field_name, f"grid {grid_code} is outside your jurisdiction", code="out_of_jurisdiction",
+                       row=row)
 
     def resolve_houses(self, house_codes: set[str]) -> None:
         missing = [c for c in house_codes if c not in self.houses]
@@ -471,49 +503,71 @@ class PersonImporter(_Importer):
         return ok, values
 
     def clean(self, number: int, d: dict) -> dict | None:
-        """The full validator for one row: every problem is reported."""
+        """The full validator for one row: every problem of the row is reported (fields, stay, place)."""
+        excel_number = False
         for k, val in d.items():
             if type(val) is str:
                 d[k] = val.strip()
             elif k == "identity_number" and isinstance(val, (int, float)):
-                self.reject(number, "identity_number", "is stored as a number in Excel (digits are lost); "
-                            "format the column as text", "excel_number")
-                return None
+                excel_number = True
+                d[k] = ""
             elif not isinstance(val, str):
                 d[k] = val if hasattr(val, "year") else str(val)
         report = ErrorReport()
         out = v.clean_person(d, report=report, row=number, today=self.today)
-        for detail in report.details:
-            self.result.add(detail)
-        if out is None:
-            return None
-        ok = True
-        stay: dict[str, Any]
+        if excel_number:  # the number was lost, not left out: say so instead of "is required"
+            # ... and drop what follows only from the missing number (the hukou place comes from it)
+            report.details = [x for x in report.details
+                              if not (x.code == "required" and x.field in ("identity_number", "hukou_division"))]
+            report.details.insert(0, ErrorDetail("identity_number", "is stored as a number in Excel (digits are "
+                                                 "lost); format the column as text", "excel_number", number))
+            out = None
+        stay: dict[str, Any] = _NO_STAY
         if self.has_stay:
+            stay = {}
+            for key, table in (("relation", codes.RELATION), ("domicile_type", codes.DOMICILE_TYPE),
+                               ("inflow_reason", codes.INFLOW_REASON)):
+                try:
+                    stay[key] = v.code(d.get(key), key, table)
+                except FieldError as exc:
+                    report.add(exc.field, exc.reason, code=exc.reason_code, row=number)
             try:
-                stay = {"relation": v.code(d.get("relation"), "relation", codes.RELATION),
-                        "domicile_type": v.code(d.get("domicile_type"), "domicile_type", codes.DOMICILE_TYPE),
-                        "inflow_reason": v.code(d.get("inflow_reason"), "inflow_reason", codes.INFLOW_REASON),
-                        "moved_in": v.parse_date(d.get("moved_in"), "moved_in", today=self.today)}
+                stay["moved_in"] = v.parse_date(d.get("moved_in"), "moved_in", today=self.today)
             except FieldError as exc:
-                self.reject(number, exc.field, exc.reason, exc.reason_code)
-                return None
-        else:
-            stay = _NO_STAY
-        out["_stay"] = stay
+                report.add(exc.field, exc.reason, code=exc.reason_code, row=number)
         house_code = d.get("house_code", "")
-        out["_house_code"] = house_code
-        if not house_code:
+        if house_code:
+            if report.details:  # a good row's house is checked with its batch (flush); a bad row's here
+                self._check_house(number, house_code, report)
+        else:
             grid = d.get("grid_code", "")
             if grid not in self.grids:
                 try:
                     v.grid(grid, required=True)
                 except FieldError as exc:
-                    self.reject(number, exc.field, exc.reason + " (or give a house code)", exc.reason_code)
-                    return None
-            ok = self.check_grid(grid, number, "grid_code")
-            out["grid_code"], out["house_id"] = grid, None
-        return out if ok else None
+                    report.add(exc.field, exc.reason + " (or give a house code)", code=exc.reason_code, row=number)
+                    grid = ""
+            if grid:
+                self._check_grid_into(grid, number, "grid_code", report)
+        for detail in report.details:
+            self.result.add(detail)
+        if out is None or report.details:
+            return None
+        out["_stay"] = stay
+        out["_house_code"] = house_code
+        if not house_code:
+            out["grid_code"], out["house_id"] = d.get("grid_code", ""), None
+        return out
+
+    def _check_house(self, number: int, house_code: str, report: ErrorReport) -> None:
+        if house_code not in self.houses:
+            self.resolve_houses({house_code})
+        found = self.houses.get(house_code)
+        if found is None:
+            report.add("house_code", f"house {house_code} is not registered", code="unknown_house", row=number)
+        elif not self.in_scope(found[1]):
+            report.add("house_code", f"house {house_code} is outside your jurisdiction", code="out_of_jurisdiction",
+                       row=number)
 
     def flush(self, batch):
         today = self.today
@@ -526,6 +580,10 @@ class PersonImporter(_Importer):
             cleaned = [(number, dict(zip(keys, vals, strict=True))) for (number, _), vals in zip(batch, values, strict=True)]
         else:
             cleaned = []
+            if "house_code" in self.present:  # the houses of the rows the row validator sees, in one go
+                at = self.fields.index("house_code")
+                self.resolve_houses({str(raw[at]).strip() for (_, raw), good in zip(batch, ok.tolist(), strict=True)
+                                     if not good and at < len(raw) and raw[at]})
             for (number, raw), good, vals in zip(batch, ok.tolist(), values, strict=True):
                 if good:
                     cleaned.append((number, dict(zip(keys, vals, strict=True))))
@@ -703,13 +761,16 @@ class HouseImporter(_Importer):
 
         cleaned = []
         for number, d in batch:
-            try:
-                o = clean_house({k: (val.strip() if isinstance(val, str) else val) for k, val in d.items()})
-            except FieldError as exc:
-                self.reject(number, exc.field, exc.reason, exc.reason_code)
-                continue
-            if (o["lon"] is None) != (o["lat"] is None):
-                self.reject(number, "lat" if o["lat"] is None else "lon", "give both lon and lat", "required")
+            report = ErrorReport()
+            o = clean_house({k: (val.strip() if isinstance(val, str) else val) for k, val in d.items()},
+                            report=report, row=number)
+            if "lon" in o and "lat" in o and (o["lon"] is None) != (o["lat"] is None):
+                report.add("lat" if o["lat"] is None else "lon", "give both lon and lat", code="required", row=number)
+            if report.details:  # every problem of the row, its grid's too
+                if o.get("grid_code"):
+                    self._check_grid_into(o["grid_code"], number, "grid_code", report)
+                for detail in report.details:
+                    self.result.add(detail)
                 continue
             cleaned.append((number, o))
         pts = [(i, o["lon"], o["lat"]) for i, (_, o) in enumerate(cleaned) if o["lon"] is not None]
@@ -795,13 +856,25 @@ class OrgImporter(_Importer):
         cleaned = []
         for number, d in batch:
             d = {k: (val.strip() if isinstance(val, str) else val) for k, val in d.items()}
+            report = ErrorReport()
+            o = clean_organisation(d, report=report, row=number)
+            if "uscc" in o and not o["uscc"]:
+                report.add("uscc", "is required for an import (it is the key)", code="required", row=number)
             try:
-                o = clean_organisation(d)
-                if not o["uscc"]:
-                    raise FieldError("uscc", "is required for an import (it is the key)", code="required")
                 o["_house_code"] = v.house_code(d.get("house_code"), required=False)
             except FieldError as exc:
-                self.reject(number, exc.field, exc.reason, exc.reason_code)
+                report.add(exc.field, exc.reason, code=exc.reason_code, row=number)
+            if report.details:  # every problem of the row, its place's too
+                if o.get("_house_code"):
+                    self.resolve_houses({o["_house_code"]})
+                    found = self.houses.get(o["_house_code"])
+                    if found is None:
+                        report.add("house_code", f"house {o['_house_code']} is not registered", code="unknown_house",
+                                   row=number)
+                elif o.get("grid_code"):
+                    self._check_grid_into(o["grid_code"], number, "grid_code", report)
+                for detail in report.details:
+                    self.result.add(detail)
                 continue
             cleaned.append((number, o))
         self.resolve_houses({o["_house_code"] for _, o in cleaned if o["_house_code"]})

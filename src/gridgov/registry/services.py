@@ -18,7 +18,7 @@ from django.utils import timezone
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core.audit import audit_write
-from gridgov.core.errors import Conflict, ErrorDetail, FieldError, Forbidden, NotFound
+from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
 from gridgov.core.versioning import update_versioned
 from gridgov.geo.models import Grid
@@ -122,7 +122,10 @@ HOUSE_FIELDS = ("house_code", "address", "grid_code", "lon", "lat", "building_us
                 "owner_name", "owner_doc_type", "owner_doc_number", "owner_phone")
 
 
-def clean_house(data: dict, *, partial: bool = False) -> dict:
+def clean_house(data: dict, *, partial: bool = False, report: ErrorReport | None = None,
+                row: int | None = None) -> dict:
+    """Validate a house. Without ``report`` the first problem raises; with it every problem is added
+    to it (an import row reports all of them) and the fields that passed are returned."""
     out: dict = {}
     checks = {
         "house_code": lambda x: v.house_code(x),
@@ -144,8 +147,17 @@ def clean_house(data: dict, *, partial: bool = False) -> dict:
         try:
             out[key] = fn(data.get(key))
         except (TypeError, ValueError):
-            raise FieldError(key, "is not a number", code="invalid") from None
+            _problem(report, FieldError(key, "is not a number", code="invalid"), row)
+        except FieldError as exc:
+            _problem(report, exc, row)
     return out
+
+
+def _problem(report: ErrorReport | None, exc: FieldError, row: int | None) -> None:
+    """Raise ``exc``, or add it to ``report`` when one collects every problem."""
+    if report is None:
+        raise exc
+    report.add(exc.field, exc.reason, code=exc.reason_code, row=row)
 
 
 def _owner_doc(value) -> str:
@@ -398,7 +410,9 @@ def permit_issue(*, actor: User | None, person_id: int, number: str, issue_date,
 
 # --- organisations ------------------------------------------------------------------------------
 
-def clean_organisation(data: dict, *, partial: bool = False) -> dict:
+def clean_organisation(data: dict, *, partial: bool = False, report: ErrorReport | None = None,
+                       row: int | None = None) -> dict:
+    """Validate an organisation; ``report`` as in ``clean_house``."""
     out: dict = {}
     checks = {
         "uscc": lambda x: v.uscc(x),
@@ -415,7 +429,10 @@ def clean_organisation(data: dict, *, partial: bool = False) -> dict:
     for key, fn in checks.items():
         if partial and key not in data:
             continue
-        out[key] = fn(data.get(key))
+        try:
+            out[key] = fn(data.get(key))
+        except FieldError as exc:
+            _problem(report, exc, row)
     return out
 
 

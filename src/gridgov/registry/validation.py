@@ -8,6 +8,7 @@ person and collects every problem (``ErrorReport``) so that an import row report
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Literal, overload
 
@@ -22,7 +23,14 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 _DOC_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$")
 _BAD_NAME = re.compile(r"[\d\x00-\x1f\x7f<>@#$%^&*=+|\\/{}\[\];:\"?!]")
 _HOUSE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
-_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d")
+#: Dates as people type them: 2020-01-05, 2020/1/5, 2020.1.5 (one separator throughout),
+#: 2020年1月5日 and 20200105; an optional time of midnight (a date cell exported as text) is allowed.
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]0{1,2}:00(?::00)?)?$"),
+    re.compile(r"^(\d{4})()年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$"),
+    re.compile(r"^(\d{4})()(\d{2})(\d{2})$"),
+)
+_DATE_EXAMPLES = "2020-01-05, 2020/1/5, 2020.1.5, 2020年1月5日 or 20200105"
 
 #: Labels accepted for codes (imports from other systems carry labels, not codes).
 _POP_ALIASES = {"户籍": "01", "户籍人口": "01", "流动": "02", "流动人口": "02", "来沪": "02", "来沪人员": "02",
@@ -97,21 +105,31 @@ def parse_date(value, field: str, *, required: bool = False, not_future: bool = 
     elif isinstance(value, date):
         out = value
     else:
-        raw = str(value).strip()
-        out = None
-        for fmt in _DATE_FORMATS:
-            try:
-                out = datetime.strptime(raw, fmt).date()
-                break
-            except ValueError:
-                continue
-        if out is None:
-            raise FieldError(field, f"{raw!r} is not a date; expected YYYY-MM-DD", code="bad_date")
+        out = _parse_date_text(str(value), field)
     if out < EARLIEST_BIRTH:
         raise FieldError(field, f"{out.isoformat()} is before {EARLIEST_BIRTH.isoformat()}", code="bad_date")
     if not_future and out > (today or date.today()):
         raise FieldError(field, f"{out.isoformat()} is in the future", code="bad_date")
     return out
+
+
+def _parse_date_text(value: str, field: str) -> date:
+    """A date typed as text in one of the forms of ``_DATE_PATTERNS`` (full-width digits too)."""
+    raw = unicodedata.normalize("NFKC", value).strip()
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(raw)
+        if m is None:
+            continue
+        year, month, day = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        try:
+            return date(year, month, day)
+        except ValueError:
+            if not 1 <= month <= 12:
+                why = f"month {month} does not exist"
+            else:
+                why = f"day {day} does not exist in {year}-{month:02d}"
+            raise FieldError(field, f"{value.strip()!r} is not a calendar date: {why}", code="bad_date") from None
+    raise FieldError(field, f"{value.strip()!r} is not a date; write it like {_DATE_EXAMPLES}", code="bad_date")
 
 
 def phone(value, field: str = "phone") -> str:
