@@ -241,6 +241,8 @@ class Ineligible:
     actual: int | None = None
     field: str = ""
     code: str = ""
+    low: int | None = None   # the age bounds in force (for the message)
+    high: int | None = None
 
 
 def _years_between(earlier: date, later: date) -> int:
@@ -268,10 +270,11 @@ def eligibility_check(programme_code: str, *, birth: date | None, on: date, fiel
             out.append(Ineligible("no_birth_date"))
         else:
             age = _years_between(birth, on)
-            if bounds["min_age"] is not None and age < bounds["min_age"]:
-                out.append(Ineligible("min_age", bounds["min_age"], age, code=field_of_bound["min_age"]))
-            if bounds["max_age"] is not None and age > bounds["max_age"]:
-                out.append(Ineligible("max_age", bounds["max_age"], age, code=field_of_bound["max_age"]))
+            low, high = bounds["min_age"], bounds["max_age"]
+            if low is not None and age < low:
+                out.append(Ineligible("min_age", low, age, code=field_of_bound["min_age"], low=low, high=high))
+            if high is not None and age > high:
+                out.append(Ineligible("max_age", high, age, code=field_of_bound["max_age"], low=low, high=high))
     since = rules.get("since_field")
     if since and fields.get(since["field"]):
         then = date.fromisoformat(str(fields[since["field"]]))

@@ -174,12 +174,15 @@ def _ineligible_message(prog: codes.Programme, problem: codes.Ineligible) -> str
         spec = prog.fields[fname]
         which = f"（{spec.label}：{codes.label(spec.code_table, code)}）"
     params = {"programme": prog.name + which, "limit": problem.limit, "age": problem.actual}
-    if problem.rule == "min_age":
-        return _("%(programme)s enrols persons aged %(limit)s or over; this person is %(age)s on the start date."
-                 ) % params
-    if problem.rule == "max_age":
-        return _("%(programme)s enrols persons aged %(limit)s or under; this person is %(age)s on the start date."
-                 ) % params
+    if problem.rule in ("min_age", "max_age"):
+        if problem.low is not None and problem.high is not None:
+            ages = _("from %(low)s to %(high)s years of age") % {"low": problem.low, "high": problem.high}
+        elif problem.low is not None:
+            ages = _("%(low)s years of age or over") % {"low": problem.low}
+        else:
+            ages = _("%(high)s years of age or under") % {"high": problem.high}
+        return _("%(programme)s enrols persons %(ages)s; this person is %(age)s on the start date.") % {
+            **params, "ages": ages}
     if problem.rule == "no_birth_date":
         return _("%(programme)s has an age rule, but the person's date of birth is not in the register.") % params
     field_label = prog.fields[problem.field].label if problem.field in prog.fields else problem.field
