@@ -641,7 +641,7 @@ def transfer_accept(*, actor: User, programme: str, transfer_id: int, version: i
     Enrolment.objects.filter(pk=enrolment.pk).update(grid_code=to, worker=actor, version=F("version") + 1,
                                                      updated_at=now)
     for model in (Contact, TeamMember, Referral, ResettlementOutcome, JointTask, Alert, BreakGlass):
-        model.objects.filter(enrolment=enrolment).update(grid_code=to)  # type: ignore[attr-defined]
+        model.objects.filter(enrolment=enrolment).update(grid_code=to)
     if transfer.alert_id:
         alert = Alert.objects.filter(pk=transfer.alert_id, status=Alert.Status.OPEN).first()
         if alert is not None:
