@@ -14,6 +14,7 @@ GRIDGOV_VAR_DIR        where local state lives (default: ./var)
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import time as _time
 from pathlib import Path
@@ -238,8 +239,13 @@ GRIDGOV_BLIND_INDEX_KEY = os.environ.get("GRIDGOV_BLIND_INDEX_KEY", "").strip()
 GRIDGOV_CASES_WORKING_HOURS = _env_windows("GRIDGOV_CASES_WORKING_HOURS", [("09:00", "12:00"), ("13:00", "18:00")])
 GRIDGOV_OPEN311_JURISDICTION = _env_str("GRIDGOV_OPEN311_JURISDICTION", "gridgov")
 GRIDGOV_OPEN311_CONTACT = _env_str("GRIDGOV_OPEN311_CONTACT")
-# Care: closed records are de-identified after this many days.
+# Care: closed records are de-identified after this many days; a transfer between communities is
+# accepted within this limit (working days "5d" or hours "40h" of the events' working calendar).
 GRIDGOV_CARE_RETENTION_DAYS = _env_int("GRIDGOV_CARE_RETENTION_DAYS", 5 * 365, minimum=1)
+GRIDGOV_CARE_TRANSFER_LIMIT = _env_str("GRIDGOV_CARE_TRANSFER_LIMIT", "5d")
+if not re.fullmatch(r"[1-9][0-9]*(\.[0-9]+)?[hd]", GRIDGOV_CARE_TRANSFER_LIMIT):
+    raise ImproperlyConfigured(f"GRIDGOV_CARE_TRANSFER_LIMIT={GRIDGOV_CARE_TRANSFER_LIMIT!r}: expected working days "
+                               "like 5d or working hours like 40h")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

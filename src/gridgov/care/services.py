@@ -552,12 +552,12 @@ def alert_resolve(*, actor: User, programme: str, alert_id: int, version: int, r
 
 # --- transfer between communities (the care follows the person) ---------------------------------------
 
-DEFAULT_TRANSFER_LIMIT = "5d"  # working days (cases working calendar); GRIDGOV_CARE_TRANSFER_LIMIT overrides
 COMMUNITY_DIGITS = 12
 
 
 def transfer_limit() -> str:
-    return str(getattr(settings, "GRIDGOV_CARE_TRANSFER_LIMIT", DEFAULT_TRANSFER_LIMIT))
+    """Working days ("5d", the default) or hours ("40h") of the cases' calendar: GRIDGOV_CARE_TRANSFER_LIMIT."""
+    return str(settings.GRIDGOV_CARE_TRANSFER_LIMIT)
 
 
 def transfer_deadline(start: datetime) -> datetime:
