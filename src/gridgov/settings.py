@@ -262,8 +262,13 @@ GRIDGOV_CASES_WORKING_HOURS = _env_windows("GRIDGOV_CASES_WORKING_HOURS", [("09:
 GRIDGOV_CASES_ESCALATION_AFTER = _env_levels("GRIDGOV_CASES_ESCALATION_AFTER", {"district": "2d"})
 GRIDGOV_OPEN311_JURISDICTION = _env_str("GRIDGOV_OPEN311_JURISDICTION", "gridgov")
 GRIDGOV_OPEN311_CONTACT = _env_str("GRIDGOV_OPEN311_CONTACT")
-# Care: closed records are de-identified after this many days.
+# Care: closed records are de-identified after this many days; a transfer between communities is
+# accepted within this limit (working days "5d" or hours "40h" of the events' working calendar).
 GRIDGOV_CARE_RETENTION_DAYS = _env_int("GRIDGOV_CARE_RETENTION_DAYS", 5 * 365, minimum=1)
+GRIDGOV_CARE_TRANSFER_LIMIT = _env_str("GRIDGOV_CARE_TRANSFER_LIMIT", "5d")
+if not re.fullmatch(r"[1-9][0-9]*(\.[0-9]+)?[hd]", GRIDGOV_CARE_TRANSFER_LIMIT):
+    raise ImproperlyConfigured(f"GRIDGOV_CARE_TRANSFER_LIMIT={GRIDGOV_CARE_TRANSFER_LIMIT!r}: expected working days "
+                               "like 5d or working hours like 40h")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

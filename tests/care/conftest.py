@@ -24,6 +24,9 @@ PROGRAMME_FIELDS = {
                       "hospital": "市精神卫生中心", "treatment": "02", "incident_history": False},
 }
 
+# A birth date inside each programme's eligibility rules (youth 6-25, street children under 18).
+PROGRAMME_BIRTH = {"youth": date(2008, 5, 17), "street_children": date(2013, 5, 17)}
+
 _seq = itertools.count(1)
 
 
@@ -64,9 +67,10 @@ def users(make_user):
 def enrol(users, make_person):
     from gridgov.care import services
 
-    def _enrol(programme: str, name: str, *, grid_code: str = HOME, birth: date = date(1985, 5, 17),
+    def _enrol(programme: str, name: str, *, grid_code: str = HOME, birth: date | None = None,
                level: str = "", start: date = date(2026, 1, 5), actor=None, today: date = TODAY, **kw):
-        person = make_person(name, grid_code=grid_code, birth=birth)
+        person = make_person(name, grid_code=grid_code,
+                             birth=birth or PROGRAMME_BIRTH.get(programme, date(1985, 5, 17)))
         actor = actor or (users["social_worker"] if grid_code.startswith("310101") else users["social_worker_away"])
         return services.enrolment_create(actor=actor, programme=programme, person_id=person.pk, start_date=start,
                                          level=level, fields=PROGRAMME_FIELDS[programme], today=today, **kw)

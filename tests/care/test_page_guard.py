@@ -23,8 +23,10 @@ def test_a_programme_without_its_capability_is_the_403_page(enrol, users, client
     police = client_for(users["police_officer"])  # street children only
     assert_refusal(police.get(f"/care/mental_health/{e.pk}/"), 403, [MAP, REGISTRY, EVENTS, SAFETY, CARE])
     assert_refusal(police.get("/care/mental_health/statistics/"), 403, [MAP, REGISTRY, EVENTS, SAFETY, CARE])
-    # no care capability at all: the caseload itself
-    assert_refusal(client_for(users["city_admin"]).get("/care/"), 403, [MAP, REGISTRY, EVENTS, SAFETY])
+    # no care capability and no command.view at all: the caseload itself
+    assert_refusal(client_for(users["grid_worker"]).get("/care/"), 403, [MAP, REGISTRY, EVENTS])
+    # the city administrator (command.view) is sent to the area figures instead: no files
+    assert client_for(users["city_admin"]).get("/care/")["Location"] == "/care/statistics/"
 
 
 def test_anonymous_is_sent_to_the_login_page(enrol):

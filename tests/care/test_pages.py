@@ -22,7 +22,8 @@ def test_caseload_page_lists_my_cases_and_hides_sealed(enrol, users, client_for)
 
 def test_pages_refuse_without_capability_and_404_outside(enrol, users, client_for):
     e = enrol("mental_health", "患者页")
-    assert client_for(users["city_admin"]).get("/care/").status_code == 403
+    assert client_for(users["grid_worker"]).get("/care/").status_code == 403
+    assert client_for(users["city_admin"]).get("/care/").status_code == 302  # to the area figures
     police = client_for(users["police_officer"])
     assert police.get("/care/").status_code == 200  # street children only
     assert police.get(f"/care/mental_health/{e.pk}/").status_code == 403

@@ -33,6 +33,7 @@ def _load(env: dict) -> subprocess.CompletedProcess:
     ({"GRIDGOV_LOCKOUT_MINUTES": "ten"}, "GRIDGOV_LOCKOUT_MINUTES='ten': expected a whole number"),
     ({"GRIDGOV_ACCESS_LOG": "loud"}, "GRIDGOV_ACCESS_LOG='loud'"),
     ({"GRIDGOV_CASES_WORKING_HOURS": "9-12"}, "GRIDGOV_CASES_WORKING_HOURS='9-12': expected windows"),
+    ({"GRIDGOV_CARE_TRANSFER_LIMIT": "5 days"}, "GRIDGOV_CARE_TRANSFER_LIMIT='5 days': expected working days"),
     ({"GRIDGOV_CASES_WORKING_HOURS": "13:00-12:00"}, "GRIDGOV_CASES_WORKING_HOURS='13:00-12:00': expected"),
     ({"GRIDGOV_CASES_WORKING_HOURS": "08:00-12:00,11:00-17:00"}, "GRIDGOV_CASES_WORKING_HOURS='08:00-12:00,11:00-17:00': "
                                                                  "working windows overlap"),
@@ -104,6 +105,7 @@ EXPECTED = {
     "GRIDGOV_OPEN311_JURISDICTION": ("huangpu.example", "GRIDGOV_OPEN311_JURISDICTION", "huangpu.example"),
     "GRIDGOV_OPEN311_CONTACT": ("12345 热线", "GRIDGOV_OPEN311_CONTACT", "12345 热线"),
     "GRIDGOV_CARE_RETENTION_DAYS": ("400", "GRIDGOV_CARE_RETENTION_DAYS", 400),
+    "GRIDGOV_CARE_TRANSFER_LIMIT": ("3d", "GRIDGOV_CARE_TRANSFER_LIMIT", "3d"),
 }
 
 

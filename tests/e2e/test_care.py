@@ -70,3 +70,82 @@ def test_social_worker_records_a_contact_from_the_mobile_page(page: Page, live_s
 
     contact = Contact.objects.get(enrolment=caseload["enrolment"], notes=NOTE)
     assert contact.status == "completed" and contact.kind == "visit"
+
+
+SENDER, RECEIVER = "e2e-sender", "e2e-receiver"
+AWAY_GRID = "310104003002001"
+
+
+@pytest.fixture
+def two_districts(transactional_db):
+    """A social worker in 黄浦 (310101) with one corrections case, and one in 徐汇 (310104)."""
+    from gridgov.accounts import services as account_services
+    from gridgov.care import services
+    from gridgov.core.idnumber import make_identity_number
+    from gridgov.registry.identity import blind_index
+    from gridgov.registry.models import Person
+
+    account_services.roles_sync()
+    sender = account_services.user_create(username=SENDER, password=PASSWORD, display_name="黄浦社工")
+    account_services.membership_grant(user=sender, role_code="social_worker", jurisdiction="310101")
+    receiver = account_services.user_create(username=RECEIVER, password=PASSWORD, display_name="徐汇社工")
+    account_services.membership_grant(user=receiver, role_code="social_worker", jurisdiction="310104")
+    number = make_identity_number("310101", date(1979, 8, 9), 23)
+    person = Person.objects.create(name="迁居对象乙", identity_number=number, id_hmac=blind_index(number),
+                                   id_last4=number[-4:], birth_date=date(1979, 8, 9), sex="1",
+                                   grid_code="310101002001001")
+    today = timezone.localdate()
+    enrolment = services.enrolment_create(actor=sender, programme="corrections", person_id=person.pk,
+                                          start_date=today - timedelta(days=40), level="02",
+                                          fields={"rectifying_category": "03"}, today=today)
+    return {"enrolment": enrolment}
+
+
+def _login(page: Page, url: str, username: str) -> None:
+    page.goto(url + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
+
+
+def test_a_transfer_is_offered_and_accepted_by_the_receiving_worker(browser, live_server, two_districts) -> None:
+    from gridgov.care.models import Enrolment, Transfer
+
+    e = two_districts["enrolment"]
+    sender = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = sender.new_page()
+    _login(page, live_server.url, SENDER)
+    page.goto(f"{live_server.url}/care/corrections/{e.pk}/")
+    page.locator("details.transfer-form summary").click()
+    page.fill("input[name=to_grid_code]", AWAY_GRID)
+    page.fill("input[name=reason]", "本人报告已迁居徐汇区")
+    page.get_by_role("button", name="移交").click()
+    expect(page.locator("[data-testid=transfer-banner]")).to_contain_text("待接收")
+    page.goto(live_server.url + "/care/?programme=corrections")
+    expect(page.locator("[data-testid=transfers]")).to_contain_text("迁居对象乙")
+    expect(page.locator("[data-testid=transfers]")).to_contain_text("移出")
+    t = Transfer.objects.get(enrolment=e)
+
+    receiver = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    other = receiver.new_page()
+    _login(other, live_server.url, RECEIVER)
+    other.goto(live_server.url + "/care/?programme=corrections")
+    row = other.locator(f"[data-testid=transfer-{t.pk}]")
+    expect(row).to_contain_text("待接收")
+    expect(row).to_contain_text("移入")
+    other.locator(f"[data-testid=accept-{t.pk}]").click()
+    expect(other.locator("[data-testid=case-title]")).to_contain_text("迁居对象乙")
+    expect(other.locator("[data-testid=record-contact]")).to_be_visible()  # now theirs to work
+    other.goto(live_server.url + "/care/?programme=corrections")
+    expect(other.locator("[data-testid=caseload]")).to_contain_text("迁居对象乙")
+
+    # the sending worker's access ended with the acceptance
+    page.goto(live_server.url + "/care/?programme=corrections")
+    expect(page.locator("[data-testid=caseload]")).not_to_contain_text("迁居对象乙")
+    response = page.goto(f"{live_server.url}/care/corrections/{e.pk}/")
+    assert response is not None and response.status == 404
+    e = Enrolment.objects.get(pk=e.pk)
+    assert e.grid_code == AWAY_GRID and e.worker.username == RECEIVER
+    sender.close()
+    receiver.close()

@@ -12,7 +12,8 @@ from tests.registry.conftest import client_for
 def test_a_house_in_another_street_is_the_404_page(users, houses):
     client = client_for(users["street_b"])
     r = client.get(f"/registry/houses/{houses['a1_1'].pk}/")
-    assert_refusal(r, 404, [MAP, REGISTRY, EVENTS, SAFETY])
+    # a street centre: its navigation includes care (the area figures, command.view)
+    assert_refusal(r, 404, [MAP, REGISTRY, EVENTS, SAFETY, CARE])
     assert "no-store" in r["Cache-Control"]
     assert client.get(f"/registry/houses/{houses['b_1'].pk}/").status_code == 200
 

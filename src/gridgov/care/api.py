@@ -56,6 +56,12 @@ def worklist(request, mine: bool = True, programme: str = ""):
     return selectors.worklist(request.user, mine=mine, programme=programme)
 
 
+@router.get("/statistics", summary="Area figures for the 综治中心: caseload per programme, overdue contacts, "
+                                    "脱管/漏管 alerts, pending transfers (counts only; cells < 5 suppressed)")
+def area_statistics(request, area_level: int = 9):
+    return selectors.area_statistics(request.user, area_level=area_level)
+
+
 @router.get("/providers", summary="Service providers (no resident data)")
 def provider_list(request, programme: str = ""):
     return {"items": selectors.provider_list(request.user, programme=programme)}
@@ -193,6 +199,7 @@ class EnrolIn(In):
     planned_end: date | None = None
     worker_id: int | None = None
     plan: str = Field("", max_length=4000)
+    eligibility_override: str = Field("", max_length=500)
 
 
 @router.post("/{programme}/enrolments", response={201: dict})
@@ -251,6 +258,7 @@ class CloseIn(In):
     closure_type: str = Field(..., max_length=2)
     note: str = Field("", max_length=2000)
     end_date: date | None = None
+    absence_reason: str = Field("", max_length=500)
 
 
 @router.post("/{programme}/enrolments/{enrolment_id}/close", response=dict)
@@ -443,3 +451,27 @@ class ResolveIn(In):
 def alert_resolve(request, programme: str, alert_id: int, payload: ResolveIn):
     a = services.alert_resolve(actor=request.user, programme=programme, alert_id=alert_id, **payload.dict())
     return {"id": a.pk, "status": a.status, "version": a.version}
+
+
+class TransferIn(In):
+    to_grid_code: str = Field(..., max_length=15)
+    reason: str = Field(..., max_length=200)
+
+
+@router.post("/{programme}/enrolments/{enrolment_id}/transfer", response={201: dict},
+             summary="Offer the enrolment to the community the person moved to (by hand)")
+def transfer_offer(request, programme: str, enrolment_id: int, payload: TransferIn):
+    t = services.transfer_offer(actor=request.user, programme=programme, enrolment_id=enrolment_id, **payload.dict())
+    return _created(t, deadline=t.deadline.isoformat())
+
+
+class AcceptIn(In):
+    version: int
+
+
+@router.post("/{programme}/transfers/{transfer_id}/accept", response=dict,
+             summary="The receiving community accepts a transfer (待接收 -> its caseload)")
+def transfer_accept(request, programme: str, transfer_id: int, payload: AcceptIn):
+    e = services.transfer_accept(actor=request.user, programme=programme, transfer_id=transfer_id,
+                                 version=payload.version)
+    return {"enrolment_id": e.pk, "grid_code": e.grid_code, "version": e.version}

@@ -56,6 +56,7 @@ class Programme:
     joint: bool = False
     hide_identity: bool = False
     agencies: dict[str, dict[str, Any]] | None = None
+    eligibility: dict[str, Any] | None = None
 
     @property
     def identifying_fields(self) -> tuple[str, ...]:
@@ -87,9 +88,21 @@ def table_names() -> list[str]:
     return sorted(_codes_file()["tables"])
 
 
+def retired(name: str) -> dict[str, str]:
+    """Codes of ``name`` no longer selectable (old rows keep them and stay readable): code -> why."""
+    return dict(_codes_file()["tables"].get(name, {}).get("retired", {}))
+
+
+def selectable(name: str) -> dict[str, str]:
+    """The codes of ``name`` a new record may use (the table minus its retired codes)."""
+    gone = retired(name)
+    return {k: v for k, v in table(name).items() if k not in gone}
+
+
 def table_info(name: str) -> dict:
     t = _codes_file()["tables"][name]
-    return {"id": name, "name": t["name"], "source": t["source"], "codes": dict(t["codes"])}
+    return {"id": name, "name": t["name"], "source": t["source"], "codes": dict(t["codes"]),
+            "retired": dict(t.get("retired", {}))}
 
 
 def label(table_name: str, code: str | None) -> str:
@@ -112,7 +125,8 @@ def programmes() -> dict[str, Programme]:
             team_table=p["team_table"], fields=fields, schedule={k: dict(v) for k, v in p["schedule"].items()},
             handover=bool(p.get("handover")), investigation=bool(p.get("investigation")),
             sealable=bool(p.get("sealable")), joint=bool(p.get("joint")),
-            hide_identity=bool(p.get("hide_identity")), agencies=p.get("agencies"))
+            hide_identity=bool(p.get("hide_identity")), agencies=p.get("agencies"),
+            eligibility=p.get("eligibility") or {})
     return out
 
 
@@ -133,23 +147,30 @@ class FieldProblem(ValueError):
         self.field, self.message, self.code = field, message, code
 
 
-def _check_code(field: str, spec: FieldSpec, value: Any) -> str:
+def _check_code(field: str, spec: FieldSpec, value: Any, kept: Any = None) -> str:
+    """``kept``: the value already stored (a retired code may stay on an old record, not be chosen)."""
     if not isinstance(value, str):
         raise FieldProblem(field, "expected a code (string)")
     valid = table(spec.code_table)
     if value not in valid:
         raise FieldProblem(field, f"{value!r} is not a code of {spec.code_table}", "unknown_code")
+    gone = retired(spec.code_table)
+    if value in gone and not (value == kept or (isinstance(kept, list) and value in kept)):
+        raise FieldProblem(field, f"{value!r} ({valid[value]}) is no longer in use: {gone[value]}", "retired_code")
     if spec.allowed is not None and value not in spec.allowed:
         raise FieldProblem(field, f"{value!r} is not allowed in this programme ({', '.join(spec.allowed)})",
                            "not_allowed")
     return value
 
 
-def clean_fields(programme_code: str, data: dict[str, Any] | None, *, partial: bool = False) -> dict[str, Any]:
+def clean_fields(programme_code: str, data: dict[str, Any] | None, *, partial: bool = False,
+                 stored: dict[str, Any] | None = None) -> dict[str, Any]:
     """Validate ``data`` against the programme's field list. Unknown fields are refused. Dates are
-    returned as ISO strings (the values are stored as JSON). Raises ``FieldProblem`` (first one)."""
+    returned as ISO strings (the values are stored as JSON). Raises ``FieldProblem`` (first one).
+    ``stored``: the record's current values; a retired code is accepted only where it is kept."""
     prog = programme(programme_code)
     data = dict(data or {})
+    stored = stored or {}
     unknown = sorted(set(data) - set(prog.fields))
     if unknown:
         raise FieldProblem(f"fields.{unknown[0]}", "not a field of this programme", "unknown_field")
@@ -162,11 +183,11 @@ def clean_fields(programme_code: str, data: dict[str, Any] | None, *, partial: b
             continue
         value = data[name]
         if spec.type == "code":
-            out[name] = _check_code(key, spec, value)
+            out[name] = _check_code(key, spec, value, stored.get(name))
         elif spec.type == "codes":
             if not isinstance(value, list):
                 raise FieldProblem(key, "expected a list of codes")
-            out[name] = sorted({_check_code(key, spec, v) for v in value})
+            out[name] = sorted({_check_code(key, spec, v, stored.get(name)) for v in value})
         elif spec.type == "text":
             if not isinstance(value, str) or len(value) > 200:
                 raise FieldProblem(key, "expected text of at most 200 characters")
@@ -209,3 +230,55 @@ def field_rows(programme_code: str, values: dict[str, Any], *, hide_identifying:
             shown = str(value)
         rows.append({"name": name, "label": spec.label, "value": value, "display": shown})
     return rows
+
+
+@dataclass(frozen=True)
+class Ineligible:
+    """One eligibility rule a prospective enrolment breaks: ``rule`` is min_age, max_age,
+    no_birth_date or since_field; ``limit`` the rule's bound; ``actual`` the person's value."""
+    rule: str
+    limit: int | None = None
+    actual: int | None = None
+    field: str = ""
+    code: str = ""
+    low: int | None = None   # the age bounds in force (for the message)
+    high: int | None = None
+
+
+def _years_between(earlier: date, later: date) -> int:
+    return later.year - earlier.year - ((later.month, later.day) < (earlier.month, earlier.day))
+
+
+def eligibility_check(programme_code: str, *, birth: date | None, on: date, fields: dict[str, Any]) -> list[Ineligible]:
+    """The programme's eligibility rules (data/programmes.json ``eligibility``) that a person born
+    ``birth``, enrolled ``on`` with ``fields`` breaks; empty when eligible. Ages are in full years on
+    ``on`` (6-25 means from the 6th birthday to the day before the 26th)."""
+    rules = programme(programme_code).eligibility or {}
+    bounds = {"min_age": rules.get("min_age"), "max_age": rules.get("max_age")}
+    field_of_bound = {"min_age": "", "max_age": ""}
+    for fname, by_code in (rules.get("by_field") or {}).items():
+        value = fields.get(fname)
+        for code, extra in by_code.items():
+            if value == code or (isinstance(value, list) and code in value):
+                for k in ("min_age", "max_age"):
+                    if k in extra:
+                        bounds[k] = extra[k]
+                        field_of_bound[k] = f"{fname}={code}"
+    out: list[Ineligible] = []
+    if bounds["min_age"] is not None or bounds["max_age"] is not None:
+        if birth is None:
+            out.append(Ineligible("no_birth_date"))
+        else:
+            age = _years_between(birth, on)
+            low, high = bounds["min_age"], bounds["max_age"]
+            if low is not None and age < low:
+                out.append(Ineligible("min_age", low, age, code=field_of_bound["min_age"], low=low, high=high))
+            if high is not None and age > high:
+                out.append(Ineligible("max_age", high, age, code=field_of_bound["max_age"], low=low, high=high))
+    since = rules.get("since_field")
+    if since and fields.get(since["field"]):
+        then = date.fromisoformat(str(fields[since["field"]]))
+        years = _years_between(then, on)
+        if years >= since["max_years"]:
+            out.append(Ineligible("since_field", since["max_years"], years, field=since["field"]))
+    return out

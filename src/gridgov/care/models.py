@@ -72,6 +72,8 @@ class Enrolment(Versioned):
     sealed_at = models.DateTimeField(null=True, blank=True)
     deidentified_at = models.DateTimeField(null=True, blank=True, db_index=True)
     codes_version = models.CharField(max_length=64, blank=True)
+    eligibility_override = models.CharField(_("reason for enrolling despite the eligibility rules"), max_length=500,
+                                            blank=True)
 
     class Meta:
         ordering = ["-start_date", "-id"]
@@ -184,6 +186,45 @@ class Alert(Versioned):
 
     class Meta:
         ordering = ["-raised_on", "-id"]
+
+
+class Transfer(Versioned):
+    """An enrolment offered to the community the person moved to (new residence in the register, or
+    by hand). The receiving worker accepts it within a limit of working days; until then it is
+    待接收 in both worklists, and a 漏管 alert is raised when the limit passes."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting acceptance")
+        ACCEPTED = "accepted", _("accepted")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Source(models.TextChoices):
+        REGISTER = "register", _("new residence in the register")
+        MANUAL = "manual", _("by hand")
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="transfers")
+    programme = models.CharField(max_length=16, choices=PROGRAMME_CHOICES)
+    from_grid_code = models.CharField(_("sending grid"), max_length=15, db_index=True)
+    grid_code = models.CharField(_("receiving grid"), max_length=15, db_index=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    offered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    offered_at = models.DateTimeField()
+    deadline = models.DateTimeField(_("accept by"), db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    alert = models.ForeignKey("Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment"], condition=Q(status="pending"),
+                                    name="care_one_pending_transfer"),
+        ]
 
 
 class Investigation(Versioned):

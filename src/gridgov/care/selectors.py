@@ -35,10 +35,11 @@ from gridgov.care.models import (
     Referral,
     ResettlementOutcome,
     TeamMember,
+    Transfer,
 )
 from gridgov.core import spreadsheet
 from gridgov.core.audit import audit_write
-from gridgov.core.errors import FieldError, NotFound
+from gridgov.core.errors import FieldError, Forbidden, NotFound
 from gridgov.core.masking import mask_phone
 from gridgov.core.models import AuditAction
 from gridgov.registry import selectors as registry_selectors
@@ -78,8 +79,9 @@ def enrolments_visible(user: User, programme: str, *, purpose: Purpose = "read")
 
 def enrolment_access(user: User, programme: str, enrolment_id: int, *, now: datetime | None = None
                      ) -> tuple[Enrolment, str]:
-    """The enrolment and how it is reached: 'scope', 'breakglass' (active grant, unsealed only) or
-    'legal_query' (sealed, approved unexpired query of this user about the person)."""
+    """The enrolment and how it is reached: 'scope', 'breakglass' (active grant, unsealed only),
+    'legal_query' (sealed, approved unexpired query of this user about the person) or 'transfer'
+    (offered to the user's community and not yet accepted: read-only until the user accepts)."""
     now = _now(now)
     found = enrolments_visible(user, programme).filter(pk=enrolment_id).select_related("person", "worker").first()
     if found is not None:
@@ -93,6 +95,9 @@ def enrolment_access(user: User, programme: str, enrolment_id: int, *, now: date
         return enrolment, "breakglass"
     if enrolment.sealed and enrolment.person_id and _legal_query_open(user, enrolment.person_id, now):
         return enrolment, "legal_query"
+    if not enrolment.sealed and Transfer.objects.filter(enrolment=enrolment, status=Transfer.Status.PENDING).filter(
+            access.q_for(user, programme)).exists():
+        return enrolment, "transfer"
     raise NotFound("enrolment not found")
 
 
@@ -216,8 +221,15 @@ def _contact_row(c: Contact, today: date, *, redact: bool = False) -> dict:
     return row
 
 
-def _timeline(e: Enrolment, contacts, referrals, alerts, outcomes, tasks, *, redact: bool) -> list[dict]:
+def _timeline(e: Enrolment, contacts, referrals, alerts, outcomes, tasks, *, redact: bool,
+              transfers=()) -> list[dict]:
     items = [{"date": e.start_date, "kind": "enrolled", "text": f"{codes.programme(e.programme).name}"}]
+    for t in transfers:
+        items.append({"date": timezone.localdate(t.offered_at), "kind": "transfer_offered",
+                      "text": f"{t.from_grid_code} → {t.grid_code}"})
+        if t.accepted_at:
+            items.append({"date": timezone.localdate(t.accepted_at), "kind": "transfer_accepted",
+                          "text": f"{t.from_grid_code} → {t.grid_code}"})
     for c in contacts:
         if c.status == "completed":
             items.append({"date": c.done_on, "kind": f"contact_{c.kind}",
@@ -252,6 +264,7 @@ def _file(user: User, e: Enrolment, *, today: date, redact: bool, mode: str) -> 
     outcomes = list(ResettlementOutcome.objects.filter(enrolment=e))
     tasks = list(JointTask.objects.filter(enrolment=e))
     team = list(TeamMember.objects.filter(enrolment=e))
+    transfers = list(Transfer.objects.filter(enrolment=e).select_related("accepted_by").order_by("offered_at", "id"))
     out = enrolment_row(e, today=today, next_due=_next_due([e.pk]), redact=redact)
     out.update({
         "access": mode, "version": e.version, "planned_end": e.planned_end,
@@ -264,7 +277,10 @@ def _file(user: User, e: Enrolment, *, today: date, redact: bool, mode: str) -> 
         "tasks": [{"id": t.pk, "agency": t.agency, "agency_name": (prog.agencies or {}).get(t.agency, {}).get(
             "name", t.agency), "task": t.task, "status": t.status, "note": t.note, "done_on": t.done_on,
             "version": t.version} for t in tasks],
-        "timeline": _timeline(e, contacts, referrals, alerts, outcomes, tasks, redact=redact),
+        "timeline": _timeline(e, contacts, referrals, alerts, outcomes, tasks, redact=redact, transfers=transfers),
+        "transfer": None if redact else next((transfer_row(t, user, now=timezone.now()) for t in transfers
+                                              if t.status == Transfer.Status.PENDING), None),
+        "eligibility_override": "" if redact else e.eligibility_override,
     })
     if not redact:
         out.update({
@@ -288,7 +304,8 @@ def enrolment_file(user: User, programme: str, enrolment_id: int, *, today: date
                    now: datetime | None = None) -> dict:
     """The case file with its timeline. Audited (READ; the reason names break-glass or the legal query)."""
     e, mode = enrolment_access(user, programme, enrolment_id, now=now)
-    reason = {"scope": "", "breakglass": "break-glass", "legal_query": "sealed record opened by legal query"}[mode]
+    reason = {"scope": "", "breakglass": "break-glass", "legal_query": "sealed record opened by legal query",
+              "transfer": "transfer awaiting acceptance"}[mode]
     _audit_read(user, f"care.{programme}", [e.pk], jurisdiction=e.grid_code, reason=reason)
     return _file(user, e, today=_today(today), redact=False, mode=mode)
 
@@ -351,10 +368,33 @@ def _contact_work_row(c: Contact, today: date) -> dict:
         "level_label": _level_label(e)}
 
 
-def worklist(user: User, *, today: date | None = None, mine: bool = True, programme: str = "") -> dict:
+def transfer_row(t: Transfer, user: User, *, now: datetime) -> dict:
+    """A transfer awaiting acceptance as seen by ``user``: direction 'incoming' (the user may accept:
+    the receiving grid is in their capture scope) or 'outgoing', and its 漏管 clock (share of the
+    limit used in working time, colour green/yellow/red as a case deadline)."""
+    from gridgov.cases import workcal
+    from gridgov.cases.selectors import work_calendar
+
+    cal = work_calendar()
+    fraction = cal.fraction(t.offered_at, cal.working_seconds(t.offered_at, t.deadline), now)
+    e = t.enrolment
+    return {"id": t.pk, "programme": t.programme, "programme_name": codes.programme(t.programme).name,
+            "enrolment_id": e.pk, "person_name": e.person.name if e.person is not None else "",
+            "from_grid_code": t.from_grid_code, "grid_code": t.grid_code, "source": t.source, "reason": t.reason,
+            "offered_at": t.offered_at, "deadline": t.deadline, "status": t.status, "version": t.version,
+            "direction": "incoming" if access.in_scope(user, t.programme, t.grid_code, purpose="write")
+            else "outgoing",
+            "fraction": round(fraction, 3), "colour": workcal.colour(fraction), "overdue": now > t.deadline,
+            "escalated": t.escalated_at is not None}
+
+
+def worklist(user: User, *, today: date | None = None, mine: bool = True, programme: str = "",
+             now: datetime | None = None) -> dict:
     """My overdue contacts, my contacts due this week, hand-overs awaiting report-in (and 漏管),
-    open 漏管/脱管 alerts and investigations due — over the programmes the user holds."""
+    open 漏管/脱管 alerts, investigations due and transfers awaiting acceptance (待接收: incoming
+    to the user's community or outgoing from it) — over the programmes the user holds."""
     today = _today(today)
+    now = _now(now)
     held = access.require_any(user)
     if programme:
         access.require(user, programme)
@@ -377,9 +417,13 @@ def worklist(user: User, *, today: date | None = None, mine: bool = True, progra
         investigations = list(Investigation.objects.filter(status__in=["requested", "assigned"], person__isnull=False)
                               .filter(access.q_for(user, "corrections")).select_related("person")
                               .order_by("due_date")[:200])
+    transfers = list(Transfer.objects.filter(status=Transfer.Status.PENDING, enrolment__sealed=False)
+                     .filter(access.q_any(user, held) | access.q_any(user, held, field="from_grid_code"))
+                     .select_related("enrolment", "enrolment__person").order_by("deadline", "id")[:200])
     _audit_read(user, "care.worklist", [c.enrolment_id for c in overdue + week],
                 extra={"handovers": [h.pk for h in handovers], "alerts": [a.pk for a in alerts],
-                       "investigations": [i.pk for i in investigations]})
+                       "investigations": [i.pk for i in investigations],
+                       "transfers": [t.pk for t in transfers]})
     return {
         "today": today,
         "overdue": [_contact_work_row(c, today) for c in overdue],
@@ -387,6 +431,7 @@ def worklist(user: User, *, today: date | None = None, mine: bool = True, progra
         "handovers_pending": [_handover_row(h, today) for h in handovers],
         "alerts_open": [_alert_row(a) for a in alerts],
         "investigations_due": [_investigation_row(i, today) for i in investigations],
+        "transfers_pending": [transfer_row(t, user, now=now) for t in transfers],
     }
 
 
@@ -506,11 +551,14 @@ def programme_statistics(user: User, programme: str, *, area_level: int = 9, tod
     """Active enrolments per area (division prefix of ``area_level`` digits) and level, with
     totals. Cells under 5 are suppressed (None), with secondary suppression; sealed records are
     never counted."""
-    prog = access.require(user, programme)
+    prog = access.programme(programme)
+    if programme not in access.require_statistics(user):
+        raise Forbidden(f"missing capability {prog.capability}", code="missing_capability")
     if area_level not in STAT_LEVELS:
         raise FieldError("area_level", "one of 6, 9, 12")
     levels = list(codes.table(prog.level_table))
-    qs = enrolments_visible(user, programme).filter(status=Enrolment.Status.ACTIVE)
+    qs = Enrolment.objects.filter(programme=programme, sealed=False, status=Enrolment.Status.ACTIVE).filter(
+        access.statistics_q(user, programme))
     counts: dict[tuple[str, str], int] = {}
     for grid_code, level, n in (qs.values_list("grid_code", "level").annotate(n=Count("id"))
                                 .values_list("grid_code", "level", "n")):
@@ -533,6 +581,78 @@ def programme_statistics(user: User, programme: str, *, area_level: int = 9, tod
     return {"programme": programme, "programme_name": prog.name, "area_level": area_level,
             "threshold": suppress.THRESHOLD, "levels": [{"code": lv, "label": codes.label(prog.level_table, lv)}
                                                          for lv in levels],
+            "rows": rows, "totals": totals}
+
+
+def _suppress_column(values: list[int]) -> tuple[list[int | None], int | None]:
+    """One published column with its total: the suppressed cells and the suppressed total."""
+    if not values:
+        return [], None
+    grid = suppress.suppress_table([[v] for v in values] + [[sum(values)]])
+    return [r[0] for r in grid[:-1]], grid[-1][0]
+
+
+AREA_MEASURES = ("overdue_contacts", "absent_open", "missed_open", "transfers_pending")
+
+
+def area_statistics(user: User, *, area_level: int = 9, today: date | None = None) -> dict:
+    """综治中心 figures without files: per area (division prefix of ``area_level`` digits) the
+    active enrolments per programme, overdue contacts, open 脱管 and 漏管 alerts (missed report-ins
+    after a hand-over and transfers not accepted in time) and transfers awaiting acceptance.
+    Counts only, never a name or an id; cells under the threshold suppressed (secondary suppression
+    over the programme table with its totals; each measure column with its total). Sealed records
+    are never counted. Open to the programmes' capabilities and to the command centres
+    (``command.view``: street_centre, district_centre)."""
+    today = _today(today)
+    programmes = access.require_statistics(user)
+    if area_level not in STAT_LEVELS:
+        raise FieldError("area_level", "one of 6, 9, 12")
+    enrol_q = access.q_any_statistics(user, programmes)
+    counts: dict[tuple[str, str], int] = {}
+    for grid_code, programme, n in (Enrolment.objects.filter(enrol_q, sealed=False, status=Enrolment.Status.ACTIVE)
+                                    .values_list("grid_code", "programme").annotate(n=Count("id"))
+                                    .values_list("grid_code", "programme", "n")):
+        key = (grid_code[:area_level], programme)
+        counts[key] = counts.get(key, 0) + n
+    measures: dict[tuple[str, str], int] = {}
+
+    def add(rows, measure: str) -> None:
+        for grid_code, n in rows:
+            key = (grid_code[:area_level], measure)
+            measures[key] = measures.get(key, 0) + n
+
+    live = {"enrolment__sealed": False, "enrolment__status": Enrolment.Status.ACTIVE}
+    overdue_q = Q(status=Contact.Status.OVERDUE) | Q(status=Contact.Status.SCHEDULED, due_date__lt=today)
+    add(Contact.objects.filter(overdue_q, access.q_any_statistics(user, programmes, "enrolment__programme"), **live)
+        .values("grid_code").annotate(n=Count("id")).values_list("grid_code", "n"), "overdue_contacts")
+    alerts = Alert.objects.filter(access.q_any_statistics(user, programmes), status=Alert.Status.OPEN).exclude(
+        enrolment__sealed=True)
+    add(alerts.filter(kind=Alert.Kind.ABSENT).values("grid_code").annotate(n=Count("id"))
+        .values_list("grid_code", "n"), "absent_open")
+    add(alerts.filter(kind=Alert.Kind.MISSED_REPORT).values("grid_code").annotate(n=Count("id"))
+        .values_list("grid_code", "n"), "missed_open")
+    add(Transfer.objects.filter(access.q_any_statistics(user, programmes), status=Transfer.Status.PENDING,
+                                enrolment__sealed=False)
+        .values("grid_code").annotate(n=Count("id")).values_list("grid_code", "n"), "transfers_pending")
+    areas = sorted({a for a, _ in counts} | {a for a, _ in measures})
+    matrix = [[counts.get((a, p), 0) for p in programmes] for a in areas]
+    full = [row + [sum(row)] for row in matrix]
+    if full:
+        full.append([sum(col) for col in zip(*full, strict=True)])
+    published = suppress.suppress_table(full) if full else []
+    columns = {m: _suppress_column([measures.get((a, m), 0) for a in areas]) for m in AREA_MEASURES}
+    names = _area_names(user, areas)
+    rows = [{"area": a, "area_name": names.get(a, ""),
+             "by_programme": dict(zip(programmes, published[i][:-1], strict=True)), "total": published[i][-1],
+             **{m: columns[m][0][i] for m in AREA_MEASURES},
+             "measures": [columns[m][0][i] for m in AREA_MEASURES]} for i, a in enumerate(areas)]
+    totals = {"by_programme": dict(zip(programmes, published[-1][:-1], strict=True)) if published
+              else dict.fromkeys(programmes), "total": published[-1][-1] if published else None,
+              **{m: columns[m][1] for m in AREA_MEASURES}, "measures": [columns[m][1] for m in AREA_MEASURES]}
+    audit_write(AuditAction.READ, actor=user, object_type="care.statistics", object_id=str(area_level),
+                changes={"areas": len(areas), "programmes": programmes})
+    return {"area_level": area_level, "threshold": suppress.THRESHOLD, "today": today,
+            "programmes": [{"code": p, "name": codes.programme(p).name} for p in programmes],
             "rows": rows, "totals": totals}
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope
@@ -31,6 +32,7 @@ from gridgov.care.models import (
     Referral,
     ResettlementOutcome,
     TeamMember,
+    Transfer,
 )
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, FieldError, Forbidden, NotFound
@@ -77,9 +79,9 @@ def retention_days() -> int:
     return int(settings.GRIDGOV_CARE_RETENTION_DAYS)
 
 
-def _clean(programme: str, data: dict | None, *, partial: bool = False) -> dict:
+def _clean(programme: str, data: dict | None, *, partial: bool = False, stored: dict | None = None) -> dict:
     try:
-        return codes.clean_fields(programme, data, partial=partial)
+        return codes.clean_fields(programme, data, partial=partial, stored=stored)
     except codes.FieldProblem as exc:
         raise FieldError(exc.field, exc.message, code=exc.code) from None
 
@@ -162,10 +164,56 @@ def _schedule_contacts(enrolment: Enrolment, *, today: date, after: date | None 
     return len(rows)
 
 
+MIN_REASON = 10  # characters of a reason for an exception (eligibility override, closing while 脱管)
+
+
+def _ineligible_message(prog: codes.Programme, problem: codes.Ineligible) -> str:
+    which = ""
+    if problem.code:
+        fname, code = problem.code.split("=", 1)
+        spec = prog.fields[fname]
+        which = f"（{spec.label}：{codes.label(spec.code_table, code)}）"
+    params = {"programme": prog.name + which, "limit": problem.limit, "age": problem.actual}
+    if problem.rule in ("min_age", "max_age"):
+        if problem.low is not None and problem.high is not None:
+            ages = _("from %(low)s to %(high)s years of age") % {"low": problem.low, "high": problem.high}
+        elif problem.low is not None:
+            ages = _("%(low)s years of age or over") % {"low": problem.low}
+        else:
+            ages = _("%(high)s years of age or under") % {"high": problem.high}
+        return _("%(programme)s enrols persons %(ages)s; this person is %(age)s on the start date.") % {
+            **params, "ages": ages}
+    if problem.rule == "no_birth_date":
+        return _("%(programme)s has an age rule, but the person's date of birth is not in the register.") % params
+    field_label = prog.fields[problem.field].label if problem.field in prog.fields else problem.field
+    return _("%(programme)s covers the first %(limit)s years after %(field)s; the start date is %(age)s years "
+             "later.") % {**params, "field": field_label}
+
+
+def _eligibility(prog: codes.Programme, *, birth: date | None, on: date, fields: dict, override: str) -> list[str]:
+    """The rules broken (as data for the audit row). Without an override reason a broken rule is a
+    FieldError with a clear message; with one (at least MIN_REASON characters) enrolment proceeds."""
+    problems = codes.eligibility_check(prog.code, birth=birth, on=on, fields=fields)
+    if not problems:
+        return []
+    if not override:
+        message = " ".join(_ineligible_message(prog, p) for p in problems)
+        raise FieldError("person_id", message + " " + _("To enrol anyway, give the reason for the exception."),
+                         code="ineligible")
+    if len(override) < MIN_REASON:
+        raise FieldError("eligibility_override", _("The reason must have at least %(n)s characters.")
+                         % {"n": MIN_REASON}, code="too_short")
+    return [f"{p.rule}:{p.limit}:{p.actual}" for p in problems]
+
+
 @transaction.atomic
 def enrolment_create(*, actor: User, programme: str, person_id: int, start_date: date,
                      level: str = "", fields: dict[str, Any] | None = None, planned_end: date | None = None,
-                     worker: User | None = None, plan: str = "", today: date | None = None) -> Enrolment:
+                     worker: User | None = None, plan: str = "", eligibility_override: str = "",
+                     today: date | None = None) -> Enrolment:
+    """Enrol a person. The programme's eligibility rules (age, status; data/programmes.json) are
+    checked; a person outside them is enrolled only with ``eligibility_override`` (a reason,
+    audited). A deceased person is never enrolled."""
     today = _today(today)
     prog = access.require(actor, programme)
     person = registry_selectors.person_get(actor, person_id, capability=prog.capability, purpose="write")
@@ -173,10 +221,16 @@ def enrolment_create(*, actor: User, programme: str, person_id: int, start_date:
     clean = _clean(programme, fields)
     if planned_end is not None and planned_end < start_date:
         raise FieldError("planned_end", "before the start", code="invalid")
+    if person.status == "deceased":
+        raise FieldError("person_id", _("The person is registered as deceased."), code="deceased")
+    override = _text("eligibility_override", eligibility_override, max_length=500, required=False)
+    broken = _eligibility(prog, birth=person.birth_date, on=start_date, fields=clean, override=override)
+    if not broken:
+        override = ""
     if Enrolment.objects.filter(person=person, programme=programme, status=Enrolment.Status.ACTIVE).exists():
         raise Conflict("this person already has an active enrolment in this programme")
     age = _age_on(person.birth_date, start_date)
-    enrolment = Enrolment.objects.create(
+    enrolment = Enrolment.objects.create(eligibility_override=override,
         programme=programme, person=person, grid_code=person.grid_code, worker=worker or actor, level=level,
         start_date=start_date, planned_end=planned_end, fields=clean, plan=_text("plan", plan, max_length=4000,
                                                                                   required=False),
@@ -188,8 +242,9 @@ def enrolment_create(*, actor: User, programme: str, person_id: int, start_date:
                                                  task=spec["task"]) for a, spec in prog.agencies.items()])
     audit_write(AuditAction.CREATE, actor=actor, object_type=f"care.{programme}", object_id=enrolment.pk,
                 jurisdiction=enrolment.grid_code,
+                reason=f"eligibility override: {override}" if override else "",
                 changes={"person_id": person.pk, "level": level, "fields": sorted(clean), "contacts": n,
-                         "minor": enrolment.minor_at_start})
+                         "minor": enrolment.minor_at_start, **({"rules_overridden": broken} if broken else {})})
     return enrolment
 
 
@@ -205,8 +260,8 @@ def enrolment_update(*, actor: User, programme: str, enrolment_id: int, version:
         raise Conflict("the enrolment is closed")
     values: dict[str, Any] = {}
     if fields is not None:
-        merged = {**enrolment.fields, **_clean(programme, fields, partial=True)}
-        values["fields"] = _clean(programme, merged)
+        merged = {**enrolment.fields, **_clean(programme, fields, partial=True, stored=enrolment.fields)}
+        values["fields"] = _clean(programme, merged, stored=enrolment.fields)
     if level is not None and level != enrolment.level:
         values["level"] = _check_code("level", prog.level_table, level)
     if plan is not None:
@@ -235,8 +290,10 @@ def enrolment_update(*, actor: User, programme: str, enrolment_id: int, version:
 
 @transaction.atomic
 def enrolment_close(*, actor: User, programme: str, enrolment_id: int, version: int, status: str,
-                    closure_type: str, note: str = "", end_date: date | None = None,
+                    closure_type: str, note: str = "", end_date: date | None = None, absence_reason: str = "",
                     today: date | None = None) -> Enrolment:
+    """Close an enrolment. With an open 脱管 alert it closes only with ``absence_reason`` (at least
+    MIN_REASON characters): the alert is then resolved with that reason, and the audit row says so."""
     today = _today(today)
     prog = access.programme(programme)
     enrolment = _enrolment_for_write(actor, programme, enrolment_id)
@@ -246,6 +303,21 @@ def enrolment_close(*, actor: User, programme: str, enrolment_id: int, version: 
     end_date = end_date or today
     if end_date < enrolment.start_date:
         raise FieldError("end_date", "before the start")
+    absent = list(Alert.objects.filter(enrolment=enrolment, kind=Alert.Kind.ABSENT, status=Alert.Status.OPEN))
+    absence_reason = _text("absence_reason", absence_reason, max_length=500, required=False)
+    if absent and not absence_reason:
+        raise FieldError("absence_reason", _("The person is absent from supervision (脱管) and the alert is still "
+                                             "open: give the reason for closing the case anyway."),
+                         code="open_absence")
+    if absent and len(absence_reason) < MIN_REASON:
+        raise FieldError("absence_reason", _("The reason must have at least %(n)s characters.") % {"n": MIN_REASON},
+                         code="too_short")
+    for alert in absent:
+        update_versioned(Alert, alert.pk, alert.version, status=Alert.Status.RESOLVED, resolved_on=end_date,
+                         response=f"{_('Case closed while absent')}: {absence_reason}")
+        audit_write(AuditAction.TRANSITION, actor=actor, object_type="care.alert", object_id=alert.pk,
+                    jurisdiction=alert.grid_code, reason=absence_reason,
+                    changes={"status": "resolved", "by": "enrolment_close"})
     update_versioned(Enrolment, enrolment.pk, version, status=status, closure_type=closure_type, end_date=end_date,
          closure_note=_text("note", note, max_length=2000, required=False), updated_at=timezone.now())
     Contact.objects.filter(enrolment=enrolment, status=Contact.Status.SCHEDULED, due_date__gt=end_date).delete()
@@ -256,8 +328,9 @@ def enrolment_close(*, actor: User, programme: str, enrolment_id: int, version: 
         status=JointTask.Status.DONE, note="case closed", done_on=end_date, version=F("version") + 1)
     enrolment.refresh_from_db()
     audit_write(AuditAction.TRANSITION, actor=actor, object_type=f"care.{programme}", object_id=enrolment.pk,
-                jurisdiction=enrolment.grid_code,
-                changes={"status": status, "closure_type": closure_type, "end_date": end_date.isoformat()})
+                jurisdiction=enrolment.grid_code, reason=absence_reason if absent else "",
+                changes={"status": status, "closure_type": closure_type, "end_date": end_date.isoformat(),
+                         **({"open_absences": [a.pk for a in absent]} if absent else {})})
     return enrolment
 
 
@@ -475,6 +548,132 @@ def alert_resolve(*, actor: User, programme: str, alert_id: int, version: int, r
     audit_write(AuditAction.TRANSITION, actor=actor, object_type="care.alert", object_id=alert.pk,
                 jurisdiction=alert.grid_code, changes={"status": "resolved"})
     return alert
+
+
+# --- transfer between communities (the care follows the person) ---------------------------------------
+
+COMMUNITY_DIGITS = 12
+
+
+def transfer_limit() -> str:
+    """Working days ("5d", the default) or hours ("40h") of the cases' calendar: GRIDGOV_CARE_TRANSFER_LIMIT."""
+    return str(settings.GRIDGOV_CARE_TRANSFER_LIMIT)
+
+
+def transfer_deadline(start: datetime) -> datetime:
+    """``start`` plus the transfer limit in working time of the cases' working calendar."""
+    from gridgov.cases.selectors import work_calendar
+
+    return work_calendar().deadline(start, transfer_limit())
+
+
+def _offer(enrolment: Enrolment, to_grid_code: str, *, source: str, reason: str, actor: User | None,
+           now: datetime) -> Transfer:
+    if Transfer.objects.filter(enrolment=enrolment, status=Transfer.Status.PENDING).exists():
+        raise Conflict("a transfer of this enrolment is already awaiting acceptance")
+    transfer = Transfer.objects.create(enrolment=enrolment, programme=enrolment.programme,
+                                       from_grid_code=enrolment.grid_code, grid_code=to_grid_code, source=source,
+                                       reason=reason, offered_by=actor, offered_at=now,
+                                       deadline=transfer_deadline(now))
+    audit_write(AuditAction.CREATE, actor=actor, object_type="care.transfer", object_id=transfer.pk,
+                jurisdiction=to_grid_code, reason=reason,
+                changes={"enrolment": enrolment.pk, "programme": enrolment.programme, "source": source,
+                         "from": enrolment.grid_code, "to": to_grid_code, "deadline": transfer.deadline.isoformat()})
+    return transfer
+
+
+@transaction.atomic
+def transfer_offer(*, actor: User, programme: str, enrolment_id: int, to_grid_code: str, reason: str,
+                   now: datetime | None = None) -> Transfer:
+    """The sending worker offers an enrolment to another community by hand (the person moved and
+    the register is not updated yet, or the register move is not enough)."""
+    now = _now(now)
+    enrolment = _enrolment_for_write(actor, programme, enrolment_id)
+    if enrolment.status != Enrolment.Status.ACTIVE:
+        raise Conflict("the enrolment is closed")
+    to_grid_code = (to_grid_code or "").strip()
+    if len(to_grid_code) != 15 or not to_grid_code.isdigit():
+        raise FieldError("to_grid_code", _("A grid code has 15 digits."), code="invalid")
+    if to_grid_code[:COMMUNITY_DIGITS] == enrolment.grid_code[:COMMUNITY_DIGITS]:
+        raise FieldError("to_grid_code", _("The grid is in the same community: change the responsible worker "
+                                           "instead."), code="same_community")
+    reason = _text("reason", reason)
+    return _offer(enrolment, to_grid_code, source=Transfer.Source.MANUAL, reason=reason, actor=actor, now=now)
+
+
+@transaction.atomic
+def transfers_detect(*, now: datetime | None = None) -> int:
+    """System job (daily, and callable right after a register change): every active, unsealed
+    enrolment whose person now lives in another community according to the register (the person's
+    grid code, set by registry.services.person_move_in) is offered to that community."""
+    now = _now(now)
+    rows = (Enrolment.objects.filter(status=Enrolment.Status.ACTIVE, sealed=False, deidentified_at__isnull=True,
+                                     person__isnull=False, person__status="active")
+            .exclude(transfers__status=Transfer.Status.PENDING)
+            .values_list("pk", "grid_code", "person__grid_code"))
+    moved = [(pk, new) for pk, old, new in rows
+             if new and len(new) == 15 and new[:COMMUNITY_DIGITS] != old[:COMMUNITY_DIGITS]]
+    for pk, new in moved:
+        enrolment = Enrolment.objects.get(pk=pk)
+        _offer(enrolment, new, source=Transfer.Source.REGISTER, reason="new residence in the register",
+               actor=None, now=now)
+    return len(moved)
+
+
+@transaction.atomic
+def transfer_accept(*, actor: User, programme: str, transfer_id: int, version: int,
+                    now: datetime | None = None) -> Enrolment:
+    """A worker of the receiving community accepts: the enrolment and every row hung on it move to
+    the receiving grid, the acceptor becomes the responsible worker, and a 漏管 alert the transfer
+    raised is resolved. The sending side's access (by jurisdiction) ends here."""
+    now = _now(now)
+    access.require(actor, programme)
+    transfer = (Transfer.objects.filter(pk=transfer_id, programme=programme)
+                .filter(access.q_for(actor, programme, purpose="write")).select_related("enrolment").first())
+    if transfer is None:
+        raise NotFound("transfer not found")
+    if transfer.status != Transfer.Status.PENDING:
+        raise Conflict(f"the transfer is already {transfer.status}")
+    update_versioned(Transfer, transfer.pk, version, status=Transfer.Status.ACCEPTED, accepted_by=actor,
+                     accepted_at=now)
+    enrolment = transfer.enrolment
+    to = transfer.grid_code
+    Enrolment.objects.filter(pk=enrolment.pk).update(grid_code=to, worker=actor, version=F("version") + 1,
+                                                     updated_at=now)
+    for model in (Contact, TeamMember, Referral, ResettlementOutcome, JointTask, Alert, BreakGlass):
+        model.objects.filter(enrolment=enrolment).update(grid_code=to)
+    if transfer.alert_id:
+        alert = Alert.objects.filter(pk=transfer.alert_id, status=Alert.Status.OPEN).first()
+        if alert is not None:
+            Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.RESOLVED, resolved_on=timezone.localdate(now),
+                                                     response="transfer accepted", version=F("version") + 1)
+    audit_write(AuditAction.TRANSITION, actor=actor, object_type="care.transfer", object_id=transfer.pk,
+                jurisdiction=to, changes={"status": "accepted", "enrolment": enrolment.pk,
+                                          "from": transfer.from_grid_code, "to": to,
+                                          "late": now > transfer.deadline})
+    audit_write(AuditAction.UPDATE, actor=actor, object_type=f"care.{programme}", object_id=enrolment.pk,
+                jurisdiction=to, reason=f"transfer {transfer.pk} accepted",
+                changes={"grid_code": to, "from": transfer.from_grid_code, "worker": actor.pk})
+    enrolment.refresh_from_db()
+    return enrolment
+
+
+@transaction.atomic
+def transfers_check(*, now: datetime | None = None) -> int:
+    """System job: a transfer not accepted by its deadline raises a 漏管 alert at the receiving grid
+    (counted in the street and district centres' statistics), once."""
+    now = _now(now)
+    n = 0
+    for t in Transfer.objects.filter(status=Transfer.Status.PENDING, deadline__lt=now, escalated_at__isnull=True):
+        alert = Alert.objects.create(kind=Alert.Kind.MISSED_REPORT, programme=t.programme, grid_code=t.grid_code,
+                                     enrolment_id=t.enrolment_id, raised_on=timezone.localdate(now),
+                                     cause=f"transfer from {t.from_grid_code} not accepted by "
+                                           f"{timezone.localtime(t.deadline).strftime('%Y-%m-%d %H:%M')}")
+        Transfer.objects.filter(pk=t.pk).update(escalated_at=now, alert=alert, version=F("version") + 1)
+        audit_write(AuditAction.CREATE, object_type="care.alert", object_id=alert.pk, jurisdiction=t.grid_code,
+                    changes={"kind": alert.kind, "transfer": t.pk, "enrolment": t.enrolment_id})
+        n += 1
+    return n
 
 
 # --- pre-sentence investigation (审前社会调查) -------------------------------------------------------
@@ -764,5 +963,7 @@ def system_jobs(*, today: date | None = None, now: datetime | None = None, days:
     today = _today(today)
     out: dict[str, Any] = {"missed_reports": handovers_check(today=today)}
     out.update(contacts_mark_overdue(today=today))
+    out["transfers_offered"] = transfers_detect(now=now)
+    out["transfers_overdue"] = transfers_check(now=now)
     out["deidentified"] = enrolments_deidentify(now=now, days=days)
     return out

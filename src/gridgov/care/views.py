@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,8 @@ def _tabs(user) -> list[dict]:
 
 @page_view
 def caseload(request):
+    if access.figures_only(request.user):
+        return redirect("care:area_statistics")  # a 综治中心: figures, no files
     held = access.require_any(request.user)
     programme = request.GET.get("programme") or held[0]
     status = request.GET.get("status", "active")
@@ -37,6 +40,61 @@ def caseload(request):
 def case_file(request, programme: str, enrolment_id: int):
     file = selectors.enrolment_file(request.user, programme, enrolment_id)
     return render(request, "care/case_file.html", {"f": file, "programme": programme})
+
+
+def _error_text(exc: GridgovError) -> str:
+    details = getattr(exc, "details", None)
+    return details[0].message if details else exc.message
+
+
+@page_view
+@require_http_methods(["POST"])
+def transfer_offer(request, programme: str, enrolment_id: int):
+    """The sending worker offers the case to the community the person moved to (by hand)."""
+    try:
+        services.transfer_offer(actor=request.user, programme=programme, enrolment_id=enrolment_id,
+                                to_grid_code=request.POST.get("to_grid_code", ""),
+                                reason=request.POST.get("reason", ""))
+        messages.success(request, _("The case is offered to the receiving community."))
+    except (Forbidden, NotFound):
+        raise
+    except GridgovError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("care:case_file", programme=programme, enrolment_id=enrolment_id)
+
+
+@page_view
+@require_http_methods(["POST"])
+def transfer_accept(request, programme: str, transfer_id: int):
+    """The receiving worker accepts a transfer: the case joins their caseload."""
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, _("The page is out of date; reload it and try again."))
+        return redirect("care:caseload")
+    try:
+        e = services.transfer_accept(actor=request.user, programme=programme, transfer_id=transfer_id,
+                                     version=version)
+    except (Forbidden, NotFound):
+        raise
+    except GridgovError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("care:caseload")
+    messages.success(request, _("Transfer accepted: the case is now in your caseload."))
+    return redirect("care:case_file", programme=programme, enrolment_id=e.pk)
+
+
+@page_view
+def area_statistics(request):
+    """综治中心 figures: per area, the caseload per programme and the alerts (counts only)."""
+    try:
+        level = int(request.GET.get("area_level", "9"))
+        stats = selectors.area_statistics(request.user, area_level=level)
+    except (Forbidden, NotFound):
+        raise
+    except (GridgovError, ValueError):
+        stats = selectors.area_statistics(request.user, area_level=9)
+    return render(request, "care/area_statistics.html", {"s": stats})
 
 
 @page_view

@@ -90,7 +90,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         return {"social_worker": [(DISTRICT, "capture")]}
     rng.shuffle(people)
     adults = [p for p in people if _age(p[1], today) >= 18]
-    minors = [p for p in people if 6 <= _age(p[1], today) < 18]
+    minors = [p for p in people if 8 <= _age(p[1], today) < 18]
     providers: dict[str, Provider] = {}
     for name, kind, programmes in PROVIDERS:
         grid = people[len(providers) % len(people)][2]
