@@ -17,6 +17,14 @@ def test_tiny_demo_year(city, make_user):
     assert Case.objects.filter(overdue=True).exists() and Case.objects.filter(rework_count__gt=0).exists()
     assert all(len(c) == 15 for c in Case.objects.values_list("grid_code", flat=True))
     assert CaseEvent.objects.filter(action="report").count() == n
+    # satisfaction only from citizens (hotline, Open311): never on a staff report without a caller
+    evaluated = Case.objects.filter(satisfaction__isnull=False)
+    assert evaluated.exists() and not evaluated.exclude(channel__in=["hotline", "open311"]).exists()
+    # an open case past its stage deadline sits at the district, with its next escalation step set
+    escalated = Case.objects.filter(stage_escalated=True)
+    assert escalated.exists()
+    assert all(len(c.supervising_prefix) == 6 and c.escalation_level == 1 and c.next_escalation_at is not None
+               for c in escalated)
     # weekday pattern: more reports on Mondays than on Sundays
     mondays = sum(1 for d in Case.objects.values_list("reported_at", flat=True) if d.weekday() == 0)
     sundays = sum(1 for d in Case.objects.values_list("reported_at", flat=True) if d.weekday() == 6)

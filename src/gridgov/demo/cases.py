@@ -124,12 +124,12 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             if reported > now:
                 reported = now - timedelta(minutes=int(rng.integers(5, 120)))
             channel = CHANNELS[0][rng.choice(4, p=CHANNELS[1])]
-            plan = _simulate(rng, cal, cat, code, reported, now, deps)
+            plan = _simulate(rng, cal, cat, code, reported, now, deps, citizen=channel in ("hotline", "open311"))
             case = Case(grid_code=code, category=cat, channel=channel, lon=round(float(x), 6), lat=round(float(y), 6),
                         description=_describe(cat, pick), address=texts.address(pick), reported_at=reported,
                         caller_name="市民" if channel == "hotline" else "",
                         caller_phone=f"139{rng.integers(0, 10**8):08d}" if channel == "hotline" else "",
-                        supervising_prefix=code[:9], **plan["fields"])
+                        **{"supervising_prefix": code[:9], **plan["fields"]})
             cases.append(case)
             plans.append(plan)
         if progress:
@@ -230,19 +230,19 @@ def _plant_worklists(rng, cal, cats: list[Category], points, grids, now: datetim
                 for attempt in range(60):
                     age = _working_age(rng, cal, cat, target) * (1 + attempt / 10)
                     reported = _reported_before(cal, now, age)
-                    plan = _simulate(rng, cal, cat, code, reported, now, deps, stop_at=target)
+                    plan = _simulate(rng, cal, cat, code, reported, now, deps, stop_at=target, citizen=False)
                     if plan["fields"]["state"] == target:
                         break
                 case = Case(grid_code=code, category=cat, channel="grid", lon=round(float(x), 6),
                             lat=round(float(y), 6), description=_describe(cat, pick), address=texts.address(pick),
-                            reported_at=reported, caller_name="", caller_phone="", supervising_prefix=code[:9],
-                            **plan["fields"])
+                            reported_at=reported, caller_name="", caller_phone="",
+                            **{"supervising_prefix": code[:9], **plan["fields"]})
                 out.append((case, plan))
     return out
 
 
 def _simulate(rng, cal, cat: Category, grid: str, reported: datetime, now: datetime, deps,
-              stop_at: str | None = None) -> dict:
+              stop_at: str | None = None, citizen: bool = True) -> dict:
     """The life of one case as (time, action, from, to) steps, cut at ``now`` (or once it reaches
     the state ``stop_at``)."""
     limits = {s: cal.limit_seconds(taxonomy.limit_for(cat.stage_limits, s)) for s in workflow.STAGES}
@@ -311,7 +311,8 @@ def _simulate(rng, cal, cat: Category, grid: str, reported: datetime, now: datet
                         if step(dur, "feedback", "handled", "已处置"):
                             fields["handled_at"] = t
                             fields["handled_on_time"] = not fields["overdue"]
-                            _finish(rng, cal, limits, step, fields, tasks, state_ref=lambda: state, t_ref=lambda: t)
+                            _finish(rng, cal, limits, step, fields, tasks, state_ref=lambda: state, t_ref=lambda: t,
+                                    citizen=citizen)
     if fields["overdue"] and rng.random() < 0.3:  # 督办: a card on some late cases
         card = "red" if rng.random() < 0.3 else "yellow"
         when = fields.get("handled_at") or t
@@ -330,12 +331,14 @@ def _simulate(rng, cal, cat: Category, grid: str, reported: datetime, now: datet
         fields.update(stage=running, stage_started_at=stage_start, stage_limit_seconds=limits[running],
                       stage_deadline=cal.add(stage_start, limits[running]))
         if fields["stage_deadline"] < now:
-            fields.update(stage_escalated=True, escalation_level=1)
-            steps.append((max(fields["stage_deadline"], t), "escalate", state, state, f"{running} overdue"))
+            escalated_at = max(fields["stage_deadline"], t)
+            fields.update(stage_escalated=True, escalation_level=1, supervising_prefix=grid[:6],
+                          next_escalation_at=services.next_escalation(cal, grid[:6], escalated_at))
+            steps.append((escalated_at, "escalate", state, state, f"{running} overdue"))
     return {"fields": fields, "tasks": tasks, "events": steps}
 
 
-def _finish(rng, cal, limits, step, fields, tasks, *, state_ref, t_ref) -> None:
+def _finish(rng, cal, limits, step, fields, tasks, *, state_ref, t_ref, citizen: bool) -> None:
     if rng.random() < 0.08 and step(rng.uniform(0.2, 1.2) * limits["verify"], "rework", "handling", "未处置到位"):
         fields["rework_count"] = 1
         if not step(float(np.exp(rng.normal(-1.2, 0.5))) * limits["handle"], "feedback", "handled", "已重新处置"):
@@ -347,7 +350,8 @@ def _finish(rng, cal, limits, step, fields, tasks, *, state_ref, t_ref) -> None:
         return
     fields["closed_at"] = t_ref()
     fields["public_note"] = "已办结"
-    if rng.random() < 0.7 and step(rng.uniform(1, 3) * 8 * 3600, "evaluate", "evaluated"):
+    # the satisfaction callback (回访) is the citizen's: hotline and Open311 reports only
+    if citizen and rng.random() < 0.7 and step(rng.uniform(1, 3) * 8 * 3600, "evaluate", "evaluated"):
         score = int(rng.choice(SATISFACTION[0], p=SATISFACTION[1]))
         if fields["overdue"] and score > 3 and rng.random() < 0.4:
             score -= 2
