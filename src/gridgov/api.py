@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from gridgov.accounts import services as account_services
 from gridgov.core.errors import GridgovError, envelope
+from gridgov.core.i18n import error_envelope
 
 log = logging.getLogger("gridgov.api")
 
@@ -64,7 +65,8 @@ PUBLIC_OPERATIONS = {("GET", "/health")}
 
 @api.exception_handler(GridgovError)
 def _gridgov_error(request, exc: GridgovError):
-    return api.create_response(request, exc.as_envelope(), status=exc.status)
+    # message and details in the request's language; the code stays the stable machine value
+    return api.create_response(request, error_envelope(exc), status=exc.status)
 
 
 @api.exception_handler(ValidationError)

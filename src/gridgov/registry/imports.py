@@ -43,6 +43,7 @@ from gridgov.accounts.scope import prefix_matcher, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import PROVINCES
 from gridgov.core.errors import ErrorDetail, ErrorReport, FieldError
+from gridgov.core.i18n import message_of
 from gridgov.core.idnumber import validate_identity_numbers
 from gridgov.core.masking import mask_text
 from gridgov.core.models import AuditAction, AuditOutcome
@@ -124,7 +125,8 @@ class ImportResult:
         self._rows.add(detail.row)
         self.rejected = len(self._rows)
         if len(self.details) < MAX_REPORTED:
-            self.details.append(ErrorDetail(detail.field, mask_text(detail.message), detail.code, detail.row))
+            # in the language of the reader (the request's, or the one the upload-page import ran in)
+            self.details.append(ErrorDetail(detail.field, mask_text(message_of(detail)), detail.code, detail.row))
         else:
             self.truncated = True
 
@@ -239,15 +241,25 @@ class _Importer(ABC):
         self.deferred: list[db_adapter.DeferredIndexes] = []
 
     # -- helpers --
-    def reject(self, row: int, field_name: str, message: str, code: str = "invalid") -> None:
-        self.result.add(ErrorDetail(field_name, message, code, row))
+    def reject(self, row: int, field_name: str, message: str, code: str = "invalid", **params) -> None:
+        """``message`` is an English template filled with ``params`` (translated when reported)."""
+        self.result.add(ErrorDetail(field_name, message % params if params else message, code, row,
+                                    message if params else None, params or None))
+
+    def reject_error(self, row: int, exc: FieldError, suffix: str = "") -> None:
+        """Report a ``FieldError`` of a validator (its template and params kept for translation)."""
+        if exc.template is not None and not suffix:
+            self.result.add(ErrorDetail(exc.field, exc.reason, exc.reason_code, row, exc.template, exc.params))
+        else:
+            self.result.add(ErrorDetail(exc.field, exc.reason + suffix, exc.reason_code, row))
 
     def check_grid(self, grid_code: str, row: int, field_name: str) -> bool:
         if grid_code not in self.grids:
-            self.reject(row, field_name, f"grid {grid_code} does not exist", "unknown_grid")
+            self.reject(row, field_name, "grid %(grid)s does not exist", "unknown_grid", grid=grid_code)
             return False
         if not self.in_scope(grid_code):
-            self.reject(row, field_name, f"grid {grid_code} is outside your jurisdiction", "out_of_jurisdiction")
+            self.reject(row, field_name, "grid %(grid)s is outside your jurisdiction", "out_of_jurisdiction",
+                        grid=grid_code)
             return False
         return True
 
@@ -496,7 +508,7 @@ class PersonImporter(_Importer):
                         "inflow_reason": v.code(d.get("inflow_reason"), "inflow_reason", codes.INFLOW_REASON),
                         "moved_in": v.parse_date(d.get("moved_in"), "moved_in", today=self.today)}
             except FieldError as exc:
-                self.reject(number, exc.field, exc.reason, exc.reason_code)
+                self.reject_error(number, exc)
                 return None
         else:
             stay = _NO_STAY
@@ -509,7 +521,8 @@ class PersonImporter(_Importer):
                 try:
                     v.grid(grid, required=True)
                 except FieldError as exc:
-                    self.reject(number, exc.field, exc.reason + " (or give a house code)", exc.reason_code)
+                    self.reject(number, exc.field, "%(reason)s (or give a house code)", exc.reason_code,
+                                reason=message_of(exc.details[0]))
                     return None
             ok = self.check_grid(grid, number, "grid_code")
             out["grid_code"], out["house_id"] = grid, None
@@ -546,11 +559,11 @@ class PersonImporter(_Importer):
                 if hc:
                     found = self.houses.get(hc)
                     if found is None:
-                        self.reject(number, "house_code", f"house {hc} is not registered", "unknown_house")
+                        self.reject(number, "house_code", "house %(house)s is not registered", "unknown_house", house=hc)
                         continue
                     if not self.in_scope(found[1]):
-                        self.reject(number, "house_code", f"house {hc} is outside your jurisdiction",
-                                    "out_of_jurisdiction")
+                        self.reject(number, "house_code", "house %(house)s is outside your jurisdiction",
+                                    "out_of_jurisdiction", house=hc)
                         continue
                     o["house_id"], o["grid_code"] = found
                 placed.append((number, o))
@@ -572,8 +585,8 @@ class PersonImporter(_Importer):
         for i, (number, o) in enumerate(placed):
             if dups and i in dups:
                 field_name = "identity_number" if o["identity_number"] else "doc_number"
-                self.reject(number, field_name, f"duplicate inside the file: same number as row {dups[i]}",
-                            "duplicate_in_file")
+                self.reject(number, field_name, "duplicate inside the file: same number as row %(first)s",
+                            "duplicate_in_file", first=dups[i])
                 continue
             o["household_separated"] = separated(o["population_type"], o["hukou_division"], o["grid_code"])
             good.append((number, o))
@@ -706,7 +719,7 @@ class HouseImporter(_Importer):
             try:
                 o = clean_house({k: (val.strip() if isinstance(val, str) else val) for k, val in d.items()})
             except FieldError as exc:
-                self.reject(number, exc.field, exc.reason, exc.reason_code)
+                self.reject_error(number, exc)
                 continue
             if (o["lon"] is None) != (o["lat"] is None):
                 self.reject(number, "lat" if o["lat"] is None else "lon", "give both lon and lat", "required")
@@ -725,8 +738,8 @@ class HouseImporter(_Importer):
                     self.reject(number, "lon", "the point lies outside every grid", "outside_grids")
                     continue
                 if o["grid_code"] and o["grid_code"] != code:
-                    self.reject(number, "grid_code", f"the point lies in grid {code}, not {o['grid_code']}",
-                                "mismatch")
+                    self.reject(number, "grid_code", "the point lies in grid %(grid)s, not %(given)s",
+                                "mismatch", grid=code, given=o["grid_code"])
                     continue
                 o["grid_code"] = code
             if not o["grid_code"]:
@@ -739,8 +752,8 @@ class HouseImporter(_Importer):
         unique = []
         for i, (n, o) in enumerate(good):
             if i in dups:
-                self.reject(n, "house_code", f"duplicate inside the file: same house code as row {dups[i]}",
-                            "duplicate_in_file")
+                self.reject(n, "house_code", "duplicate inside the file: same house code as row %(first)s",
+                            "duplicate_in_file", first=dups[i])
             else:
                 unique.append((n, o))
         good = unique
@@ -801,7 +814,7 @@ class OrgImporter(_Importer):
                     raise FieldError("uscc", "is required for an import (it is the key)", code="required")
                 o["_house_code"] = v.house_code(d.get("house_code"), required=False)
             except FieldError as exc:
-                self.reject(number, exc.field, exc.reason, exc.reason_code)
+                self.reject_error(number, exc)
                 continue
             cleaned.append((number, o))
         self.resolve_houses({o["_house_code"] for _, o in cleaned if o["_house_code"]})
@@ -816,7 +829,7 @@ class OrgImporter(_Importer):
             if hc:
                 found = self.houses.get(hc)
                 if found is None:
-                    self.reject(number, "house_code", f"house {hc} is not registered", "unknown_house")
+                    self.reject(number, "house_code", "house %(house)s is not registered", "unknown_house", house=hc)
                     continue
                 o["house_id"], o["grid_code"] = found
             elif i in located:
@@ -834,7 +847,8 @@ class OrgImporter(_Importer):
         unique = []
         for i, (n, o) in enumerate(good):
             if i in dups:
-                self.reject(n, "uscc", f"duplicate inside the file: same code as row {dups[i]}", "duplicate_in_file")
+                self.reject(n, "uscc", "duplicate inside the file: same code as row %(first)s", "duplicate_in_file",
+                            first=dups[i])
             else:
                 unique.append((n, o))
         good = unique
@@ -916,7 +930,7 @@ def import_file(*, kind: str, path: str, actor=None, mode: str = "all-or-nothing
     except TableError as exc:
         result.written = False
         result.created = result.updated = result.unchanged = 0
-        result.add(ErrorDetail(exc.field, exc.reason, exc.code, exc.row))
+        result.add(ErrorDetail(exc.field, exc.reason, exc.code, exc.row, exc.template, exc.params))
     result.details.sort(key=lambda d: (d.row or 0))
     if not result.written:
         with transaction.atomic():

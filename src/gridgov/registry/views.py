@@ -8,6 +8,7 @@ from urllib.parse import quote
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -15,7 +16,7 @@ from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
 from gridgov.core.masking import mask_identity_number
 from gridgov.core.pages import page_view
-from gridgov.registry import codes, imports, jobs, selectors, services
+from gridgov.registry import codes, imports, jobs, labels, selectors, services
 from gridgov.registry.models import ImportJob
 from gridgov.registry.tabular import write_csv
 
@@ -167,7 +168,7 @@ def import_page(request):
 
 def _job_dict(job: ImportJob) -> dict:
     done, total, interrupted = jobs.import_job_progress(job)
-    return {"id": job.pk, "state": job.state, "kind": job.kind, "mode": job.mode, "filename": job.filename,
+    return {"id": job.pk, "state": job.state, "state_label": labels.label("job_state", job.state), "kind": job.kind, "mode": job.mode, "filename": job.filename,
             "rows": job.total_rows, "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
             "rejected": job.rejected, "written": job.written, "encoding": job.encoding, "message": job.message,
             "progress": round(100 * done / total) if total else (100 if job.state == "done" else 0),
@@ -188,7 +189,11 @@ def import_job(request, job_id: int):
 @page_view
 def import_report(request, job_id: int):
     job = selectors.import_job_get(request.user, job_id)
-    rows = [[d.get("row", ""), d.get("field", ""), d.get("code", ""), d.get("message", "")] for d in job.report]
-    body = write_csv(rows, ["row", "field", "code", "reason"])
+    rows = [[d.get("row", ""), labels.field_label(d.get("field", "")), d.get("code", ""), d.get("message", "")]
+            for d in job.report]
+    # the header in the reader's language; the code column keeps the stable machine codes
+    body = write_csv(rows, [pgettext("import report column", "row"), pgettext("import report column", "field"),
+                            pgettext("import report column", "error code"),
+                            pgettext("import report column", "reason")])
     return HttpResponse(body, content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="import-{job.pk}-report.csv"'})
