@@ -172,8 +172,8 @@ EXPECTED_ELSEWHERE: dict[str, set[str]] = {
 
 @pytest.mark.django_db
 def test_every_page_of_every_role_is_in_chinese(demo):
-    from gridgov.navigation import navigation_for
     from gridgov.accounts.models import User
+    from gridgov.navigation import navigation_for
 
     failures = {}
     pages = 0
@@ -229,3 +229,40 @@ def test_the_import_report_csv_is_in_chinese(demo):
         row, field, code, reason = line.split(",", 3)
         # the code column is the stable machine code; the field and the reason are words
         assert not english_words(field + " " + reason), line
+
+
+@pytest.mark.django_db
+def test_names_instead_of_codes_on_person_and_case_pages(demo):
+    """户籍地 and the grid show the division's and the grid's names (the code in small type); the
+    escalation entry of a case timeline names the stage and the place, not ``handle`` and a code."""
+    from gridgov.cases.models import CaseEvent
+    from gridgov.geo.models import Division, Grid
+    from gridgov.registry.models import Person
+
+    client = _client("admin")
+    divisions = dict(Division.objects.values_list("code", "name"))
+    person = Person.objects.filter(hukou_division__in=list(divisions)).order_by("pk").first()
+    body = client.get(f"/registry/persons/{person.pk}/").content.decode()
+    code = person.hukou_division
+    assert f'{divisions[code]} <small class="code">{code}</small>' in body
+    grid = Grid.objects.get(code=person.grid_code)
+    assert f'{grid.name} <small class="code">{grid.code}</small>' in body
+
+    event = CaseEvent.objects.filter(action="escalate").order_by("pk").first()
+    if event is None:  # the tiny demo may hold none: make one through the service
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from gridgov.cases.models import Case
+        from gridgov.cases.services import cases_escalate
+
+        case = Case.objects.filter(stage_deadline__isnull=False, stage_escalated=False).order_by("pk").first()
+        cases_escalate(now=case.stage_deadline + timedelta(hours=1) if case.stage_deadline > timezone.now()
+                       else timezone.now())
+        event = CaseEvent.objects.filter(action="escalate", case=case).get()
+    target = event.data["to"]
+    place = Division.objects.get(prefix=target).name
+    text, _ = visible(client.get(f"/cases/{event.case_id}/").content.decode())
+    assert f"超期，已升级至{place}" in text, text
+    assert "overdue since" not in text and "system" not in text

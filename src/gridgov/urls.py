@@ -8,6 +8,7 @@ from gridgov.api import api
 # An unknown address or a refusal outside a page view answers the same pages as page_view.
 handler403 = "gridgov.core.pages.forbidden"
 handler404 = "gridgov.core.pages.not_found"
+handler500 = "gridgov.core.pages.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

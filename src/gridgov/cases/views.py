@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -32,11 +32,11 @@ STATE_LABELS = {
 }
 ACTION_LABELS = {
     "accept": _("Accept"), "reject": _("Reject"), "mark_duplicate": _("Mark as duplicate"),
-    "register": _("Register"), "dispatch": _("Dispatch"), "start": _("Take on"),
+    "register": pgettext_lazy("case action", "Register"), "dispatch": _("Dispatch"), "start": _("Take on"),
     "send_back": _("Send back (wrong department)"), "request_extension": _("Request extension"),
     "approve_extension": _("Approve extension"), "deny_extension": _("Deny extension"),
     "feedback": _("Report as handled"), "verify": _("Verify"), "rework": _("Send back for rework"),
-    "close": _("Close"), "evaluate": _("Record satisfaction"), "suspend": _("Suspend (long-term)"),
+    "close": pgettext_lazy("case action", "Close"), "evaluate": _("Record satisfaction"), "suspend": _("Suspend (long-term)"),
     "resume": _("Resume"), "reopen": _("Reopen"), "supervise": _("Supervision card"),
     "report": _("Reported"), "note": _("Note"), "escalate": _("Escalated (overdue)"), "task_done": _("Task done"),
     "task_cancelled": _("Assisting task cancelled"),

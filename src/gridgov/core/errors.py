@@ -6,6 +6,7 @@ A detail names the field (and, for imports, the row or feature index) and why it
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,8 @@ class ErrorDetail:
     message: str
     code: str = "invalid"
     row: int | None = None
-    template: str | None = field(default=None, compare=False)
-    params: dict[str, Any] | None = field(default=None, compare=False)
+    template: str | None = dataclasses.field(default=None, compare=False)
+    params: dict[str, Any] | None = dataclasses.field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"field": self.field, "code": self.code, "message": self.message}

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from gridgov.core.errors import Forbidden, NotFound
 
@@ -28,6 +29,21 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """The 404 page: absent and outside the jurisdiction are indistinguishable."""
     return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page (Django's ``handler500``): Chinese, with the navigation when it can be had.
+    When the navigation cannot be read (the database is down: the user, the session and the
+    memberships live there) the same page is rendered without the request, so without any
+    database read: no user, no navigation, but the same words."""
+    from gridgov.core.context import current
+
+    request_id = current().request_id
+    try:
+        html = render_to_string("500.html", {"request_id": request_id}, request=request)
+    except Exception:  # noqa: BLE001 — whatever broke the request may break this render too
+        html = render_to_string("500.html", {"request_id": request_id, "nav": [], "user": None})
+    return HttpResponseServerError(html)
 
 
 def page_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -24,7 +24,8 @@ class TableError(Exception):
 
     def __init__(self, field_name: str, reason: str, *, code: str, row: int | None = None, **params):
         """With ``params``, ``reason`` is an English template filled with them (kept for translation)."""
-        self.template, self.params = (reason, params) if params else (None, None)
+        self.template: str | None = reason if params else None
+        self.params: dict | None = params or None
         reason = reason % params if params else reason
         super().__init__(f"{field_name}: {reason}")
         self.field, self.reason, self.code, self.row = field_name, reason, code, row

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
+from gridgov.core.i18n import message_of
 from gridgov.core.masking import mask_identity_number
 from gridgov.core.pages import page_view
 from gridgov.registry import codes, imports, jobs, labels, selectors, services
@@ -50,7 +51,7 @@ def persons(request):
     except GridgovError as exc:
         if isinstance(exc, Forbidden):
             raise
-        error = exc.message
+        error = _(exc.message)
     query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v)
     if idx:
         query = f"idx={quote(idx)}&qm={quote(request.GET.get('qm', '')[:18])}" + (f"&{query}" if query else "")
@@ -74,7 +75,7 @@ def person_detail(request, person_id: int):
         except (Forbidden, NotFound):
             raise
         except GridgovError as exc:
-            reveal_error = exc.message
+            reveal_error = _(exc.message)
     data = selectors.person_detail(request.user, person_id)
     response = render(request, "registry/person_detail.html", dict(
         p=data, revealed=revealed, reveal_error=reveal_error,
@@ -117,9 +118,9 @@ def house_register_resident(request, house_id: int):
             if isinstance(exc, (Forbidden, NotFound)):
                 raise
             for d in exc.details or []:
-                errors[d.field] = d.message
+                errors[d.field] = message_of(d)
             if not exc.details:
-                errors["general"] = exc.message
+                errors["general"] = _(exc.message)
     return render(request, "registry/register_mobile.html", dict(
         house=selectors.house_brief(house), errors=errors, message=message, values=values,
         population_types=codes.POPULATION_TYPE, relations=codes.RELATION, domicile_types=codes.DOMICILE_TYPE,
