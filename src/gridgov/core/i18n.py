@@ -33,7 +33,7 @@ def error_envelope(exc: GridgovError) -> dict:
     out = exc.as_envelope()
     details = [translated(d) for d in exc.details]
     out["error"]["details"] = [d.as_dict() for d in details]
-    if isinstance(exc, FieldError) and exc.template is not None and len(details) == 1:
+    if isinstance(exc, FieldError) and len(details) == 1:
         d = details[0]
         prefix = gettext("row %(row)s: ") % {"row": d.row} if d.row is not None else ""
         out["error"]["message"] = f"{prefix}{d.field}: {d.message}"
