@@ -14,6 +14,7 @@ GRIDGOV_VAR_DIR        where local state lives (default: ./var)
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import time as _time
 from pathlib import Path
@@ -51,6 +52,24 @@ def _env_int(name: str, default: int, *, minimum: int) -> int:
 
 def _env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip() or default
+
+
+def _env_levels(name: str, default: dict[str, str]) -> dict[str, str]:
+    """``district=2d`` (level=limit; the level a case sits at after its first escalation; limits as in
+    the taxonomy: 4h, 2d) -> {"district": "2d"}. An empty limit stops escalation at that level."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return dict(default)
+    out: dict[str, str] = {}
+    for part in raw.split(","):
+        level, sep, limit = part.partition("=")
+        level, limit = level.strip(), limit.strip()
+        if not sep or level != "district":
+            raise ImproperlyConfigured(f"{name}: {part.strip()!r} is not district=LIMIT")
+        if limit and not re.fullmatch(r"\d+(\.\d+)?[hd]", limit):
+            raise ImproperlyConfigured(f"{name}: {limit!r} is not a limit such as 4h or 2d")
+        out[level] = limit
+    return out
 
 
 def _env_windows(name: str, default: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -236,6 +255,9 @@ GRIDGOV_ADMIN_PASSWORD = os.environ.get("GRIDGOV_ADMIN_PASSWORD", "")
 GRIDGOV_BLIND_INDEX_KEY = os.environ.get("GRIDGOV_BLIND_INDEX_KEY", "").strip()
 # Events: working hours of the deadline calendar; Open311 jurisdiction_id and discovery contact.
 GRIDGOV_CASES_WORKING_HOURS = _env_windows("GRIDGOV_CASES_WORKING_HOURS", [("09:00", "12:00"), ("13:00", "18:00")])
+# Events: an overdue case rises street -> district at its stage deadline; still overdue after the
+# further limit of the level it sits at (working time), it rises again (district -> city).
+GRIDGOV_CASES_ESCALATION_AFTER = _env_levels("GRIDGOV_CASES_ESCALATION_AFTER", {"district": "2d"})
 GRIDGOV_OPEN311_JURISDICTION = _env_str("GRIDGOV_OPEN311_JURISDICTION", "gridgov")
 GRIDGOV_OPEN311_CONTACT = _env_str("GRIDGOV_OPEN311_CONTACT")
 # Care: closed records are de-identified after this many days.

@@ -49,7 +49,8 @@ def test_ordinary_weekend_is_skipped(cal):
 def test_overrides_and_years_beyond_the_package(cal):
     override = workcal.WorkCalendar({date(2025, 10, 20): False})
     assert override.deadline(at(2025, 10, 17, 16, 0), "1d") == at(2025, 10, 21, 16, 0)
-    # 2027 is beyond the installed table: weekdays work, unless the override table says otherwise
+    # 2027 is beyond the installed table (provisional): weekdays work but for the statutory holidays,
+    # unless the override table says otherwise
     assert cal.is_workday(date(2027, 1, 4)) and not cal.is_workday(date(2027, 1, 2))
     assert workcal.WorkCalendar({date(2027, 1, 4): False}).is_workday(date(2027, 1, 4)) is False
 
@@ -160,3 +161,74 @@ def test_escalate_command(actors, make_case, capsys):
     case.refresh_from_db()
     assert case.escalation_level == 1
     assert timedelta(0) < case.updated_at - at(2025, 1, 1, 9, 0)
+
+
+def test_escalation_rises_again_at_each_further_limit_up_to_the_city(actors, make_case, capsys):
+    from gridgov import cli
+
+    case = make_case("registered", category="E0501")  # 无照经营游商: 2 working hours
+    services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
+                             params={"lead_department": "310101-cm"}, now=at(2025, 10, 20, 9, 0))
+    street, district, city = case.grid_code[:9], case.grid_code[:6], case.grid_code[:4]
+    assert services.cases_escalate(now=at(2025, 10, 20, 11, 1)) == [case.pk]  # due 11:00: street -> district
+    case.refresh_from_db()
+    assert (case.supervising_prefix, case.escalation_level) == (district, 1)
+    # the district's further limit is 2 working days (the default): 16 working hours from 11:01 Monday
+    assert case.next_escalation_at == at(2025, 10, 22, 11, 1)
+    assert services.cases_escalate(now=at(2025, 10, 22, 11, 0)) == []
+    # the drill: what would happen a minute later, nothing written
+    assert cli.main(["escalate", "--dry-run", "--now", "2025-10-22T11:02"]) == 0
+    out = capsys.readouterr().out
+    assert f"case {case.pk}: handle overdue since 2025-10-20 11:00: {district} -> {city} (step 2)" in out
+    assert "would escalate 1 overdue case(s)" in out
+    assert Case.objects.get(pk=case.pk).escalation_level == 1
+    assert cli.main(["escalate", "--now", "2025-10-22T11:02+08:00"]) == 0
+    case.refresh_from_db()
+    assert (case.supervising_prefix, case.escalation_level, case.next_escalation_at) == (city, 2, None)
+    assert services.cases_escalate(now=at(2025, 12, 1, 9, 0)) == []  # the city is the top
+    steps = [(e.data["from"], e.data["to"], e.data["step"])
+             for e in CaseEvent.objects.filter(case=case, action="escalate").order_by("at")]
+    assert steps == [(street, district, 1), (district, city, 2)]
+
+
+def test_escalation_stops_at_the_district_when_its_limit_is_empty(actors, make_case, settings):
+    settings.GRIDGOV_CASES_ESCALATION_AFTER = {"district": ""}
+    case = make_case("registered", category="E0501")
+    services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
+                             params={"lead_department": "310101-cm"}, now=at(2025, 10, 20, 9, 0))
+    assert services.cases_escalate(now=at(2025, 10, 20, 11, 1)) == [case.pk]
+    assert services.cases_escalate(now=at(2025, 12, 1, 9, 0)) == []
+    assert Case.objects.get(pk=case.pk).supervising_prefix == case.grid_code[:6]
+
+
+def test_a_new_stage_starts_a_new_escalation_ladder(actors, make_case):
+    case = make_case("registered", category="E0501")
+    services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
+                             params={"lead_department": "310101-cm"}, now=at(2025, 10, 20, 9, 0))
+    services.cases_escalate(now=at(2025, 10, 20, 11, 1))
+    services.case_transition(actor=actors["handler"], case_id=case.pk, action="start", now=at(2025, 10, 20, 11, 5))
+    services.case_transition(actor=actors["handler"], case_id=case.pk, action="feedback", note="已劝离",
+                             now=at(2025, 10, 20, 11, 10))
+    case.refresh_from_db()
+    assert case.stage == "verify" and not case.stage_escalated and case.next_escalation_at is None
+
+
+def test_escalate_refuses_a_bad_now(db, capsys):
+    from gridgov import cli
+
+    assert cli.main(["escalate", "--now", "yesterday"]) == 2
+    assert "--now 'yesterday': not an ISO 8601 time" in capsys.readouterr().err
+
+
+def test_the_migration_schedules_the_next_step_of_cases_escalated_before_it(actors, make_case):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("gridgov.cases.migrations.0007_next_escalation")
+    case = make_case("handling", lead="310101-cm")
+    Case.objects.filter(pk=case.pk).update(stage_escalated=True, escalation_level=1,
+                                           supervising_prefix=case.grid_code[:6])
+    CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=at(2025, 10, 20, 11, 1), action="escalate")
+    migration.schedule_next_steps(apps, None)
+    assert Case.objects.get(pk=case.pk).next_escalation_at == at(2025, 10, 22, 11, 1)

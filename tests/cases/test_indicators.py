@@ -22,9 +22,10 @@ OCT = datetime(2025, 10, 15, 10, tzinfo=SH)
 def fixture_cases(actors, make_case, departments):
     past = timezone.now() - timedelta(days=1)
     a = make_case("closed", lead="310101-cm", registered_at=OCT, dispatched_at=OCT, handled_at=OCT,
-                  handled_on_time=True, closed_at=OCT, satisfaction=5)
+                  handled_on_time=True, closed_at=OCT, satisfaction=5, channel="hotline", caller_phone="13800000001")
     b = make_case("closed", lead="310101-cm", registered_at=OCT, dispatched_at=OCT, handled_at=OCT,
-                  handled_on_time=False, closed_at=OCT, overdue=True, rework_count=1, satisfaction=2)
+                  handled_on_time=False, closed_at=OCT, overdue=True, rework_count=1, satisfaction=2,
+                  caller_phone="13800000002")  # a grid worker's report naming the resident to call back
     c = make_case("handling", lead="310101-cm", registered_at=OCT, dispatched_at=OCT)
     Case.objects.filter(pk=c.pk).update(stage_deadline=past)  # running past its limit now
     d = make_case("registered", registered_at=OCT, dispatched_at=OCT, sendback_count=1)
@@ -94,3 +95,14 @@ def test_scorecard_is_scoped(actors, fixture_cases, make_case):
     make_case("registered", grid_code="310104001001001", registered_at=OCT)
     rows = selectors.scorecard(actors["dispatcher"], group="region", start=START, end=END, level=6)
     assert [r["key"] for r in rows] == ["310101"]
+
+
+def test_satisfaction_given_on_a_staff_report_without_a_caller_does_not_count(actors, make_case):
+    dec = datetime(2025, 12, 3, 10, tzinfo=SH)
+    make_case("evaluated", lead="310101-cm", registered_at=dec, dispatched_at=dec, handled_at=dec, closed_at=dec,
+              satisfaction=5)  # channel grid, no caller: recorded before the rule, by staff
+    make_case("evaluated", lead="310101-cm", registered_at=dec, dispatched_at=dec, handled_at=dec, closed_at=dec,
+              satisfaction=4, channel="open311")
+    rows = selectors.scorecard(actors["centre"], group="region", start=datetime(2025, 12, 1, tzinfo=SH),
+                               end=datetime(2026, 1, 1, tzinfo=SH), level=9)
+    assert (rows[0]["counts"]["evaluated"], rows[0]["counts"]["satisfied"]) == (1, 1)

@@ -219,3 +219,40 @@ def test_open311_key_cli(db, capsys):
     assert raw.startswith("o311_") and key is not None and key.name == "partner"
     assert cli.main(["open311-key", "revoke", str(key.pk)]) == 0
     assert selectors.open311_key_lookup(raw) is None
+
+
+def test_after_a_reopen_no_finished_department_or_old_deadline_is_shown(api_key, actors, make_case):
+    case = make_case("closed", category="E0102", lead="310101-cm")
+    Case.objects.filter(pk=case.pk).update(closed_at=timezone.now())
+    _, rows = get("requests", service_request_id=str(case.pk))
+    assert rows[0]["status"] == "closed" and rows[0]["agency_responsible"] == "黄浦区城管执法局"
+    assert rows[0]["expected_datetime"] is None
+    services.case_transition(actor=actors["centre"], case_id=case.pk, action="reopen", note="市民反映未处理完")
+    _, rows = get("requests", service_request_id=str(case.pk))
+    assert rows[0]["status"] == "open"
+    assert rows[0]["agency_responsible"] == "" and rows[0]["expected_datetime"] is None  # waits for dispatch
+    services.case_transition(actor=actors["centre"], case_id=case.pk, action="dispatch",
+                             params={"lead_department": "310101-gs"})
+    task = case.tasks.get(status="open")
+    _, rows = get("requests", service_request_id=str(case.pk))
+    assert rows[0]["agency_responsible"] == "黄浦区绿化市容局"
+    assert rows[0]["expected_datetime"] == timezone.localtime(task.deadline).isoformat()  # +08:00
+
+
+def test_a_date_only_start_date_is_the_start_of_that_day(api_key, make_case):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    sh = ZoneInfo("Asia/Shanghai")
+    inside = make_case("reported", category="E0102")
+    before = make_case("reported", category="E0102")
+    after = make_case("reported", category="E0102")
+    Case.objects.filter(pk=inside.pk).update(reported_at=datetime(2026, 11, 1, 0, 30, tzinfo=sh))
+    Case.objects.filter(pk=before.pk).update(reported_at=datetime(2026, 10, 31, 23, 30, tzinfo=sh))
+    Case.objects.filter(pk=after.pk).update(reported_at=datetime(2026, 11, 3, 0, 30, tzinfo=sh))
+    r, rows = get("requests", start_date="2026-11-01", end_date="2026-11-02")
+    assert r.status_code == 200
+    assert {int(x["service_request_id"]) for x in rows} == {inside.pk}
+    r, body = get("requests", start_date="2026-11-31")
+    _assert_error(r, body, "json", 400)
+    assert "start_date" in body[0]["description"]

@@ -16,23 +16,23 @@ PARAMS = {"lead_department": "310101-cm", "satisfaction": 4, "extra": "1d", "car
 # workflow.py: every state x every action, the target state or "-" (refused, 409).
 ACTIONS = ("accept", "reject", "mark_duplicate", "register", "dispatch", "start", "send_back",
            "request_extension", "approve_extension", "deny_extension", "feedback", "verify", "rework",
-           "close", "evaluate", "suspend", "resume", "reopen", "supervise")
+           "close", "evaluate", "suspend", "resume", "reopen", "supervise", "reassign", "recall")
 _S = {"rep": "reported", "acc": "accepted", "rej": "rejected", "reg": "registered", "dis": "dispatched",
       "hdg": "handling", "hdd": "handled", "ver": "verified", "clo": "closed", "eva": "evaluated",
       "sus": "suspended", "-": None}
 _GRID = """
-       accept rejct mkdup regst dspch start sndbk rqext apext dnext fdbck verfy rewrk close evalu suspd resum reopn suprv
-rep    acc    rej   rej   -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -
-acc    -      rej   rej   reg   -     -     -     -     -     -     -     -     -     -     -     -     -     -     acc
-rej    -      -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     rep   -
-reg    -      -     -     -     dis   -     -     -     -     -     -     -     -     -     -     -     -     -     reg
-dis    -      -     -     -     -     hdg   reg   dis   dis   dis   -     -     -     -     -     sus   -     -     dis
-hdg    -      -     -     -     -     -     reg   hdg   hdg   hdg   hdd   -     -     -     -     sus   -     -     hdg
-hdd    -      -     -     -     -     -     -     -     -     -     -     ver   hdg   -     -     -     -     -     hdd
-ver    -      -     -     -     -     -     -     -     -     -     -     -     -     clo   -     -     -     -     ver
-clo    -      -     -     -     -     -     -     -     -     -     -     -     -     -     eva   -     -     reg   -
-eva    -      -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     reg   -
-sus    -      -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     hdg   -     sus
+       accept rejct mkdup regst dspch start sndbk rqext apext dnext fdbck verfy rewrk close evalu suspd resum reopn suprv reasg recll
+rep    acc   rej   rej   -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -
+acc    -     rej   rej   reg   -     -     -     -     -     -     -     -     -     -     -     -     -     -     acc   -     -
+rej    -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     rep   -     -     -
+reg    -     -     -     -     dis   -     -     -     -     -     -     -     -     -     -     -     -     -     reg   -     -
+dis    -     -     -     -     -     hdg   reg   dis   dis   dis   -     -     -     -     -     sus   -     -     dis   dis   reg
+hdg    -     -     -     -     -     -     reg   hdg   hdg   hdg   hdd   -     -     -     -     sus   -     -     hdg   dis   reg
+hdd    -     -     -     -     -     -     -     -     -     -     -     ver   hdg   -     -     -     -     -     hdd   -     -
+ver    -     -     -     -     -     -     -     -     -     -     -     -     -     clo   -     -     -     -     ver   -     -
+clo    -     -     -     -     -     -     -     -     -     -     -     -     -     -     eva   -     -     reg   -     -     -
+eva    -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     reg   -     -     -
+sus    -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     -     hdg   -     sus   -     -
 """
 EXPECTED: dict[tuple[str, str], str | None] = {}
 for _line in _GRID.strip().splitlines()[1:]:
@@ -48,10 +48,11 @@ WHO = {"accept": ("cases.dispatch", "centre"), "reject": ("cases.dispatch", "cen
        "send_back": ("cases.handle", "department"), "request_extension": ("cases.handle", "department"),
        "approve_extension": ("cases.dispatch", "centre"), "deny_extension": ("cases.dispatch", "centre"),
        "feedback": ("cases.handle", "department"), "verify": ("cases.evaluate", "checker"),
-       "rework": ("cases.evaluate", "checker"), "close": ("cases.evaluate", "checker"),
-       "evaluate": ("cases.evaluate", "checker"), "suspend": ("cases.dispatch", "centre"),
+       "rework": ("cases.evaluate", "checker"), "close": ("cases.dispatch", "centre"),
+       "evaluate": ("cases.dispatch", "centre"), "suspend": ("cases.dispatch", "centre"),
        "resume": ("cases.dispatch", "centre"), "reopen": ("cases.dispatch", "centre"),
-       "supervise": ("cases.dispatch", "centre")}
+       "supervise": ("cases.dispatch", "centre"), "reassign": ("cases.dispatch", "centre"),
+       "recall": ("cases.dispatch", "centre")}
 # the running stage (clock) in each state
 STAGE = {"reported": "accept", "accepted": "register", "registered": "dispatch", "dispatched": "handle",
          "handling": "handle", "handled": "verify", "verified": "close", "closed": "", "evaluated": "",
@@ -62,11 +63,13 @@ def _prepare(make_case, state, action):
     fields = {}
     if action in ("approve_extension", "deny_extension"):
         fields["extension_request"] = {"extra": "1d", "reason": "materials"}
+    if action == "evaluate":  # satisfaction is a citizen's: a hotline report
+        fields.update(channel="hotline", caller_phone="13800000000")
     return make_case(state, lead="310101-cm", **fields)
 
 
 def test_the_table_is_the_one_written_here():
-    assert len(EXPECTED) == 11 * 19 and len(STATES) == 11
+    assert len(EXPECTED) == 11 * 21 and len(STATES) == 11
     assert set(workflow.STATES) == set(STATES) and set(workflow.ACTIONS) == set(ACTIONS)
     for (state, action), target in EXPECTED.items():
         if target is None:
@@ -196,7 +199,7 @@ def test_api_maps_refusals_to_status_codes(actors, make_case):
 
 
 def test_full_loop_with_joint_dispatch_and_rework(actors, make_case, departments):
-    case = make_case("reported")
+    case = make_case("reported", channel="hotline", caller_phone="13800000000")
     c, d, w, h = actors["centre"], actors["dispatcher"], actors["worker"], actors["handler"]
     services.case_transition(actor=d, case_id=case.pk, action="accept")
     services.case_transition(actor=d, case_id=case.pk, action="register")
@@ -232,8 +235,8 @@ def test_full_loop_with_joint_dispatch_and_rework(actors, make_case, departments
     after = Case.objects.get(pk=case.pk)
     assert after.state == "handling" and after.rework_count == 1
     services.case_transition(actor=h, case_id=case.pk, action="feedback", note="已全部拆除")
-    services.case_transition(actor=w, case_id=case.pk, action="verify")
-    services.case_transition(actor=w, case_id=case.pk, action="close", note="办结")
+    services.case_transition(actor=w, case_id=case.pk, action="verify")  # verification delegated (核查)
+    services.case_transition(actor=c, case_id=case.pk, action="close", note="办结")  # the close is the centre's
     final = services.case_transition(actor=c, case_id=case.pk, action="evaluate", params={"satisfaction": 5})
     assert final.state == "evaluated" and final.satisfaction == 5 and final.handled_on_time is True
     actions = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))

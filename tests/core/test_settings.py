@@ -1,6 +1,7 @@
 """Settings: every GRIDGOV_* variable is read in settings.py, documented in the README, and changes
 its setting; bad values get a specific error naming the variable."""
 
+import datetime
 import json
 import os
 import re
@@ -35,6 +36,8 @@ def _load(env: dict) -> subprocess.CompletedProcess:
     ({"GRIDGOV_CASES_WORKING_HOURS": "13:00-12:00"}, "GRIDGOV_CASES_WORKING_HOURS='13:00-12:00': expected"),
     ({"GRIDGOV_CASES_WORKING_HOURS": "08:00-12:00,11:00-17:00"}, "GRIDGOV_CASES_WORKING_HOURS='08:00-12:00,11:00-17:00': "
                                                                  "working windows overlap"),
+    ({"GRIDGOV_CASES_ESCALATION_AFTER": "street=1d"}, "GRIDGOV_CASES_ESCALATION_AFTER: 'street=1d' is not district=LIMIT"),
+    ({"GRIDGOV_CASES_ESCALATION_AFTER": "district=2 days"}, "GRIDGOV_CASES_ESCALATION_AFTER: '2 days' is not a limit"),
 ])
 def test_bad_settings_name_the_variable(tmp_path, env, needle):
     result = _load({"GRIDGOV_VAR_DIR": str(tmp_path), **env})
@@ -56,9 +59,24 @@ def test_production_settings_pass_django_deploy_checks(tmp_path):
     env.update({"GRIDGOV_ENV": "production", "GRIDGOV_SECRET_KEY": "k" * 30 + "-Unique-Chars-0123456789-abcdefghij",
                 "GRIDGOV_ALLOWED_HOSTS": "gridgov.example", "GRIDGOV_VAR_DIR": str(tmp_path),
                 "GRIDGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    # the deploy checks also want an official working calendar for this year and (from 1 November)
+    # the next: before it is loaded they warn (tests/cases/test_calendar.py), and a warning fails
     result = subprocess.run([sys.executable, "-m", "gridgov.cli", "check", "--deploy"], env=env,
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    calendar_warnings = {w for w in ("gridgov.W101", "gridgov.W102") if w in result.stdout + result.stderr}
+    assert result.returncode == (1 if calendar_warnings else 0), result.stdout + result.stderr
+    if calendar_warnings:
+        this_year = datetime.date.today().year
+        schedule = tmp_path / "schedule.csv"
+        schedule.write_text(f"date,kind,name\n{this_year}-01-01,holiday,元旦\n{this_year + 1}-01-01,holiday,元旦\n",
+                            encoding="utf-8")
+        for argv in (["migrate", "-v", "0"], ["calendar", "import", str(schedule)]):
+            done = subprocess.run([sys.executable, "-m", "gridgov.cli", *argv], env=env, capture_output=True,
+                                  text=True, timeout=300)
+            assert done.returncode == 0, done.stdout + done.stderr
+        result = subprocess.run([sys.executable, "-m", "gridgov.cli", "check", "--deploy"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout + result.stderr
 
 
@@ -82,6 +100,7 @@ EXPECTED = {
     "GRIDGOV_BLIND_INDEX_KEY": ("vault-key-1", "GRIDGOV_BLIND_INDEX_KEY", "vault-key-1"),
     "GRIDGOV_CASES_WORKING_HOURS": ("13:30-17:30, 08:30-12:00", "GRIDGOV_CASES_WORKING_HOURS",
                                     [["08:30", "12:00"], ["13:30", "17:30"]]),
+    "GRIDGOV_CASES_ESCALATION_AFTER": ("district=4h", "GRIDGOV_CASES_ESCALATION_AFTER", {"district": "4h"}),
     "GRIDGOV_OPEN311_JURISDICTION": ("huangpu.example", "GRIDGOV_OPEN311_JURISDICTION", "huangpu.example"),
     "GRIDGOV_OPEN311_CONTACT": ("12345 热线", "GRIDGOV_OPEN311_CONTACT", "12345 热线"),
     "GRIDGOV_CARE_RETENTION_DAYS": ("400", "GRIDGOV_CARE_RETENTION_DAYS", 400),

@@ -1,6 +1,7 @@
 """The events closed loop in a real browser: a grid worker reports (mobile page), the street centre
 accepts, registers and dispatches, the department handler takes it on and reports it handled, the
-grid worker verifies it and closes it. Tiny synthetic demo city (黄浦区)."""
+grid worker verifies it (核查) and the street centre closes it; the centre's 改派 and 撤回.
+Tiny synthetic demo city (黄浦区)."""
 
 from __future__ import annotations
 
@@ -42,10 +43,13 @@ def log_in(page: Page, base_url: str, username: str) -> None:
     expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
 
 
-def act(page: Page, action: str, note: str | None = None) -> None:
-    form = page.locator(f"[data-testid=form-{action}]")
-    if not form.is_visible():
+def open_form(page: Page, action: str) -> None:
+    if not page.locator(f"[data-testid=form-{action}]").is_visible():
         page.click(f"[data-testid=action-{action}-open]")
+
+
+def act(page: Page, action: str, note: str | None = None) -> None:
+    open_form(page, action)
     if note is not None:
         page.fill(f"[data-testid=f-note-{action}]", note)
     page.click(f"[data-testid=do-{action}]")
@@ -86,11 +90,15 @@ def test_report_dispatch_handle_verify_close(page: Page, live_server, world, art
     act(page, "feedback", "已清运完毕")
     expect(page.locator("[data-testid=case-state]")).to_have_attribute("data-state", "handled")
 
-    # 4. the grid worker verifies from the mobile list, then closes
+    # 4. the grid worker verifies from the mobile list (核查); closing is not theirs
     log_in(page, base, "e2e-grid")
     page.goto(base + "/cases/mobile/")
     page.locator(f"[data-testid=verify-item][data-case-id='{case.pk}'] [data-testid=mobile-verify]").click()
     expect(page.locator("[data-testid=messages] .msg-success")).to_be_visible()
+    page.goto(base + f"/cases/{case.pk}/")
+    expect(page.locator("[data-testid=action-close-open]")).to_have_count(0)
+    # 5. the street centre closes
+    log_in(page, base, "e2e-street")
     page.goto(base + f"/cases/{case.pk}/")
     act(page, "close", "现场已整洁")
     expect(page.locator("[data-testid=case-state]")).to_have_attribute("data-state", "closed")
@@ -98,3 +106,36 @@ def test_report_dispatch_handle_verify_close(page: Page, live_server, world, art
     page.screenshot(path=str(artifacts_dir / "cases-closed.png"), full_page=True)
     assert list(case.events.values_list("action", flat=True)) == [
         "report", "accept", "register", "dispatch", "start", "feedback", "verify", "close"]
+
+
+def test_the_centre_reassigns_then_recalls_a_stuck_case(page: Page, live_server, world, artifacts_dir: Path) -> None:
+    from gridgov.cases import services
+    from gridgov.cases.models import Case, CaseTask
+    from gridgov.core.models import AuditEvent
+
+    water = services.department_create(code="310101-water", name="黄浦区水务局", kind="water", jurisdiction="310101")
+    case = services.case_report(actor=None, system=True, category_code="E0102", description="人民广场积水",
+                                lon=PEOPLES_SQUARE[0], lat=PEOPLES_SQUARE[1], channel="hotline",
+                                caller_phone="13800000000")[0]
+    Case.objects.filter(pk=case.pk).update(state="registered")
+    street = Case.objects.get(pk=case.pk)
+    base = live_server.url
+    log_in(page, base, "e2e-street")
+    page.goto(base + f"/cases/{street.pk}/")
+    open_form(page, "dispatch")
+    page.select_option("[data-testid=form-dispatch] [data-testid=f-lead]", water.code)
+    act(page, "dispatch", "请处置")
+    expect(page.locator("[data-testid=case-state]")).to_have_attribute("data-state", "dispatched")
+    # 黄浦区水务局 has no handler: the centre reassigns to 绿化市容局, with a reason
+    open_form(page, "reassign")
+    page.select_option("[data-testid=form-reassign] [data-testid=f-lead]", "310101-gs")
+    act(page, "reassign", "水务局无人接单，改派绿化市容局")
+    expect(page.locator("[data-testid=timeline] li[data-action=reassign]")).to_contain_text("水务局无人接单")
+    assert CaseTask.objects.get(case_id=case.pk, status="open").department.code == "310101-gs"
+    page.screenshot(path=str(artifacts_dir / "cases-reassigned.png"), full_page=True)
+    # then recalls it to the dispatch queue
+    act(page, "recall", "情况有变，收回重派")
+    expect(page.locator("[data-testid=case-state]")).to_have_attribute("data-state", "registered")
+    assert not CaseTask.objects.filter(case_id=case.pk, status="open").exists()
+    assert list(AuditEvent.objects.filter(object_type="case", object_id=str(case.pk), action="TRANSITION").order_by("id")
+                .values_list("changes__action", flat=True)) == ["dispatch", "reassign", "recall"]

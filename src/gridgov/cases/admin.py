@@ -1,10 +1,15 @@
+import io
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.cases import taxonomy
-from gridgov.cases.models import CalendarDay, Category, Department, DepartmentMember, Open311Key
+from gridgov.cases.models import CalendarDay, CalendarYear, Category, Department, DepartmentMember, Open311Key
 
 
 class CategoryForm(forms.ModelForm):
@@ -52,10 +57,66 @@ class DepartmentMemberAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
+class CalendarImportForm(forms.Form):
+    file = forms.FileField(label=_("schedule (CSV: date,kind,name)"))
+
+
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
+    """Days overriding the holiday package; "import official schedule" loads a year's State Council
+    schedule through the same service as `gridgov calendar import` (audited, all or nothing)."""
+
     list_display = ("date", "workday", "note")
     list_filter = ("workday",)
+    change_list_template = "admin/cases/calendarday/change_list.html"
+
+    def get_urls(self):
+        own = [path("import/", self.admin_site.admin_view(self.import_view), name="cases_calendarday_import")]
+        return own + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        from gridgov.cases import selectors
+
+        extra = {"provisional_years": selectors.provisional_years(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+    def import_view(self, request):
+        from gridgov.cases import services
+        from gridgov.core.errors import ValidationFailed
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CalendarImportForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                text = upload.read(1_000_000).decode("utf-8-sig")
+                result = services.calendar_import(lines=io.StringIO(text), source=upload.name, actor=request.user)
+            except UnicodeDecodeError:
+                problems = [str(_("the file is not UTF-8 text"))]
+            except ValidationFailed as exc:
+                problems = [str(_("row %(row)s, %(field)s: %(message)s") % {"row": d.row, "field": d.field,
+                                                                            "message": d.message})
+                            for d in exc.details] or [exc.message]
+            else:
+                self.message_user(request, _("Loaded %(days)d day(s) for %(years)s; deadlines moved in %(n)d open "
+                                             "case(s).") % {"days": result["days"], "n": len(result["cases_moved"]),
+                                                            "years": "、".join(map(str, result["years"]))},
+                                  messages.SUCCESS)
+                return redirect("admin:cases_calendarday_changelist")
+        context = {**self.admin_site.each_context(request), "title": _("Import an official holiday schedule"),
+                   "form": form, "problems": problems, "opts": self.model._meta}
+        return render(request, "admin/cases/calendarday/import.html", context)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    list_display = ("year", "days", "source", "loaded_at", "loaded_by")
+    readonly_fields = ("year", "days", "source", "loaded_at", "loaded_by")
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Open311Key)

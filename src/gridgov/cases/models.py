@@ -142,6 +142,8 @@ class Case(models.Model):
     stage_limit_seconds = models.PositiveIntegerField(default=0)
     stage_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
     stage_escalated = models.BooleanField(default=False)
+    # when the case rises again if the stage is still overdue (None: not escalated, or at the top)
+    next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # supervision and escalation
     supervision = models.CharField(max_length=8, choices=Supervision.choices, default="", blank=True)
     supervising_prefix = models.CharField(max_length=15, blank=True)
@@ -210,6 +212,27 @@ class CaseTask(models.Model):
         ordering = ["case_id", "id"]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
+
+
+class CalendarYear(models.Model):
+    """A year whose OFFICIAL holiday schedule (国务院办公厅放假安排) was imported (`gridgov calendar
+    import`): its days are the imported ``CalendarDay`` rows and Monday to Friday otherwise. A year
+    neither imported nor in the holiday package is provisional (cases/holidays.py)."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    loaded_at = models.DateTimeField(default=timezone.now)
+    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    source = models.CharField(max_length=120, blank=True, help_text="file name of the imported schedule")
+    days = models.PositiveSmallIntegerField(default=0, help_text="holidays and working days in the file")
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("official calendar year")
+        verbose_name_plural = _("official calendar years")
+
+    def __str__(self) -> str:
+        return str(self.year)
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
@@ -25,6 +25,7 @@ from gridgov.cases import indicators, workcal, workflow
 from gridgov.cases.models import (
     Attachment,
     CalendarDay,
+    CalendarYear,
     Case,
     CaseEvent,
     CaseTask,
@@ -57,10 +58,25 @@ def work_calendar() -> workcal.WorkCalendar:
     if hit is not None and now - hit[0] < _CALENDAR_TTL:
         return hit[1]
     overrides = dict(CalendarDay.objects.values_list("date", "workday"))
-    cal = workcal.WorkCalendar(overrides, windows=workcal.parse_windows(spec))
+    official = CalendarYear.objects.values_list("year", flat=True)
+    cal = workcal.WorkCalendar(overrides, windows=workcal.parse_windows(spec), official_years=official)
     _calendar_cache.clear()
     _calendar_cache[key] = (now, cal)
     return cal
+
+
+NEXT_YEAR_FROM = (11, 1)  # month, day from which next year's calendar must be known
+
+
+def provisional_years(today: date | None = None, *, cal: workcal.WorkCalendar | None = None) -> list[int]:
+    """The years a centre must be told about: this year when its calendar is provisional (no
+    official schedule known), and from 1 November next year when it is."""
+    today = today or timezone.localdate()
+    cal = cal or work_calendar()
+    years = [today.year] if cal.is_provisional(today.year) else []
+    if (today.month, today.day) >= NEXT_YEAR_FROM and cal.is_provisional(today.year + 1):
+        years.append(today.year + 1)
+    return years
 
 
 def work_calendar_clear() -> None:
@@ -150,6 +166,10 @@ def allowed_actions(user: User, case: Case) -> list[str]:
         if action in ("approve_extension", "deny_extension") and not case.extension_request:
             continue
         if action == "request_extension" and case.extension_request:
+            continue
+        if action in workflow.OWN_REPORT_REFUSED and case.reporter_id is not None and case.reporter_id == user.pk:
+            continue
+        if action == "evaluate" and not citizen_reported(case):
             continue
         out.append(action)
     return out
@@ -381,6 +401,13 @@ def open_cases_geojson(user: User, *, bbox=None, limit: int = 2000) -> dict:
 # ----------------------------------------------------------------------------- evaluation
 
 GROUPS = ("department", "region", "worker")
+CITIZEN_CHANNELS = frozenset({Case.Channel.HOTLINE, Case.Channel.OPEN311})
+
+
+def citizen_reported(case: Case) -> bool:
+    """A citizen reported it (hotline, Open311), or a grid worker's report names a caller to call
+    back: only then is there someone whose satisfaction a callback (回访) records."""
+    return case.channel in CITIZEN_CHANNELS or bool(case.caller_phone)
 
 
 def _facts_for(case: Case, now: datetime, *, task: CaseTask | None = None) -> indicators.Facts:
@@ -389,8 +416,11 @@ def _facts_for(case: Case, now: datetime, *, task: CaseTask | None = None) -> in
                     and case.stage_deadline < now)
     overdue = case.overdue or running_late
     dispatched = case.dispatched_at is not None
+    by_citizen = citizen_reported(case)
     returned = task is not None and task.status == CaseTask.Status.RETURNED
-    to_handle = dispatched and not returned
+    # a lead task the centre took back (改派/撤回: cancelled) is not this department's to handle
+    taken_off = task is not None and task.status == CaseTask.Status.CANCELLED
+    to_handle = dispatched and not returned and not taken_off
     return indicators.Facts(
         registered=True,
         dispatched=dispatched,
@@ -402,8 +432,9 @@ def _facts_for(case: Case, now: datetime, *, task: CaseTask | None = None) -> in
         reworked=to_handle and case.handled_at is not None and case.rework_count > 0,
         overdue=overdue,
         accurately_dispatched=dispatched and (not returned if task is not None else case.sendback_count == 0),
-        evaluated=case.satisfaction is not None,
-        satisfied=(case.satisfaction or 0) >= 4,
+        # satisfaction counts only where a citizen gave it (docs/indicators.md)
+        evaluated=case.satisfaction is not None and by_citizen,
+        satisfied=(case.satisfaction or 0) >= 4 and by_citizen,
     )
 
 

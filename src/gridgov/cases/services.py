@@ -16,20 +16,24 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, has_capability
-from gridgov.cases import selectors, taxonomy, workcal, workflow
+from gridgov.cases import holidays, selectors, taxonomy, workcal, workflow
 from gridgov.cases.models import (
     Attachment,
     CalendarDay,
+    CalendarYear,
     Case,
     CaseEvent,
     CaseTask,
@@ -40,7 +44,15 @@ from gridgov.cases.models import (
 )
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import is_within
-from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, Forbidden, NotFound
+from gridgov.core.errors import (
+    Conflict,
+    ErrorDetail,
+    ErrorReport,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from gridgov.core.models import AuditAction
 from gridgov.core.versioning import update_versioned
 from gridgov.geo import selectors as geo_selectors
@@ -128,6 +140,79 @@ def calendar_day_set(*, day, workday: bool, note: str = "", actor: User | None =
     return row
 
 
+@transaction.atomic
+def calendar_import(*, lines, source: str = "", actor: User | None = None,
+                    now: datetime | None = None) -> dict:
+    """Load an official holiday schedule (CSV ``date,kind,name``; holidays.parse_schedule). All or
+    nothing: any bad row refuses the whole file with every problem listed. Each year in the file
+    becomes official (``CalendarYear``): its listed days are stored as ``CalendarDay`` rows (other
+    rows of that year, local adjustments, stay), the provisional holidays of that year no longer
+    apply. Then the running deadlines of open cases and their open tasks are recomputed on the new
+    calendar; each one that moves gets a timeline entry. Returns counts and the moved cases."""
+    rows, problems = holidays.parse_schedule(lines)
+    if problems:
+        raise ValidationFailed(gettext("calendar file: %(n)d problem(s), nothing was loaded") % {"n": len(problems)},
+                               details=[ErrorDetail(f, gettext(holidays.PROBLEMS[key]) % values, key, r)
+                                        for r, f, key, values in problems])
+    now = now or timezone.now()
+    old = selectors.work_calendar()
+    years = sorted({day.year for day, _w, _n in rows})
+    for day, workday, name in rows:
+        CalendarDay.objects.update_or_create(date=day, defaults={"workday": workday, "note": name[:64]})
+    for year in years:
+        CalendarYear.objects.update_or_create(year=year, defaults={
+            "loaded_at": now, "loaded_by": actor if getattr(actor, "is_authenticated", False) else None,
+            "source": source[:120], "days": sum(1 for d, _w, _n in rows if d.year == year)})
+    selectors.work_calendar_clear()
+    transaction.on_commit(selectors.work_calendar_clear)
+    moved = deadlines_recompute(old=old, now=now, reason=gettext("official holiday schedule %(years)s loaded")
+                                % {"years": ", ".join(map(str, years))})
+    audit_write(AuditAction.IMPORT, actor=actor, object_type="calendar", object_id=",".join(map(str, years)),
+                changes={"years": years, "days": len(rows), "source": source[:120], "cases_moved": len(moved)})
+    return {"years": years, "days": len(rows), "cases_moved": moved}
+
+
+def deadlines_recompute(*, old: workcal.WorkCalendar, now: datetime, reason: str) -> list[int]:
+    """Recompute, on the current working calendar, the running stage deadline of every open case
+    (its start plus its limit in working seconds) and the deadline of each of its open tasks (a task
+    due with the stage follows it; another keeps the working time it had on the ``old`` calendar).
+    A case whose deadlines move gets a timeline entry ``deadline_moved`` (old and new, the reason).
+    Returns the ids of the moved cases."""
+    cal = selectors.work_calendar()
+    moved: list[int] = []
+    cases = (Case.objects.filter(state__in=workflow.OPEN_STATES, stage_started_at__isnull=False,
+                                 stage_limit_seconds__gt=0).order_by("id"))
+    for case in cases.iterator(chunk_size=500):
+        changes: dict[str, Any] = {}
+        assert case.stage_started_at is not None  # (the filter above)
+        new = cal.add(case.stage_started_at, case.stage_limit_seconds)
+        if case.stage_deadline != new:
+            if not update_versioned(Case, case.pk, case.version, raise_conflict=False, stage_deadline=new,
+                                    updated_at=now):
+                continue  # changed meanwhile: its next transition computes on the new calendar
+            changes["stage"] = [_iso(case.stage_deadline), _iso(new)]
+        for task in case.tasks.filter(status=CaseTask.Status.OPEN, deadline__isnull=False).select_related("department"):
+            assert task.deadline is not None  # (the filter above)
+            if task.deadline == case.stage_deadline:
+                new_task = new
+            else:
+                new_task = cal.add(task.assigned_at, old.working_seconds(task.assigned_at, task.deadline))
+            if task.deadline != new_task:
+                changes[f"task:{task.department.code}"] = [_iso(task.deadline), _iso(new_task)]
+                CaseTask.objects.filter(pk=task.pk).update(deadline=new_task)
+        if changes:
+            CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor_name="system",
+                                     action="deadline_moved", from_state=case.state, to_state=case.state,
+                                     note=reason, data={"deadlines": changes})
+            moved.append(case.pk)
+    return moved
+
+
+def _iso(value: datetime | None) -> str | None:
+    """Local time (Asia/Shanghai), as a person reads it in the timeline."""
+    return timezone.localtime(value).isoformat() if value is not None else None
+
+
 # ----------------------------------------------------------------------------- helpers
 
 def _text(value: Any, field: str, *, limit: int, required: bool = False) -> str:
@@ -149,7 +234,7 @@ def _actor_name(actor: User | None) -> str:
 
 def _no_stage() -> dict:
     return {"stage": "", "stage_started_at": None, "stage_limit_seconds": 0, "stage_deadline": None,
-            "stage_escalated": False}
+            "stage_escalated": False, "next_escalation_at": None}
 
 
 def _start_stage(case: Case, stage: str, now: datetime, cal: workcal.WorkCalendar,
@@ -157,7 +242,7 @@ def _start_stage(case: Case, stage: str, now: datetime, cal: workcal.WorkCalenda
     limit = limit or taxonomy.limit_for(case.category.stage_limits, stage)
     seconds = cal.limit_seconds(limit)
     return {"stage": stage, "stage_started_at": now, "stage_limit_seconds": seconds,
-            "stage_deadline": cal.add(now, seconds), "stage_escalated": False}
+            "stage_deadline": cal.add(now, seconds), "stage_escalated": False, "next_escalation_at": None}
 
 
 def _stage_late(case: Case, now: datetime) -> bool:
@@ -328,6 +413,12 @@ def _check_attributes(category: Category, values: dict) -> dict:
 # ----------------------------------------------------------------------------- transitions
 
 def _authorise(actor: User, case: Case, t: workflow.Transition) -> None:
+    if t.action in workflow.OWN_REPORT_REFUSED and case.reporter_id is not None and case.reporter_id == actor.pk:
+        raise Forbidden(gettext("whoever reported a case does not close it nor record its satisfaction"),
+                        code="own_report")
+    if t.action == "evaluate" and not selectors.citizen_reported(case):
+        raise Conflict(gettext("satisfaction is the citizen's: this case was reported by staff with no caller to "
+                               "call back"), code="no_citizen_reporter")
     if t.actor == "department":
         lead = selectors.lead_task(case)
         if lead is None or not selectors.is_member(actor, lead.department_id):
@@ -386,7 +477,8 @@ def case_transition(*, actor: User, case_id: int, action: str, version: int | No
 
 
 PUBLIC_ACTIONS = {"accept", "reject", "mark_duplicate", "register", "dispatch", "start", "feedback", "close",
-                  "reopen"}
+                  "reopen", "reassign", "recall"}
+
 
 
 def _require_note(note: str, why: str) -> None:
@@ -494,6 +586,25 @@ def _h_send_back(case, *, note, now, **_):
             **_start_stage(case, "dispatch", now, cal)}, {"department": lead.department.code}
 
 
+def _h_reassign(case, *, params, note, now, cal, **_):
+    """改派: a new lead and/or assisting departments, with a reason; the task deadline starts anew."""
+    _require_note(note, gettext("give the reason for reassigning"))
+    before = selectors.lead_task(case)
+    changes, data = _h_dispatch(case, params=params, note=note, now=now, cal=cal)
+    changes.pop("dispatched_at", None)
+    return changes, {**data, "previous_lead": before.department.code if before is not None else ""}
+
+
+def _h_recall(case, *, note, now, cal, **_):
+    """撤回: the centre takes the case back to its dispatch queue; open tasks are cancelled."""
+    _require_note(note, gettext("give the reason for recalling"))
+    before = selectors.lead_task(case)
+    CaseTask.objects.filter(case=case, status=CaseTask.Status.OPEN).update(status=CaseTask.Status.CANCELLED,
+                                                                           done_at=now, result=note)
+    return {"extension_request": None, "overdue": case.overdue or _stage_late(case, now),
+            **_start_stage(case, "dispatch", now, cal)}, {"previous_lead": before.department.code if before else ""}
+
+
 def _h_request_extension(case, *, params, note, **_):
     _require_note(note, "give the reason for the extension")
     if case.extension_request:
@@ -516,7 +627,7 @@ def _h_approve_extension(case, *, now, cal, **_):
     if lead is not None:
         CaseTask.objects.filter(pk=lead.pk).update(deadline=deadline)
     return {"extension_request": None, "stage_limit_seconds": seconds, "stage_deadline": deadline,
-            "stage_escalated": False}, {"extra": extra, "deadline": deadline.isoformat()}
+            "stage_escalated": False, "next_escalation_at": None}, {"extra": extra, "deadline": deadline.isoformat()}
 
 
 def _h_deny_extension(case, *, note, **_):
@@ -615,7 +726,7 @@ _HANDLERS: dict[str, Callable[..., tuple[dict, dict]]] = {
     "request_extension": _h_request_extension, "approve_extension": _h_approve_extension,
     "deny_extension": _h_deny_extension, "feedback": _h_feedback, "verify": _h_verify, "rework": _h_rework,
     "close": _h_close, "evaluate": _h_evaluate, "suspend": _h_suspend, "resume": _h_resume,
-    "reopen": _h_reopen, "supervise": _h_supervise,
+    "reopen": _h_reopen, "supervise": _h_supervise, "reassign": _h_reassign, "recall": _h_recall,
 }
 assert set(_HANDLERS) == set(workflow.ACTIONS)
 
@@ -849,28 +960,77 @@ def _parent_prefix(prefix: str) -> str:
     return prefix[:shorter[-1]] if shorter else prefix
 
 
-def cases_escalate(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
-    """Raise every case whose running stage is past its deadline (and not yet escalated in this
-    stage) to the supervising level above: street (9 digits) -> district (6) -> city (4).
-    One conditional UPDATE per case; a case changed meanwhile is skipped (next run picks it up)."""
+LEVEL_NAMES = {9: "street", 6: "district", 4: "city"}
+TOP_LEVEL = 4  # a case rises at most to the city (4 digits)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    case_id: int
+    stage: str
+    overdue_since: datetime | None
+    from_prefix: str
+    to_prefix: str
+    step: int  # 1 = first escalation of the stage, 2 = the next …
+
+
+def escalation_due(*, now: datetime | None = None, limit: int = 5000) -> list[Escalation]:
+    """What ``cases_escalate`` would do at ``now`` (nothing is written): every open case whose running
+    stage is past its deadline and that is either not escalated in this stage yet, or escalated and
+    still overdue at its ``next_escalation_at``; oldest deadline first."""
     now = now or timezone.now()
-    ids = list(Case.objects.filter(state__in=workflow.OPEN_STATES, stage_deadline__lt=now, stage_escalated=False)
-               .order_by("stage_deadline").values_list("id", flat=True)[:limit])
+    qs = (Case.objects.filter(state__in=workflow.OPEN_STATES, stage_deadline__lt=now)
+          .filter(Q(stage_escalated=False) | Q(next_escalation_at__lte=now))
+          .order_by("stage_deadline", "id")
+          .values("id", "stage", "stage_deadline", "supervising_prefix", "grid_code", "escalation_level",
+                  "stage_escalated"))
+    out = []
+    for row in qs[:limit]:
+        current = row["supervising_prefix"] or row["grid_code"][:9]
+        target = _parent_prefix(current)
+        if len(current) <= TOP_LEVEL or target == current:
+            continue
+        out.append(Escalation(row["id"], row["stage"], row["stage_deadline"], current, target,
+                              row["escalation_level"] + 1))
+    return out
+
+
+def next_escalation(cal: workcal.WorkCalendar, prefix: str, now: datetime) -> datetime | None:
+    """When a case that rose to ``prefix`` rises again if still overdue: after that level's further
+    limit (settings.GRIDGOV_CASES_ESCALATION_AFTER, working time); None at the top level."""
+    if len(prefix) <= TOP_LEVEL:
+        return None
+    limit = settings.GRIDGOV_CASES_ESCALATION_AFTER.get(LEVEL_NAMES.get(len(prefix), ""), "")
+    return cal.deadline(now, limit) if limit else None
+
+
+def cases_escalate(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
+    """Raise every case whose running stage is past its deadline to the supervising level above:
+    street (9 digits) -> district (6) at the deadline, then district -> city (4) if the stage is
+    still overdue after the district's further limit (``GRIDGOV_CASES_ESCALATION_AFTER``), and so
+    on to the city. Each step is a timeline entry and an audit row. One conditional UPDATE per case;
+    a case changed meanwhile is skipped (the next run picks it up)."""
+    now = now or timezone.now()
+    cal = selectors.work_calendar()
     done = []
-    for case_id in ids:
+    for step in escalation_due(now=now, limit=limit):
         with transaction.atomic():
-            case = Case.objects.filter(pk=case_id).first()
-            if case is None or case.stage_escalated or case.stage_deadline is None or case.stage_deadline >= now:
+            case = Case.objects.filter(pk=step.case_id).first()
+            if case is None or case.stage_deadline is None or case.stage_deadline >= now:
+                continue
+            if case.stage_escalated and (case.next_escalation_at is None or case.next_escalation_at > now):
                 continue
             target = _parent_prefix(case.supervising_prefix or case.grid_code[:9])
             if not update_versioned(Case, case.pk, case.version, raise_conflict=False, stage_escalated=True,
                                     escalation_level=case.escalation_level + 1, supervising_prefix=target,
-                                    updated_at=now):
+                                    next_escalation_at=next_escalation(cal, target, now), updated_at=now):
                 continue
             CaseEvent.objects.create(case=case, grid_code=case.grid_code, at=now, actor_name="system",
                                      action="escalate", from_state=case.state, to_state=case.state,
                                      note=f"{case.stage} overdue since {case.stage_deadline.isoformat()}",
-                                     data={"stage": case.stage, "to": target})
+                                     data={"stage": case.stage, "to": target,
+                                           "from": case.supervising_prefix or case.grid_code[:9],
+                                           "step": case.escalation_level + 1})
             audit_write(AuditAction.UPDATE, object_type="case", object_id=case.pk, jurisdiction=case.grid_code,
                         reason="overdue stage escalated", changes={"supervising_prefix": target})
             done.append(case.pk)

@@ -40,13 +40,16 @@ ACTION_LABELS = {
     "resume": _("Resume"), "reopen": _("Reopen"), "supervise": _("Supervision card"),
     "report": _("Reported"), "note": _("Note"), "escalate": _("Escalated (overdue)"), "task_done": _("Task done"),
     "task_cancelled": _("Assisting task cancelled"),
+    "deadline_moved": _("Deadline recomputed (working calendar changed)"),
+    "reassign": _("Reassign (改派)"), "recall": _("Recall to the dispatch queue (撤回)"),
 }
 # the running stage of a case (workflow.STAGES), as the centre names it
 STAGE_LABELS = {
     "accept": _("acceptance"), "register": _("case registration"), "dispatch": _("dispatch"),
     "handle": _("handling"), "verify": _("verification"), "close": _("closing"),
 }
-NOTE_REQUIRED = {"reject", "send_back", "request_extension", "feedback", "rework", "suspend", "reopen"}
+NOTE_REQUIRED = {"reject", "send_back", "request_extension", "feedback", "rework", "suspend", "reopen", "reassign",
+                 "recall"}
 WORKLIST_LABELS = {
     "mine": _("My reports"), "queue": _("Dispatcher queue"), "department": _("Department worklist"),
     "verify": _("To verify"), "close": _("To close"), "evaluate": _("Satisfaction callbacks"),
@@ -97,7 +100,7 @@ def home(request):
              for n, c in counts.items()]
     return render(request, "cases/home.html", _ctx(
         lists=lists, can_report=has_capability(request.user, "cases.report"),
-        can_evaluate=has_capability(request.user, "cases.evaluate")))
+        can_evaluate=has_capability(request.user, "cases.evaluate"), provisional_years=selectors.provisional_years()))
 
 
 @page_view
@@ -182,9 +185,9 @@ def detail(request, case_id: int):
     # the dispatching centre of the case (capture scope) may take an open assisting task off it
     may_dispatch = (any(t.role == t.Role.ASSIST and t.status == t.Status.OPEN for t in tasks)
                     and code_in_scope(request.user, case.grid_code, capability="cases.dispatch", purpose="write"))
-    suggested = selectors.suggested_departments(case.category, case.grid_code) if "dispatch" in actions else []
-    departments = list(selectors.departments_for(request.user, grid_code=case.grid_code)) \
-        if "dispatch" in actions else []
+    dispatching = "dispatch" in actions or "reassign" in actions
+    suggested = selectors.suggested_departments(case.category, case.grid_code) if dispatching else []
+    departments = list(selectors.departments_for(request.user, grid_code=case.grid_code)) if dispatching else []
     duplicates = (selectors.duplicates_near(request.user, category=case.category, lon=case.lon, lat=case.lat,
                                             exclude=case.pk) if "mark_duplicate" in actions else [])
     events = [_timeline_row(e) for e in selectors.case_timeline(request.user, case)]

@@ -1,8 +1,10 @@
 """Working-time arithmetic on the Chinese working calendar (pure: no Django).
 
-A day is a working day when the override table says so; otherwise per ``chinese_calendar``
-(statutory holidays and make-up working days, 2004-2026 in the installed release); outside the
-package's years, Monday to Friday. Working hours are a list of local (Asia/Shanghai) windows,
+A day is a working day when the override table says so (local adjustments and the imported
+official schedules: a year in ``official_years`` takes nothing else but Monday to Friday); otherwise
+per ``chinese_calendar`` (statutory holidays and make-up working days, 2004-2026 in the installed
+release); for a year neither covers, the PROVISIONAL calendar of ``holidays.py`` (the statutory days
+of the law and their make-up days, no 调休). ``is_provisional(year)`` tells which. Working hours are a list of local (Asia/Shanghai) windows,
 by default 09:00-12:00 and 13:00-18:00 (8 hours).
 
 Limits: ``"4h"`` = 4 working hours, ``"3d"`` = 3 working days = 3 x the length of a working day in
@@ -17,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from gridgov.cases import holidays
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_WINDOWS: tuple[tuple[time, time], ...] = ((time(9, 0), time(12, 0)), (time(13, 0), time(18, 0)))
@@ -35,6 +39,11 @@ def _package_workday(day: date) -> bool | None:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:  # a year the package does not cover
         return None
+
+
+def package_covers(year: int) -> bool:
+    """Whether the installed ``chinese_calendar`` holds the official schedule of ``year``."""
+    return _package_workday(date(year, 1, 1)) is not None
 
 
 def parse_windows(spec: Iterable[tuple[str, str]] | None) -> tuple[tuple[time, time], ...]:
@@ -60,15 +69,27 @@ class WorkCalendar:
     windows: tuple[tuple[time, time], ...] = DEFAULT_WINDOWS
     tz: ZoneInfo = SHANGHAI
     base: Callable[[date], bool | None] = _package_workday
+    official_years: frozenset[int] = frozenset()
 
     def __init__(self, overrides: Mapping[date, bool] | None = None, *,
                  windows: tuple[tuple[time, time], ...] = DEFAULT_WINDOWS, tz: ZoneInfo = SHANGHAI,
-                 base: Callable[[date], bool | None] = _package_workday):
+                 base: Callable[[date], bool | None] = _package_workday, official_years: Iterable[int] = ()):
         self.overrides = dict(overrides or {})
         self.windows = windows
         self.tz = tz
         self.base = base
+        self.official_years = frozenset(official_years)
         self._cache: dict[date, bool] = {}
+        self._provisional: dict[int, bool] = {}
+
+    def is_provisional(self, year: int) -> bool:
+        """True when no official schedule of ``year`` is known (imported or in the package): its
+        holidays are computed from the law (holidays.py)."""
+        hit = self._provisional.get(year)
+        if hit is None:
+            hit = year not in self.official_years and self.base(date(year, 1, 1)) is None
+            self._provisional[year] = hit
+        return hit
 
     # ------------------------------------------------------------------ days
     def is_workday(self, day: date) -> bool:
@@ -77,9 +98,16 @@ class WorkCalendar:
             return cached
         if day in self.overrides:
             value = bool(self.overrides[day])
+        elif day.year in self.official_years:
+            value = day.weekday() < 5
         else:
             listed = self.base(day)
-            value = day.weekday() < 5 if listed is None else listed
+            if listed is not None:
+                value = listed
+            elif self.is_provisional(day.year):
+                value = holidays.provisional_is_workday(day)
+            else:  # the package covers the year but not this day (it never happens): the weekday
+                value = day.weekday() < 5
         self._cache[day] = value
         return value
 

@@ -32,9 +32,12 @@ DISPATCH = "cases.dispatch"
 HANDLE = "cases.handle"
 EVALUATE = "cases.evaluate"
 
-# Who acts: "centre" (dispatcher: capture scope over the case's grid for cases.dispatch),
-# "department" (member of the lead task's department, with cases.handle),
+# Who acts: "centre" (dispatcher: capture scope over the case's grid for cases.dispatch; also the
+# levels above it), "department" (member of the lead task's department, with cases.handle),
 # "checker" (capture scope over the grid for cases.evaluate: grid worker, community, centre).
+# Separation of duties (services._authorise): whoever reported a case never closes it nor records
+# its satisfaction; satisfaction is a citizen's (OWN_REPORT_REFUSED, CITIZEN_CHANNELS).
+OWN_REPORT_REFUSED = frozenset({"close", "evaluate"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ _TABLE: tuple[Transition, ...] = (
     _T(ACCEPTED, "reject", REJECTED, DISPATCH, "centre"),
     _T(ACCEPTED, "mark_duplicate", REJECTED, DISPATCH, "centre"),
     _T(REGISTERED, "dispatch", DISPATCHED, DISPATCH, "centre"),
+    _T(DISPATCHED, "reassign", DISPATCHED, DISPATCH, "centre"),        # 改派 (new lead / assisting departments)
+    _T(HANDLING, "reassign", DISPATCHED, DISPATCH, "centre"),
+    _T(DISPATCHED, "recall", REGISTERED, DISPATCH, "centre"),           # 撤回 (back to the dispatch queue)
+    _T(HANDLING, "recall", REGISTERED, DISPATCH, "centre"),
     _T(DISPATCHED, "start", HANDLING, HANDLE, "department"),
     _T(DISPATCHED, "send_back", REGISTERED, HANDLE, "department"),      # wrong department 退回
     _T(HANDLING, "send_back", REGISTERED, HANDLE, "department"),
@@ -67,8 +74,8 @@ _TABLE: tuple[Transition, ...] = (
     _T(HANDLING, "feedback", HANDLED, HANDLE, "department"),
     _T(HANDLED, "verify", VERIFIED, EVALUATE, "checker"),
     _T(HANDLED, "rework", HANDLING, EVALUATE, "checker"),               # 返工
-    _T(VERIFIED, "close", CLOSED, EVALUATE, "checker"),
-    _T(CLOSED, "evaluate", EVALUATED, EVALUATE, "checker"),             # satisfaction callback
+    _T(VERIFIED, "close", CLOSED, DISPATCH, "centre"),                  # 结案: the registering centre only
+    _T(CLOSED, "evaluate", EVALUATED, DISPATCH, "centre"),              # the citizen's satisfaction (回访)
     _T(DISPATCHED, "suspend", SUSPENDED, DISPATCH, "centre"),           # 挂账
     _T(HANDLING, "suspend", SUSPENDED, DISPATCH, "centre"),
     _T(SUSPENDED, "resume", HANDLING, DISPATCH, "centre"),

@@ -7,7 +7,7 @@ photo are one unit: a refused photo leaves no case behind."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -152,9 +152,12 @@ def _photo_urls(request, case: Case) -> list[str]:
 
 
 def _request_object(request, case: Case, *, extensions: bool) -> dict:
-    lead = next((t for t in case.tasks.all() if t.role == CaseTask.Role.LEAD
-                 and t.status not in (CaseTask.Status.RETURNED, CaseTask.Status.CANCELLED)), None)
     status = workflow.open_status(case.state)
+    # the department responsible now: an open request's open lead task (none while the case waits
+    # for dispatch, e.g. after a reopen), a closed one's last finished lead task
+    wanted = CaseTask.Status.OPEN if status == "open" else CaseTask.Status.DONE
+    lead = max((t for t in case.tasks.all() if t.role == CaseTask.Role.LEAD and t.status == wanted),
+               key=lambda t: t.pk, default=None)
     note = STATUS_NOTES[case.state]
     if case.public_note and case.state in (workflow.REJECTED, workflow.CLOSED, workflow.EVALUATED):
         note = f"{note}: {case.public_note}"
@@ -179,9 +182,19 @@ def _request_object(request, case: Case, *, extensions: bool) -> dict:
     return out
 
 
-def _parse_dt(value: str, field: str) -> datetime:
+def _parse_dt(value: str, field: str, *, end_of_day: bool = False) -> datetime:
+    """W3C-DTF: a date and time with its zone, or a date alone (``2026-11-01``): the start of that
+    day in the server's zone, or for an end date the end of that day."""
+    value = value.strip()
+    if len(value) == 10 and "T" not in value:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise Open311Error(400, f"{field}: not a date YYYY-MM-DD") from None
+        start = timezone.make_aware(datetime.combine(day, time.min))
+        return start + timedelta(days=1) - timedelta(microseconds=1) if end_of_day else start
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise Open311Error(400, f"{field}: not an ISO 8601 date and time") from None
     if parsed.tzinfo is None:
@@ -217,7 +230,7 @@ def _list_requests(request, fmt: str):
         if codes:
             qs = qs.filter(category__open311_code__in=codes)
         start = _parse_dt(params["start_date"], "start_date") if params.get("start_date") else None
-        end = _parse_dt(params["end_date"], "end_date") if params.get("end_date") else None
+        end = _parse_dt(params["end_date"], "end_date", end_of_day=True) if params.get("end_date") else None
         if start and end and end < start:
             raise Open311Error(400, "end_date: before start_date")
         if start and end and end - start > MAX_WINDOW:
