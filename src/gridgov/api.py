@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -22,6 +23,7 @@ from ninja.security import HttpBearer, SessionAuth
 from gridgov.accounts import services as account_services
 from gridgov.core.dbfaults import unavailable_response
 from gridgov.core.errors import GridgovError, envelope
+from gridgov.core.i18n import error_envelope
 
 log = logging.getLogger("gridgov.api")
 
@@ -66,7 +68,8 @@ PUBLIC_OPERATIONS = {("GET", "/health")}
 
 @api.exception_handler(GridgovError)
 def _gridgov_error(request, exc: GridgovError):
-    return api.create_response(request, exc.as_envelope(), status=exc.status)
+    # message and details in the request's language; the code stays the stable machine value
+    return api.create_response(request, error_envelope(exc), status=exc.status)
 
 
 @api.exception_handler(ValidationError)
@@ -76,18 +79,18 @@ def _validation_error(request, exc: ValidationError):
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
         details.append({"field": ".".join(loc) or "request", "code": err.get("type", "invalid"),
                         "message": err.get("msg", "invalid")})
-    return api.create_response(request, envelope("validation_error", "request validation failed", details),
+    return api.create_response(request, envelope("validation_error", gettext("request validation failed"), details),
                                status=422)
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    return api.create_response(request, envelope("unauthenticated", "authentication required"), status=401)
+    return api.create_response(request, envelope("unauthenticated", gettext("authentication required")), status=401)
 
 
 @api.exception_handler(AuthorizationError)
 def _unauthorised(request, exc):
-    return api.create_response(request, envelope("forbidden", "not permitted"), status=403)
+    return api.create_response(request, envelope("forbidden", gettext("not permitted")), status=403)
 
 
 @api.exception_handler(PermissionDenied)
@@ -97,12 +100,12 @@ def _forbidden(request, exc):
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return api.create_response(request, envelope("not_found", "not found"), status=404)
+    return api.create_response(request, envelope("not_found", gettext("not found")), status=404)
 
 
 @api.exception_handler(Throttled)
 def _throttled(request, exc):
-    return api.create_response(request, envelope("throttled", "too many requests"), status=429)
+    return api.create_response(request, envelope("throttled", gettext("too many requests")), status=429)
 
 
 @api.exception_handler(HttpError)

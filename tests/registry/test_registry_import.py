@@ -111,7 +111,14 @@ def test_duplicate_inside_the_file_names_the_first_row(tmp_path, houses, users):
     rows.append(list(rows[0]))
     result = import_file(kind="persons", path=write_csv(tmp_path / "d.csv", HEADER, rows), actor=users["street_a"])
     assert [(d.row, d.field, d.code) for d in result.details] == [(5, "identity_number", "duplicate_in_file")]
-    assert "row 2" in result.details[0].message and Person.objects.count() == 0
+    # the reason in the active language (zh-hans by default, English on request); the code is stable
+    assert result.details[0].message == "文件内重复：与第 2 行号码相同" and Person.objects.count() == 0
+    from django.utils import translation
+
+    with translation.override("en"):
+        again = import_file(kind="persons", path=write_csv(tmp_path / "d.csv", HEADER, rows), actor=users["street_a"])
+    assert again.details[0].message == "duplicate inside the file: same number as row 2"
+    assert again.details[0].code == "duplicate_in_file"
 
 
 def test_missing_column_and_wrong_encoding(tmp_path, houses, users):
@@ -204,7 +211,7 @@ def test_upload_through_api_and_page(tmp_path, houses, users, settings):
     assert job["state"] == "done" and job["unchanged"] == 3 and job["written"]
     assert client.get(page["Location"]).status_code == 200
     report = client.get(page["Location"] + "report.csv")
-    assert report.status_code == 200 and report.content.startswith(b"\xef\xbb\xbfrow,field")
+    assert report.status_code == 200 and report.content.decode("utf-8").startswith("\ufeff行号,字段,错误代码,原因")
     assert client_for(users["street_b"]).get(page["Location"]).status_code == 404
     tpl = client.get("/api/v1/registry/imports/template/persons.csv")
     assert "公民身份号码" in tpl.content.decode("utf-8-sig")
@@ -314,3 +321,39 @@ def test_upload_progress_is_shared_through_a_file_and_a_dead_job_shows_interrupt
     done = client.get(page["Location"] + "?format=json").json()
     assert done["state"] == "done" and done["created"] == 3 and done["interrupted"] is False
     assert not list((tmp_path / "var" / "imports").glob("*.json"))
+
+
+def test_import_reasons_follow_the_request_language_and_the_codes_stay(tmp_path, houses, users, settings):
+    """The API and the upload page report the same rejected rows in the reader's language: zh-hans
+    by default, English on request; the machine code and the field never change."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = _rows(houses, 2)
+    rows[0][3] = "1990-13-45"  # no such date
+    rows[1][0] = rows[1][0][:17] + ("0" if rows[1][0][17] != "0" else "1")  # a wrong check digit
+    data = open(write_csv(tmp_path / "bad.csv", HEADER, rows), "rb").read()
+    client = client_for(users["street_a"])
+    answers = {}
+    for language in ("zh-hans", "en"):
+        r = client.post("/api/v1/registry/imports/persons", {"file": SimpleUploadedFile("bad.csv", data)},
+                        HTTP_ACCEPT_LANGUAGE=language)
+        body = r.json()
+        errors = body.get("errors") or body["error"]["details"]
+        answers[language] = {(e["row"], e["field"], e["code"]): e["message"] for e in errors}
+    assert answers["zh-hans"].keys() == answers["en"].keys() == {
+        (2, "birth_date", "bad_date"), (3, "identity_number", "check_digit")}
+    assert answers["zh-hans"][(2, "birth_date", "bad_date")] == "'1990-13-45' 不是有效日期；应为“年-月-日”格式（如 2020-01-05）"
+    assert answers["en"][(2, "birth_date", "bad_date")] == "'1990-13-45' is not a date; expected YYYY-MM-DD"
+    assert answers["zh-hans"][(3, "identity_number", "check_digit")].startswith("校验码为 ")
+    assert answers["en"][(3, "identity_number", "check_digit")].startswith("check digit is ")
+    # the upload page's job (run in the task worker) reports in the uploader's language, and its CSV
+    # report has Chinese column names
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    page = client.post("/registry/import/", {"kind": "persons", "mode": "all-or-nothing",
+                                             "file": SimpleUploadedFile("bad.csv", data)})
+    job = client.get(page["Location"] + "?format=json").json()
+    assert job["state"] == "done" and job["state_label"] == "已完成"
+    assert {(e["row"], e["code"], e["message"]) for e in job["errors"]} == {
+        (r, c, m) for (r, _, c), m in answers["zh-hans"].items()}
+    lines = client.get(page["Location"] + "report.csv").content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "行号,字段,错误代码,原因" and lines[1].startswith("2,出生日期,bad_date,")

@@ -100,7 +100,7 @@ def test_duplicate_in_a_later_batch_into_an_empty_table_is_reported_not_an_error
     path = write_csv(tmp_path / "d.csv", HEADER, rows)
     result = import_file(kind="persons", path=path, actor=users["street_a"], mode="valid-rows")
     assert [(d.row, d.code) for d in result.details] == [(202, "duplicate_in_file")]
-    assert "row 3" in result.details[0].message
+    assert "第 3 行" in result.details[0].message
     assert result.written and result.created == 200 and Person.objects.count() == 200
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import Purpose, scoped
-from gridgov.care import access, codes, schedule, suppress
+from gridgov.care import access, codes, labels, schedule, suppress
 from gridgov.care.models import (
     Alert,
     BreakGlass,
@@ -237,7 +237,7 @@ def _timeline(e: Enrolment, contacts, referrals, alerts, outcomes, tasks, *, red
         elif c.status == "skipped" and c.due_date:
             items.append({"date": c.due_date, "kind": "contact_skipped", "text": c.skip_reason, "id": c.pk})
     for r in referrals:
-        items.append({"date": r.referred_on, "kind": "referral", "text": f"{r.provider.name}: {r.status}"})
+        items.append({"date": r.referred_on, "kind": "referral", "text": f"{r.provider.name}: {labels.label('referral_status', r.status)}"})
         if r.closed_on:
             items.append({"date": r.closed_on, "kind": f"referral_{r.status}", "text": r.provider.name})
     for a in alerts:

@@ -13,7 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import User
@@ -39,6 +40,13 @@ from gridgov.core.errors import Conflict, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
 from gridgov.core.versioning import update_versioned
 from gridgov.registry import selectors as registry_selectors
+
+
+def _stored_text(message: str, **params: object) -> str:
+    """A system-written text stored in a row (an alert's cause): in the site's language (zh-hans),
+    which every reader of the row reads, whatever the language of the job that wrote it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext(message) % params
 
 ABSENCE_GRACE_DAYS = 7  # a report-in overdue this long raises 脱管
 DEFAULT_BREAKGLASS_MINUTES = 60
@@ -438,7 +446,8 @@ def contacts_mark_overdue(*, today: date | None = None) -> dict[str, int]:
             continue
         alert = Alert.objects.create(kind=Alert.Kind.ABSENT, programme="corrections", grid_code=grid_code,
                                      enrolment_id=enrolment_id, raised_on=today,
-                                     cause=f"report-in overdue more than {ABSENCE_GRACE_DAYS} days")
+                                     cause=_stored_text("report-in overdue more than %(days)s days",
+                                                        days=ABSENCE_GRACE_DAYS))
         audit_write(AuditAction.CREATE, object_type="care.alert", object_id=alert.pk, jurisdiction=grid_code,
                     changes={"kind": alert.kind, "enrolment": enrolment_id})
         raised += 1
@@ -507,7 +516,8 @@ def handovers_check(*, today: date | None = None) -> int:
         HandOver.objects.filter(pk=handover.pk).update(status=HandOver.Status.MISSED, version=F("version") + 1)
         alert = Alert.objects.create(kind=Alert.Kind.MISSED_REPORT, programme=handover.programme,
                                      grid_code=handover.grid_code, handover=handover, raised_on=today,
-                                     cause=f"no report-in by {handover.report_deadline.isoformat()}")
+                                     cause=_stored_text("no report-in by %(date)s",
+                                                        date=handover.report_deadline.isoformat()))
         audit_write(AuditAction.CREATE, object_type="care.alert", object_id=alert.pk,
                     jurisdiction=handover.grid_code, changes={"kind": alert.kind, "handover": handover.pk})
         n += 1

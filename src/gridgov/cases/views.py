@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -23,6 +23,7 @@ from gridgov.cases.indicators import INDICATORS
 from gridgov.core.errors import Forbidden, GridgovError
 from gridgov.core.masking import mask_phone
 from gridgov.core.pages import page_view
+from gridgov.geo.selectors import place_name
 
 STATE_LABELS = {
     "reported": _("Reported"), "accepted": _("Accepted"), "rejected": _("Rejected"), "registered": _("Registered"),
@@ -31,16 +32,21 @@ STATE_LABELS = {
 }
 ACTION_LABELS = {
     "accept": _("Accept"), "reject": _("Reject"), "mark_duplicate": _("Mark as duplicate"),
-    "register": _("Register"), "dispatch": _("Dispatch"), "start": _("Take on"),
+    "register": pgettext_lazy("case action", "Register"), "dispatch": _("Dispatch"), "start": _("Take on"),
     "send_back": _("Send back (wrong department)"), "request_extension": _("Request extension"),
     "approve_extension": _("Approve extension"), "deny_extension": _("Deny extension"),
     "feedback": _("Report as handled"), "verify": _("Verify"), "rework": _("Send back for rework"),
-    "close": _("Close"), "evaluate": _("Record satisfaction"), "suspend": _("Suspend (long-term)"),
+    "close": pgettext_lazy("case action", "Close"), "evaluate": _("Record satisfaction"), "suspend": _("Suspend (long-term)"),
     "resume": _("Resume"), "reopen": _("Reopen"), "supervise": _("Supervision card"),
     "report": _("Reported"), "note": _("Note"), "escalate": _("Escalated (overdue)"), "task_done": _("Task done"),
     "task_cancelled": _("Assisting task cancelled"),
     "deadline_moved": _("Deadline recomputed (working calendar changed)"),
     "reassign": _("Reassign (改派)"), "recall": _("Recall to the dispatch queue (撤回)"),
+}
+# the running stage of a case (workflow.STAGES), as the centre names it
+STAGE_LABELS = {
+    "accept": _("acceptance"), "register": _("case registration"), "dispatch": _("dispatch"),
+    "handle": _("handling"), "verify": _("verification"), "close": _("closing"),
 }
 NOTE_REQUIRED = {"reject", "send_back", "request_extension", "feedback", "rework", "suspend", "reopen", "reassign",
                  "recall"}
@@ -63,8 +69,27 @@ def _rows(cases) -> list[dict]:
     for case in cases:
         status = selectors.stage_status(case, cal=cal, now=now)
         out.append({"case": case, "status": status, "state_label": STATE_LABELS.get(case.state, case.state),
+                    "stage_label": STAGE_LABELS.get(status.stage or "", status.stage or ""),
                     "percent": round(status.fraction * 100)})
     return out
+
+
+def _timeline_row(e) -> dict:
+    """One timeline entry as a person reads it: the action's name, the change of state, and for
+    the entries the system writes (escalation) a text made from the event's data, so that stored
+    English notes and codes (``handle overdue since …``, ``310116100``) show as words and names."""
+    note = e.note
+    actor = e.actor_name
+    if e.action == "escalate":
+        data = e.data or {}
+        stage = data.get("stage") or ""
+        note = _("%(stage)s overdue, escalated to %(place)s") % {
+            "stage": STAGE_LABELS.get(stage, stage), "place": place_name(data.get("to") or "") or data.get("to", "")}
+    if actor == "system":
+        actor = _("system")
+    return {"e": e, "label": ACTION_LABELS.get(e.action, e.action), "note": note, "actor": actor,
+            "change": (f"{STATE_LABELS.get(e.from_state, e.from_state)} → {STATE_LABELS.get(e.to_state, e.to_state)}"
+                       if e.from_state and e.from_state != e.to_state else "")}
 
 
 @page_view
@@ -165,10 +190,7 @@ def detail(request, case_id: int):
     departments = list(selectors.departments_for(request.user, grid_code=case.grid_code)) if dispatching else []
     duplicates = (selectors.duplicates_near(request.user, category=case.category, lon=case.lon, lat=case.lat,
                                             exclude=case.pk) if "mark_duplicate" in actions else [])
-    events = [{"e": e, "label": ACTION_LABELS.get(e.action, e.action),
-               "change": (f"{STATE_LABELS.get(e.from_state, e.from_state)} → {STATE_LABELS.get(e.to_state, e.to_state)}"
-                          if e.from_state and e.from_state != e.to_state else "")}
-              for e in selectors.case_timeline(request.user, case)]
+    events = [_timeline_row(e) for e in selectors.case_timeline(request.user, case)]
     return render(request, "cases/detail.html", _ctx(
         case=case, row=_rows([case])[0], tasks=tasks, events=events,
         attachments=selectors.case_attachments(case),

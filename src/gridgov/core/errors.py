@@ -6,16 +6,22 @@ A detail names the field (and, for imports, the row or feature index) and why it
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
 class ErrorDetail:
+    """``message`` is the English text; ``template`` + ``params``, when set, are what it was made of
+    (``message == template % params``), so a Django layer can translate it (core.i18n.message_of)."""
+
     field: str
     message: str
     code: str = "invalid"
     row: int | None = None
+    template: str | None = dataclasses.field(default=None, compare=False)
+    params: dict[str, Any] | None = dataclasses.field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"field": self.field, "code": self.code, "message": self.message}
@@ -50,13 +56,21 @@ class ValidationFailed(GridgovError):
 class FieldError(ValidationFailed):
     """One field is wrong. ``str(exc)`` names the field and the reason."""
 
-    def __init__(self, field_name: str, message: str, *, code: str = "invalid", row: int | None = None):
+    def __init__(self, field_name: str, message: str, *, code: str = "invalid", row: int | None = None,
+                 params: dict[str, Any] | None = None):
+        """With ``params``, ``message`` is a template (``"%(value)s is not a date"``) filled with them;
+        the template and the params stay on the detail for translation."""
+        template = message if params is not None else None
+        if params is not None:
+            message = message % params
         prefix = f"row {row}: " if row is not None else ""
         super().__init__(f"{prefix}{field_name}: {message}",
-                         details=[ErrorDetail(field_name, message, code, row)])
+                         details=[ErrorDetail(field_name, message, code, row, template, params)])
         self.field = field_name
         self.reason = message
         self.reason_code = code
+        self.template = template
+        self.params = params
 
 
 class NotFound(GridgovError):
@@ -101,8 +115,17 @@ class ErrorReport:
 
     details: list[ErrorDetail] = field(default_factory=list)
 
-    def add(self, field_name: str, message: str, *, code: str = "invalid", row: int | None = None) -> None:
-        self.details.append(ErrorDetail(field_name, message, code, row))
+    def add(self, field_name: str, message: str, *, code: str = "invalid", row: int | None = None,
+            params: dict[str, Any] | None = None) -> None:
+        """With ``params``, ``message`` is an English template filled with them (kept for translation)."""
+        if params is not None:
+            self.details.append(ErrorDetail(field_name, message % params, code, row, message, params))
+        else:
+            self.details.append(ErrorDetail(field_name, message, code, row))
+
+    def add_error(self, exc: FieldError, *, row: int | None = None) -> None:
+        """Add the problem a ``FieldError`` names (with its template and params)."""
+        self.details.append(ErrorDetail(exc.field, exc.reason, exc.reason_code, row, exc.template, exc.params))
 
     def __bool__(self) -> bool:
         return bool(self.details)

@@ -58,7 +58,8 @@ def _parse_birth(digits8: str, field: str) -> date:
     try:
         return date(int(digits8[:4]), int(digits8[4:6]), int(digits8[6:8]))
     except ValueError:
-        raise FieldError(field, f"birth date {digits8} is not a real date", code="birth_date") from None
+        raise FieldError(field, "birth date %(date)s is not a real date", code="birth_date",
+                         params={"date": digits8}) from None
 
 
 def upgrade_15_to_18(id15: str, field: str = _DEFAULT_FIELD) -> str:
@@ -91,20 +92,20 @@ def validate_identity_number(value: object, field: str = _DEFAULT_FIELD, *, toda
     elif len(text) != 18:
         raise FieldError(
             field,
-            f"length {len(text)} is wrong; expected 18 characters (or the old 15-digit form)",
-            code="length",
+            "length %(length)s is wrong; expected 18 characters (or the old 15-digit form)",
+            code="length", params={"length": len(text)},
         )
     bad = _first_non_digit(text[:17])
     if bad:
         raise FieldError(
             field,
-            f"must contain digits only in positions 1-17; found {bad.group()!r} at position {bad.start() + 1}",
-            code="not_digits",
+            "must contain digits only in positions 1-17; found %(char)s at position %(position)s",
+            code="not_digits", params={"char": repr(bad.group()), "position": bad.start() + 1},
         )
     if text[17] not in "0123456789X":
         raise FieldError(
-            field, f"check character {text[17]!r} at position 18 is not allowed; expected 0-9 or X",
-            code="not_digits",
+            field, "check character %(char)s at position 18 is not allowed; expected 0-9 or X",
+            code="not_digits", params={"char": repr(text[17])},
         )
     address = text[:6]
     province = address[:2]
@@ -113,27 +114,29 @@ def validate_identity_number(value: object, field: str = _DEFAULT_FIELD, *, toda
         if address != single:
             raise FieldError(
                 field,
-                f"address code {address} is not valid: prefix {province} is only used as {single}",
-                code="address_code",
+                "address code %(address)s is not valid: prefix %(province)s is only used as %(single)s",
+                code="address_code", params={"address": address, "province": province, "single": single},
             )
     elif province not in PROVINCES:
         raise FieldError(
             field,
-            f"address code {address} starts with {province}, which is not a province code (GB/T 2260)",
-            code="address_code",
+            "address code %(address)s starts with %(province)s, which is not a province code (GB/T 2260)",
+            code="address_code", params={"address": address, "province": province},
         )
     birth = _parse_birth(text[6:14], field)
     today = today or date.today()
     if birth > today:
-        raise FieldError(field, f"birth date {text[6:14]} is in the future (today is {today:%Y%m%d})",
-                         code="birth_date")
+        raise FieldError(field, "birth date %(date)s is in the future (today is %(today)s)",
+                         code="birth_date", params={"date": text[6:14], "today": f"{today:%Y%m%d}"})
     if birth < EARLIEST_BIRTH:
-        raise FieldError(field, f"birth date {text[6:14]} is before {EARLIEST_BIRTH:%Y%m%d}", code="birth_date")
+        raise FieldError(field, "birth date %(date)s is before %(earliest)s", code="birth_date",
+                         params={"date": text[6:14], "earliest": f"{EARLIEST_BIRTH:%Y%m%d}"})
     if text[14:17] == NO_SEQUENCE:
         raise FieldError(field, "sequence code (positions 15-17) is 000; expected 001-999", code="sequence")
     expected = check_char(text[:17])
     if text[17] != expected:
-        raise FieldError(field, f"check digit is {text[17]}, expected {expected}", code="check_digit")
+        raise FieldError(field, "check digit is %(found)s, expected %(expected)s", code="check_digit",
+                         params={"found": text[17], "expected": expected})
     return text
 
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
-from django.views import defaults
+from django.template.loader import render_to_string
 
 from gridgov.core.dbfaults import is_db_fault, unavailable_response
 from gridgov.core.errors import Forbidden, NotFound
@@ -40,11 +40,23 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """Django's ``handler500``: a database fault answers 503 (``core.dbfaults``), anything else
-    Django's plain 500 page. Called while the exception is being handled, so it is in sys.exc_info()."""
+    """Django's ``handler500``. A database fault answers 503 (``core.dbfaults``); anything else the
+    500 page: Chinese, with the navigation when it can be had.
+    When the navigation cannot be read (the database is down: the user, the session and the
+    memberships live there) the same page is rendered without the request, so without any
+    database read: no user, no navigation, but the same words. Called while the exception is being
+    handled, so it is in sys.exc_info()."""
+    from gridgov.core.context import current
+
     if is_db_fault(sys.exc_info()[1]):
         return unavailable_response(request)
-    return defaults.server_error(request)
+
+    request_id = current().request_id
+    try:
+        html = render_to_string("500.html", {"request_id": request_id}, request=request)
+    except Exception:  # noqa: BLE001 — whatever broke the request may break this render too
+        html = render_to_string("500.html", {"request_id": request_id, "nav": [], "user": None})
+    return HttpResponseServerError(html)
 
 
 def page_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

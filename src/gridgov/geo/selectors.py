@@ -128,6 +128,45 @@ def grids_layer(user: User, *, bbox=None, zoom: int | None = None, limit: int = 
     return _collection(_features(data, zoom), truncated=False, total=len(data))
 
 
+# --- names of codes (for pages: the name, with the code in small type) ------------------------------
+
+_names: dict[str, str] = {}
+_names_loaded_at = [0.0]
+NAMES_TTL_SECONDS = 60.0
+
+
+def place_names(codes) -> dict[str, str]:
+    """``{code: name}`` for division codes (12 digits, or a significant prefix of 2-9 digits) and
+    grid codes (15 digits). Names of places are public, not resident data: no scoping. A code that
+    names nothing known is left out. Cached per process for ``NAMES_TTL_SECONDS`` (and dropped
+    when the grids change in this process)."""
+    now = time.monotonic()
+    if now - _names_loaded_at[0] > NAMES_TTL_SECONDS:
+        _names.clear()
+        _names_loaded_at[0] = now
+    wanted = {str(c) for c in codes if c and str(c).isdigit()}
+    missing = wanted - _names.keys()
+    if missing:
+        grids = [c for c in missing if len(c) == 15]
+        full = [c for c in missing if len(c) == 12]
+        prefixes = [c for c in missing if len(c) < 12]
+        found: dict[str, str] = {}
+        if grids:
+            found.update(Grid.objects.filter(code__in=grids).values_list("code", "name"))
+        if full:
+            found.update(Division.objects.filter(code__in=full).values_list("code", "name"))
+        if prefixes:
+            found.update(Division.objects.filter(prefix__in=prefixes).values_list("prefix", "name"))
+        for code in missing:
+            _names[code] = found.get(code, "")
+    return {c: _names[c] for c in wanted if _names.get(c)}
+
+
+def place_name(code) -> str:
+    """The name of one division or grid code ("" when unknown)."""
+    return place_names([code]).get(str(code or ""), "")
+
+
 def grid_detail(user: User, code: str) -> dict:
     grid = grids_visible(user).select_related("community").filter(code=code).first()
     if grid is None:
@@ -212,6 +251,7 @@ def geo_version() -> int:
 
 def locator_invalidate() -> None:
     """Make the next ``locator()`` call in this process re-read the grids."""
+    _names.clear()
     with _lock:
         _cache.version = -1
         _cache.checked_at = float("-inf")

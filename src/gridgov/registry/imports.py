@@ -43,6 +43,7 @@ from gridgov.accounts.scope import prefix_matcher, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import PROVINCES
 from gridgov.core.errors import ErrorDetail, ErrorReport, FieldError
+from gridgov.core.i18n import message_of
 from gridgov.core.idnumber import validate_identity_numbers
 from gridgov.core.masking import mask_text
 from gridgov.core.models import AuditAction, AuditOutcome
@@ -127,7 +128,9 @@ class ImportResult:
         self._rows.add(detail.row)
         self.rejected = len(self._rows)
         if len(self.details) < MAX_REPORTED:
-            message = mask_keeping_grid_codes(detail.message, self.communities)
+            # in the language of the reader (the request's, or the one the upload-page import ran in);
+            # identity and phone numbers masked, grid codes whole
+            message = mask_keeping_grid_codes(message_of(detail), self.communities)
             self.details.append(ErrorDetail(detail.field, message, detail.code, detail.row))
         else:
             self.truncated = True
@@ -266,8 +269,17 @@ class _Importer(ABC):
         self.deferred: list[db_adapter.DeferredIndexes] = []
 
     # -- helpers --
-    def reject(self, row: int, field_name: str, message: str, code: str = "invalid") -> None:
-        self.result.add(ErrorDetail(field_name, message, code, row))
+    def reject(self, row: int, field_name: str, message: str, code: str = "invalid", **params) -> None:
+        """``message`` is an English template filled with ``params`` (translated when reported)."""
+        self.result.add(ErrorDetail(field_name, message % params if params else message, code, row,
+                                    message if params else None, params or None))
+
+    def reject_error(self, row: int, exc: FieldError, suffix: str = "") -> None:
+        """Report a ``FieldError`` of a validator (its template and params kept for translation)."""
+        if exc.template is not None and not suffix:
+            self.result.add(ErrorDetail(exc.field, exc.reason, exc.reason_code, row, exc.template, exc.params))
+        else:
+            self.result.add(ErrorDetail(exc.field, exc.reason + suffix, exc.reason_code, row))
 
     def check_grid(self, grid_code: str, row: int, field_name: str) -> bool:
         report = ErrorReport()
@@ -278,10 +290,10 @@ class _Importer(ABC):
 
     def _check_grid_into(self, grid_code: str, row: int, field_name: str, report: ErrorReport) -> None:
         if grid_code not in self.grids:
-            report.add(field_name, f"grid {grid_code} does not exist", code="unknown_grid", row=row)
+            report.add(field_name, "grid %(grid)s does not exist", code="unknown_grid", row=row, params={"grid": grid_code})
         elif not self.in_scope(grid_code):
-            report.add(field_name, f"grid {grid_code} is outside your jurisdiction", code="out_of_jurisdiction",
-                       row=row)
+            report.add(field_name, "grid %(grid)s is outside your jurisdiction", code="out_of_jurisdiction",
+                       row=row, params={"grid": grid_code})
 
     def resolve_houses(self, house_codes: set[str]) -> None:
         missing = [c for c in house_codes if c not in self.houses]
@@ -530,11 +542,11 @@ class PersonImporter(_Importer):
                 try:
                     stay[key] = v.code(d.get(key), key, table)
                 except FieldError as exc:
-                    report.add(exc.field, exc.reason, code=exc.reason_code, row=number)
+                    report.add_error(exc, row=number)
             try:
                 stay["moved_in"] = v.parse_date(d.get("moved_in"), "moved_in", today=self.today)
             except FieldError as exc:
-                report.add(exc.field, exc.reason, code=exc.reason_code, row=number)
+                report.add_error(exc, row=number)
         house_code = d.get("house_code", "")
         if house_code:
             if report.details:  # a good row's house is checked with its batch (flush); a bad row's here
@@ -545,7 +557,8 @@ class PersonImporter(_Importer):
                 try:
                     v.grid(grid, required=True)
                 except FieldError as exc:
-                    report.add(exc.field, exc.reason + " (or give a house code)", code=exc.reason_code, row=number)
+                    report.add(exc.field, "%(reason)s (or give a house code)", code=exc.reason_code, row=number,
+                               params={"reason": message_of(exc.details[0])})
                     grid = ""
             if grid:
                 self._check_grid_into(grid, number, "grid_code", report)
@@ -564,10 +577,11 @@ class PersonImporter(_Importer):
             self.resolve_houses({house_code})
         found = self.houses.get(house_code)
         if found is None:
-            report.add("house_code", f"house {house_code} is not registered", code="unknown_house", row=number)
+            report.add("house_code", "house %(house)s is not registered", code="unknown_house", row=number,
+                       params={"house": house_code})
         elif not self.in_scope(found[1]):
-            report.add("house_code", f"house {house_code} is outside your jurisdiction", code="out_of_jurisdiction",
-                       row=number)
+            report.add("house_code", "house %(house)s is outside your jurisdiction", code="out_of_jurisdiction",
+                       row=number, params={"house": house_code})
 
     def flush(self, batch):
         today = self.today
@@ -604,11 +618,11 @@ class PersonImporter(_Importer):
                 if hc:
                     found = self.houses.get(hc)
                     if found is None:
-                        self.reject(number, "house_code", f"house {hc} is not registered", "unknown_house")
+                        self.reject(number, "house_code", "house %(house)s is not registered", "unknown_house", house=hc)
                         continue
                     if not self.in_scope(found[1]):
-                        self.reject(number, "house_code", f"house {hc} is outside your jurisdiction",
-                                    "out_of_jurisdiction")
+                        self.reject(number, "house_code", "house %(house)s is outside your jurisdiction",
+                                    "out_of_jurisdiction", house=hc)
                         continue
                     o["house_id"], o["grid_code"] = found
                 placed.append((number, o))
@@ -630,8 +644,8 @@ class PersonImporter(_Importer):
         for i, (number, o) in enumerate(placed):
             if dups and i in dups:
                 field_name = "identity_number" if o["identity_number"] else "doc_number"
-                self.reject(number, field_name, f"duplicate inside the file: same number as row {dups[i]}",
-                            "duplicate_in_file")
+                self.reject(number, field_name, "duplicate inside the file: same number as row %(first)s",
+                            "duplicate_in_file", first=dups[i])
                 continue
             o["household_separated"] = separated(o["population_type"], o["hukou_division"], o["grid_code"])
             good.append((number, o))
@@ -786,8 +800,8 @@ class HouseImporter(_Importer):
                     self.reject(number, "lon", "the point lies outside every grid", "outside_grids")
                     continue
                 if o["grid_code"] and o["grid_code"] != code:
-                    self.reject(number, "grid_code", f"the point lies in grid {code}, not {o['grid_code']}",
-                                "mismatch")
+                    self.reject(number, "grid_code", "the point lies in grid %(grid)s, not %(given)s",
+                                "mismatch", grid=code, given=o["grid_code"])
                     continue
                 o["grid_code"] = code
             if not o["grid_code"]:
@@ -800,8 +814,8 @@ class HouseImporter(_Importer):
         unique = []
         for i, (n, o) in enumerate(good):
             if i in dups:
-                self.reject(n, "house_code", f"duplicate inside the file: same house code as row {dups[i]}",
-                            "duplicate_in_file")
+                self.reject(n, "house_code", "duplicate inside the file: same house code as row %(first)s",
+                            "duplicate_in_file", first=dups[i])
             else:
                 unique.append((n, o))
         good = unique
@@ -863,14 +877,14 @@ class OrgImporter(_Importer):
             try:
                 o["_house_code"] = v.house_code(d.get("house_code"), required=False)
             except FieldError as exc:
-                report.add(exc.field, exc.reason, code=exc.reason_code, row=number)
+                report.add_error(exc, row=number)
             if report.details:  # every problem of the row, its place's too
                 if o.get("_house_code"):
                     self.resolve_houses({o["_house_code"]})
                     found = self.houses.get(o["_house_code"])
                     if found is None:
-                        report.add("house_code", f"house {o['_house_code']} is not registered", code="unknown_house",
-                                   row=number)
+                        report.add("house_code", "house %(house)s is not registered", code="unknown_house",
+                                   row=number, params={"house": o["_house_code"]})
                 elif o.get("grid_code"):
                     self._check_grid_into(o["grid_code"], number, "grid_code", report)
                 for detail in report.details:
@@ -889,7 +903,7 @@ class OrgImporter(_Importer):
             if hc:
                 found = self.houses.get(hc)
                 if found is None:
-                    self.reject(number, "house_code", f"house {hc} is not registered", "unknown_house")
+                    self.reject(number, "house_code", "house %(house)s is not registered", "unknown_house", house=hc)
                     continue
                 o["house_id"], o["grid_code"] = found
             elif i in located:
@@ -907,7 +921,8 @@ class OrgImporter(_Importer):
         unique = []
         for i, (n, o) in enumerate(good):
             if i in dups:
-                self.reject(n, "uscc", f"duplicate inside the file: same code as row {dups[i]}", "duplicate_in_file")
+                self.reject(n, "uscc", "duplicate inside the file: same code as row %(first)s", "duplicate_in_file",
+                            first=dups[i])
             else:
                 unique.append((n, o))
         good = unique
@@ -989,7 +1004,7 @@ def import_file(*, kind: str, path: str, actor=None, mode: str = "all-or-nothing
     except TableError as exc:
         result.written = False
         result.created = result.updated = result.unchanged = 0
-        result.add(ErrorDetail(exc.field, exc.reason, exc.code, exc.row))
+        result.add(ErrorDetail(exc.field, exc.reason, exc.code, exc.row, exc.template, exc.params))
     result.details.sort(key=lambda d: (d.row or 0))
     if not result.written:
         with transaction.atomic():

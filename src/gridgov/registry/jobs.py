@@ -60,8 +60,11 @@ def _remove(*paths: Path) -> None:
             pass
 
 
-def import_job_start(*, actor, kind: str, mode: str, upload, encoding: str | None) -> ImportJob:
-    """Spool ``upload`` (a Django UploadedFile) under VAR_DIR and enqueue its import."""
+def import_job_start(*, actor, kind: str, mode: str, upload, encoding: str | None,
+                     language: str | None = None) -> ImportJob:
+    """Spool ``upload`` (a Django UploadedFile) under VAR_DIR and enqueue its import. The report's
+    reasons are written in ``language`` (default: the active one, i.e. the uploader's)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
     from gridgov.registry.tasks import import_run
 
     suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
@@ -72,7 +75,7 @@ def import_job_start(*, actor, kind: str, mode: str, upload, encoding: str | Non
             out.write(chunk)
     job = ImportJob.objects.create(kind=kind, mode=mode, filename=upload.name[:200], actor=actor)
     try:
-        import_run.enqueue(job_id=job.pk, spool=os.path.basename(path), encoding=encoding)
+        import_run.enqueue(job_id=job.pk, spool=os.path.basename(path), encoding=encoding, language=language)
     except Exception as exc:
         _remove(Path(path))
         ImportJob.objects.filter(pk=job.pk, state__in=_ACTIVE).update(
@@ -96,7 +99,8 @@ def import_job_progress(job: ImportJob) -> tuple[int, int, bool]:
     return int(data.get("done", 0)), int(data.get("total", 0)), interrupted
 
 
-def import_job_run(*, job_id: int, spool: str, encoding: str | None, attempt: int = 1) -> dict:
+def import_job_run(*, job_id: int, spool: str, encoding: str | None, attempt: int = 1,
+                   language: str | None = None) -> dict:
     """The body of the import task. ``attempt`` > 1: the worker of the first attempt died during the
     import (nothing was written): the job is marked failed, the upload removed."""
     path = _spool_dir() / Path(spool).name
@@ -111,7 +115,8 @@ def import_job_run(*, job_id: int, spool: str, encoding: str | None, attempt: in
             ImportJob.objects.filter(pk=job_id, state__in=_ACTIVE).update(
                 state=ImportJob.State.FAILED, message=message, finished_at=timezone.now())
             return {"job": job_id, "state": ImportJob.State.FAILED.value, "attempt": attempt}
-        return _run(job, path, encoding)
+        with translation.override(language or settings.LANGUAGE_CODE):
+            return _run(job, path, encoding)
     finally:
         _remove(path, _progress_path(job_id))
 

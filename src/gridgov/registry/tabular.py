@@ -24,7 +24,11 @@ SAMPLE = 64 * 1024
 class TableError(Exception):
     """A problem with the whole file (encoding, header): ``field``, ``reason``, ``row``."""
 
-    def __init__(self, field_name: str, reason: str, *, code: str, row: int | None = None):
+    def __init__(self, field_name: str, reason: str, *, code: str, row: int | None = None, **params):
+        """With ``params``, ``reason`` is an English template filled with them (kept for translation)."""
+        self.template: str | None = reason if params else None
+        self.params: dict | None = params or None
+        reason = reason % params if params else reason
         super().__init__(f"{field_name}: {reason}")
         self.field, self.reason, self.code, self.row = field_name, reason, code, row
 
@@ -52,8 +56,8 @@ def detect_encoding(sample: bytes) -> str:
     if bad_gb is None:
         return "gb18030"
     at = max(bad_utf8, bad_gb)
-    raise TableError("encoding", f"the file is neither UTF-8 nor GBK/GB18030 (byte {at + 1})",
-                     code="wrong_encoding", row=sample[:at].count(b"\n") + 1)
+    raise TableError("encoding", "the file is neither UTF-8 nor GBK/GB18030 (byte %(byte)s)",
+                     code="wrong_encoding", row=sample[:at].count(b"\n") + 1, byte=at + 1)
 
 
 def _cell(value) -> object:
@@ -91,15 +95,15 @@ def map_header(header: list, aliases: dict[str, str], required: list[tuple[str, 
     for i, cell in enumerate(header):
         name = norm.get(str(cell or "").strip().lower().replace("\ufeff", ""))
         if name in seen:
-            raise TableError(name, f"column appears twice (columns {seen[name] + 1} and {i + 1})",
-                             code="duplicate_column", row=1)
+            raise TableError(name, "column appears twice (columns %(first)s and %(second)s)",
+                             code="duplicate_column", row=1, first=seen[name] + 1, second=i + 1)
         if name:
             seen[name] = i
         fields.append(name)
     for options in required:
         if not any(o in seen for o in options):
             names = " or ".join(_header_names(o, aliases) for o in options)
-            raise TableError(options[0], f"missing column {names}", code="missing_column", row=1)
+            raise TableError(options[0], "missing column %(names)s", code="missing_column", row=1, names=names)
     return fields
 
 
@@ -126,7 +130,8 @@ def _open_csv(path, aliases, required, encoding) -> Table:
         codecs.lookup(enc)
     except LookupError:
         raw.close()
-        raise TableError("encoding", f"unknown encoding {encoding!r}", code="wrong_encoding", row=1) from None
+        raise TableError("encoding", "unknown encoding %(encoding)s", code="wrong_encoding", row=1,
+                         encoding=repr(encoding)) from None
     except TableError:
         raw.close()
         raise
@@ -137,7 +142,8 @@ def _open_csv(path, aliases, required, encoding) -> Table:
         header = next(reader, None)
     except UnicodeDecodeError:
         raw.close()
-        raise TableError("encoding", f"the header is not valid {enc}", code="wrong_encoding", row=1) from None
+        raise TableError("encoding", "the header is not valid %(encoding)s", code="wrong_encoding", row=1,
+                         encoding=enc) from None
     if not header:
         raw.close()
         raise TableError("file", "is empty", code="empty", row=1)
@@ -156,10 +162,11 @@ def _open_csv(path, aliases, required, encoding) -> Table:
                 except StopIteration:
                     return
                 except UnicodeDecodeError:
-                    raise TableError("encoding", f"bytes that are not valid {enc} after row {number} "
-                                     "(the file mixes encodings?)", code="wrong_encoding", row=number + 1) from None
+                    raise TableError("encoding", "bytes that are not valid %(encoding)s after row %(after)s "
+                                     "(the file mixes encodings?)", code="wrong_encoding", row=number + 1,
+                                     encoding=enc, after=number) from None
                 except csv.Error as exc:
-                    raise TableError("file", f"CSV syntax error: {exc}", code="bad_csv", row=number + 1) from None
+                    raise TableError("file", "CSV syntax error: %(error)s", code="bad_csv", row=number + 1, error=exc) from None
                 number += 1
                 if not any(values):
                     continue
@@ -184,8 +191,8 @@ def _open_xlsx(path, aliases, required) -> Table:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise TableError("file", f"not a readable .xlsx workbook ({type(exc).__name__})", code="bad_xlsx",
-                         row=1) from None
+        raise TableError("file", "not a readable .xlsx workbook (%(error)s)", code="bad_xlsx",
+                         row=1, error=type(exc).__name__) from None
     ws = wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     header = next(it, None)

@@ -9,8 +9,10 @@ from gridgov.registry import jobs
 
 
 @task(takes_context=True)
-def import_run(context: TaskContext, *, job_id: int, spool: str, encoding: str | None = None) -> dict:
-    """Import the spooled upload of ``job_id`` (its name under ``VAR_DIR/imports/``)."""
+def import_run(context: TaskContext, *, job_id: int, spool: str, encoding: str | None = None,
+               language: str | None = None) -> dict:
+    """Import the spooled upload of ``job_id`` (its name under ``VAR_DIR/imports/``); the report in
+    ``language`` (the uploader's)."""
     with task_context():
         return jobs.import_job_run(job_id=job_id, spool=spool, encoding=encoding,
-                                   attempt=context.task_result.attempts)
+                                   attempt=context.task_result.attempts, language=language)

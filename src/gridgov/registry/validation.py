@@ -49,7 +49,8 @@ def text(value, field: str, *, max_length: int, required: bool = False) -> str:
         return ""
     out = str(value).strip()
     if len(out) > max_length:
-        raise FieldError(field, f"is {len(out)} characters long; at most {max_length}", code="too_long")
+        raise FieldError(field, "is %(length)s characters long; at most %(max)s", code="too_long",
+                         params={"length": len(out), "max": max_length})
     if any(ord(c) < 32 for c in out):
         raise FieldError(field, "contains control characters", code="invalid")
     return out
@@ -59,7 +60,8 @@ def name(value, field: str = "name", *, required: bool = True) -> str:
     out = text(value, field, max_length=64, required=required)
     bad = _BAD_NAME.search(out)
     if bad:
-        raise FieldError(field, f"contains {bad.group()!r}; a name has letters only", code="invalid")
+        raise FieldError(field, "contains %(char)s; a name has letters only", code="invalid",
+                         params={"char": repr(bad.group())})
     return out
 
 
@@ -83,8 +85,8 @@ def code(value, field: str, table: dict[str, str], *, required: bool = False, al
         padded = raw.zfill(max(len(k) for k in table))
         if padded in table:
             return padded
-    raise FieldError(field, f"unknown code {raw!r}; expected one of {', '.join(sorted(table))}",
-                     code="unknown_code")
+    raise FieldError(field, "unknown code %(value)s; expected one of %(codes)s",
+                     code="unknown_code", params={"value": repr(raw), "codes": ", ".join(sorted(table))})
 
 
 @overload
@@ -107,9 +109,10 @@ def parse_date(value, field: str, *, required: bool = False, not_future: bool = 
     else:
         out = _parse_date_text(str(value), field)
     if out < EARLIEST_BIRTH:
-        raise FieldError(field, f"{out.isoformat()} is before {EARLIEST_BIRTH.isoformat()}", code="bad_date")
+        raise FieldError(field, "%(date)s is before %(earliest)s", code="bad_date",
+                         params={"date": out.isoformat(), "earliest": EARLIEST_BIRTH.isoformat()})
     if not_future and out > (today or date.today()):
-        raise FieldError(field, f"{out.isoformat()} is in the future", code="bad_date")
+        raise FieldError(field, "%(date)s is in the future", code="bad_date", params={"date": out.isoformat()})
     return out
 
 
@@ -125,11 +128,13 @@ def _parse_date_text(value: str, field: str) -> date:
             return date(year, month, day)
         except ValueError:
             if not 1 <= month <= 12:
-                why = f"month {month} does not exist"
-            else:
-                why = f"day {day} does not exist in {year}-{month:02d}"
-            raise FieldError(field, f"{value.strip()!r} is not a calendar date: {why}", code="bad_date") from None
-    raise FieldError(field, f"{value.strip()!r} is not a date; write it like {_DATE_EXAMPLES}", code="bad_date")
+                raise FieldError(field, "%(value)s is not a calendar date: month %(month)s does not exist",
+                                 code="bad_date", params={"value": repr(value.strip()), "month": month}) from None
+            raise FieldError(field, "%(value)s is not a calendar date: day %(day)s does not exist in %(ym)s",
+                             code="bad_date", params={"value": repr(value.strip()), "day": day,
+                                                      "ym": f"{year}-{month:02d}"}) from None
+    raise FieldError(field, "%(value)s is not a date; write it like %(examples)s", code="bad_date",
+                     params={"value": repr(value.strip()), "examples": _DATE_EXAMPLES})
 
 
 def phone(value, field: str = "phone") -> str:
@@ -152,11 +157,14 @@ def division(value, field: str, *, required: bool = False) -> str:
         return ""
     raw = str(value).strip()
     if not raw.isdigit() or len(raw) not in (6, 12):
-        raise FieldError(field, f"{raw!r} is not a 6- or 12-digit division code (GB/T 2260)", code="bad_division")
+        raise FieldError(field, "%(value)s is not a 6- or 12-digit division code (GB/T 2260)", code="bad_division",
+                         params={"value": repr(raw)})
     if raw[:2] not in PROVINCES:
-        raise FieldError(field, f"{raw!r} does not start with a province code (GB/T 2260)", code="unknown_code")
+        raise FieldError(field, "%(value)s does not start with a province code (GB/T 2260)", code="unknown_code",
+                         params={"value": repr(raw)})
     if raw[2:4] == "00" and raw[4:6] != "00":
-        raise FieldError(field, f"{raw!r}: county set below an empty city segment", code="bad_division")
+        raise FieldError(field, "%(value)s: county set below an empty city segment", code="bad_division",
+                         params={"value": repr(raw)})
     return raw
 
 
@@ -177,8 +185,8 @@ def house_code(value, field: str = "house_code", *, required: bool = True) -> st
         return ""
     raw = str(value).strip()
     if not _HOUSE_CODE.match(raw):
-        raise FieldError(field, f"{raw!r} is not a house code (letters, digits and '-', at most 32)",
-                         code="invalid")
+        raise FieldError(field, "%(value)s is not a house code (letters, digits and '-', at most 32)",
+                         code="invalid", params={"value": repr(raw)})
     return raw
 
 
@@ -194,9 +202,10 @@ def count(value, field: str, *, maximum: int = 10_000_000) -> int:
     try:
         out = int(str(value).strip())
     except ValueError:
-        raise FieldError(field, f"{value!r} is not a whole number", code="invalid") from None
+        raise FieldError(field, "%(value)s is not a whole number", code="invalid", params={"value": repr(value)}) from None
     if not 0 <= out <= maximum:
-        raise FieldError(field, f"{out} is out of range 0-{maximum}", code="invalid")
+        raise FieldError(field, "%(value)s is out of range 0-%(max)s", code="invalid",
+                         params={"value": out, "max": maximum})
     return out
 
 
@@ -206,9 +215,10 @@ def coordinate(value, field: str, lo: float, hi: float) -> float | None:
     try:
         out = float(value)
     except (TypeError, ValueError):
-        raise FieldError(field, f"{value!r} is not a number", code="invalid") from None
+        raise FieldError(field, "%(value)s is not a number", code="invalid", params={"value": repr(value)}) from None
     if not lo <= out <= hi:
-        raise FieldError(field, f"{out} is outside {lo}..{hi}", code="invalid")
+        raise FieldError(field, "%(value)s is outside %(lo)s..%(hi)s", code="invalid",
+                         params={"value": out, "lo": lo, "hi": hi})
     return out
 
 
@@ -237,7 +247,7 @@ def clean_person(data: dict, *, report: ErrorReport | None = None, row: int | No
         except FieldError as exc:
             if report is None:
                 raise
-            problems.add(exc.field, exc.reason, code=exc.reason_code, row=row)
+            problems.add_error(exc, row=row)
 
     before = len(problems.details)
     info = None
@@ -252,7 +262,7 @@ def clean_person(data: dict, *, report: ErrorReport | None = None, row: int | No
             except FieldError as exc:
                 if report is None:
                     raise
-                problems.add(exc.field, exc.reason, code=exc.reason_code, row=row)
+                problems.add_error(exc, row=row)
                 out["identity_number"] = None
     run("doc_type", lambda v: code(v, "doc_type", codes.DOC_TYPE) or codes.DOC_ID_CARD)
     run("doc_number", lambda v: _doc_number(v))
@@ -268,15 +278,15 @@ def clean_person(data: dict, *, report: ErrorReport | None = None, row: int | No
     run("population_type", lambda v: code(v, "population_type", codes.POPULATION_TYPE, required=True,
                                           aliases=_POP_ALIASES))
 
-    def problem(field, message, reason_code):
+    def problem(field, message, reason_code, params=None):
         if report is None:
-            raise FieldError(field, message, code=reason_code)
-        problems.add(field, message, code=reason_code, row=row)
+            raise FieldError(field, message, code=reason_code, params=params)
+        problems.add(field, message, code=reason_code, row=row, params=params)
 
     if info is not None:
         if out.get("birth_date") and out["birth_date"] != info.birth_date:
-            problem("birth_date", f"{out['birth_date'].isoformat()} does not match the identity number",
-                    "mismatch")
+            problem("birth_date", "%(date)s does not match the identity number",
+                    "mismatch", {"date": out["birth_date"].isoformat()})
         if out.get("sex") and out["sex"] in ("1", "2") and out["sex"] != info.sex:
             problem("sex", "does not match the identity number (sequence parity)", "mismatch")
         out["birth_date"], out["sex"] = info.birth_date, info.sex
@@ -322,7 +332,8 @@ def _nationality(value) -> str:
         return "CN"
     raw = str(value).strip().upper()
     if len(raw) != 2 or not raw.isalpha() or not raw.isascii():
-        raise FieldError("nationality", f"{raw!r} is not a GB/T 2659 alpha-2 code", code="unknown_code")
+        raise FieldError("nationality", "%(value)s is not a GB/T 2659 alpha-2 code", code="unknown_code",
+                         params={"value": repr(raw)})
     return raw
 
 

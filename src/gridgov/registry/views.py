@@ -8,14 +8,16 @@ from urllib.parse import quote
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
+from gridgov.core.i18n import message_of
 from gridgov.core.masking import mask_identity_number
 from gridgov.core.pages import page_view
-from gridgov.registry import codes, imports, jobs, selectors, services
+from gridgov.registry import codes, imports, jobs, labels, selectors, services
 from gridgov.registry.models import ImportJob
 from gridgov.registry.tabular import write_csv
 
@@ -49,7 +51,7 @@ def persons(request):
     except GridgovError as exc:
         if isinstance(exc, Forbidden):
             raise
-        error = exc.message
+        error = _(exc.message)
     query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v)
     if idx:
         query = f"idx={quote(idx)}&qm={quote(request.GET.get('qm', '')[:18])}" + (f"&{query}" if query else "")
@@ -73,7 +75,7 @@ def person_detail(request, person_id: int):
         except (Forbidden, NotFound):
             raise
         except GridgovError as exc:
-            reveal_error = exc.message
+            reveal_error = _(exc.message)
     data = selectors.person_detail(request.user, person_id)
     response = render(request, "registry/person_detail.html", dict(
         p=data, revealed=revealed, reveal_error=reveal_error,
@@ -116,9 +118,9 @@ def house_register_resident(request, house_id: int):
             if isinstance(exc, (Forbidden, NotFound)):
                 raise
             for d in exc.details or []:
-                errors[d.field] = d.message
+                errors[d.field] = message_of(d)
             if not exc.details:
-                errors["general"] = exc.message
+                errors["general"] = _(exc.message)
     return render(request, "registry/register_mobile.html", dict(
         house=selectors.house_brief(house), errors=errors, message=message, values=values,
         population_types=codes.POPULATION_TYPE, relations=codes.RELATION, domicile_types=codes.DOMICILE_TYPE,
@@ -167,7 +169,7 @@ def import_page(request):
 
 def _job_dict(job: ImportJob) -> dict:
     done, total, interrupted = jobs.import_job_progress(job)
-    return {"id": job.pk, "state": job.state, "kind": job.kind, "mode": job.mode, "filename": job.filename,
+    return {"id": job.pk, "state": job.state, "state_label": labels.label("job_state", job.state), "kind": job.kind, "mode": job.mode, "filename": job.filename,
             "rows": job.total_rows, "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
             "rejected": job.rejected, "written": job.written, "encoding": job.encoding, "message": job.message,
             "progress": round(100 * done / total) if total else (100 if job.state == "done" else 0),
@@ -188,7 +190,11 @@ def import_job(request, job_id: int):
 @page_view
 def import_report(request, job_id: int):
     job = selectors.import_job_get(request.user, job_id)
-    rows = [[d.get("row", ""), d.get("field", ""), d.get("code", ""), d.get("message", "")] for d in job.report]
-    body = write_csv(rows, ["row", "field", "code", "reason"])
+    rows = [[d.get("row", ""), labels.field_label(d.get("field", "")), d.get("code", ""), d.get("message", "")]
+            for d in job.report]
+    # the header in the reader's language; the code column keeps the stable machine codes
+    body = write_csv(rows, [pgettext("import report column", "row"), pgettext("import report column", "field"),
+                            pgettext("import report column", "error code"),
+                            pgettext("import report column", "reason")])
     return HttpResponse(body, content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="import-{job.pk}-report.csv"'})
