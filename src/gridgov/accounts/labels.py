@@ -80,6 +80,10 @@ OBJECT_TYPE_LABELS: dict[str, object] = {
     "care.youth": pgettext_lazy("audit object", "youth file"),
     "care.street_children": pgettext_lazy("audit object", "street children file"),
     "care.mental_health": pgettext_lazy("audit object", "mental health file"),
+    "care.worklist": pgettext_lazy("audit object", "care worklist"),
+    "care.transfer": pgettext_lazy("audit object", "care transfer"),
+    "care.statistics": pgettext_lazy("audit object", "care statistics"),
+    "calendar": pgettext_lazy("audit object", "working calendar (official schedule)"),
 }
 
 
@@ -94,6 +98,9 @@ def outcome_label(code: str) -> str:
 def object_type_label(code: str) -> str:
     if code in OBJECT_TYPE_LABELS:
         return str(OBJECT_TYPE_LABELS[code])
+    base, _, last = code.rpartition(".")
+    if last == "statistics" and base in OBJECT_TYPE_LABELS:  # care.<programme>.statistics
+        return f"{OBJECT_TYPE_LABELS[base]}（{OBJECT_TYPE_LABELS['care.statistics']}）"
     return code
 
 

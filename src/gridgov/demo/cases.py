@@ -144,9 +144,12 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             for t in plan["tasks"]:
                 tasks.append(CaseTask(case=case, grid_code=case.grid_code, **t))
             for at, action, src, dst, note in plan["events"]:
+                # an escalation says where it went, as cases_escalate writes it (the timeline names the place)
+                data = ({"stage": workflow.STAGE_OF_STATE[dst], "from": case.grid_code[:9], "to": case.grid_code[:6],
+                         "step": 1} if action == "escalate" else {})
                 events.append(CaseEvent(case=case, grid_code=case.grid_code, at=at, action=action, from_state=src,
                                         to_state=dst, note=note, actor_name="演示" if action != "escalate" else "system",
-                                        public=action in services.PUBLIC_ACTIONS or action == "report"))
+                                        public=action in services.PUBLIC_ACTIONS or action == "report", data=data))
         CaseTask.objects.bulk_create(tasks, batch_size=5000)
         if progress:
             progress("cases: timeline", 0, len(events))

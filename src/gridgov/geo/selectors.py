@@ -21,6 +21,7 @@ from django.db.models.signals import post_save
 from gridgov.accounts import selectors as account_selectors
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import prefix_matcher, require_capability, scope_q, user_prefixes
+from gridgov.core.codes import province_name
 from gridgov.core.errors import FieldError, Forbidden, NotFound
 from gridgov.core.models import SystemState
 from gridgov.geo import geojson
@@ -137,7 +138,8 @@ NAMES_TTL_SECONDS = 60.0
 
 def place_names(codes) -> dict[str, str]:
     """``{code: name}`` for division codes (12 digits, or a significant prefix of 2-9 digits) and
-    grid codes (15 digits). Names of places are public, not resident data: no scoping. A code that
+    grid codes (15 digits). Names of places are public, not resident data: no scoping (the pages and
+    the audit trail show codes the user already sees). A code that
     names nothing known is left out. Cached per process for ``NAMES_TTL_SECONDS`` (and dropped
     when the grids change in this process)."""
     now = time.monotonic()
@@ -157,6 +159,9 @@ def place_names(codes) -> dict[str, str]:
             found.update(Division.objects.filter(code__in=full).values_list("code", "name"))
         if prefixes:
             found.update(Division.objects.filter(prefix__in=prefixes).values_list("prefix", "name"))
+            for code in prefixes:  # a province without its division row (the city administrator's "31")
+                if code not in found and len(code) == 2:
+                    found[code] = province_name(code) or ""
         for code in missing:
             _names[code] = found.get(code, "")
     return {c: _names[c] for c in wanted if _names.get(c)}
@@ -335,24 +340,3 @@ def grids_export_geojson(user: User | None, *, prefix: str = "", system: bool = 
     collection = geojson.to_feature_collection(
         (c, n, k, cc, shapely.from_wkb(boundary_wkb(b)), {}) for c, n, k, cc, b in rows)
     return json.dumps(collection, ensure_ascii=False)
-
-
-def place_names(codes: set[str]) -> dict[str, str]:
-    """Names of divisions (by significant code, 2-12 digits) and grids (15 digits). Place names are
-    public (GB/T 2260 and the grid plan), so this read is not scoped: it serves pages that show a
-    code the user already sees (the audit trail's jurisdictions)."""
-    from gridgov.core.codes import province_name
-
-    grids = [c for c in codes if len(c) == 15]
-    prefixes = [c for c in codes if len(c) < 15]
-    out: dict[str, str] = {}
-    if prefixes:
-        out.update(Division.objects.filter(prefix__in=prefixes).values_list("prefix", "name"))
-    if grids:
-        out.update(Grid.objects.filter(code__in=grids).values_list("code", "name"))
-    for code in prefixes:
-        if code not in out and len(code) == 2:
-            name = province_name(code)
-            if name:
-                out[code] = name
-    return out
