@@ -103,7 +103,20 @@ if GRIDGOV_ENV not in {"development", "production", "test"}:
 PRODUCTION = GRIDGOV_ENV == "production"
 
 VAR_DIR = Path(os.environ.get("GRIDGOV_VAR_DIR", "var")).resolve()
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (whatever the umask) if it does not exist yet."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+
+
+# The folder holds the SQLite database (identity numbers) and the secret key: created 0700, its
+# files 0600 (`gridgov check --deploy` warns about wider modes: gridgov.W110/W111).
 if not PRODUCTION:
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 
@@ -120,8 +133,8 @@ def _secret_key() -> str:
         raise ImproperlyConfigured("GRIDGOV_SECRET_KEY: required when GRIDGOV_ENV=production")
     path = VAR_DIR / "secret_key"
     if not path.exists():
+        _private_file(path)
         path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -152,6 +165,11 @@ def _database() -> dj_database_url.DBConfig:
             f"GRIDGOV_DATABASE_URL: unsupported scheme for engine {engine!r}; use sqlite:/// or postgres://"
         )
     if engine == "django.db.backends.sqlite3":
+        name = str(config.get("NAME") or "")
+        if name and name != ":memory:" and not name.startswith("file:") and Path(name).parent.is_dir():
+            # SQLite would create it with the umask's mode (0644); its -wal and -shm files take
+            # the database file's mode
+            _private_file(Path(name))
         config["CONN_MAX_AGE"] = 0
         # IMMEDIATE makes a writing transaction take the write lock at BEGIN: no upgrade deadlocks.
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20,
