@@ -255,6 +255,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login failure handling (accounts.services.user_login): per account, any IP.
 GRIDGOV_LOCKOUT_THRESHOLD = _env_int("GRIDGOV_LOCKOUT_THRESHOLD", 5, minimum=1)
 GRIDGOV_LOCKOUT_MINUTES = _env_int("GRIDGOV_LOCKOUT_MINUTES", 15, minimum=1)
+# Refused access to sensitive records (core.denials): at most one audit row per actor, action and
+# object type in this many seconds (0: every refusal).
+GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS = _env_int("GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS", 60, minimum=0)
 # Sessions: 30 minutes idle (sliding, server-side: SessionLimitsMiddleware touches the session at
 # most once a minute, so parallel requests of one page do not race on the session row), 12 hours
 # absolute.
