@@ -91,6 +91,7 @@ EXPECTED = {
     "GRIDGOV_VAR_DIR": (None, "VAR_DIR", None),  # set to the test's tmp_path below
     "GRIDGOV_SSL_REDIRECT": ("0", "SECURE_SSL_REDIRECT", False),  # production only: checked separately
     "GRIDGOV_WORKERS": ("5", "GRIDGOV_WORKERS", 5),
+    "GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS": ("0", "GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS", 0),
     "GRIDGOV_ACCESS_LOG": ("1", "GRIDGOV_ACCESS_LOG", True),
     "GRIDGOV_ADMIN_PASSWORD": ("Correct-Horse-9", "GRIDGOV_ADMIN_PASSWORD", "Correct-Horse-9"),
     "GRIDGOV_LOCKOUT_THRESHOLD": ("3", "GRIDGOV_LOCKOUT_THRESHOLD", 3),
