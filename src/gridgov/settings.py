@@ -255,6 +255,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login failure handling (accounts.services.user_login): per account, any IP.
 GRIDGOV_LOCKOUT_THRESHOLD = _env_int("GRIDGOV_LOCKOUT_THRESHOLD", 5, minimum=1)
 GRIDGOV_LOCKOUT_MINUTES = _env_int("GRIDGOV_LOCKOUT_MINUTES", 15, minimum=1)
+# Register imports (registry.imports.limits): refused before parsing above these (413/422).
+GRIDGOV_IMPORT_MAX_UPLOAD_MB = _env_int("GRIDGOV_IMPORT_MAX_UPLOAD_MB", 20, minimum=1)
+GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB = _env_int("GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB", 200, minimum=1)
+GRIDGOV_IMPORT_MAX_RATIO = _env_int("GRIDGOV_IMPORT_MAX_RATIO", 100, minimum=2)
+GRIDGOV_IMPORT_MAX_ROWS = _env_int("GRIDGOV_IMPORT_MAX_ROWS", 200_000, minimum=1)
+GRIDGOV_IMPORT_MAX_CELL_CHARS = _env_int("GRIDGOV_IMPORT_MAX_CELL_CHARS", 1000, minimum=16)
 # Refused access to sensitive records (core.denials): at most one audit row per actor, action and
 # object type in this many seconds (0: every refusal).
 GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS = _env_int("GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS", 60, minimum=0)

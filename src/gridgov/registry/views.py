@@ -185,7 +185,14 @@ def import_page(request):
         elif upload is None:
             error = _("Choose a file.")
         else:
-            job = jobs.import_job_start(actor=request.user, kind=kind, mode=mode, upload=upload, encoding=encoding)
+            try:
+                imports.check_upload(size=upload.size or 0)
+                job = jobs.import_job_start(actor=request.user, kind=kind, mode=mode, upload=upload,
+                                            encoding=encoding)
+            except imports.ImportRefused as exc:
+                return render(request, "registry/import.html", dict(
+                    error=exc.message, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES),
+                    status=exc.status)
             return redirect("registry:import_job", job_id=job.pk)
     return render(request, "registry/import.html", dict(
         error=error, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES))
