@@ -103,7 +103,20 @@ if GRIDGOV_ENV not in {"development", "production", "test"}:
 PRODUCTION = GRIDGOV_ENV == "production"
 
 VAR_DIR = Path(os.environ.get("GRIDGOV_VAR_DIR", "var")).resolve()
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (whatever the umask) if it does not exist yet."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+
+
+# The folder holds the SQLite database (identity numbers) and the secret key: created 0700, its
+# files 0600 (`gridgov check --deploy` warns about wider modes: gridgov.W110/W111).
 if not PRODUCTION:
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 
@@ -120,8 +133,8 @@ def _secret_key() -> str:
         raise ImproperlyConfigured("GRIDGOV_SECRET_KEY: required when GRIDGOV_ENV=production")
     path = VAR_DIR / "secret_key"
     if not path.exists():
+        _private_file(path)
         path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -154,6 +167,11 @@ def _database() -> dj_database_url.DBConfig:
             f"GRIDGOV_DATABASE_URL: unsupported scheme for engine {engine!r}; use sqlite:/// or postgres://"
         )
     if engine == "django.db.backends.sqlite3":
+        name = str(config.get("NAME") or "")
+        if name and name != ":memory:" and not name.startswith("file:") and Path(name).parent.is_dir():
+            # SQLite would create it with the umask's mode (0644); its -wal and -shm files take
+            # the database file's mode
+            _private_file(Path(name))
         config["CONN_MAX_AGE"] = 0
         # IMMEDIATE makes a writing transaction take the write lock at BEGIN: no upgrade deadlocks.
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20,
@@ -239,6 +257,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login failure handling (accounts.services.user_login): per account, any IP.
 GRIDGOV_LOCKOUT_THRESHOLD = _env_int("GRIDGOV_LOCKOUT_THRESHOLD", 5, minimum=1)
 GRIDGOV_LOCKOUT_MINUTES = _env_int("GRIDGOV_LOCKOUT_MINUTES", 15, minimum=1)
+# Register imports (registry.imports.limits): refused before parsing above these (413/422).
+GRIDGOV_IMPORT_MAX_UPLOAD_MB = _env_int("GRIDGOV_IMPORT_MAX_UPLOAD_MB", 20, minimum=1)
+GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB = _env_int("GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB", 200, minimum=1)
+GRIDGOV_IMPORT_MAX_RATIO = _env_int("GRIDGOV_IMPORT_MAX_RATIO", 100, minimum=2)
+GRIDGOV_IMPORT_MAX_ROWS = _env_int("GRIDGOV_IMPORT_MAX_ROWS", 200_000, minimum=1)
+GRIDGOV_IMPORT_MAX_CELL_CHARS = _env_int("GRIDGOV_IMPORT_MAX_CELL_CHARS", 1000, minimum=16)
+# Refused access to sensitive records (core.denials): at most one audit row per actor, action and
+# object type in this many seconds (0: every refusal).
+GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS = _env_int("GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS", 60, minimum=0)
 # Sessions: 30 minutes idle (sliding, server-side: SessionLimitsMiddleware touches the session at
 # most once a minute, so parallel requests of one page do not race on the session row), 12 hours
 # absolute.

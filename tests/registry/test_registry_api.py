@@ -80,7 +80,7 @@ def test_other_jurisdiction_is_404_on_every_endpoint(world, users):
         r = _call(client, method, url, body)
         assert r.status_code == 404, (method, url, r.status_code, r.content[:200])
     assert list(Person.objects.order_by("pk").values_list("pk", "version", "grid_code", "status")) == before
-    assert not AuditEvent.objects.filter(action="REVEAL").exists()
+    assert not AuditEvent.objects.filter(action="REVEAL", outcome="success").exists()
     # and in their own jurisdiction the same calls work (a reveal needs the capability: street centre has it)
     own = _endpoints(world["a"])
     for method, url, body in [own[i] for i in (0, 1, 4, 5, 6, 7, 10, 11)]:
@@ -172,18 +172,18 @@ def test_reveal_needs_capability_and_reason_and_is_audited(world, users, make_us
     district = client_for(users["district"])
     r = district.post(f"/api/v1/registry/persons/{p.pk}/reveal", data={"reason": "短"}, content_type="application/json")
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "reason"
-    assert not AuditEvent.objects.filter(action="REVEAL").exists()
+    assert not AuditEvent.objects.filter(action="REVEAL", outcome="success").exists()
     r = district.post(f"/api/v1/registry/persons/{p.pk}/reveal", data={"reason": "协查通报核实身份"},
                       content_type="application/json")
     assert r.status_code == 200 and r.json()["number"] == ident(1)
-    event = AuditEvent.objects.get(action="REVEAL")
+    event = AuditEvent.objects.get(action="REVEAL", outcome="success")
     assert event.reason == "协查通报核实身份" and event.object_id == str(p.pk) and event.actor_username == "district"
     assert ident(1) not in str(event.changes)
     # the page's reveal form
     page = district.post(f"/registry/persons/{p.pk}/", data={"reason": "上门核查需要"})
     assert page.status_code == 200 and ident(1).encode() in page.content
     assert "no-store" in page["Cache-Control"]
-    assert AuditEvent.objects.filter(action="REVEAL").count() == 2
+    assert AuditEvent.objects.filter(action="REVEAL", outcome="success").count() == 2
 
 
 def test_person_detail_read_is_audited(world, users):

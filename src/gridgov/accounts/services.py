@@ -102,7 +102,8 @@ def user_authenticate(*, username: str, password: str) -> User | None:
     """Check a username and password with lockout. Returns the user or None (never says why).
 
     5 consecutive failures lock the account for 15 minutes, whatever the source address. A locked
-    account fails even with the right password. Unknown users cost the same hashing work.
+    account fails even with the right password, and its API tokens are suspended while the lock
+    lasts (``token_authenticate``). Unknown users cost the same hashing work.
     """
     username = (username or "").strip()
     user = User.objects.filter(username=username).first() if username else None
@@ -132,6 +133,7 @@ def user_authenticate(*, username: str, password: str) -> User | None:
         if user.failed_login_count >= settings.GRIDGOV_LOCKOUT_THRESHOLD:
             until = now + _lockout_window()
             User.objects.filter(pk=user.pk).update(locked_until=until, failed_login_count=0)
+            _on_credentials_changed(User)  # suspends the user's API tokens in this process now
             audit_write(AuditAction.LOCKOUT, actor_username=user.username, object_type="user",
                         object_id=user.pk, outcome=AuditOutcome.DENIED,
                         reason=f"{settings.GRIDGOV_LOCKOUT_THRESHOLD} consecutive failures; "
@@ -232,12 +234,14 @@ def token_authenticate(raw: str) -> User | None:
     hit = _token_cache.entries.get(digest)
     if hit is not None:
         fetched_at, expires_at, user, memberships = hit
-        if time.monotonic() - fetched_at < TOKEN_CACHE_SECONDS and (expires_at is None or expires_at > now):
+        if time.monotonic() - fetched_at < TOKEN_CACHE_SECONDS and (expires_at is None or expires_at > now) \
+                and not user.is_locked(now):
             return _cached_user(user, memberships)
     generation = _token_cache.generation
     fetched_at = time.monotonic()
     token = ApiToken.objects.select_related("user").filter(digest=digest).first()
-    if token is None or not token.is_usable(now) or not token.user.is_active:
+    # a locked account's tokens are suspended while the lock lasts (the lockout of user_authenticate)
+    if token is None or not token.is_usable(now) or not token.user.is_active or token.user.is_locked(now):
         _token_cache.entries.pop(digest, None)
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):

@@ -302,8 +302,17 @@ def _file(user: User, e: Enrolment, *, today: date, redact: bool, mode: str) -> 
 
 def enrolment_file(user: User, programme: str, enrolment_id: int, *, today: date | None = None,
                    now: datetime | None = None) -> dict:
-    """The case file with its timeline. Audited (READ; the reason names break-glass or the legal query)."""
-    e, mode = enrolment_access(user, programme, enrolment_id, now=now)
+    """The case file with its timeline. Audited (READ; the reason names break-glass or the legal query;
+    a refusal is audited ``denied``, rate-limited: core.denials)."""
+    from gridgov.core.denials import audit_denied
+    from gridgov.core.errors import Forbidden
+
+    try:
+        e, mode = enrolment_access(user, programme, enrolment_id, now=now)
+    except (Forbidden, NotFound) as exc:  # audit the refusal (rate-limited), then refuse
+        audit_denied(actor=user, action=AuditAction.READ, object_type=f"care.{programme}", object_id=enrolment_id,
+                     exc=exc)
+        raise
     reason = {"scope": "", "breakglass": "break-glass", "legal_query": "sealed record opened by legal query",
               "transfer": "transfer awaiting acceptance"}[mode]
     _audit_read(user, f"care.{programme}", [e.pk], jurisdiction=e.grid_code, reason=reason)

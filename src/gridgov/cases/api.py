@@ -74,6 +74,9 @@ class CaseTransitionIn(Schema):
     satisfaction: int | None = Field(None, ge=1, le=5)
     duplicate_of: int | None = None
     category: str | None = Field(None, max_length=16)
+    public_note: str | None = Field(None, max_length=500,
+                                    description="close/reject: the status note published through Open311 "
+                                                "(the internal note never is)")
 
 
 class NoteIn(Schema):

@@ -512,16 +512,32 @@ def open311_key_retry_after(key: Open311Key, *, now: datetime | None = None) -> 
 
 
 def public_cases() -> QuerySet[Case]:
-    """Cases the public may see through Open311: those in public 小类 (city management); disputes
-    and public-safety hazards never leave the platform."""
-    return Case.objects.filter(category__public=True, category__open311_code__isnull=False)
+    """Cases the public may see through Open311: those a citizen submitted through Open311, in
+    public 小类 (city management). Cases staff entered (grid worker, hotline, other systems) hold
+    what a caller said about their home and never leave the platform (PIPL); disputes and
+    public-safety hazards neither."""
+    return Case.objects.filter(channel=Case.Channel.OPEN311, category__public=True,
+                               category__open311_code__isnull=False)
+
+
+def public_attachments() -> QuerySet[Attachment]:
+    """The photos the public may see: those the citizen sent with the request (no uploader), never
+    a staff member's."""
+    return Attachment.objects.filter(uploaded_by__isnull=True)
+
+
+def grid_names(codes) -> dict[str, str]:
+    """Grid code -> grid name (the coarse public address of an Open311 request)."""
+    from gridgov.geo.models import Grid
+
+    return dict(Grid.objects.filter(code__in=set(codes)).values_list("code", "name"))
 
 
 def public_cases_with_relations(qs: QuerySet[Case]) -> QuerySet[Case]:
     """``qs`` with what an Open311 rendering reads: category, tasks, attachments, public events."""
     return qs.select_related("category").prefetch_related(
         Prefetch("tasks", queryset=CaseTask.objects.select_related("department").order_by("id")),
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
+        Prefetch("attachments", queryset=public_attachments().order_by("id")),
         Prefetch("events", queryset=CaseEvent.objects.filter(public=True).order_by("at", "id")))
 
 
@@ -536,7 +552,7 @@ def case_for_token(token: str) -> Case | None:
 
 
 def public_attachment(token: str) -> Attachment | None:
-    return Attachment.objects.filter(public_token=token, case__in=public_cases()).first()
+    return public_attachments().filter(public_token=token, case__in=public_cases()).first()
 
 
 def grid_code_for_address(text: str) -> str | None:
@@ -548,3 +564,8 @@ def grid_code_for_address(text: str) -> str | None:
         return text if grid_exists(text) else None
     codes = list(Grid.objects.filter(name=text).values_list("code", flat=True)[:2])
     return codes[0] if len(codes) == 1 else None
+
+
+def case_by_client_uuid(key) -> Case | None:
+    """The case submitted under an idempotency key (Open311 retries), if any."""
+    return Case.objects.filter(client_uuid=key).first()

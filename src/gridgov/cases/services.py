@@ -492,10 +492,18 @@ def _h_accept(case, *, now, cal, **_):
             **_start_stage(case, "register", now, cal)}, {}
 
 
-def _h_reject(case, *, note, now, **_):
+def _public_note(params) -> dict:
+    """The status note staff write on purpose for the public (Open311 ``status_notes``), separate
+    from the internal note of the transition; empty when none is given."""
+    text = _text(params.get("public_note") or "", "public_note", limit=500)
+    return {"public_note": text} if text else {}
+
+
+def _h_reject(case, *, note, params, now, **_):
     _require_note(note, "give the reason for rejecting")
-    return {"overdue": case.overdue or _stage_late(case, now), "public_note": note[:500],
-            **_no_stage()}, {}
+    public = _public_note(params)
+    return {"overdue": case.overdue or _stage_late(case, now), "public_note": public.get("public_note", ""),
+            **_no_stage()}, public
 
 
 def _h_mark_duplicate(case, *, actor: User, params, note, now, **_):
@@ -675,9 +683,10 @@ def _h_rework(case, *, note, now, cal, **_):
             **stage}, {}
 
 
-def _h_close(case, *, note, now, **_):
+def _h_close(case, *, params, now, **_):
+    public = _public_note(params)
     return {"closed_at": now, "overdue": case.overdue or _stage_late(case, now),
-            "public_note": (note or case.public_note)[:500], **_no_stage()}, {}
+            "public_note": public.get("public_note", ""), **_no_stage()}, public
 
 
 def _h_evaluate(case, *, params, now, **_):
@@ -924,13 +933,14 @@ def _open311_key_admit(key: Open311Key) -> None:
         raise RateLimited(f"api_key rate limit: {locked.max_per_hour} requests per hour", retry_after=retry_after)
 
 
-def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> Case:
+def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> tuple[Case, bool]:
     """A citizen's request through Open311: the case (``case_report`` arguments, channel open311,
     submitted by api_key ``key``) and its optional photo, both or neither, within the key's hourly
     limit (``RateLimited`` otherwise, checked under a lock on the key) — a client retrying
     after an error makes no duplicate. A refused photo raises ``FieldError("media", …)`` before
     anything is written; if the photo's files were written and the transaction then fails, they
-    are removed."""
+    are removed. Returns (case, created): with a ``client_uuid`` already used, the first case
+    (created False) if the payload and the photo are the same, else ``Conflict``."""
     if photo is not None:
         try:
             attachment_check(data=photo)
@@ -939,8 +949,17 @@ def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> 
     stored = None
     try:
         with transaction.atomic():
-            _open311_key_admit(key)
-            case, _ = case_report(actor=None, system=True, channel=Case.Channel.OPEN311, open311_key=key, **report)
+            submission = _uuid(report.get("client_uuid"))
+            if submission is None or not Case.objects.filter(client_uuid=submission).exists():
+                _open311_key_admit(key)  # a replay is not a new submission: it does not count
+            case, created = case_report(actor=None, system=True, channel=Case.Channel.OPEN311, open311_key=key,
+                                        **report)
+            if not created:
+                sent = [hashlib.sha256(photo).hexdigest()] if photo is not None else []
+                if sorted(a.sha256 for a in case.attachments.filter(uploaded_by__isnull=True)) != sent:
+                    raise Conflict("client_uuid was already used for a different submission",
+                                   code="idempotency_key_reused")
+                return case, False
             if photo is not None:
                 try:
                     stored = attachment_add(actor=None, case=case, data=photo, system=True)
@@ -950,7 +969,7 @@ def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> 
         if stored is not None:  # written, then rolled back with the case (the commit failed)
             attachment_files_remove(attachment=stored)
         raise
-    return case
+    return case, True
 
 
 def attachment_files_remove(*, attachment: Attachment) -> None:

@@ -214,7 +214,7 @@ def act(request, case_id: int):
     post = request.POST
     action = post.get("action", "")
     params = {k: post.get(k) for k in ("lead_department", "limit", "extra", "card", "satisfaction", "duplicate_of",
-                                       "category") if post.get(k) not in (None, "")}
+                                       "category", "public_note") if post.get(k) not in (None, "")}
     params["assist_departments"] = post.getlist("assist_departments")
     version = post.get("version")
     try:

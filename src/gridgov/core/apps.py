@@ -15,4 +15,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        from gridgov.core import checks  # noqa: F401  (registers the file-mode checks)
+
         connection_created.connect(_connection_created, dispatch_uid="gridgov.core.sqlite_functions")

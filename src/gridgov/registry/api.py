@@ -607,16 +607,21 @@ def import_upload(request, kind: str, file: File[UploadedFile], mode: str = "all
                   encoding: str | None = None):
     if kind not in imports.IMPORTERS:
         raise FieldError("kind", "expected persons, houses or orgs")
+    imports.check_upload(size=file.size or 0)  # 413 before anything is stored
     suffix = ".xlsx" if (file.name or "").lower().endswith(".xlsx") else ".csv"
     fd, path = tempfile.mkstemp(suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in file.chunks():
                 out.write(chunk)
+        imports.check_file(path, file.name)  # 413 for an .xlsx zip bomb, before it is parsed
         result = imports.import_file(kind=kind, path=path, actor=request.user, mode=mode, encoding=encoding,
                                      filename=file.name)
     finally:
         os.unlink(path)
+    over = next((d for d in result.details if d.code in ("too_many_rows", "cell_too_long")), None)
+    if over is not None:  # 422: nothing was written (the whole file is refused)
+        raise imports.ImportRefused(over.message, status=422, code=over.code)
     return result.as_dict()
 
 

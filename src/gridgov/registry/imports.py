@@ -36,13 +36,15 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from gridgov.accounts.scope import prefix_matcher, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.codes import PROVINCES
-from gridgov.core.errors import ErrorDetail, ErrorReport, FieldError
+from gridgov.core.errors import ErrorDetail, ErrorReport, FieldError, GridgovError
 from gridgov.core.i18n import message_of
 from gridgov.core.idnumber import validate_identity_numbers
 from gridgov.core.masking import mask_text
@@ -52,7 +54,7 @@ from gridgov.registry import codes, db_adapter
 from gridgov.registry import validation as v
 from gridgov.registry.identity import blind_indexer
 from gridgov.registry.models import House, Organisation, Person, Residence
-from gridgov.registry.tabular import Table, TableError, open_table
+from gridgov.registry.tabular import LimitExceeded, Limits, Table, TableError, open_table
 
 MODES = ("all-or-nothing", "valid-rows")
 BATCH = 5000
@@ -975,6 +977,65 @@ def _fewer_gc_passes() -> Iterator[None]:
 IMPORTERS: dict[str, type[_Importer]] = {"persons": PersonImporter, "houses": HouseImporter, "orgs": OrgImporter}
 
 
+def limits() -> Limits:
+    """The import limits of the settings (GRIDGOV_IMPORT_*)."""
+    mb = 1024 * 1024
+    return Limits(max_uncompressed=settings.GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB * mb,
+                  max_ratio=settings.GRIDGOV_IMPORT_MAX_RATIO, max_rows=settings.GRIDGOV_IMPORT_MAX_ROWS,
+                  max_cell=settings.GRIDGOV_IMPORT_MAX_CELL_CHARS)
+
+
+class ImportRefused(GridgovError):
+    """An import file over a limit: 413 (too large) or 422 (too many rows, a cell too long), with
+    a message in the user's language."""
+
+    def __init__(self, message: str, *, status: int, code: str):
+        super().__init__(message, code=code)
+        self.status = status
+
+
+def _limit_message(code: str, limit: int) -> str:
+    messages = {
+        "upload_too_large": _lazy("The file is larger than %(limit)s MB; split it into smaller files."),
+        "too_large_uncompressed": _lazy("Unpacked, the workbook would exceed %(limit)s MB; it was not read. "
+                                        "Split it into smaller files."),
+        "compression_ratio": _lazy("The workbook is compressed more than %(limit)s to 1 (a zip bomb?); it "
+                                   "was not read."),
+        "too_many_rows": _lazy("The file has more than %(limit)s rows; split it into smaller files."),
+        "cell_too_long": _lazy("A cell holds more than %(limit)s characters; the file was not imported."),
+    }
+    if code in ("upload_too_large", "too_large_uncompressed"):
+        limit = limit // (1024 * 1024)
+    return str(messages[code]) % {"limit": limit}
+
+
+def refusal(exc: LimitExceeded) -> ImportRefused:
+    return ImportRefused(_limit_message(exc.code, exc.limit), status=exc.status, code=exc.code)
+
+
+def check_upload(*, size: int) -> None:
+    """Refuse an upload over GRIDGOV_IMPORT_MAX_UPLOAD_MB (413) before it is stored or read."""
+    limit = settings.GRIDGOV_IMPORT_MAX_UPLOAD_MB * 1024 * 1024
+    if size > limit:
+        raise ImportRefused(_limit_message("upload_too_large", limit), status=413, code="upload_too_large")
+
+
+def check_file(path: str, filename: str | None = None) -> None:
+    """Refuse an .xlsx zip bomb from its zip directory alone (413), before any parsing."""
+    from gridgov.registry.tabular import check_zip
+
+    name = (filename or path).lower()
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if name.endswith(".xlsx") or magic == b"PK\x03\x04":
+        try:
+            check_zip(path, limits())
+        except LimitExceeded as exc:
+            raise refusal(exc) from None
+        except TableError:
+            pass  # a broken file: the import reports it
+
+
 def import_file(*, kind: str, path: str, actor=None, mode: str = "all-or-nothing", encoding: str | None = None,
                 filename: str | None = None, progress: Progress | None = None,
                 today: date | None = None) -> ImportResult:
@@ -986,7 +1047,8 @@ def import_file(*, kind: str, path: str, actor=None, mode: str = "all-or-nothing
     importer = cls(actor=actor, mode=mode, progress=progress, today=today)
     result = importer.result
     try:
-        table = open_table(path, aliases=cls.aliases, required=cls.required, encoding=encoding, filename=filename)
+        table = open_table(path, aliases=cls.aliases, required=cls.required, encoding=encoding, filename=filename,
+                           limits=limits())
         result.encoding = table.encoding
         with _fewer_gc_passes(), db_adapter.import_session(connection), transaction.atomic():
             importer.run(table)
@@ -1004,7 +1066,10 @@ def import_file(*, kind: str, path: str, actor=None, mode: str = "all-or-nothing
     except TableError as exc:
         result.written = False
         result.created = result.updated = result.unchanged = 0
-        result.add(ErrorDetail(exc.field, exc.reason, exc.code, exc.row, exc.template, exc.params))
+        if isinstance(exc, LimitExceeded):
+            result.add(ErrorDetail(exc.field, _limit_message(exc.code, exc.limit), exc.code, exc.row))
+        else:
+            result.add(ErrorDetail(exc.field, exc.reason, exc.code, exc.row, exc.template, exc.params))
     result.details.sort(key=lambda d: (d.row or 0))
     if not result.written:
         with transaction.atomic():

@@ -73,6 +73,13 @@ def import_job_start(*, actor, kind: str, mode: str, upload, encoding: str | Non
     with os.fdopen(fd, "wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
+    from gridgov.registry import imports
+
+    try:
+        imports.check_file(path, upload.name)  # an .xlsx zip bomb is refused (413) before it is queued
+    except imports.ImportRefused:
+        _remove(Path(path))
+        raise
     job = ImportJob.objects.create(kind=kind, mode=mode, filename=upload.name[:200], actor=actor)
     try:
         import_run.enqueue(job_id=job.pk, spool=os.path.basename(path), encoding=encoding, language=language)

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -18,7 +20,7 @@ from gridgov.core.errors import Conflict, FieldError, NotFound
 from gridgov.core.masking import mask_identity_number, mask_phone
 from gridgov.core.models import AuditAction
 from gridgov.registry import codes
-from gridgov.registry.identity import blind_index, masked_document
+from gridgov.registry.identity import blind_index, blind_key, masked_document
 from gridgov.registry.identity import person_brief as _brief
 from gridgov.registry.models import (
     DuplicateCandidate,
@@ -106,6 +108,21 @@ def identity_token(q: str) -> str:
         return ""
     assert index is not None  # a valid number is not empty
     digest = bytes.fromhex(index)
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def is_phone_query(q: str) -> bool:
+    """Whether free text ``q`` is searched as a phone number (7 digits or more; ``_classify_query``)."""
+    q = (q or "").strip()
+    digits = q.replace("-", "")
+    return digits.isdigit() and len(digits) >= 7 and (q.isdigit() or q.startswith("0")) \
+        and not identity_token(q)
+
+
+def phone_token(phone: str) -> str:
+    """A keyed hash of a phone number for a URL (HMAC-SHA256 with the blind-index key, 128 bits,
+    URL-safe base64): the number itself is never in it and cannot be read back from it."""
+    digest = hmac.new(blind_key(), b"phone:" + phone.strip().encode(), hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core.audit import audit_write
+from gridgov.core.denials import audit_denied
 from gridgov.core.errors import Conflict, ErrorDetail, ErrorReport, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditAction
 from gridgov.core.versioning import update_versioned
@@ -364,10 +365,21 @@ def person_set_flags(*, actor: User | None, person_id: int, empty_registration: 
     return person
 
 
-@transaction.atomic
 def person_reveal(*, actor: User, person_id: int, reason: str) -> str:
     """The full identity (or document) number, for a holder of registry.reveal in whose jurisdiction
-    the person is, with a reason of at least 4 characters. Audited (REVEAL, with the reason)."""
+    the person is, with a reason of at least 4 characters. Audited (REVEAL, with the reason); a
+    refusal (403 without the capability, 404 outside the jurisdiction) is audited ``denied``
+    (``core.denials``, rate-limited)."""
+    try:
+        return _person_reveal(actor=actor, person_id=person_id, reason=reason)
+    except (Forbidden, NotFound) as exc:
+        audit_denied(actor=actor, action=AuditAction.REVEAL, object_type="registry.person", object_id=person_id,
+                     exc=exc)
+        raise
+
+
+@transaction.atomic
+def _person_reveal(*, actor: User, person_id: int, reason: str) -> str:
     reason = (reason or "").strip()
     person = selectors.person_get(actor, person_id, capability=selectors.REVEAL)
     if len(reason) < 4:

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import os
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,6 +32,58 @@ class TableError(Exception):
         reason = reason % params if params else reason
         super().__init__(f"{field_name}: {reason}")
         self.field, self.reason, self.code, self.row = field_name, reason, code, row
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may hold (a zip bomb is refused before it is parsed): ``max_uncompressed`` bytes
+    of all .xlsx members together, ``max_ratio`` uncompressed/compressed, ``max_rows`` data rows,
+    ``max_cell`` characters in one cell. The upload size is checked by the caller."""
+
+    max_uncompressed: int = 200 * 1024 * 1024
+    max_ratio: int = 100
+    max_rows: int = 200_000
+    max_cell: int = 1000
+
+
+class LimitExceeded(TableError):
+    """A limit of ``Limits``: ``status`` 413 (too large) or 422 (too many rows, a cell too long);
+    ``limit`` the value that was exceeded."""
+
+    def __init__(self, field_name: str, reason: str, *, code: str, status: int, limit: int, row: int | None = None):
+        super().__init__(field_name, reason, code=code, row=row)
+        self.status, self.limit = status, limit
+
+
+def check_zip(path: str, limits: Limits) -> None:
+    """Refuse an .xlsx whose members would inflate past the limits, from the zip directory alone
+    (nothing is decompressed): the sum of the members' uncompressed sizes, and its ratio to the
+    compressed sizes."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise TableError("file", "not a readable .xlsx workbook (BadZipFile)", code="bad_xlsx", row=1) from None
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > limits.max_uncompressed:
+        raise LimitExceeded("file", f"uncompressed, the workbook holds {total} bytes (at most "
+                            f"{limits.max_uncompressed})", code="too_large_uncompressed", status=413,
+                            limit=limits.max_uncompressed)
+    if total > max(packed, 1) * limits.max_ratio:
+        raise LimitExceeded("file", f"the workbook is compressed {total / max(packed, 1):.0f} to 1 (at most "
+                            f"{limits.max_ratio} to 1)", code="compression_ratio", status=413,
+                            limit=limits.max_ratio)
+
+
+def _check_row(number: int, values: list, limits: Limits) -> None:
+    if number - 1 > limits.max_rows:
+        raise LimitExceeded("file", f"more than {limits.max_rows} rows", code="too_many_rows", status=422,
+                            limit=limits.max_rows, row=number)
+    for value in values:
+        if isinstance(value, str) and len(value) > limits.max_cell:
+            raise LimitExceeded("file", f"a cell longer than {limits.max_cell} characters", code="cell_too_long",
+                                status=422, limit=limits.max_cell, row=number)
 
 
 def _bad_offset(sample: bytes, encoding: str) -> int | None:
@@ -113,16 +166,20 @@ def _header_names(field_name: str, aliases: dict[str, str]) -> str:
 
 
 def open_table(path: str, *, aliases: dict[str, str], required: list[tuple[str, ...]],
-               encoding: str | None = None, filename: str | None = None) -> Table:
+               encoding: str | None = None, filename: str | None = None, limits: Limits | None = None) -> Table:
+    """``limits`` (default ``Limits()``): an .xlsx is checked (``check_zip``) before it is parsed;
+    rows past ``max_rows`` or a cell past ``max_cell`` raise ``LimitExceeded`` as they are read."""
+    limits = limits or Limits()
     name = (filename or path).lower()
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if name.endswith(".xlsx") or magic == b"PK\x03\x04":
-        return _open_xlsx(path, aliases, required)
-    return _open_csv(path, aliases, required, encoding)
+        check_zip(path, limits)
+        return _open_xlsx(path, aliases, required, limits)
+    return _open_csv(path, aliases, required, encoding, limits)
 
 
-def _open_csv(path, aliases, required, encoding) -> Table:
+def _open_csv(path, aliases, required, encoding, limits: Limits) -> Table:
     raw = open(path, "rb")  # noqa: SIM115 - closed by the row generator
     size = os.fstat(raw.fileno()).st_size
     try:
@@ -170,6 +227,7 @@ def _open_csv(path, aliases, required, encoding) -> Table:
                 number += 1
                 if not any(values):
                     continue
+                _check_row(number, values, limits)
                 yield number, values
         finally:
             raw.close()
@@ -185,7 +243,7 @@ def _tell(raw) -> int:
         return 0
 
 
-def _open_xlsx(path, aliases, required) -> Table:
+def _open_xlsx(path, aliases, required, limits: Limits) -> Table:
     import openpyxl
 
     try:
@@ -200,11 +258,16 @@ def _open_xlsx(path, aliases, required) -> Table:
         wb.close()
         raise TableError("file", "the first sheet is empty", code="empty", row=1)
     try:
+        _check_row(1, [_cell(c) for c in header], limits)
         fields = map_header([_cell(c) for c in header], aliases, required)
     except TableError:
         wb.close()
         raise
     total = ws.max_row or 0
+    if total - 1 > limits.max_rows:  # the sheet's declared size (the rows are counted again below)
+        wb.close()
+        raise LimitExceeded("file", f"more than {limits.max_rows} rows", code="too_many_rows", status=422,
+                            limit=limits.max_rows, row=limits.max_rows + 2)
     state = {"n": 1}
 
     def rows():
@@ -214,6 +277,7 @@ def _open_xlsx(path, aliases, required) -> Table:
                 cells = [_cell(c) for c in values]
                 if not any(c != "" for c in cells):
                     continue
+                _check_row(state["n"], cells, limits)
                 yield state["n"], cells
         finally:
             wb.close()

@@ -15,13 +15,15 @@ from django.views.decorators.http import require_http_methods
 from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
 from gridgov.core.i18n import message_of
-from gridgov.core.masking import mask_identity_number
+from gridgov.core.masking import mask_identity_number, mask_phone
 from gridgov.core.pages import page_view
 from gridgov.registry import codes, imports, jobs, labels, selectors, services
 from gridgov.registry.models import ImportJob
 from gridgov.registry.tabular import write_csv
 
 PAGE = 50
+PHONE_TOKENS = "registry_phone_tokens"  # session: URL token -> the phone number searched
+PHONE_TOKENS_KEPT = 20
 
 
 @never_cache
@@ -36,6 +38,24 @@ def persons(request):
         rest = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v and k != "q")
         return redirect(f"{request.path}?idx={token}&qm={quote(mask_identity_number(filters['q'].upper()))}"
                         + (f"&{rest}" if rest else ""))
+    # A phone number neither: it is swapped for a keyed-hash token (``phx``) whose number is kept
+    # in this session only (the register stores phone numbers, not their hashes); shown masked.
+    phone = filters["phone"] or (filters["q"] if selectors.is_phone_query(filters["q"]) else "")
+    if phone:
+        token = selectors.phone_token(phone)
+        kept = {k: v for k, v in request.session.get(PHONE_TOKENS, {}).items() if k != token}
+        request.session[PHONE_TOKENS] = dict(list(kept.items())[-(PHONE_TOKENS_KEPT - 1):] + [(token, phone)])
+        rest = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v and v != phone)
+        return redirect(f"{request.path}?phx={quote(token)}&pm={quote(mask_phone(phone))}"
+                        + (f"&{rest}" if rest else ""))
+    phx = request.GET.get("phx", "").strip()[:64]
+    phone_error = ""
+    if phx:
+        filters["phone"] = request.session.get(PHONE_TOKENS, {}).get(phx, "")
+        if not filters["phone"]:
+            filters["phone"] = "-"  # matches nobody
+            phone_error = _("This phone search has expired or belongs to another sign-in; please type the "
+                            "number again.")
     idx = request.GET.get("idx", "").strip()[:64]
     error = ""
     rows, more, offset = [], False, 0
@@ -52,7 +72,13 @@ def persons(request):
         if isinstance(exc, Forbidden):
             raise
         error = _(exc.message)
-    query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v)
+    error = error or phone_error
+    if phx:
+        filters["phone"] = ""
+        filters["q"] = mask_phone(request.GET.get("pm", "")[:32])
+    query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if v and not (phx and k == "q"))
+    if phx:
+        query = f"phx={quote(phx)}&pm={quote(request.GET.get('pm', '')[:32])}" + (f"&{query}" if query else "")
     if idx:
         query = f"idx={quote(idx)}&qm={quote(request.GET.get('qm', '')[:18])}" + (f"&{query}" if query else "")
         filters["q"] = mask_identity_number(request.GET.get("qm", "")[:18])
@@ -161,7 +187,14 @@ def import_page(request):
         elif upload is None:
             error = _("Choose a file.")
         else:
-            job = jobs.import_job_start(actor=request.user, kind=kind, mode=mode, upload=upload, encoding=encoding)
+            try:
+                imports.check_upload(size=upload.size or 0)
+                job = jobs.import_job_start(actor=request.user, kind=kind, mode=mode, upload=upload,
+                                            encoding=encoding)
+            except imports.ImportRefused as exc:
+                return render(request, "registry/import.html", dict(
+                    error=exc.message, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES),
+                    status=exc.status)
             return redirect("registry:import_job", job_id=job.pk)
     return render(request, "registry/import.html", dict(
         error=error, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES))

@@ -1,5 +1,8 @@
-"""Open311 GeoReport v2 endpoints. Public reads list only cases in public 小类 (city management)
-and never show a reporter's name, phone or (for staff-entered cases) the free-text description.
+"""Open311 GeoReport v2 endpoints. Public reads list only what citizens submitted through Open311
+in public 小类 (city management), never a staff-entered case, and never a reporter's name or phone:
+the address is coarsened to the grid's name, coordinates are rounded to ``COORD_DECIMALS`` (3
+decimals, about 100 m), ``status_notes`` carries only the note staff wrote for the public
+(``Case.public_note``, never the internal close note) and only the citizen's own photos are shown.
 Errors use the spec's array: [{"code", "description"}] / <errors><error>…</error></errors>;
 HTTP 404 for an unknown service, request, token or jurisdiction, 403 for a bad api_key, 429 (with
 Retry-After) for an api_key over its hourly limit, 400 for everything else. A new request and its
@@ -7,6 +10,8 @@ photo are one unit: a refused photo leaves no case behind."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -25,6 +30,11 @@ from gridgov.core.errors import Conflict, FieldError, Forbidden, GridgovError, N
 
 MAX_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
+# a retry with the same device_id and payload within this window returns the first request
+# (windows are aligned: a retry is recognised for at least this long, at most twice as long)
+DEVICE_RETRY_WINDOW = timedelta(minutes=10)
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0d3c4e-8a61-4c1f-9a37-0f3d1b2c6e11")
+COORD_DECIMALS = 3  # 0.001° of latitude is about 111 m, of longitude at 31° N about 95 m
 STATUS_NOTES = {
     workflow.REPORTED: "已收到 Received",
     workflow.ACCEPTED: "已受理 Accepted",
@@ -151,33 +161,43 @@ def _photo_urls(request, case: Case) -> list[str]:
             for a in case.attachments.all()]
 
 
-def _request_object(request, case: Case, *, extensions: bool) -> dict:
+def _coarse(value: float | None) -> float | None:
+    return None if value is None else round(value, COORD_DECIMALS)
+
+
+def _status_note(state: str, public_note: str) -> str:
+    note = STATUS_NOTES.get(state, state)
+    if public_note and state in (workflow.REJECTED, workflow.CLOSED, workflow.EVALUATED):
+        note = f"{note}: {public_note}"
+    return note
+
+
+def _request_object(request, case: Case, *, extensions: bool, grid_names: dict[str, str]) -> dict:
     status = workflow.open_status(case.state)
     # the department responsible now: an open request's open lead task (none while the case waits
     # for dispatch, e.g. after a reopen), a closed one's last finished lead task
     wanted = CaseTask.Status.OPEN if status == "open" else CaseTask.Status.DONE
     lead = max((t for t in case.tasks.all() if t.role == CaseTask.Role.LEAD and t.status == wanted),
                key=lambda t: t.pk, default=None)
-    note = STATUS_NOTES[case.state]
-    if case.public_note and case.state in (workflow.REJECTED, workflow.CLOSED, workflow.EVALUATED):
-        note = f"{note}: {case.public_note}"
+    note = _status_note(case.state, case.public_note)
     photos = _photo_urls(request, case)
     out: dict[str, Any] = {
         "service_request_id": str(case.pk), "status": status, "status_notes": note,
         "service_name": case.category.name, "service_code": case.category.open311_code,
-        "description": case.description if case.channel == Case.Channel.OPEN311 else case.category.name,
+        "description": case.description,
         "agency_responsible": lead.department.name if lead else "",
         "service_notice": "", "requested_datetime": case.reported_at,
         "updated_datetime": case.closed_at if status == "closed" and case.closed_at else case.updated_at,
         "expected_datetime": lead.deadline if lead and status == "open" else None,
-        "address": case.address, "address_id": case.grid_code, "zipcode": "",
-        "lat": case.lat, "long": case.lon, "media_url": photos[0] if photos else "",
+        "address": grid_names.get(case.grid_code, ""), "address_id": case.grid_code, "zipcode": "",
+        "lat": _coarse(case.lat), "long": _coarse(case.lon), "media_url": photos[0] if photos else "",
     }
     if extensions:
         out["extended_attributes"] = {"channel": case.channel, "state": case.state, "grid_code": case.grid_code,
                                       "photos": photos}
-        out["notes"] = [{"datetime": e.at, "description": e.note if e.action in ("reject", "close") else
-                         STATUS_NOTES.get(e.to_state, e.to_state), "type": e.action}
+        # never the event's note (staff write it for staff): the status, with the public note
+        out["notes"] = [{"datetime": e.at, "description": _status_note(e.to_state, e.data.get("public_note", "")),
+                         "type": e.action}
                         for e in case.events.all() if e.public]
     return out
 
@@ -250,7 +270,8 @@ def _list_requests(request, fmt: str):
         elif statuses == {"closed"}:
             qs = qs.filter(state__in=workflow.FINAL_STATES)
     rows = list(selectors.public_cases_with_relations(qs.order_by("-reported_at", "-id"))[(page - 1) * page_size: page * page_size])
-    payload = [_request_object(request, c, extensions=extensions) for c in rows]
+    names = selectors.grid_names(c.grid_code for c in rows)
+    payload = [_request_object(request, c, extensions=extensions, grid_names=names) for c in rows]
     return _respond(fmt, payload, root="service_requests", item="request")
 
 
@@ -292,9 +313,48 @@ def _media(request) -> bytes | None:
     return upload.read()
 
 
+def _request_digest(request) -> str:
+    """SHA-256 over what the client sent (every field but api_key, and the photo's bytes)."""
+    h = hashlib.sha256()
+    for name in sorted(k for k in request.POST if k != "api_key"):
+        for value in request.POST.getlist(name):
+            h.update(f"{name}\x00{value}\x01".encode())
+    upload = request.FILES.get("media")
+    if upload is not None:
+        for chunk in upload.chunks():
+            h.update(chunk)
+        upload.seek(0)
+    return h.hexdigest()
+
+
+def _idempotency_uuid(request, key) -> uuid.UUID | None:
+    """The submission key of a POST, scoped to its api_key: from the ``Idempotency-Key`` header
+    (1-255 visible ASCII characters; the same key with another payload is refused, 409), else from
+    ``device_id`` and the payload's digest within ``DEVICE_RETRY_WINDOW``; None without either."""
+    header = request.headers.get("Idempotency-Key")
+    if header is not None:
+        header = header.strip()
+        if not 1 <= len(header) <= 255 or not all(33 <= ord(c) <= 126 for c in header):
+            raise Open311Error(400, "Idempotency-Key: 1 to 255 visible ASCII characters")
+        return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{key.pk}:header:{header}")
+    device = (request.POST.get("device_id") or "").strip()
+    if not device:
+        return None
+    digest = _request_digest(request)
+    window = int(DEVICE_RETRY_WINDOW.total_seconds())
+    bucket = int(timezone.now().timestamp()) // window
+    previous = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{key.pk}:device:{device}:{digest}:{bucket - 1}")
+    if selectors.case_by_client_uuid(previous) is not None:
+        return previous
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{key.pk}:device:{device}:{digest}:{bucket}")
+
+
 def _create_request(request, fmt: str):
     key = _api_key(request)
-    _rate_limit(key)
+    submission = _idempotency_uuid(request, key)
+    first = selectors.case_by_client_uuid(submission) if submission is not None else None
+    if first is None:  # a replay is not a new submission: it does not count against the limit
+        _rate_limit(key)
     post = request.POST
     code = (post.get("service_code") or "").strip()
     if not code:
@@ -327,19 +387,27 @@ def _create_request(request, fmt: str):
         raise Open311Error(400, "description: at most 4,000 characters")
     name = " ".join(x for x in (post.get("last_name", "").strip(), post.get("first_name", "").strip()) if x)
     try:
-        case = services.open311_report(
+        case, created = services.open311_report(
             key=key, photo=_media(request), category_code=cat.code, description=description or cat.name,
             lon=lon_f, lat=lat_f, grid_code=grid_code, address=address_string, caller_name=name[:64],
-            caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post))
+            caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post),
+            client_uuid=submission)
     except FieldError as exc:
         raise Open311Error(400, f"{exc.field}: {exc.reason}") from None
     except RateLimited as exc:  # the limit as checked under the lock, in the insert's transaction
         raise Open311Error(429, exc.message, headers={"Retry-After": str(exc.retry_after)}) from None
     except Forbidden:
         raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.") from None
+    except Conflict as exc:
+        if exc.code == "idempotency_key_reused":
+            raise Open311Error(409, "Idempotency-Key was already used for a different request") from None
+        raise
     payload = [{"service_request_id": str(case.pk), "token": str(case.open311_token),
                 "service_notice": "", "account_id": None}]
-    return _respond(fmt, payload, root="service_requests", item="request", status=201)
+    response = _respond(fmt, payload, root="service_requests", item="request", status=201)
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 @csrf_exempt
@@ -359,7 +427,9 @@ def request_detail(request, request_id: str, *, fmt: str):
     if case is None:
         raise Open311Error(404, f"unknown service_request_id {request_id!r}")
     extensions = request.GET.get("extensions", "").lower() == "true"
-    return _respond(fmt, [_request_object(request, case, extensions=extensions)], root="service_requests",
+    names = selectors.grid_names([case.grid_code])
+    return _respond(fmt, [_request_object(request, case, extensions=extensions, grid_names=names)],
+                    root="service_requests",
                     item="request")
 
 
