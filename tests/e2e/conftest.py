@@ -162,3 +162,18 @@ def new_page(browser, request: pytest.FixtureRequest):
                     except Exception as exc:  # never hide the real failure
                         print(f"could not save failure screenshot: {exc}")
             context.close()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The tiny demo city with its register and the demo users; returns their password."""
+    from gridgov.accounts.services import roles_sync
+    from gridgov.demo import geo as geo_demo
+    from gridgov.demo import registry as registry_demo
+    from gridgov.demo.loaders import DEMO_PASSWORD, demo_users
+
+    roles_sync()
+    jurisdictions = geo_demo.load_demo_city(scale="tiny", seed=1)
+    registry_demo.load(scale="tiny", seed=1)
+    demo_users(jurisdictions)
+    return DEMO_PASSWORD

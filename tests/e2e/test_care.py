@@ -9,6 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from tests.e2e import helpers
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 USERNAME = "e2e-social"
@@ -102,11 +104,7 @@ def two_districts(transactional_db):
 
 
 def _login(page: Page, url: str, username: str) -> None:
-    page.goto(url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
+    helpers.log_in(page, url, username, PASSWORD)
 
 
 def test_a_transfer_is_offered_and_accepted_by_the_receiving_worker(browser, live_server, two_districts) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import helpers
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PEOPLES_SQUARE = (121.4737, 31.2304)
@@ -35,12 +37,7 @@ def world(transactional_db, make_user):
 
 
 def log_in(page: Page, base_url: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
+    helpers.log_in(page, base_url, username, PASSWORD)
 
 
 def open_form(page: Page, action: str) -> None:

@@ -7,32 +7,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PEOPLES_SQUARE = (121.4737, 31.2304)
-
-
-@pytest.fixture
-def demo(transactional_db):
-    from gridgov.accounts.services import roles_sync
-    from gridgov.demo import geo as geo_demo
-    from gridgov.demo import registry as registry_demo
-    from gridgov.demo.loaders import DEMO_PASSWORD, demo_users
-
-    roles_sync()
-    jurisdictions = geo_demo.load_demo_city(scale="tiny", seed=1)
-    registry_demo.load(scale="tiny", seed=1)
-    demo_users(jurisdictions)
-    return DEMO_PASSWORD
-
-
-def log_in(page: Page, base_url: str, username: str, password: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
 
 
 def page_width(page: Page) -> int:

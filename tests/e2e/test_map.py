@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PEOPLES_SQUARE = (121.4737, 31.2304)  # lon, lat
@@ -29,12 +31,6 @@ def demo_city(transactional_db):
     return {"username": "district", "password": DEMO_PASSWORD}
 
 
-def log_in(page: Page, base_url: str, username: str, password: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
 
 
 def open_map(page: Page, base_url: str) -> None:

@@ -8,31 +8,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 FULL_ID = re.compile(r"\d{17}[\dXx]")
-
-
-@pytest.fixture
-def demo(transactional_db):
-    from gridgov.accounts.services import roles_sync
-    from gridgov.demo import geo as geo_demo
-    from gridgov.demo import registry as registry_demo
-    from gridgov.demo.loaders import DEMO_PASSWORD, demo_users
-
-    roles_sync()
-    jurisdictions = geo_demo.load_demo_city(scale="tiny", seed=1)
-    registry_demo.load(scale="tiny", seed=1)
-    demo_users(jurisdictions)
-    return DEMO_PASSWORD
-
-
-def log_in(page: Page, base_url: str, username: str, password: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
 
 
 def test_search_detail_and_reveal(page: Page, live_server, demo) -> None:

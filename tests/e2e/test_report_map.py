@@ -12,6 +12,7 @@ import pytest
 import shapely
 from playwright.sync_api import Page, expect
 
+from tests.e2e import helpers
 from tests.e2e.conftest import doc_shot
 from tests.e2e.test_cases import PASSWORD, PEOPLES_SQUARE, world  # noqa: F401  (fixture)
 
@@ -19,11 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
+    helpers.log_in(page, base_url, username, PASSWORD)
 
 
 def map_ready(page: Page) -> None:

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import doc_shot
+from tests.e2e.helpers import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,12 +22,6 @@ def full_demo(transactional_db):
     return {"username": "district", "password": DEMO_PASSWORD}
 
 
-def log_in(page, base_url: str, username: str, password: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
 
 
 def test_home_and_briefing_in_chinese(new_page, live_server, full_demo) -> None:
