@@ -5,7 +5,8 @@
  *   the level of the week's highest warning on the area, a containing or a contained area)  <
  *   street/town outlines (labels from zoom 13)  <  district outlines (labels).
  * Areas come from the safety API as GeoJSON {code, name, level, level_name, colour, own_level,
- * warnings, via}; hotspots as points {grid_code, category_name, kind, z, q, observed, expected};
+ * warnings, via}; hotspots as points {grid_code, grid_name, category_name, kind, kind_label, z, q,
+ * observed, expected};
  * outlines from the geo API (divisions of level 6 and 9). The checkboxes [data-layer] switch the
  * hotspots, streets and districts layers. Strings come from #situation-i18n. data-ready="true" on
  * the map once the areas and hotspots are loaded (outlines follow on their own).
@@ -85,8 +86,9 @@
     onEachFeature: function (f, layer) {
       var p = f.properties;
       var hot = String(p.kind).indexOf("hot") === 0;
-      layer.bindPopup("<strong>" + esc(hot ? t("hot") : t("cold")) + "</strong> " + esc(p.category_name) +
-        "<br><code>" + esc(p.grid_code) + "</code><br>" + esc(p.observed) + " " + esc(t("observed")) + ", " +
+      layer.bindPopup("<strong>" + esc(p.kind_label || (hot ? t("hot") : t("cold"))) + "</strong> " +
+        esc(p.category_name) + "<br>" + esc(p.grid_name || "") + " <small><code>" + esc(p.grid_code) +
+        "</code></small><br>" + esc(p.observed) + " " + esc(t("observed")) + ", " +
         esc(p.expected) + " " + esc(t("expected")) + " (z = " + esc(p.z) + ")");
     }
   }); // off by default: the checkbox adds it
