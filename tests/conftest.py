@@ -22,3 +22,16 @@ def make_user(db, roles):
         return user
 
     return _make
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (zh-hans): a request of an earlier test with
+    ``Accept-Language: en`` leaves its language active in the thread (LocaleMiddleware activates
+    but never deactivates), and code run outside a request would then speak English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -1,5 +1,5 @@
 """The 500 page: Chinese, with the navigation; and still Chinese (without the navigation) when the
-database is down. Django's test client re-raises view exceptions unless told not to."""
+database is down; a database fault itself answers 503. Django's test client re-raises view exceptions unless told not to."""
 
 import pytest
 from django.db import OperationalError
@@ -51,7 +51,7 @@ def test_a_failing_view_answers_the_chinese_500_page_with_the_navigation(make_us
 
 @pytest.mark.urls("tests.core.test_error_pages")
 @pytest.mark.django_db
-def test_the_500_page_renders_when_the_database_is_down(make_user, monkeypatch):
+def test_a_stopped_database_answers_503_in_chinese_on_every_page(make_user, monkeypatch):
     user = make_user("street_user", ("street_centre", "310101001"))
     client = Client(raise_request_exception=False)
     client.force_login(user)
@@ -59,10 +59,10 @@ def test_the_500_page_renders_when_the_database_is_down(make_user, monkeypatch):
     def refuse(self, *args, **kwargs):
         raise OperationalError("could not connect to server")
 
-    # from here on every database access fails, as with a stopped server
+    # from here on every database access fails, as with a stopped server: 503 with Retry-After, in
+    # Chinese (core.dbfaults), whichever page was asked for
     monkeypatch.setattr(BaseDatabaseWrapper, "cursor", refuse)
-    response = client.get("/db-down/")
-    assert response.status_code == 500
-    body = response.content.decode()
-    assert "<h1>服务器错误</h1>" in body and 'data-testid="page-500"' in body
-    assert nav_entries(body) == []
+    for url in ("/db-down/", "/boom/"):
+        response = client.get(url)
+        assert response.status_code == 503 and response["Retry-After"] == "5", url
+        assert "数据库暂时不可用" in response.content.decode()

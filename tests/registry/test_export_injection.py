@@ -61,5 +61,5 @@ def test_import_report_csv_prefixes_formula_text(users):
     r = client_for(users["street_a"]).get(f"/registry/import/{job.pk}/report.csv")
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["row", "field", "code", "reason"]
+    assert rows[0] == ["行号", "字段", "错误代码", "原因"]  # (zh-hans, the default language)
     assert [(row[1], row[3]) for row in rows[1:]] == [("'" + t, "'" + t) for t in EVIL]

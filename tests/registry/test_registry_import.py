@@ -342,8 +342,8 @@ def test_import_reasons_follow_the_request_language_and_the_codes_stay(tmp_path,
         answers[language] = {(e["row"], e["field"], e["code"]): e["message"] for e in errors}
     assert answers["zh-hans"].keys() == answers["en"].keys() == {
         (2, "birth_date", "bad_date"), (3, "identity_number", "check_digit")}
-    assert answers["zh-hans"][(2, "birth_date", "bad_date")] == "'1990-13-45' 不是有效日期；应为“年-月-日”格式（如 2020-01-05）"
-    assert answers["en"][(2, "birth_date", "bad_date")] == "'1990-13-45' is not a date; expected YYYY-MM-DD"
+    assert answers["zh-hans"][(2, "birth_date", "bad_date")] == "'1990-13-45' 不是有效日期：没有13月"
+    assert answers["en"][(2, "birth_date", "bad_date")] == "'1990-13-45' is not a calendar date: month 13 does not exist"
     assert answers["zh-hans"][(3, "identity_number", "check_digit")].startswith("校验码为 ")
     assert answers["en"][(3, "identity_number", "check_digit")].startswith("check digit is ")
     # the upload page's job (run in the task worker) reports in the uploader's language, and its CSV

@@ -58,7 +58,7 @@ def audit_csv(user: User, filters: dict, described: dict) -> HttpResponse:
     header = [_("Time (Beijing time)"), _("User name"), pgettext("audit", "User"), pgettext("audit", "Role"),
               _("Jurisdiction code"), pgettext("audit", "Jurisdiction"), pgettext("audit", "Action"), _("Action code"),
               _("Object type"), _("Object type code"), _("Object id"), pgettext("audit", "Outcome"),
-              pgettext("audit", "Reason"), _("Request id"), _("IP address"), _("Channel"), _("Changes (masked)")]
+              pgettext("audit", "Reason"), _("Request id"), _("IP address"), pgettext("audit", "Channel"), _("Changes (masked)")]
     with transaction.atomic():
         qs = selectors.audit_list(user, **filters)
         events = list(qs[:MAX_ROWS + 1])
