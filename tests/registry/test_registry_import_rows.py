@@ -43,13 +43,13 @@ def test_dates_in_excel_as_date_cells_and_as_text(tmp_path, houses, users):
     assert births == {"测试甲": date(1988, 1, 1), "测试乙": date(1988, 1, 2), "测试丙": date(1988, 1, 3)}
 
 
-@pytest.mark.parametrize("typed,why", [
-    ("2020年2月30日", "day 30 does not exist in 2020-02"),
-    ("2021.13.1", "month 13 does not exist"),
-    ("2020/1.5", "write it like"),
-    ("5/1/2020", "write it like"),
-    ("202015", "write it like"),
-    ("去年", "write it like"),
+@pytest.mark.parametrize("typed,why", [  # (the reasons in zh-hans, the default language)
+    ("2020年2月30日", "2020-02 没有30日"),
+    ("2021.13.1", "没有13月"),
+    ("2020/1.5", "请按以下格式之一填写：2020-01-05、2020/1/5、2020.1.5、2020年1月5日 或 20200105"),
+    ("5/1/2020", "请按以下格式之一填写"),
+    ("202015", "请按以下格式之一填写"),
+    ("去年", "请按以下格式之一填写"),
 ])
 def test_invalid_dates_are_rejected_with_row_field_and_why(tmp_path, houses, users, typed, why):
     rows = [_person(0, houses["a1_1"].house_code, "2020-01-05"), _person(1, houses["a1_1"].house_code, typed)]
