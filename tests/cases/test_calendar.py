@@ -215,3 +215,33 @@ def test_provisional_years_from_1_november(db):
     assert selectors.provisional_years(date(2026, 11, 1), cal=cal) == [2027]
     assert selectors.provisional_years(date(2027, 3, 1), cal=cal) == [2027]
     assert selectors.provisional_years(date(2027, 11, 1), cal=cal) == [2027, 2028]
+
+
+def test_recompute_reads_the_open_tasks_of_all_cases_in_one_query(actors, make_case, running_case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):  # three more running cases, each with its open lead task
+        other = make_case("dispatched", lead="310101-cm")
+        Case.objects.filter(pk=other.pk).update(stage="handle", stage_started_at=at(2026, 12, 31, 9, 0),
+                                                stage_limit_seconds=16 * 3600, stage_deadline=at(2027, 1, 4, 18, 0))
+    with CaptureQueriesContext(connection) as queries:
+        services.calendar_import(lines=SCHEDULE, source="2027.csv", actor=actors["centre"],
+                                 now=at(2026, 12, 31, 10, 0))
+    task_reads = [q["sql"] for q in queries.captured_queries
+                  if q["sql"].lstrip().upper().startswith("SELECT") and "cases_casetask" in q["sql"]]
+    assert len(task_reads) == 1, task_reads
+    assert Case.objects.filter(stage_deadline=at(2027, 1, 5, 18, 0)).count() == 4
+
+
+def test_the_calendar_check_reads_the_database_only_when_a_database_is_asked_for(db):
+    from django.core.checks import run_checks
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as plain:  # migrate/runserver/other commands
+        run_checks()
+    with CaptureQueriesContext(connection) as asked:  # gridgov check (database "default" by default)
+        run_checks(databases=["default"])
+    assert not [q for q in plain.captured_queries if "cases_calendar" in q["sql"]]
+    assert [q for q in asked.captured_queries if "cases_calendar" in q["sql"]]

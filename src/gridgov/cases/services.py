@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -181,8 +181,11 @@ def deadlines_recompute(*, old: workcal.WorkCalendar, now: datetime, reason: str
     Returns the ids of the moved cases."""
     cal = selectors.work_calendar()
     moved: list[int] = []
+    open_tasks = (CaseTask.objects.filter(status=CaseTask.Status.OPEN, deadline__isnull=False)
+                  .select_related("department").order_by("id"))
     cases = (Case.objects.filter(state__in=workflow.OPEN_STATES, stage_started_at__isnull=False,
-                                 stage_limit_seconds__gt=0).order_by("id"))
+                                 stage_limit_seconds__gt=0).order_by("id")
+             .prefetch_related(Prefetch("tasks", queryset=open_tasks, to_attr="open_tasks")))
     for case in cases.iterator(chunk_size=500):
         changes: dict[str, Any] = {}
         assert case.stage_started_at is not None  # (the filter above)
@@ -192,7 +195,7 @@ def deadlines_recompute(*, old: workcal.WorkCalendar, now: datetime, reason: str
                                     updated_at=now):
                 continue  # changed meanwhile: its next transition computes on the new calendar
             changes["stage"] = [_iso(case.stage_deadline), _iso(new)]
-        for task in case.tasks.filter(status=CaseTask.Status.OPEN, deadline__isnull=False).select_related("department"):
+        for task in case.open_tasks:
             assert task.deadline is not None  # (the filter above)
             if task.deadline == case.stage_deadline:
                 new_task = new

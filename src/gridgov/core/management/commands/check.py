@@ -1,5 +1,7 @@
 """`gridgov check [--deploy]` (and `manage check`): Django's system checks; with ``--deploy`` a
-warning fails too (``--fail-level WARNING`` unless another level is given)."""
+warning fails too (``--fail-level WARNING`` unless another level is given). Checks that read the
+database (tagged ``database``, e.g. the working calendar's W101/W102) run against ``default`` unless
+other ``--database`` options are given; other commands (migrate, runserver) skip them."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ class Command(check.Command):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.set_defaults(fail_level=None)
+        parser.set_defaults(fail_level=None, databases=["default"])
 
     def handle(self, *app_labels, **options):
         if options["fail_level"] is None:
