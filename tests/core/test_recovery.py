@@ -326,8 +326,8 @@ def test_a_media_path_leaving_the_folder_is_refused(db, tmp_path):
     from gridgov.core import recovery
 
     manifest = {"format": "gridgov-backup", "format_version": 1, "engine": connection.vendor, "created_at": "x",
-                "database": {"member": "d", "size": 1, "sha256": "0"}, "row_counts": {}, "migrations": [],
-                "media": [{"path": "../../etc/cron.d/x", "size": 1, "sha256": "0"}]}
+                "database": {"member": "d", "size": 1, "sha256": "0" * 64}, "row_counts": {}, "migrations": [],
+                "media": [{"path": "../../etc/cron.d/x", "size": 1, "sha256": "1" * 64}]}
     bogus = tmp_path / "escape.tar"
     with tarfile.open(bogus, "w") as tar:
         data = json.dumps(manifest).encode()

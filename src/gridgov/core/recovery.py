@@ -303,11 +303,20 @@ def read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
                       ("media", list), ("created_at", str)):
         if not isinstance(manifest.get(key), kind):
             raise RecoveryError(f"{MANIFEST}: {key!r} is missing or not a {kind.__name__}")
+    _hex_digest(manifest["database"].get("sha256"), "the database")
+    for entry in manifest["media"]:
+        if isinstance(entry, dict):
+            _hex_digest(entry.get("sha256"), f"media file {entry.get('path')!r}")
     for table, count in manifest["row_counts"].items():
         _quote(table)
         if not isinstance(count, int) or count < 0:
             raise RecoveryError(f"{MANIFEST}: the row count of table {table} is not a whole number")
     return manifest
+
+
+def _hex_digest(value: Any, what: str) -> None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise RecoveryError(f"{MANIFEST}: the SHA-256 of {what} is missing or not 64 hex digits")
 
 
 def _safe_media_path(rel: Any) -> str:
@@ -343,7 +352,7 @@ def check_members(tar: tarfile.TarFile, manifest: dict[str, Any]) -> None:
             raise RecoveryError(f"{name!r} has {present[name].size} bytes in the archive, the manifest says {size}")
 
 
-def _extract_checked(tar: tarfile.TarFile, name: str, target: Path, sha256: str | None) -> None:
+def _extract_checked(tar: tarfile.TarFile, name: str, target: Path, sha256: str) -> None:
     fh = tar.extractfile(name)
     assert fh is not None  # check_members: a regular file
     digest = hashlib.sha256()
@@ -353,7 +362,7 @@ def _extract_checked(tar: tarfile.TarFile, name: str, target: Path, sha256: str 
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
             out.write(chunk)
-    if sha256 is not None and digest.hexdigest() != sha256:
+    if digest.hexdigest() != sha256:
         raise RecoveryError(f"{name!r} does not match its SHA-256 in the manifest (the archive is damaged or altered)")
 
 
@@ -435,12 +444,12 @@ def restore(*, archive: Path, force: bool = False, alias: str = DEFAULT_DB_ALIAS
         staging = Path(tempfile.mkdtemp(prefix=".gridgov-restore-", dir=media_root.parent))
         try:
             db_file = staging / DATABASE_MEMBER[engine]
-            _extract_checked(tar, DATABASE_MEMBER[engine], db_file, manifest["database"].get("sha256"))
+            _extract_checked(tar, DATABASE_MEMBER[engine], db_file, manifest["database"]["sha256"])
             new_media = staging / "media"
             new_media.mkdir(mode=0o700)
             for entry in manifest["media"]:
                 rel = _safe_media_path(entry["path"])
-                _extract_checked(tar, MEDIA_PREFIX + rel, new_media / rel, entry.get("sha256"))
+                _extract_checked(tar, MEDIA_PREFIX + rel, new_media / rel, entry["sha256"])
             if engine == "sqlite":
                 _sqlite_restore(conn, db_file, manifest)
             else:
