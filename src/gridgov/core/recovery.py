@@ -247,7 +247,10 @@ def backup(*, output_dir: Path, alias: str = DEFAULT_DB_ALIAS) -> BackupResult:
         with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as tar:
             tar.add(db_file, arcname=DATABASE_MEMBER[vendor], recursive=False, filter=_plain)
             for rel, path in media_files(_media_root()):
-                data = path.read_bytes()  # photos: at most 10 MB each; read once, hashed and stored alike
+                try:
+                    data = path.read_bytes()  # photos: at most 10 MB each; read once, hashed and stored alike
+                except FileNotFoundError:  # removed since the listing (an upload rolled back): not in the backup
+                    continue
                 info_ = tarfile.TarInfo(MEDIA_PREFIX + rel)
                 info_.size, info_.mode, info_.mtime = len(data), 0o600, int(path.stat().st_mtime)
                 tar.addfile(info_, io.BytesIO(data))
