@@ -399,3 +399,22 @@ def test_a_missing_postgresql_client_tool_is_named(monkeypatch):
     monkeypatch.setenv("PATH", "")
     with pytest.raises(recovery.RecoveryError, match=r"pg_dump not found on PATH: install the PostgreSQL client tools"):
         recovery._tool("pg_dump")
+
+
+def test_an_archive_of_a_newer_gridgov_is_refused_before_anything_is_written(roles, tmp_path, settings):
+    from gridgov.core import recovery
+    from gridgov.core.models import AuditEvent
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    archive = run_backup(tmp_path)
+
+    def newer(m):
+        m["migrations"].append(["cases", "9001_from_the_future"])
+        m["gridgov_version"] = "9.0.0"
+
+    rows = AuditEvent.objects.count()
+    with pytest.raises(recovery.RecoveryError) as exc:
+        recovery.restore(archive=rewrite(archive, tmp_path / "newer.tar", manifest=newer), force=True)
+    assert str(exc.value) == ("the archive was made by a newer gridgov (9.0.0): 1 migration(s) unknown to this "
+                              "version (cases.9001_from_the_future); restore it with that version or newer")
+    assert AuditEvent.objects.count() == rows  # not even an audit row: nothing was restored
