@@ -3,9 +3,8 @@ first broken link (a row edited, deleted or inserted) and exit 1, or the number 
 
 from __future__ import annotations
 
-from gridgov.core import auditchain
 from gridgov.core.management.base import GridgovCommand
-from gridgov.core.models import AuditEvent
+from gridgov.core.recovery import verify_audit_chain
 
 PROBLEMS = {
     "previous": "its previous-row hash does not match the row before it (a row before it was deleted, "
@@ -21,9 +20,7 @@ class Command(GridgovCommand):
         parser.add_argument("action", choices=["verify"])
 
     def run(self, *, action: str, **options) -> int:
-        rows = (AuditEvent.objects.order_by("id").values("id", "prev_hash", "row_hash", *auditchain.FIELDS)
-                .iterator(chunk_size=2000))
-        n, broken = auditchain.verify(rows)
+        n, broken, _ = verify_audit_chain()
         if broken is not None:
             self.error(f"audit chain broken at row {broken.row_id} ({n} rows read): {PROBLEMS[broken.problem]}")
             return 1
