@@ -36,6 +36,8 @@ NAV: tuple[NavItem, ...] = (
 
 
 def navigation_for(user) -> list[dict]:
+    if getattr(user, "must_change_password", False):
+        return []  # after a reset only the password change page opens (PasswordChangeRequiredMiddleware)
     out = []
     for item in NAV:
         if not any(has_capability(user, c) for c in item.capabilities):

@@ -287,3 +287,25 @@ def test_the_users_page_is_in_the_navigation_of_administrators_only(city_admin, 
     worker = Client()
     worker.force_login(alice)
     assert 'href="/accounts/users/"' not in worker.get("/").content.decode()
+
+
+def test_the_django_admin_sends_password_changes_to_gridgovs_pages(make_user, alice):
+    from gridgov.accounts import services
+
+    root = services.user_create(username="root", password=PASSWORD, is_staff=True, is_superuser=True)
+    services.membership_grant(user=root, role_code="city_admin", jurisdiction="31")
+    client = Client()
+    client.force_login(root)
+    other = client.get(f"/admin/accounts/user/{alice.pk}/password/")
+    assert other.status_code == 302 and other["Location"] == f"/accounts/users/{alice.pk}/"
+    own = client.get(f"/admin/accounts/user/{root.pk}/password/")
+    assert own.status_code == 302 and own["Location"] == "/accounts/password/"
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+
+
+def test_the_demo_password_passes_the_policy_for_every_demo_user(db):
+    from gridgov.demo.loaders import DEMO_PASSWORD, DEMO_USERS
+
+    for username in DEMO_USERS.values():
+        assert _codes(DEMO_PASSWORD, User(username=username, display_name="演示用户")) == set(), username
