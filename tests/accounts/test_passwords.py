@@ -206,6 +206,7 @@ def test_reset_forces_a_change_at_the_next_sign_in(city_admin, alice):
     response = admin.post(f"/accounts/users/{alice.pk}/password-reset/")
     assert response.status_code == 200
     body = response.content.decode()
+    assert "<h1>密码已重置</h1>" in body
     temporary = body.split('data-testid="temporary-password">')[1].split("<")[0]
     assert len(temporary) == 16
     alice.refresh_from_db()

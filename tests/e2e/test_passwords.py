@@ -142,3 +142,16 @@ def test_sign_out_all_other_sessions(new_page, live_server, people) -> None:
     expect(phone.locator("[data-testid=session-row]")).to_have_count(1)
     desk.reload()
     expect(desk).to_have_url(base + "/accounts/login/?next=/")
+
+
+def test_account_pages_fit_a_phone(new_page, live_server, people) -> None:
+    worker, _ = people
+    base = live_server.url
+    phone = new_page(width=390, height=844)
+    log_in(phone, base, "e2e-admin", PASSWORD)
+    for url in ("/accounts/password/", "/accounts/sessions/", "/accounts/users/", f"/accounts/users/{worker.pk}/"):
+        phone.goto(base + url)
+        phone.locator("[data-testid=user-menu] summary").click()  # the open menu too
+        expect(phone.locator("[data-testid=menu-sessions]")).to_be_visible()
+        width = phone.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+        assert width <= 390, (url, width)
