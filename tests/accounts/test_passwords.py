@@ -310,3 +310,17 @@ def test_the_demo_password_passes_the_policy_for_every_demo_user(db):
 
     for username in DEMO_USERS.values():
         assert _codes(DEMO_PASSWORD, User(username=username, display_name="演示用户")) == set(), username
+
+
+def test_api_tokens_are_suspended_until_the_reset_password_is_changed(city_admin, alice):
+    from gridgov.accounts import services
+
+    _, raw = services.token_create(user=alice, name="phone app")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert Client().get("/api/v1/accounts/me", **bearer).status_code == 200
+    temporary = passwords.password_reset(actor=city_admin, user_id=alice.pk)
+    refused = Client().get("/api/v1/accounts/me", **bearer)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthenticated"
+    passwords.password_change(user=User.objects.get(pk=alice.pk), old_password=temporary,
+                              new_password="Morning-Tide-2026")
+    assert Client().get("/api/v1/accounts/me", **bearer).status_code == 200
