@@ -31,10 +31,13 @@ NAV: tuple[NavItem, ...] = (
     NavItem(_("Special-population care"), "care:caseload",
             (*(c for c in CAPABILITIES if c.startswith("care.")), "command.view")),
     NavItem(_("Audit trail"), "audit:trail", ("audit.view",)),
+    NavItem(_("User management"), "accounts:users", ("accounts.manage",)),
 )
 
 
 def navigation_for(user) -> list[dict]:
+    if getattr(user, "must_change_password", False):
+        return []  # after a reset only the password change page opens (PasswordChangeRequiredMiddleware)
     out = []
     for item in NAV:
         if not any(has_capability(user, c) for c in item.capabilities):

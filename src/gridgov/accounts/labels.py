@@ -35,6 +35,8 @@ OUTCOME_LABELS: dict[str, object] = {
 #: shown as its code.
 OBJECT_TYPE_LABELS: dict[str, object] = {
     "user": pgettext_lazy("audit object", "user"),
+    "user.password": pgettext_lazy("audit object", "user password"),
+    "user.session": pgettext_lazy("audit object", "sign-in sessions"),
     "membership": pgettext_lazy("audit object", "membership"),
     "api_token": pgettext_lazy("audit object", "API token"),
     "registry.person": pgettext_lazy("audit object", "resident"),

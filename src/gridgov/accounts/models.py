@@ -13,6 +13,10 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # set by an administrator's password reset: until the user sets a password of their own, every
+    # page sends them to the password change page (PasswordChangeRequiredMiddleware)
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
     # this instance's active memberships (roles joined), read once; None: not read yet (set None to re-read)
     _gridgov_memberships: list[Membership] | None = None
     # the ids of the cases departments this instance belongs to (cases.selectors.department_ids), likewise
@@ -103,3 +107,35 @@ class ApiToken(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class PasswordHistory(models.Model):
+    """A hash (Django's hashers, as ``User.password``) of a password the user had: the history
+    validator (accounts/passwords.py) refuses the newest ones. Only the newest
+    ``PasswordHistoryValidator.count`` rows per user are kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("previous password")
+        verbose_name_plural = _("previous passwords")
+
+
+class UserSession(models.Model):
+    """One signed-in browser session of a user (Django's session store cannot list by user):
+    written at sign-in, ``last_seen_at`` touched at most once a minute (accounts/sessions.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        verbose_name = _("sign-in session")
+        verbose_name_plural = _("sign-in sessions")

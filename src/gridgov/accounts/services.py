@@ -235,13 +235,15 @@ def token_authenticate(raw: str) -> User | None:
     if hit is not None:
         fetched_at, expires_at, user, memberships = hit
         if time.monotonic() - fetched_at < TOKEN_CACHE_SECONDS and (expires_at is None or expires_at > now) \
-                and not user.is_locked(now):
+                and not user.is_locked(now) and not user.must_change_password:
             return _cached_user(user, memberships)
     generation = _token_cache.generation
     fetched_at = time.monotonic()
     token = ApiToken.objects.select_related("user").filter(digest=digest).first()
-    # a locked account's tokens are suspended while the lock lasts (the lockout of user_authenticate)
-    if token is None or not token.is_usable(now) or not token.user.is_active or token.user.is_locked(now):
+    # a locked account's tokens are suspended while the lock lasts (the lockout of user_authenticate),
+    # and so are those of an account whose password an administrator reset, until the user changes it
+    if token is None or not token.is_usable(now) or not token.user.is_active or token.user.is_locked(now) \
+            or token.user.must_change_password:
         _token_cache.entries.pop(digest, None)
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
