@@ -1,0 +1,283 @@
+"""FRAME.csv and VISITS.csv in, estimates CSV out (pure: no Django). Used by ``gridgov quality estimate``.
+
+Both inputs are UTF-8 (a BOM is fine) with a header; columns in any order, other columns ignored.
+Line numbers in problems are the file's physical lines (the header is line 1; a quoted field that
+spans lines counts them all). Every problem of both files is collected and reported at once, and a
+file with problems gives no estimate. docs/quality.md has the formats.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridgov.core.spreadsheet import csv_writer
+from gridgov.quality import estimate
+
+FRAME_COLUMNS = ("campaign_id", "stratum", "houses")
+VISIT_COLUMNS = ("campaign_id", "stratum", "house_id", "persons_found", "persons_registered",
+                 "records_checked", "records_accurate")
+COUNT_COLUMNS = VISIT_COLUMNS[3:]
+OUTPUT_COLUMNS = ("campaign_id", "area", "indicator", "estimate", "ci_low", "ci_high", "std_error",
+                  "houses_visited")
+INDICATORS = ("registration_rate", "accuracy_rate")
+MAX_REPORTED = 200
+#: the pairs (part, whole) that must satisfy part <= whole in every visited house
+NESTED = (("persons_registered", "persons_found"), ("records_checked", "persons_registered"),
+          ("records_accurate", "records_checked"))
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, " if self.line is not None else ""
+        return f"{self.file}: {where}{self.column}: {self.message}"
+
+
+class InputError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the input")
+
+
+@dataclass
+class Campaigns:
+    """The frame and the visits of many campaigns, as arrays for :mod:`gridgov.quality.estimate`."""
+
+    campaign_ids: list[str]  # in the order of the frame
+    stratum_campaign: np.ndarray  # per frame row: campaign index
+    stratum_code: list[str]
+    stratum_houses: np.ndarray  # N_h
+    stratum_line: list[int]  # frame line of each stratum
+    house_stratum: np.ndarray  # per visit: frame row
+    counts: np.ndarray  # (visits, 4): persons_found, persons_registered, records_checked, records_accurate
+
+
+def _table(text: str, file: str, required: tuple[str, ...],
+           problems: list[Problem]) -> tuple[list[int], list[list[str]]] | None:
+    """(line numbers, the required columns' cells per row); None when a column is missing."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.append(Problem(file, None, "file", f"is empty; expected a header {','.join(required)}"))
+        return None
+    except csv.Error as exc:
+        problems.append(Problem(file, 1, "file", f"is not readable CSV ({exc})"))
+        return None
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in required if c not in names]
+    if missing:
+        problems += [Problem(file, 1, c, f"missing column (the header has: {', '.join(header) or 'nothing'})")
+                     for c in missing]
+        return None
+    index = [names.index(c) for c in required]
+    width = max(index) + 1
+    lines: list[int] = []
+    rows: list[list[str]] = []
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) < width:
+                record = record + [""] * (width - len(record))
+            lines.append(reader.line_num)
+            rows.append([record[i].strip() for i in index])
+    except csv.Error as exc:
+        problems.append(Problem(file, reader.line_num, "file", f"is not readable CSV ({exc})"))
+        return None
+    return lines, rows
+
+
+def _count(text: str, *, minimum: int) -> tuple[int | None, str | None]:
+    if not text:
+        return None, f"is empty; expected a whole number >= {minimum}"
+    try:
+        value = float(text)
+    except ValueError:
+        return None, f"{text!r} is not a number; expected a whole number >= {minimum}"
+    if not math.isfinite(value) or value != int(value):
+        return None, f"{text!r} is not a whole number"
+    if value < minimum:
+        return None, f"{text!r} is negative (counts are >= 0)" if minimum == 0 else \
+            f"{text!r} is less than {minimum}"
+    return int(value), None
+
+
+def _int_column(cells: list[str], lines: list[int], file: str, column: str, minimum: int,
+                problems: list[Problem]) -> np.ndarray:
+    """The column as int64; a clean column is converted at once, else cell by cell with reasons."""
+    try:
+        values = np.array(cells, dtype=np.int64)
+    except (ValueError, OverflowError):
+        values = None
+    if values is not None and (not values.size or values.min() >= minimum):
+        return values
+    out = np.zeros(len(cells), dtype=np.int64)
+    for i, cell in enumerate(cells):
+        value, why = _count(cell, minimum=minimum)
+        if value is None:
+            problems.append(Problem(file, lines[i], column, why or "is not a whole number"))
+        else:
+            out[i] = value
+    return out
+
+
+def read_campaigns(frame_text: str, visits_text: str, *, frame_name: str = "FRAME.csv",
+                   visits_name: str = "VISITS.csv", level: str = "all") -> Campaigns:
+    """Parse and check both files; raises ``InputError`` listing every problem."""
+    problems: list[Problem] = []
+    frame = _table(frame_text, frame_name, FRAME_COLUMNS, problems)
+    visits = _table(visits_text, visits_name, VISIT_COLUMNS, problems)
+    if frame is None or visits is None:
+        raise InputError(problems)
+    f_lines, f_rows = frame
+    v_lines, v_rows = visits
+
+    # the frame: one row per (campaign, stratum), N_h >= 1
+    campaign_index: dict[str, int] = {}
+    stratum_index: dict[tuple[str, str], int] = {}
+    s_campaign: list[int] = []
+    s_code: list[str] = []
+    s_line: list[int] = []
+    s_cells: list[str] = []
+    digits = estimate.LEVEL_DIGITS[level]
+    for line, (cid, code, houses) in zip(f_lines, f_rows, strict=True):
+        ok = True
+        if not cid:
+            problems.append(Problem(frame_name, line, "campaign_id", "is empty"))
+            ok = False
+        if not code:
+            problems.append(Problem(frame_name, line, "stratum", "is empty"))
+            ok = False
+        elif digits and (not (code.isascii() and code.isdigit()) or len(code) < digits):
+            problems.append(Problem(frame_name, line, "stratum",
+                                    f"{code!r} is not a code of at least {digits} digits, as --level {level} needs"))
+        if not ok:
+            continue
+        first = stratum_index.get((cid, code))
+        if first is not None:
+            problems.append(Problem(frame_name, line, "stratum",
+                                    f"stratum {code!r} of campaign {cid!r} is listed twice (also line "
+                                    f"{s_line[first]})"))
+            continue
+        stratum_index[(cid, code)] = len(s_code)
+        s_campaign.append(campaign_index.setdefault(cid, len(campaign_index)))
+        s_code.append(code)
+        s_line.append(line)
+        s_cells.append(houses)
+    big_n = _int_column(s_cells, s_line, frame_name, "houses", 1, problems)
+
+    # the visits: each in a stratum of the frame, each house once per campaign, counts nested
+    house_stratum = np.full(len(v_rows), -1, dtype=np.intp)
+    seen: dict[tuple[str, str], int] = {}
+    for i, (line, row) in enumerate(zip(v_lines, v_rows, strict=True)):
+        cid, code, house = row[0], row[1], row[2]
+        for column, value in (("campaign_id", cid), ("stratum", code), ("house_id", house)):
+            if not value:
+                problems.append(Problem(visits_name, line, column, "is empty"))
+        if not (cid and code and house):
+            continue
+        h = stratum_index.get((cid, code))
+        if h is None:
+            known = "campaign" if cid in campaign_index else "frame"
+            what = (f"stratum {code!r} is not in the frame of campaign {cid!r}" if known == "campaign"
+                    else f"campaign {cid!r} is not in the frame")
+            problems.append(Problem(visits_name, line, "stratum" if known == "campaign" else "campaign_id",
+                                    f"{what} ({frame_name} gives no houses for it)"))
+        else:
+            house_stratum[i] = h
+        first = seen.setdefault((cid, house), line)
+        if first != line:
+            problems.append(Problem(visits_name, line, "house_id",
+                                    f"house {house!r} of campaign {cid!r} is visited twice (also line {first})"))
+    counts = np.column_stack([
+        _int_column([row[3 + j] for row in v_rows], v_lines, visits_name, column, 0, problems)
+        for j, column in enumerate(COUNT_COLUMNS)]) if v_rows else np.zeros((0, 4), dtype=np.int64)
+    col = {c: counts[:, j] for j, c in enumerate(COUNT_COLUMNS)}
+    for part, whole in NESTED:
+        for bad in np.flatnonzero(col[part] > col[whole]).tolist():
+            problems.append(Problem(visits_name, v_lines[bad], part,
+                                    f"{col[part][bad]} is more than {whole} ({col[whole][bad]})"))
+    in_frame = house_stratum >= 0
+    visited = np.bincount(house_stratum[in_frame], minlength=len(s_code))
+    for over in np.flatnonzero((visited > big_n) & (big_n >= 1)).tolist():
+        problems.append(Problem(frame_name, s_line[over], "houses",
+                                f"stratum {s_code[over]!r} of campaign "
+                                f"{_name_of(campaign_index, s_campaign[over])!r} has {big_n[over]} houses but "
+                                f"{visited[over]} are visited in {visits_name}"))
+    if problems:
+        problems.sort(key=lambda p: (p.file != frame_name, p.line or 0))
+        raise InputError(problems)
+    return Campaigns(campaign_ids=list(campaign_index), stratum_campaign=np.asarray(s_campaign, dtype=np.intp),
+                     stratum_code=s_code, stratum_houses=big_n, stratum_line=s_line,
+                     house_stratum=house_stratum, counts=counts)
+
+
+def _name_of(index: dict[str, int], value: int) -> str:
+    return next(k for k, v in index.items() if v == value)
+
+
+@dataclass(frozen=True)
+class Result:
+    campaigns: Campaigns
+    areas: estimate.AreaEstimates
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    status: np.ndarray
+
+
+def run(data: Campaigns, *, level: str = "all", confidence: float = 0.95) -> Result:
+    counts = data.counts.astype(np.float64)
+    # registration: registered / found; accuracy: accurate / checked
+    y = counts[:, [1, 3]]
+    x = counts[:, [0, 2]]
+    areas = estimate.estimate_areas(stratum_campaign=data.stratum_campaign, stratum_code=data.stratum_code,
+                                    stratum_houses=data.stratum_houses, house_stratum=data.house_stratum,
+                                    y=y, x=x, level=level)
+    low, high = estimate.wald_interval(areas.estimate, areas.std_error, confidence)
+    return Result(campaigns=data, areas=areas, ci_low=low, ci_high=high, status=estimate.status(low, high))
+
+
+def _num(value: float) -> str:
+    return "" if math.isnan(value) else repr(float(value))
+
+
+def write_estimates(result: Result, out) -> int:
+    """Write OUT.csv; returns the number of rows."""
+    writer = csv_writer(out, lineterminator="\n")
+    writer.writerow(OUTPUT_COLUMNS)
+    a = result.areas
+    ids = result.campaigns.campaign_ids
+    rows = 0
+    for g in range(len(a.area)):
+        for j, indicator in enumerate(INDICATORS):
+            writer.writerow((ids[a.campaign[g]], a.area[g], indicator, _num(a.estimate[g, j]),
+                             _num(result.ci_low[g, j]), _num(result.ci_high[g, j]),
+                             _num(a.std_error[g, j]), int(a.houses[g])))
+            rows += 1
+    return rows
+
+
+def notes(result: Result, visits_name: str = "VISITS.csv") -> list[str]:
+    """What the reader of the estimates must know: strata estimated from one house (R's "adjust"),
+    strata of the frame without any visited house (outside the estimate)."""
+    data = result.campaigns
+    visited = np.bincount(data.house_stratum, minlength=len(data.stratum_code))
+    out = []
+    for h in np.flatnonzero(visited == 1):
+        out.append(f"campaign {data.campaign_ids[data.stratum_campaign[h]]!r}, stratum {data.stratum_code[h]!r}: "
+                   "one house visited; its variance uses the lonely-house rule (R's survey.lonely.psu='adjust')")
+    for h in np.flatnonzero(visited == 0):
+        out.append(f"campaign {data.campaign_ids[data.stratum_campaign[h]]!r}, stratum {data.stratum_code[h]!r}: "
+                   f"no house visited in {visits_name}; its {data.stratum_houses[h]} houses are outside the estimate")
+    return out
