@@ -114,22 +114,25 @@ def _count(text: str, *, minimum: int) -> tuple[int | None, str | None]:
 
 
 def _int_column(cells: list[str], lines: list[int], file: str, column: str, minimum: int,
-                problems: list[Problem]) -> np.ndarray:
-    """The column as int64; a clean column is converted at once, else cell by cell with reasons."""
+                problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """(the column as int64, which cells are valid); a clean column is converted at once, else cell by
+    cell with reasons."""
     try:
         values = np.array(cells, dtype=np.int64)
     except (ValueError, OverflowError):
         values = None
     if values is not None and (not values.size or values.min() >= minimum):
-        return values
+        return values, np.ones(len(cells), dtype=bool)
     out = np.zeros(len(cells), dtype=np.int64)
+    valid = np.zeros(len(cells), dtype=bool)
     for i, cell in enumerate(cells):
         value, why = _count(cell, minimum=minimum)
         if value is None:
             problems.append(Problem(file, lines[i], column, why or "is not a whole number"))
         else:
             out[i] = value
-    return out
+            valid[i] = True
+    return out, valid
 
 
 def read_campaigns(frame_text: str, visits_text: str, *, frame_name: str = "FRAME.csv",
@@ -175,7 +178,7 @@ def read_campaigns(frame_text: str, visits_text: str, *, frame_name: str = "FRAM
         s_code.append(code)
         s_line.append(line)
         s_cells.append(houses)
-    big_n = _int_column(s_cells, s_line, frame_name, "houses", 1, problems)
+    big_n, _ = _int_column(s_cells, s_line, frame_name, "houses", 1, problems)
 
     # the visits: each in a stratum of the frame, each house once per campaign, counts nested
     house_stratum = np.full(len(v_rows), -1, dtype=np.intp)
@@ -200,12 +203,13 @@ def read_campaigns(frame_text: str, visits_text: str, *, frame_name: str = "FRAM
         if first != line:
             problems.append(Problem(visits_name, line, "house_id",
                                     f"house {house!r} of campaign {cid!r} is visited twice (also line {first})"))
-    counts = np.column_stack([
-        _int_column([row[3 + j] for row in v_rows], v_lines, visits_name, column, 0, problems)
-        for j, column in enumerate(COUNT_COLUMNS)]) if v_rows else np.zeros((0, 4), dtype=np.int64)
+    columns = [_int_column([row[3 + j] for row in v_rows], v_lines, visits_name, column, 0, problems)
+               for j, column in enumerate(COUNT_COLUMNS)]
+    counts = np.column_stack([values for values, _ in columns]).reshape(len(v_rows), len(COUNT_COLUMNS))
     col = {c: counts[:, j] for j, c in enumerate(COUNT_COLUMNS)}
+    valid = {c: ok for c, (_, ok) in zip(COUNT_COLUMNS, columns, strict=True)}
     for part, whole in NESTED:
-        for bad in np.flatnonzero(col[part] > col[whole]).tolist():
+        for bad in np.flatnonzero((col[part] > col[whole]) & valid[part] & valid[whole]).tolist():
             problems.append(Problem(visits_name, v_lines[bad], part,
                                     f"{col[part][bad]} is more than {whole} ({col[whole][bad]})"))
     in_frame = house_stratum >= 0
