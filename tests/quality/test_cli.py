@@ -203,6 +203,17 @@ def test_line_numbers_count_physical_lines_and_skip_nothing():
         "VISITS.csv: line 5, persons_registered: 5 is more than persons_found (4)"]
 
 
+def test_other_columns_may_hold_any_text():
+    # an unquoted note with a Unicode line separator and a form feed: one row each, lines as written
+    visits = (f"{VISITS_HEADER},note\nC1,310101001001001,A,3,3,3,2,门口\u2028贴有通知\n"
+              "C1,310101001001002,C,4,5,4,4,\x0c\n")
+    assert _problems(FRAME, visits) == ["VISITS.csv: line 3, persons_registered: 5 is more than persons_found (4)"]
+    data = estimateio.read_campaigns(FRAME, visits.replace("4,5,4,4", "4,4,4,4").replace("\r", ""))
+    assert data.counts.tolist() == [[3, 3, 3, 2], [4, 4, 4, 4]]
+    crlf = estimateio.read_campaigns(FRAME.replace("\n", "\r\n"), VISITS.replace("\n", "\r\n"))
+    assert crlf.stratum_code == ["310101001001001", "310101001001002"] and crlf.counts.shape == (2, 4)
+
+
 def test_every_problem_is_reported_and_nothing_written(files, tmp_path, capsys):
     frame, visits = files
     visits.write_text(visits.read_text() + "C1,310101001001001,F,1,2,0,0\nC1,310101001001002,G,x,0,0,0\n")
