@@ -151,6 +151,8 @@ def test_missing_columns_are_named():
     ("C1,310101001001001,B,2.5,0,0,0", "VISITS.csv: line 4, persons_found: '2.5' is not a whole number"),
     ("C1,310101001001001,B,two,0,0,0",
      "VISITS.csv: line 4, persons_found: 'two' is not a number; expected a whole number >= 0"),
+    ("C1,310101001001001,B,99999999999999999999,0,0,0",
+     "VISITS.csv: line 4, persons_found: '99999999999999999999' is too large (at most 1,000,000,000)"),
     ("C1,310101001001001,B,2,,0,0",
      "VISITS.csv: line 4, persons_registered: is empty; expected a whole number >= 0"),
     ("C1,310101001001001,A,1,1,1,1",

@@ -28,6 +28,7 @@ OUTPUT_COLUMNS = ("campaign_id", "area", "indicator", "estimate", "ci_low", "ci_
                   "houses_visited")
 INDICATORS = ("registration_rate", "accuracy_rate")
 MAX_REPORTED = 200
+MAX_COUNT = 10**9  # houses of a stratum or persons of a house: anything larger is a typing error
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 #: the pairs (part, whole) that must satisfy part <= whole in every visited house
 NESTED = (("persons_registered", "persons_found"), ("records_checked", "persons_registered"),
@@ -121,6 +122,8 @@ def _count(text: str, *, minimum: int) -> tuple[int | None, str | None]:
     if value < minimum:
         return None, f"{text!r} is negative (counts are >= 0)" if minimum == 0 else \
             f"{text!r} is less than {minimum}"
+    if value > MAX_COUNT:
+        return None, f"{text!r} is too large (at most {MAX_COUNT:,})"
     return int(value), None
 
 
@@ -132,7 +135,7 @@ def _int_column(cells: list[str], lines: list[int], file: str, column: str, mini
         values = np.array(cells, dtype=np.int64)
     except (ValueError, OverflowError):
         values = None
-    if values is not None and (not values.size or values.min() >= minimum):
+    if values is not None and (not values.size or (values.min() >= minimum and values.max() <= MAX_COUNT)):
         return values, np.ones(len(cells), dtype=bool)
     out = np.zeros(len(cells), dtype=np.int64)
     valid = np.zeros(len(cells), dtype=bool)
