@@ -197,6 +197,7 @@ INSTALLED_APPS = [
     "gridgov.cases",
     "gridgov.safety",
     "gridgov.care",
+    "gridgov.quality",
     "gridgov.demo",
     "django_tasks",
     "django_tasks_db",
