@@ -31,6 +31,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import shapely
@@ -345,7 +346,7 @@ class GridLocator:
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"{path}: locator format {meta.get('format')!r}, expected {FORMAT}")
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         lut = np.load(path / "lut.npy", mmap_mode=mode, allow_pickle=False)
         codes = np.load(path / "codes.npy", allow_pickle=False)
         data = np.load(path / "wkb.npy", mmap_mode=mode, allow_pickle=False)

@@ -24,8 +24,7 @@ from gridgov.accounts.scope import prefix_matcher, require_capability, scope_q, 
 from gridgov.core.codes import province_name
 from gridgov.core.errors import FieldError, Forbidden, NotFound
 from gridgov.core.models import SystemState
-from gridgov.geo import geojson
-from gridgov.geo import locator_store
+from gridgov.geo import geojson, locator_store
 from gridgov.geo.locate import GridLocator, exact_locate_index
 from gridgov.geo.models import Division, Grid, boundary_wkb
 
@@ -317,7 +316,7 @@ def _locate_db(lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
         groups = [(ok, (lon[ok].min(), lat[ok].min(), lon[ok].max(), lat[ok].max()))]
     else:
         groups = []
-        for t, (x, y) in enumerate(tiles.tolist()):
+        for t in range(len(tiles)):
             idx = ok[inverse == t]
             groups.append((idx, (lon[idx].min(), lat[idx].min(), lon[idx].max(), lat[idx].max())))
     for idx, (x0, y0, x1, y1) in groups:
