@@ -24,6 +24,7 @@ def test_run_from_the_warnings_page(page: Page, live_server, safety_demo, artifa
     log_in(page, live_server.url, safety_demo["username"], safety_demo["password"])
     Alert.objects.all().delete()
     page.goto(live_server.url + "/safety/warnings/")
+    page.screenshot(path=str(artifacts_dir / f"safety-warnings-run-button-{width}.png"), full_page=True)
     page.get_by_test_id("run-start").click()
     card = page.get_by_test_id("safety-run")
     expect(card).to_have_attribute("data-state", "pending")
