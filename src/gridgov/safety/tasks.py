@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils import timezone
 from django_tasks import task
 
 from gridgov.core.worker import periodic, task_context
@@ -29,7 +30,7 @@ def weekly_scan() -> dict:
     from gridgov.safety.models import SafetyRun
 
     with task_context():
-        last = services.week_of(services.timezone.localdate()) - timedelta(weeks=1)
+        last = services.week_of(timezone.localdate()) - timedelta(weeks=1)
         unfinished = SafetyRun.objects.filter(actor=None, state__in=[SafetyRun.State.PENDING,
                                                                      SafetyRun.State.RUNNING]).order_by("-created_at")
         run = next((r for r in unfinished[:10] if r.weeks == [last.isoformat()]), None)
