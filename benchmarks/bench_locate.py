@@ -10,6 +10,13 @@ this one process, best of --repeat:
     separately as build_s);
   * peer: ``geopandas.sjoin(points_gdf, grids_gdf, predicate="within")``; the points GeoDataFrame
     is built outside the timed region (conservative for us; ``peer_with_points_s`` includes it).
+Then the per-worker cost of getting a locator, each in a fresh Python process (the way a web
+worker starts), same run: ``mmap`` = ``GridLocator.load`` of the files the task worker publishes
+(geo/locator_store.py) and a first query of 10,000 points (which parses the WKB and builds the
+STRtree lazily) vs the peer ``build`` = constructing the locator from the same polygons in that
+process (what every worker did before). Reported: wall time and the process's private memory
+growth (``Private_Dirty`` of /proc/self/smaps_rollup: pages no other process can share; the
+mapped raster is file-backed and clean, shared through the page cache) and RSS growth.
 Agreement is measured on points farther than 1e-9 degrees from every grid boundary (on a boundary,
 "within" finds no grid, ours picks the smallest covering code; sjoin rows are de-duplicated by
 taking the smallest code per point).  Prints exactly one JSON line on stdout.
@@ -19,8 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 
@@ -50,6 +60,47 @@ def _boundary_points(polys: np.ndarray, k: int, rng: np.random.Generator) -> tup
     along = shapely.line_interpolate_point(rings[n_vert:], rng.random(k - n_vert), normalized=True)
     xy = shapely.get_coordinates(np.concatenate([verts, along]))
     return xy[:, 0], xy[:, 1]
+
+
+_WORKER = r"""
+import json, sys, time
+import numpy as np
+import shapely
+
+def mem():
+    out = {}
+    for line in open("/proc/self/smaps_rollup"):
+        parts = line.split()
+        if parts[0] in ("Rss:", "Private_Dirty:", "Pss:"):
+            out[parts[0][:-1]] = int(parts[1]) / 1024
+    return out
+
+from gridgov.geo.locate import GridLocator
+mode, path = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(3)
+if mode == "build":  # the peer: the polygons as a worker read them (WKB), then the build
+    data = np.load(path + "/wkb.npy"); off = np.load(path + "/wkb_offsets.npy")
+    codes = np.load(path + "/codes.npy").tolist()
+    polys = shapely.from_wkb([data[off[i]:off[i + 1]].tobytes() for i in range(len(off) - 1)])
+    before = mem(); t = time.perf_counter()
+    loc = GridLocator(codes, polys)
+else:
+    before = mem(); t = time.perf_counter()
+    loc = GridLocator.load(path)
+ready = time.perf_counter() - t
+x0, y0, x1, y1 = json.loads(sys.argv[3])
+loc.locate(rng.uniform(x0, x1, 10_000), rng.uniform(y0, y1, 10_000))
+total = time.perf_counter() - t
+after = mem()
+print(json.dumps({"ready_s": ready, "first_query_s": total, "private_dirty_mb": after["Private_Dirty"] - before["Private_Dirty"],
+                  "rss_mb": after["Rss"] - before["Rss"]}))
+"""
+
+
+def _worker(mode: str, path: str, bounds) -> dict:
+    out = subprocess.run([sys.executable, "-c", _WORKER, mode, path, json.dumps(list(bounds))], check=True,
+                         capture_output=True, text=True, env=os.environ.copy())
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -89,6 +140,15 @@ def main(argv: list[str] | None = None) -> dict:
     GridLocator(codes, polys)
     build_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
+
+    # per worker: memory-mapped files vs building in the process (each in a fresh process)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        locator.save(os.path.join(tmp, "loc"))
+        save_s = time.perf_counter() - t
+        files_mb = sum(f.stat().st_size for f in os.scandir(os.path.join(tmp, "loc"))) / 2**20
+        worker_mmap = _worker("mmap", os.path.join(tmp, "loc"), city.bounds)
+        worker_build = _worker("build", os.path.join(tmp, "loc"), city.bounds)
 
     # peer
     grids_gdf = gpd.GeoDataFrame({"code": codes}, geometry=list(polys), crs="EPSG:4326")
@@ -136,6 +196,17 @@ def main(argv: list[str] | None = None) -> dict:
         "near_boundary_points": int(near.sum()),
         "near_boundary_disagree": disagree_on_boundary,
         "generate_s": round(generate_s, 2),
+        "save_s": round(save_s, 3),
+        "files_mb": round(files_mb, 1),
+        "worker_mmap_ready_s": round(worker_mmap["ready_s"], 4),
+        "worker_mmap_first_query_s": round(worker_mmap["first_query_s"], 3),
+        "worker_mmap_private_mb": round(worker_mmap["private_dirty_mb"], 1),
+        "worker_mmap_rss_mb": round(worker_mmap["rss_mb"], 1),
+        "worker_build_s": round(worker_build["ready_s"], 3),
+        "worker_build_first_query_s": round(worker_build["first_query_s"], 3),
+        "worker_build_private_mb": round(worker_build["private_dirty_mb"], 1),
+        "worker_build_rss_mb": round(worker_build["rss_mb"], 1),
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
         "python": sys.version.split()[0],
         "shapely": shapely.__version__,
         "geopandas": gpd.__version__,

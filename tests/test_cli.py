@@ -14,13 +14,14 @@ def test_worker_once_runs_every_job(capsys, roles):
     assert cli.main(["worker", "--once"]) == 0
     out = capsys.readouterr().out
     for name in ("cases escalation", "care daily jobs", "safety weekly scan", "task results pruning",
-                 "sign-in sessions pruning"):
+                 "sign-in sessions pruning", "grid locator file"):
         assert f" {name}: " in out
     done = dict(DBTaskResult.objects.values_list("task_path", "status"))
     assert done == {"gridgov.cases.tasks.escalate": "SUCCESSFUL", "gridgov.care.tasks.daily_jobs": "SUCCESSFUL",
                     "gridgov.safety.tasks.weekly_scan": "SUCCESSFUL",
                     "gridgov.core.tasks.prune_task_results": "SUCCESSFUL",
-                    "gridgov.accounts.tasks.prune_sign_in_sessions": "SUCCESSFUL"}
+                    "gridgov.accounts.tasks.prune_sign_in_sessions": "SUCCESSFUL",
+                    "gridgov.geo.tasks.locator_build": "SUCCESSFUL"}
 
 
 @pytest.mark.django_db

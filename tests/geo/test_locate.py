@@ -207,3 +207,46 @@ def test_raster_aligned_with_edges(cells_per_side):
     lon = np.concatenate([lon, rng.uniform(-1, 6, 3000)])
     lat = np.concatenate([lat, rng.uniform(-1, 5, 3000)])
     assert loc.locate_index(lon, lat).tolist() == _brute(codes, polys, lon, lat).tolist()
+
+
+def test_saved_files_load_memory_mapped_and_answer_the_same(layout, tmp_path):
+    """save() -> load(): the raster comes back as a read-only memory map, the polygons are parsed
+    only when a boundary point needs them, and every answer equals the brute-force rule."""
+    from gridgov.geo.locate import exact_locate_index
+
+    codes, polys = layout
+    built = GridLocator(codes, polys)
+    built.save(tmp_path / "v1")
+    with pytest.raises(FileExistsError):
+        built.save(tmp_path / "v1")  # never writes into a published directory
+    loaded = GridLocator.load(tmp_path / "v1")
+    assert isinstance(loaded._lut, np.memmap) and not loaded._lut.flags.writeable
+    assert loaded._polygons is None and loaded._index is None  # nothing parsed yet
+    assert loaded.codes == tuple(codes)
+    lon, lat = _test_points(codes, polys, n=5_000, seed=21)
+    expected = _brute(codes, polys, lon, lat)
+    assert loaded.locate_index(lon, lat).tolist() == expected.tolist()
+    assert exact_locate_index(codes, polys, lon, lat).tolist() == expected.tolist()
+    assert [loaded.locate_one(float(x), float(y)) for x, y in zip(lon[:300], lat[:300], strict=True)] == \
+        [codes[i] if i >= 0 else None for i in expected[:300]]
+    assert shapely.equals_exact(loaded.polygons, np.array(polys, dtype=object), tolerance=0).all()
+
+
+def test_load_refuses_files_that_do_not_match(layout, tmp_path):
+    import json
+
+    codes, polys = layout
+    GridLocator(codes[:10], polys[:10]).save(tmp_path / "v")
+    meta = json.loads((tmp_path / "v" / "meta.json").read_text())
+    (tmp_path / "v" / "meta.json").write_text(json.dumps({**meta, "grids": 11}))
+    with pytest.raises(ValueError, match="do not match"):
+        GridLocator.load(tmp_path / "v")
+    (tmp_path / "v" / "meta.json").write_text(json.dumps({**meta, "format": 99}))
+    with pytest.raises(ValueError, match="format"):
+        GridLocator.load(tmp_path / "v")
+
+
+def test_empty_locator_saves_and_loads(tmp_path):
+    GridLocator([], []).save(tmp_path / "e")
+    loaded = GridLocator.load(tmp_path / "e")
+    assert loaded.locate([121.4, np.nan], [31.2, 0.0]).tolist() == [None, None]

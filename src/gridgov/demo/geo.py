@@ -5,6 +5,7 @@ from __future__ import annotations
 import shapely
 
 from gridgov.demo.city import generate_city
+from gridgov.geo.locator_store import locator_build
 from gridgov.geo.services import DivisionRow, GridRow, divisions_upsert, grids_upsert
 
 PEOPLES_SQUARE = (121.4737, 31.2304)
@@ -18,6 +19,9 @@ def load_demo_city(*, scale: str = "small", seed: int = 1, progress=None) -> dic
     divisions_upsert(rows=[DivisionRow(d.code12, d.name, d.polygon) for d in city.divisions], progress=progress)
     grids_upsert(rows=[GridRow(g.code15, g.name, g.community_code12, g.polygon, g.kind) for g in city.grids],
                  progress=progress)
+    # the loaders after this one locate many points: publish the locator file now (a command, not a
+    # request) instead of waiting for the task worker
+    locator_build()
     point = shapely.Point(*PEOPLES_SQUARE)
     grid = next(g for g in city.grids if g.polygon.covers(point))
     community, township = grid.code15[:12], grid.code15[:9]

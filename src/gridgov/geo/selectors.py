@@ -24,8 +24,8 @@ from gridgov.accounts.scope import prefix_matcher, require_capability, scope_q, 
 from gridgov.core.codes import province_name
 from gridgov.core.errors import FieldError, Forbidden, NotFound
 from gridgov.core.models import SystemState
-from gridgov.geo import geojson
-from gridgov.geo.locate import GridLocator
+from gridgov.geo import geojson, locator_store
+from gridgov.geo.locate import GridLocator, exact_locate_index
 from gridgov.geo.models import Division, Grid, boundary_wkb
 
 CAPABILITY = "geo.view"
@@ -234,12 +234,16 @@ def jurisdiction_outline(user: User, *, capture_only: bool = False) -> str:
 # SystemState row: the post_save receiver below invalidates now and again after the commit);
 # every other process notices the new version within this many seconds.
 VERSION_CHECK_SECONDS = 2.0
+#: the database fallback reads the grids of one tile of this many degrees per query (a few points
+#: of a report or a small import); beyond FALLBACK_MAX_TILES tiles, one query over the points' box
+FALLBACK_TILE_DEG = 0.02
+FALLBACK_MAX_TILES = 64
 
 
 @dataclass
 class _Cache:
-    version: int = -1
-    locator: GridLocator | None = None
+    key: str | None = None  # the geo:version key the locator was loaded for
+    locator: GridLocator | None = None  # None: no published file for ``key`` (database fallback)
     checked_at: float = float("-inf")  # time.monotonic() of the last geo:version read
     generation: int = 0  # bumped by every invalidation; a check started before one does not count
 
@@ -249,16 +253,17 @@ _lock = threading.Lock()
 
 
 def geo_version() -> int:
-    """The current ``geo:version`` as stored (always a query; ``locator()`` rate-limits it)."""
+    """The current ``geo:version`` number as stored (always a query; ``locator()`` rate-limits it)."""
     state = SystemState.objects.filter(key=VERSION_KEY).values_list("value", flat=True).first()
     return int(state.get("version", 0)) if state else 0
 
 
 def locator_invalidate() -> None:
-    """Make the next ``locator()`` call in this process re-read the grids."""
+    """Make the next ``locator()`` call in this process re-read the grid version."""
     _names.clear()
     with _lock:
-        _cache.version = -1
+        _cache.key = None
+        _cache.locator = None
         _cache.checked_at = float("-inf")
         _cache.generation += 1
 
@@ -274,43 +279,75 @@ post_save.connect(_on_system_state_saved, sender=SystemState, dispatch_uid="geo.
 
 
 def locator() -> GridLocator | None:
-    """The process-wide locator over all grids, rebuilt when the grids change (geo:version).
+    """The locator of the current grid version, memory-mapped from the file the task worker
+    published (geo/locator_store.py), or None while that version has no file (callers then answer
+    from the database: ``locate_codes``). Never builds the locator: a request does not pay for it.
 
-    ``geo:version`` is read at most once per ``VERSION_CHECK_SECONDS`` per process instead of on
-    every call; a change made in this process (``geo_bump_version``) drops the cache at once.
-    Without grids (no locator) every call looks again, as before."""
+    ``geo:version`` is read at most once per ``VERSION_CHECK_SECONDS`` per process; a change made in
+    this process (``geo_bump_version``) drops the cache at once. While there is no file the check
+    also looks for one once per ``VERSION_CHECK_SECONDS``."""
     now = time.monotonic()
-    loc = _cache.locator
-    if loc is not None and _cache.version >= 0 and now - _cache.checked_at < VERSION_CHECK_SECONDS:
-        return loc
+    if now - _cache.checked_at < VERSION_CHECK_SECONDS:
+        return _cache.locator
     generation = _cache.generation
-    version = geo_version()
+    key = locator_store.version_key()
     with _lock:
-        if _cache.version != version or _cache.locator is None:
-            rows = list(Grid.objects.filter(boundary__isnull=False).order_by("code")
-                        .values_list("code", "boundary"))
-            _cache.version = version
-            _cache.locator = (GridLocator([r[0] for r in rows], shapely.from_wkb([boundary_wkb(r[1]) for r in rows]))
-                              if rows else None)
+        if _cache.key != key or _cache.locator is None:
+            _cache.locator = locator_store.locator_load(key)
+            _cache.key = key
         if _cache.generation == generation:
             _cache.checked_at = now
         return _cache.locator
 
 
+def _locate_db(lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
+    """Exact location without the locator: the grids whose stored box holds the points (bbox
+    columns, indexed), then the covers test with the smallest-code rule (``exact_locate_index``).
+    Points are grouped by tiles of FALLBACK_TILE_DEG; many tiles -> one query over their box."""
+    out: list[str | None] = [None] * len(lon)
+    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+    if not len(ok):
+        return out
+    tx = np.floor(lon[ok] / FALLBACK_TILE_DEG).astype(np.int64)
+    ty = np.floor(lat[ok] / FALLBACK_TILE_DEG).astype(np.int64)
+    tiles, inverse = np.unique(np.stack([tx, ty], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    if len(tiles) > FALLBACK_MAX_TILES:
+        groups = [(ok, (lon[ok].min(), lat[ok].min(), lon[ok].max(), lat[ok].max()))]
+    else:
+        groups = []
+        for t in range(len(tiles)):
+            idx = ok[inverse == t]
+            groups.append((idx, (lon[idx].min(), lat[idx].min(), lon[idx].max(), lat[idx].max())))
+    for idx, (x0, y0, x1, y1) in groups:
+        rows = list(Grid.objects.filter(boundary__isnull=False, min_lon__lte=x1, max_lon__gte=x0,
+                                        min_lat__lte=y1, max_lat__gte=y0).values_list("code", "boundary"))
+        if not rows:
+            continue
+        codes = [r[0] for r in rows]
+        found = exact_locate_index(codes, shapely.from_wkb([boundary_wkb(r[1]) for r in rows]), lon[idx], lat[idx])
+        for i, k in zip(idx.tolist(), found.tolist(), strict=True):
+            if k >= 0:
+                out[i] = codes[k]
+    return out
+
+
 def locate_codes(lon, lat) -> list[str | None]:
     """Grid code (or None) for each point. Geography only: callers apply their own scope."""
     loc = locator()
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float).ravel()
+    lat = np.asarray(lat, dtype=float).ravel()
     if loc is None:
-        return [None] * len(lon)
+        return _locate_db(lon, lat)
     return list(loc.locate(lon, lat))
 
 
 def locate_code(lon: float, lat: float) -> str | None:
     """Grid code (or None) for one point. Geography only: callers apply their own scope."""
     loc = locator()
-    return None if loc is None else loc.locate_one(lon, lat)
+    if loc is None:
+        return _locate_db(np.array([float(lon)]), np.array([float(lat)]))[0]
+    return loc.locate_one(lon, lat)
 
 
 def locate_for_user(user: User, lon, lat) -> list[dict]:

@@ -27,13 +27,26 @@ SLIVER_M2 = 10.0
 Progress = Callable[[str, int, int], None]
 
 
-def geo_bump_version() -> None:
-    """Tell every process's locator cache that the grids changed."""
+def geo_bump_version(*, enqueue: bool = True) -> None:
+    """Tell every process's locator cache that the grids changed: a new version number and token
+    (geo/locator_store.py names the locator's files by both). After the commit the task worker is
+    asked to build the new version's locator file (``enqueue``); until it is published, point
+    location answers from the database."""
+    from gridgov.geo.locator_store import new_token
+
     with transaction.atomic():
         SystemState.objects.get_or_create(key=VERSION_KEY, defaults={"value": {"version": 0}})
         state = SystemState.objects.select_for_update().get(key=VERSION_KEY)
-        state.value = {"version": int(state.value.get("version", 0)) + 1}
+        state.value = {"version": int(state.value.get("version", 0)) + 1, "token": new_token()}
         state.save(update_fields=["value", "updated_at"])
+        if enqueue:
+            transaction.on_commit(_enqueue_locator_build)
+
+
+def _enqueue_locator_build() -> None:
+    from gridgov.geo.tasks import locator_build
+
+    locator_build.enqueue()
 
 
 def _geometry_columns(geoms: Sequence) -> list[dict]:

@@ -4,13 +4,14 @@ layers, trend series, the weekly briefing and the feedback-loop guard."""
 from datetime import date, datetime
 
 from django.http import HttpResponse
+from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from gridgov.core.masking import mask_text
 from gridgov.core.pagination import BoundedLimitOffsetPagination
-from gridgov.safety import selectors, services
+from gridgov.safety import runs, selectors, services
 
 router = Router(tags=["safety"])
 GEOJSON = "application/geo+json"
@@ -174,12 +175,55 @@ class RunIn(Schema):
     weeks: list[date] = Field(default_factory=list, max_length=12)
 
 
-@router.post("/run", summary="Run detection for weeks (default: the last complete week) and raise warnings")
+class SafetyRunOut(Schema):
+    id: int
+    state: str
+    weeks: list[str]
+    chunks_done: int
+    chunks_total: int
+    series_done: int
+    series_total: int
+    evaluated: int
+    warnings: dict[str, int]
+    hotspots: int | None
+    message: str
+    created_at: datetime
+    finished_at: datetime | None
+    url: str = Field(..., description="the run's page")
+    status_url: str = Field(..., description="this body, to poll")
+
+    @staticmethod
+    def resolve_chunks_total(obj):
+        return len(obj.plan)
+
+    @staticmethod
+    def resolve_url(obj):
+        return reverse("safety:run", args=[obj.pk])
+
+    @staticmethod
+    def resolve_status_url(obj):
+        return reverse("api:safety_run_detail", kwargs={"run_id": obj.pk})
+
+
+@router.post("/run", response={202: SafetyRunOut},
+             summary="Start detection for weeks (default: the last complete week) and hotspots in the task worker")
 def run(request, payload: RunIn):
-    report = services.warnings_refresh(weeks=payload.weeks or None, actor=request.user)
-    hot = services.hotspots_refresh(week=max(report.weeks), actor=request.user)
-    return {"weeks": report.weeks, "series": report.series, "evaluated": report.evaluated,
-            "warnings": report.warnings, "hotspots": hot}
+    """Answers 202 at once with the run's id; the task worker raises the warnings street by street,
+    then the hotspots. Poll ``status_url`` (or open ``url``) for progress and the result."""
+    return Status(202, runs.safety_run_start(actor=request.user, weeks=payload.weeks or None))
+
+
+@router.get("/runs/{int:run_id}", response=SafetyRunOut, url_name="safety_run_detail",
+            summary="A detection run: state, progress (series done / total) and result")
+def run_detail(request, run_id: int):
+    return selectors.safety_run_get(request.user, run_id)
+
+
+@router.post("/runs/{int:run_id}/resume", response={202: SafetyRunOut},
+             summary="Queue a failed detection run again (it continues after its last committed chunk)")
+def run_resume(request, run_id: int):
+    selectors.safety_run_get(request.user, run_id)
+    return Status(202, runs.safety_run_resume(actor=request.user, run_id=run_id))
 
 
 @router.get("/situation", summary="Areas coloured by this week's highest warning level (GeoJSON)")

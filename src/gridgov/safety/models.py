@@ -160,3 +160,42 @@ class Hotspot(models.Model):
         verbose_name_plural = _("hotspots")
         constraints = [models.UniqueConstraint(fields=["grid_code", "category", "week_start"],
                                                name="hotspot_grid_category_week")]
+
+
+class SafetyRun(models.Model):
+    """One detection run (warnings for some weeks, then hotspots) done by the task worker in chunks
+    (safety/runs.py): the districts' series, then the series of one street after another, then the
+    hotspots. Each chunk commits with its checkpoint (``chunks_done``), so a crash loses at most
+    one chunk and the next attempt resumes after the last committed one."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    weeks = models.JSONField(default=list, help_text="ISO Mondays of the weeks evaluated")
+    first_week = models.DateField(null=True, blank=True, help_text="where every series begins (fixed at planning)")
+    include_discovered = models.BooleanField(default=False, help_text="the guard setting when the run was planned")
+    plan = models.JSONField(default=list, blank=True, help_text="the chunks: [area prefix, [levels]]")
+    chunks_done = models.PositiveIntegerField(default=0)
+    series_total = models.PositiveIntegerField(default=0)
+    series_done = models.PositiveIntegerField(default=0)
+    evaluated = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=dict, blank=True, help_text="warnings raised or updated, by level")
+    hotspots = models.IntegerField(null=True, blank=True, help_text="grids flagged; null until that step is done")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    message = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("detection run")
+        verbose_name_plural = _("detection runs")
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.state} {self.chunks_done}/{len(self.plan)}"

@@ -18,7 +18,7 @@ from gridgov.core.errors import FieldError, Forbidden, NotFound
 from gridgov.geo import selectors as geo_selectors
 from gridgov.geo.models import boundary_wkb
 from gridgov.safety import detect
-from gridgov.safety.models import Alert, AlertStatus, Category, Hotspot, Incident, Origin
+from gridgov.safety.models import Alert, AlertStatus, Category, Hotspot, Incident, Origin, SafetyRun
 from gridgov.safety.services import (
     HISTORY_WEEKS,
     METHOD_NAMES,
@@ -405,3 +405,13 @@ def briefing(user: User, *, week: date | None = None) -> dict:
         "hotspots": hotspot_rows(user, spots),
         "include_discovered": safety_config()["include_discovered"],
     }
+
+
+def safety_run_get(user: User, run_id: int) -> SafetyRun:
+    """A detection run (a city-wide job: counts only, no personal data) for those who may start one
+    (``safety.manage``)."""
+    require_capability(user, "safety.manage")
+    run = SafetyRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise NotFound("detection run not found")
+    return run

@@ -481,6 +481,22 @@ def _store_alerts(sc: SeriesCounts, cols, result, which, levels_, area_len, cate
 
 # ------------------------------------------------------------------------------ hotspots
 
+def _window_baseline(counts: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Observed and expected counts over the last ``window`` weeks of each series: expected is the
+    Farrington/Noufaily baseline of each week where the series has 3 years of history, else the
+    mean weekly count of the year before the window."""
+    T = counts.shape[1]
+    cols = list(range(max(0, T - window), T))
+    far = detect.farrington(counts, periods=cols)
+    history = counts[:, max(0, T - window - 52):T - window]
+    fallback = (history.mean(axis=1) if history.shape[1] else np.zeros(len(counts)))[:, None]
+    per_week = np.full((len(counts), len(cols)), np.nan)
+    if len(far.periods):
+        per_week[:, [cols.index(int(k)) for k in far.periods]] = far.expected
+    baseline = np.where(np.isnan(per_week), fallback, per_week).sum(axis=1)
+    return counts[:, cols].sum(axis=1), baseline
+
+
 @transaction.atomic
 def hotspots_refresh(*, week: date | None = None, window: int = 4, actor: User | None = None) -> int:
     """Gi* hotspots over the ``window`` weeks ending at ``week`` for every category, on grids,
@@ -500,33 +516,30 @@ def hotspots_refresh(*, week: date | None = None, window: int = 4, actor: User |
     codes = np.array([r[0] for r in grid_rows], dtype=object)
     geoms = shapely.from_wkb([boundary_wkb(r[1]) for r in grid_rows])
     first = max(week - timedelta(weeks=window - 1 + HISTORY_WEEKS), data_start() or week)
-    sc = weekly_counts(Incident.objects.all(), area_len=15, first_week=first, last_week=week,
-                       include_discovered=config["include_discovered"])
     Hotspot.objects.filter(week_start=week).delete()
-    if not len(sc.areas):
+    in_window = Incident.objects.filter(week_start__gte=first, week_start__lte=week).order_by()
+    cats = sorted(set(in_window.values_list("category__code", flat=True).distinct()))
+    if not cats:
         return 0
-    cats = sorted(set(sc.categories.tolist()))
     grid_index = {c: i for i, c in enumerate(codes.tolist())}
     cat_index = {c: i for i, c in enumerate(cats)}
     observed = np.zeros((len(codes), len(cats)))
     expected = np.zeros((len(codes), len(cats)))
-    # expected over the window: the Farrington/Noufaily baseline of each week where the series has
-    # 3 years of history, else the mean weekly count of the year before the window
-    T = sc.counts.shape[1]
-    cols = list(range(max(0, T - window), T))
-    far = detect.farrington(sc.counts, periods=cols)
-    history = sc.counts[:, max(0, T - window - 52):T - window]
-    fallback = (history.mean(axis=1) if history.shape[1] else np.zeros(len(sc.areas)))[:, None]
-    per_week = np.full((len(sc.areas), len(cols)), np.nan)
-    if len(far.periods):
-        per_week[:, [cols.index(int(k)) for k in far.periods]] = far.expected
-    baseline = np.where(np.isnan(per_week), fallback, per_week).sum(axis=1)
-    recent = sc.counts[:, cols].sum(axis=1)
-    rows = np.array([grid_index.get(a, -1) for a in sc.areas.tolist()])
-    colsi = np.array([cat_index[c] for c in sc.categories.tolist()])
-    ok = rows >= 0
-    observed[rows[ok], colsi[ok]] = recent[ok]
-    expected[rows[ok], colsi[ok]] = baseline[ok]
+    # the grids' series are read one street at a time (a series depends on its own counts only), so
+    # memory follows the largest street, not the city
+    streets = (in_window.annotate(street=Substr("grid_code", 1, 9)).values_list("street", flat=True)
+               .distinct().order_by("street"))
+    for street in streets:
+        sc = weekly_counts(Incident.objects.filter(grid_code__startswith=street), area_len=15, first_week=first,
+                           last_week=week, include_discovered=config["include_discovered"])
+        if not len(sc.areas):
+            continue
+        recent, baseline = _window_baseline(sc.counts, window)
+        rows = np.array([grid_index.get(a, -1) for a in sc.areas.tolist()])
+        colsi = np.array([cat_index[c] for c in sc.categories.tolist()])
+        ok = rows >= 0
+        observed[rows[ok], colsi[ok]] = recent[ok]
+        expected[rows[ok], colsi[ok]] = baseline[ok]
     result = hs.hotspots(observed, expected, hs.adjacency(geoms))
     flagged_r, flagged_c = np.nonzero(result.kind != 0)
     categories = {c.code: c for c in Category.objects.filter(code__in=cats)}

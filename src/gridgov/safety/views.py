@@ -7,16 +7,17 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gridgov.accounts.scope import has_capability
 from gridgov.core.errors import FieldError, Forbidden, GridgovError, NotFound
 from gridgov.core.pages import page_view
 from gridgov.geo import selectors as geo_selectors
-from gridgov.safety import detect, selectors, services
+from gridgov.safety import detect, runs, selectors, services
 
 
 def _levels():
@@ -120,6 +121,38 @@ def warning_action(request, alert_id: int):
     except GridgovError as exc:
         messages.error(request, exc.message)
     return redirect(request.POST.get("next") or "safety:warnings")
+
+
+@require_POST
+@page_view
+def run_start(request):
+    """The warnings page's button: detection for the last complete week and hotspots, in the task
+    worker; the browser goes to the run's page, which follows it."""
+    run = runs.safety_run_start(actor=request.user)
+    return redirect("safety:run", run_id=run.pk)
+
+
+def _run_dict(run) -> dict:
+    data = runs.summary(run)
+    total = data["chunks_total"] + 1  # + the hotspots step
+    done = data["chunks_done"] + (1 if run.hotspots is not None else 0)
+    data.update(id=run.pk, state_label=run.get_state_display(), message=run.message,
+                progress=100 if run.state == run.State.DONE else round(100 * done / total) if data["chunks_total"] else 0,
+                warnings_total=sum(run.warnings.values()),
+                warnings_by_level=[{"label": selectors.level_label(lv), "n": run.warnings.get(detect.LEVELS[lv], 0)}
+                                   for lv in range(len(detect.LEVELS) - 1, 0, -1)])
+    return data
+
+
+@never_cache
+@page_view
+def run_page(request, run_id: int):
+    run = selectors.safety_run_get(request.user, run_id)
+    if request.GET.get("format") == "json":
+        data = _run_dict(run)
+        data.pop("warnings_by_level")
+        return JsonResponse(data)
+    return _render(request, "safety/run.html", {"run": run, "job": _run_dict(run)})
 
 
 @page_view
