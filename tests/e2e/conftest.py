@@ -33,13 +33,21 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEFAULT_TIMEOUT_MS = 15_000
-#: how chromium's console reports what the Content-Security-Policy blocked ("Refused to execute inline
-#: script …", "Refused to apply inline style …", "Refused to load the image …")
+#: how chromium words what the Content-Security-Policy blocked ("Refused to execute inline script …").
+#: Its own messages are browser log entries, which Playwright's console event does not carry, so every
+#: page also reports each `securitypolicyviolation` event through console.error in the same words.
 CSP_REFUSAL = "Refused to"
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Refused to " + e.effectiveDirective + ": " + (e.blockedURI || "inline") + " (" +
+                (e.sourceFile || document.location.href) + ":" + e.lineNumber + ") " + (e.sample || ""));
+}, true);
+"""
 
 
 def watch_csp(context, refused: list[str]) -> None:
     """Collect the CSP refusals of every page of ``context`` into ``refused``."""
+    context.add_init_script(_REPORT_VIOLATIONS)
     context.on("console", lambda msg: refused.append(f"{msg.location.get('url', '')}: {msg.text}")
                if msg.text.startswith(CSP_REFUSAL) else None)
 
