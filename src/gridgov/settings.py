@@ -201,6 +201,7 @@ INSTALLED_APPS = [
     "gridgov.demo",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # /api/docs served from ninja's own static files (no CDN; allowed by the CSP)
 ]
 
 # Background work (upload imports, the periodic jobs): django-tasks with its database backend; the
@@ -209,6 +210,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "gridgov.core.middleware.RequestContextMiddleware",
     "gridgov.core.middleware.RejectNulMiddleware",
@@ -330,6 +333,37 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, images, fonts and fetches from this site
+# only. No inline script or handler and no inline style attribute is allowed (every script is a
+# static file; data for scripts is in data- attributes or JSON data blocks). img-src also allows
+# data: URLs (Leaflet's empty-tile image); nothing may frame a page, post a form elsewhere or
+# change the base URL. tests/core/test_security_headers.py asserts it on every page type and
+# that no template carries an inline script, handler or style attribute.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy: the browser features a page may use. Geolocation on this site only (the
+# report form's 使用我的位置); every other powerful feature off.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "geolocation": ["self"],
+    **{feature: [] for feature in (
+        "accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "browsing-topics", "camera",
+        "display-capture", "encrypted-media", "gyroscope", "hid", "idle-detection", "magnetometer",
+        "microphone", "midi", "payment", "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+        "xr-spatial-tracking")},
+}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -33,6 +33,30 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEFAULT_TIMEOUT_MS = 15_000
+#: how chromium words what the Content-Security-Policy blocked ("Refused to execute inline script …").
+#: Its own messages are browser log entries, which Playwright's console event does not carry, so every
+#: page also reports each `securitypolicyviolation` event through console.error in the same words.
+CSP_REFUSAL = "Refused to"
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Refused to " + e.effectiveDirective + ": " + (e.blockedURI || "inline") + " (" +
+                (e.sourceFile || document.location.href) + ":" + e.lineNumber + ") " + (e.sample || ""));
+}, true);
+"""
+
+
+def watch_csp(context, refused: list[str]) -> None:
+    """Collect the CSP refusals of every page of ``context`` into ``refused``."""
+    context.add_init_script(_REPORT_VIOLATIONS)
+    context.on("console", lambda msg: refused.append(f"{msg.location.get('url', '')}: {msg.text}")
+               if msg.text.startswith(CSP_REFUSAL) else None)
+
+
+def fail_on_csp(refused: list[str], request: pytest.FixtureRequest) -> None:
+    """A page that broke the Content-Security-Policy fails its test (unless it failed already)."""
+    report = getattr(request.node, "rep_call", None)
+    if refused and (report is None or not report.failed):
+        pytest.fail("the Content-Security-Policy refused:\n" + "\n".join(refused), pytrace=False)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -96,9 +120,12 @@ def browser():
 def page(browser, request: pytest.FixtureRequest) -> Iterator:
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    refused: list[str] = []
+    watch_csp(context, refused)
     page = context.new_page()
     try:
         yield page
+        fail_on_csp(refused, request)
     finally:
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
@@ -141,16 +168,19 @@ def new_page(browser, request: pytest.FixtureRequest):
     """A factory of pages in their own zh-CN context: new_page(width=390, **context_options); failing
     tests leave a screenshot of each page in test-artifacts/."""
     contexts = []
+    refused: list[str] = []
 
     def _make(width: int = 1440, height: int = 900, **options):
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
                                       viewport={"width": width, "height": height}, **options)
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        watch_csp(context, refused)
         contexts.append(context)
         return context.new_page()
 
     try:
         yield _make
+        fail_on_csp(refused, request)
     finally:
         report = getattr(request.node, "rep_call", None)
         for i, context in enumerate(contexts):

@@ -70,3 +70,9 @@ def client_for(user):
     c = Client()
     c.force_login(user)
     return c
+
+
+@pytest.fixture
+def tasks_at_once(settings):
+    """Background tasks (the imports) run at once, inside the request that enqueues them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,6 +1,8 @@
 """Import files over the configured limits are refused before they are parsed (a zip bomb cannot
-occupy a worker): upload size and an .xlsx's uncompressed size and compression ratio -> 413; too
-many rows or a cell too long -> 422; a clear Chinese message; nothing written, no job queued."""
+occupy a worker): upload size and an .xlsx's uncompressed size and compression ratio -> 413 in the
+request, nothing written, no job queued; too many rows or a cell too long (found while the task
+worker reads the rows) -> the job ends refused with the 422 code and a clear Chinese message,
+nothing written."""
 
 from __future__ import annotations
 
@@ -56,8 +58,14 @@ def _post(client, name: str, data: bytes):
 
 
 @pytest.fixture
-def district(users):
+def district(users, tasks_at_once):
     return client_for(users["street_a"])
+
+
+def _job(client, response) -> dict:
+    """The job a 202 answer queued (the tests' task backend has run it already)."""
+    assert response.status_code == 202, response.content
+    return client.get(response["Location"], **ZH).json()
 
 
 def test_an_xlsx_that_unpacks_past_the_limit_is_refused_413(district, houses, settings):
@@ -68,7 +76,7 @@ def test_an_xlsx_that_unpacks_past_the_limit_is_refused_413(district, houses, se
     assert r.status_code == 413, r.content
     body = r.json()["error"]
     assert body["code"] == "too_large_uncompressed" and "解压后" in body["message"] and "1 MB" in body["message"]
-    assert Person.objects.count() == 0
+    assert Person.objects.count() == 0 and ImportJob.objects.count() == 0  # refused in the request, not queued
 
 
 def test_an_xlsx_compressed_past_the_ratio_is_refused_413(district, houses, settings):
@@ -83,9 +91,8 @@ def test_an_xlsx_compressed_past_the_ratio_is_refused_413(district, houses, sett
 def test_a_normal_xlsx_passes_the_same_limits(district, houses, settings):
     settings.GRIDGOV_IMPORT_MAX_RATIO = 20
     settings.GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB = 1
-    r = _post(district, "ok.xlsx", _xlsx(_rows(houses, 3)))
-    assert r.status_code == 200, r.content
-    assert r.json()["written"] is True, r.json()["errors"]
+    job = _job(district, _post(district, "ok.xlsx", _xlsx(_rows(houses, 3))))
+    assert job["written"] is True and job["refused"] is None, job["errors"]
     assert Person.objects.count() == 3
 
 
@@ -94,12 +101,13 @@ def test_too_many_rows_is_refused_422_and_nothing_written(district, houses, sett
     settings.GRIDGOV_IMPORT_MAX_ROWS = 10
     rows = _rows(houses, 11)
     data = _csv(rows) if fmt == "csv" else _xlsx(rows)
-    r = _post(district, f"many.{fmt}", data)
-    assert r.status_code == 422
-    body = r.json()["error"]
-    assert body["code"] == "too_many_rows" and "超过 10 行" in body["message"]
+    job = _job(district, _post(district, f"many.{fmt}", data))
+    assert job["state"] == "done" and job["written"] is False
+    body = job["refused"]
+    assert body["status"] == 422 and body["code"] == "too_many_rows" and "超过 10 行" in body["message"]
     assert Person.objects.count() == 0
-    assert _post(district, f"ten.{fmt}", _csv(rows[:10]) if fmt == "csv" else _xlsx(rows[:10])).status_code == 200
+    job = _job(district, _post(district, f"ten.{fmt}", _csv(rows[:10]) if fmt == "csv" else _xlsx(rows[:10])))
+    assert job["refused"] is None and job["created"] == 10
     assert Person.objects.count() == 10
 
 
@@ -108,10 +116,10 @@ def test_a_cell_too_long_is_refused_422(district, houses, settings, fmt):
     settings.GRIDGOV_IMPORT_MAX_CELL_CHARS = 20
     rows = _rows(houses, 2)
     rows[1][1] = "名" * 21
-    r = _post(district, f"long.{fmt}", _csv(rows) if fmt == "csv" else _xlsx(rows))
-    assert r.status_code == 422
-    body = r.json()["error"]
-    assert body["code"] == "cell_too_long" and "20 个字符" in body["message"]
+    job = _job(district, _post(district, f"long.{fmt}", _csv(rows) if fmt == "csv" else _xlsx(rows)))
+    body = job["refused"]
+    assert body["status"] == 422 and body["code"] == "cell_too_long" and "20 个字符" in body["message"]
+    assert job["written"] is False
     assert Person.objects.count() == 0
 
 

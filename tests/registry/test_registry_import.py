@@ -199,11 +199,15 @@ def test_upload_through_api_and_page(tmp_path, houses, users, settings):
 
     data = open(write_csv(tmp_path / "u.csv", HEADER, _rows(houses)), "rb").read()
     client = client_for(users["street_a"])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # the import runs at once
     r = client.post("/api/v1/registry/imports/persons", {"file": SimpleUploadedFile("u.csv", data)})
-    assert r.status_code == 200 and r.json()["created"] == 3, r.content
+    assert r.status_code == 202, r.content
+    assert r["Location"] == r.json()["url"] == f"/api/v1/registry/imports/jobs/{r.json()['id']}"
+    done = client.get(r["Location"]).json()
+    assert (done["state"], done["created"], done["written"], done["errors"]) == ("done", 3, True, [])
     assert client_for(users["police"]).post("/api/v1/registry/imports/persons",
                                             {"file": SimpleUploadedFile("u.csv", data)}).status_code == 403
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # the import runs at once
+    assert client_for(users["street_b"]).get(r["Location"]).status_code == 404  # another user's job
     page = client.post("/registry/import/", {"kind": "persons", "mode": "all-or-nothing",
                                              "file": SimpleUploadedFile("u.csv", data)})
     assert page.status_code == 302
@@ -333,12 +337,16 @@ def test_import_reasons_follow_the_request_language_and_the_codes_stay(tmp_path,
     rows[1][0] = rows[1][0][:17] + ("0" if rows[1][0][17] != "0" else "1")  # a wrong check digit
     data = open(write_csv(tmp_path / "bad.csv", HEADER, rows), "rb").read()
     client = client_for(users["street_a"])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     answers = {}
     for language in ("zh-hans", "en"):
         r = client.post("/api/v1/registry/imports/persons", {"file": SimpleUploadedFile("bad.csv", data)},
                         HTTP_ACCEPT_LANGUAGE=language)
-        body = r.json()
-        errors = body.get("errors") or body["error"]["details"]
+        assert r.status_code == 202
+        # the job's report is written in the language of the request that queued it
+        body = client.get(r["Location"], HTTP_ACCEPT_LANGUAGE="en" if language == "zh-hans" else "zh-hans").json()
+        assert body["state"] == "done" and body["written"] is False
+        errors = body["errors"]
         answers[language] = {(e["row"], e["field"], e["code"]): e["message"] for e in errors}
     assert answers["zh-hans"].keys() == answers["en"].keys() == {
         (2, "birth_date", "bad_date"), (3, "identity_number", "check_digit")}
@@ -348,7 +356,6 @@ def test_import_reasons_follow_the_request_language_and_the_codes_stay(tmp_path,
     assert answers["en"][(3, "identity_number", "check_digit")].startswith("check digit is ")
     # the upload page's job (run in the task worker) reports in the uploader's language, and its CSV
     # report has Chinese column names
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     page = client.post("/registry/import/", {"kind": "persons", "mode": "all-or-nothing",
                                              "file": SimpleUploadedFile("bad.csv", data)})
     job = client.get(page["Location"] + "?format=json").json()
@@ -357,3 +364,50 @@ def test_import_reasons_follow_the_request_language_and_the_codes_stay(tmp_path,
         (r, c, m) for (r, _, c), m in answers["zh-hans"].items()}
     lines = client.get(page["Location"] + "report.csv").content.decode("utf-8-sig").splitlines()
     assert lines[0] == "行号,字段,错误代码,原因" and lines[1].startswith("2,出生日期,bad_date,")
+
+
+def test_the_api_import_is_queued_not_parsed_in_the_request(tmp_path, houses, users, monkeypatch):
+    """With the task worker's database backend: the POST answers 202 at once with a pending job and
+    reads no row (the importer is not called in the request); the worker's run of the queued task
+    does the import and the job URL then shows the result."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django_tasks_db.models import DBTaskResult
+
+    from gridgov.registry import imports, jobs
+
+    data = open(write_csv(tmp_path / "u.csv", HEADER, _rows(houses)), "rb").read()
+    client = client_for(users["street_a"])
+    real = imports.import_file
+
+    def not_here(**kwargs):
+        raise AssertionError("parsed in the web request")
+
+    monkeypatch.setattr(imports, "import_file", not_here)
+    r = client.post("/api/v1/registry/imports/persons?mode=valid-rows", {"file": SimpleUploadedFile("u.csv", data)})
+    assert r.status_code == 202, r.content
+    job = r.json()
+    assert (job["state"], job["kind"], job["mode"], job["filename"], job["rows"]) == (
+        "pending", "persons", "valid-rows", "u.csv", 0)
+    assert Person.objects.count() == 0
+    queued = DBTaskResult.objects.get(task_path="gridgov.registry.tasks.import_run")
+    kwargs = queued.args_kwargs["kwargs"]
+    assert kwargs["job_id"] == job["id"]
+    monkeypatch.setattr(imports, "import_file", real)
+    jobs.import_job_run(**kwargs)  # what `gridgov worker` runs
+    done = client.get(job["url"]).json()
+    assert (done["state"], done["created"], done["rejected"], done["progress"]) == ("done", 3, 0, 100)
+    assert Person.objects.count() == 3
+
+
+def test_the_api_import_refuses_a_bad_kind_or_mode_before_queuing(tmp_path, houses, users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gridgov.registry.models import ImportJob
+
+    client = client_for(users["street_a"])
+    data = open(write_csv(tmp_path / "u.csv", HEADER, _rows(houses)), "rb").read()
+    r = client.post("/api/v1/registry/imports/people", {"file": SimpleUploadedFile("u.csv", data)})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "kind"
+    r = client.post("/api/v1/registry/imports/persons?mode=some", {"file": SimpleUploadedFile("u.csv", data)})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "mode"
+    assert ImportJob.objects.count() == 0

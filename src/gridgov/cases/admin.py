@@ -37,8 +37,9 @@ class CategoryForm(forms.ModelForm):
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     form = CategoryForm
-    list_display = ("code", "name", "parent", "domain", "urgency", "open311_code", "public", "active")
-    list_filter = ("domain", "urgency", "public", "active")
+    list_display = ("code", "name", "parent", "domain", "urgency", "open311_code", "public",
+                    "publish_staff_reports", "active")
+    list_filter = ("domain", "urgency", "public", "publish_staff_reports", "active")
     search_fields = ("code", "name", "name_en", "open311_code")
     ordering = ("code",)
 

@@ -78,6 +78,12 @@ class Category(models.Model):
     open311_code = models.CharField(_("Open311 service code"), max_length=32, null=True, blank=True, unique=True)
     public = models.BooleanField(_("public (Open311)"), default=False,
                                  help_text="offered to citizens and listed by Open311")
+    # 公开: set by the centre (admin). Cases staff entered (grid worker, hotline, other systems) in
+    # such a category are listed by Open311 too, coarsened like citizens' requests (docs/cases.md).
+    publish_staff_reports = models.BooleanField(
+        _("public: staff reports too"), default=False,
+        help_text=_("Open311 also lists the cases staff entered in this category (address as the grid, "
+                    "coordinates rounded, no description, no photo)"))
     attributes = models.JSONField(_("Open311 attributes"), default=list, blank=True)
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(_("active"), default=True)

@@ -514,16 +514,18 @@ def open311_key_retry_after(key: Open311Key, *, now: datetime | None = None) -> 
 def public_cases() -> QuerySet[Case]:
     """Cases the public may see through Open311: those a citizen submitted through Open311, in
     public 小类 (city management). Cases staff entered (grid worker, hotline, other systems) hold
-    what a caller said about their home and never leave the platform (PIPL); disputes and
-    public-safety hazards neither."""
-    return Case.objects.filter(channel=Case.Channel.OPEN311, category__public=True,
-                               category__open311_code__isnull=False)
+    what a caller said about their home and stay inside (PIPL), unless the centre marked their 小类
+    公开 (``Category.publish_staff_reports``): then they are listed too, coarsened like a citizen's
+    request and without their description or photos (open311/views.py). Disputes and
+    public-safety hazards never."""
+    return Case.objects.filter(category__public=True, category__open311_code__isnull=False).filter(
+        Q(channel=Case.Channel.OPEN311) | Q(category__publish_staff_reports=True))
 
 
 def public_attachments() -> QuerySet[Attachment]:
-    """The photos the public may see: those the citizen sent with the request (no uploader), never
-    a staff member's."""
-    return Attachment.objects.filter(uploaded_by__isnull=True)
+    """The photos the public may see: those the citizen sent with an Open311 request (no uploader),
+    never a staff member's, nor any photo of a case staff entered."""
+    return Attachment.objects.filter(uploaded_by__isnull=True, case__channel=Case.Channel.OPEN311)
 
 
 def grid_names(codes) -> dict[str, str]:

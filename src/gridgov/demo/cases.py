@@ -63,6 +63,8 @@ def _working_minutes(cal, start: datetime, minutes: float) -> datetime:
 
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     services.taxonomy_sync()
+    # the centre has marked 暴露垃圾 公开: Open311 lists the cases staff entered in it too (coarsened)
+    Category.objects.filter(code="E0102").update(publish_staff_reports=True)
     grids = _grids()
     if not grids:
         return {}
@@ -147,6 +149,8 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                 # an escalation says where it went, as cases_escalate writes it (the timeline names the place)
                 data = ({"stage": workflow.STAGE_OF_STATE[dst], "from": case.grid_code[:9], "to": case.grid_code[:6],
                          "step": 1} if action == "escalate" else {})
+                if action in ("reject", "close") and case.public_note:  # written for the public, as
+                    data = {"public_note": case.public_note}          # case_transition records it
                 events.append(CaseEvent(case=case, grid_code=case.grid_code, at=at, action=action, from_state=src,
                                         to_state=dst, note=note, actor_name="演示" if action != "escalate" else "system",
                                         public=action in services.PUBLIC_ACTIONS or action == "report", data=data))

@@ -6,17 +6,16 @@ call that returns a full number (capability registry.reveal + a reason, audited)
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 
 from django.http import HttpResponse
-from ninja import Field, File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from gridgov.accounts.scope import require_capability
 from gridgov.core.errors import FieldError
 from gridgov.core.pagination import MAX_OFFSET
-from gridgov.registry import exports, imports, selectors, services
+from gridgov.registry import exports, imports, jobs, selectors, services
 
 router = Router(tags=["registry"])
 MAX_LIMIT = selectors.MAX_LIMIT
@@ -587,9 +586,21 @@ class ImportErrorOut(Schema):
     message: str
 
 
-class RegisterImportOut(Schema):
+class ImportRefusalOut(Schema):
+    code: str = Field(description="too_many_rows or cell_too_long")
+    status: int = Field(description="422: the whole file was refused, nothing written")
+    message: str
+
+
+class ImportJobOut(Schema):
+    id: int
+    url: str = Field(description="poll this URL (GET) until state is done or failed")
     kind: str
     mode: str
+    filename: str
+    state: str = Field(description="pending | running | done | failed")
+    progress: int = Field(description="percent of the rows read")
+    interrupted: bool = Field(description="the worker running it ended; nothing was written")
     rows: int
     created: int
     updated: int
@@ -597,32 +608,51 @@ class RegisterImportOut(Schema):
     rejected: int
     written: bool
     encoding: str
-    truncated: bool
-    errors: list[ImportErrorOut]
+    message: str = Field(description="why a failed job failed")
+    refused: ImportRefusalOut | None = Field(
+        None, description="the file is over a row or cell limit (GRIDGOV_IMPORT_MAX_ROWS/_CELL_CHARS)")
+    errors: list[ImportErrorOut] = Field(description="every rejected row: row number, field, code, reason")
 
 
-@router.post("/imports/{kind}", response=RegisterImportOut,
-             summary="Import persons, houses or orgs from CSV/.xlsx (mode all-or-nothing | valid-rows)")
-def import_upload(request, kind: str, file: File[UploadedFile], mode: str = "all-or-nothing",
-                  encoding: str | None = None):
+def _import_job_out(job) -> dict:
+    done, total, interrupted = jobs.import_job_progress(job)
+    over = next((d for d in job.report if d.get("code") in imports.WHOLE_FILE_LIMITS), None)
+    return {"id": job.pk, "url": f"/api/v1/registry/imports/jobs/{job.pk}", "kind": job.kind, "mode": job.mode,
+            "filename": job.filename, "state": job.state,
+            "progress": round(100 * done / total) if total else (100 if job.state == "done" else 0),
+            "interrupted": interrupted, "rows": job.total_rows, "created": job.created, "updated": job.updated,
+            "unchanged": job.unchanged, "rejected": job.rejected, "written": job.written,
+            "encoding": job.encoding, "message": job.message,
+            "refused": {"code": over["code"], "status": 422, "message": over.get("message", "")} if over else None,
+            "errors": [{"row": d.get("row"), "field": d.get("field", ""), "code": d.get("code", ""),
+                        "message": d.get("message", "")} for d in job.report]}
+
+
+@router.post("/imports/{kind}", response={202: ImportJobOut},
+             summary="Queue an import of persons, houses or orgs from CSV/.xlsx (mode all-or-nothing | "
+                     "valid-rows); 202 with the job to poll")
+def import_upload(request, response: HttpResponse, kind: str, file: File[UploadedFile],
+                  mode: str = "all-or-nothing", encoding: str | None = None):
+    """The file is checked against the size limits here (413: upload size, an .xlsx's uncompressed
+    size or compression ratio), then spooled and imported by the task worker (`gridgov worker`),
+    never in the web process. Poll ``url``: the finished job has the counts and every rejected row;
+    a file over the row or cell limit ends with ``refused`` (422's code and message), nothing
+    written."""
     if kind not in imports.IMPORTERS:
         raise FieldError("kind", "expected persons, houses or orgs")
+    if mode not in imports.MODES:
+        raise FieldError("mode", "expected all-or-nothing or valid-rows")
+    require_capability(request.user, "registry.edit")
     imports.check_upload(size=file.size or 0)  # 413 before anything is stored
-    suffix = ".xlsx" if (file.name or "").lower().endswith(".xlsx") else ".csv"
-    fd, path = tempfile.mkstemp(suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in file.chunks():
-                out.write(chunk)
-        imports.check_file(path, file.name)  # 413 for an .xlsx zip bomb, before it is parsed
-        result = imports.import_file(kind=kind, path=path, actor=request.user, mode=mode, encoding=encoding,
-                                     filename=file.name)
-    finally:
-        os.unlink(path)
-    over = next((d for d in result.details if d.code in ("too_many_rows", "cell_too_long")), None)
-    if over is not None:  # 422: nothing was written (the whole file is refused)
-        raise imports.ImportRefused(over.message, status=422, code=over.code)
-    return result.as_dict()
+    job = jobs.import_job_start(actor=request.user, kind=kind, mode=mode, upload=file, encoding=encoding)
+    out = _import_job_out(job)
+    response["Location"] = out["url"]
+    return Status(202, out)
+
+
+@router.get("/imports/jobs/{job_id}", response=ImportJobOut, summary="An import job (yours): state, counts, errors")
+def import_job(request, job_id: int):
+    return _import_job_out(selectors.import_job_get(request.user, job_id))
 
 
 @router.get("/imports/template/{kind}.csv", summary="The import template (Chinese headers)")

@@ -985,6 +985,11 @@ def limits() -> Limits:
                   max_cell=settings.GRIDGOV_IMPORT_MAX_CELL_CHARS)
 
 
+#: Limit codes that refuse the whole file (422, nothing written): found while the rows are read, so
+#: the import job's report carries them (the size limits, 413, are checked before the job is queued).
+WHOLE_FILE_LIMITS = ("too_many_rows", "cell_too_long")
+
+
 class ImportRefused(GridgovError):
     """An import file over a limit: 413 (too large) or 422 (too many rows, a cell too long), with
     a message in the user's language."""

@@ -1,9 +1,10 @@
 """Open311 GeoReport v2 endpoints. Public reads list only what citizens submitted through Open311
-in public 小类 (city management), never a staff-entered case, and never a reporter's name or phone:
-the address is coarsened to the grid's name, coordinates are rounded to ``COORD_DECIMALS`` (3
-decimals, about 100 m), ``status_notes`` carries only the note staff wrote for the public
-(``Case.public_note``, never the internal close note) and only the citizen's own photos are shown.
-Errors use the spec's array: [{"code", "description"}] / <errors><error>…</error></errors>;
+in public 小类 (city management), and cases staff entered only in a 小类 the centre marked 公开
+(``Category.publish_staff_reports``: described by the category's name, no photo); never a
+reporter's name or phone: the address is coarsened to the grid's name, coordinates are rounded to
+``COORD_DECIMALS`` (3 decimals, about 100 m), ``status_notes`` carries only the note staff wrote for
+the public (``Case.public_note``, never the internal close note) and only the citizen's own photos
+are shown. Errors use the spec's array: [{"code", "description"}] / <errors><error>…</error></errors>;
 HTTP 404 for an unknown service, request, token or jurisdiction, 403 for a bad api_key, 429 (with
 Retry-After) for an api_key over its hourly limit, 400 for everything else. A new request and its
 photo are one unit: a refused photo leaves no case behind."""
@@ -184,7 +185,9 @@ def _request_object(request, case: Case, *, extensions: bool, grid_names: dict[s
     out: dict[str, Any] = {
         "service_request_id": str(case.pk), "status": status, "status_notes": note,
         "service_name": case.category.name, "service_code": case.category.open311_code,
-        "description": case.description,
+        # what a citizen wrote for the public; a case staff entered (a 公开 category) is described by
+        # its category only: the operator's text may hold what a caller said about themselves
+        "description": case.description if case.channel == Case.Channel.OPEN311 else case.category.name,
         "agency_responsible": lead.department.name if lead else "",
         "service_notice": "", "requested_datetime": case.reported_at,
         "updated_datetime": case.closed_at if status == "closed" and case.closed_at else case.updated_at,
