@@ -8,8 +8,8 @@ Creates a fresh PostgreSQL database (``--database-url``, default
 postgres://postgres@127.0.0.1:5432/gridgov_bench_faults; dropped and recreated) and prepares it as
 bench_intake.py does (its helpers: the tiny demo city, the taxonomy, a district-centre user with an
 API token), plus a street-centre user who may import houses and an Open311 api_key without an hourly
-limit. Then starts ``gridgov serve`` (gunicorn, GRIDGOV_WORKERS=2 x 4 threads) on 127.0.0.1 in a
-process group of its own and runs ``--clients`` client threads for ``--minutes``, each picking an
+limit. Then starts ``gridgov serve`` (gunicorn, GRIDGOV_WORKERS=2 x 4 threads) on 127.0.0.1 and
+``gridgov worker``, each in a process group of its own and runs ``--clients`` client threads for ``--minutes``, each picking an
 operation by weight:
 
   intake        POST /api/v1/cases/ with a fresh client_uuid
@@ -17,12 +17,15 @@ operation by weight:
   search        GET /api/v1/registry/persons?name=…
   open311_get   GET /open311/v2/requests.json
   open311_post  POST /open311/v2/requests.json with an Idempotency-Key header
-  import        POST /api/v1/registry/imports/houses: a CSV of 20 houses with fresh house codes
+  import        POST /api/v1/registry/imports/houses: a CSV of 20 houses with fresh house codes,
+                queued for ``gridgov worker`` (202 + job); acknowledged when the job, polled at
+                GET /api/v1/registry/imports/jobs/{id}, is done with all 20 rows (a failed or
+                interrupted job is sent again: an upsert by house code)
 
 A write whose answer is lost (connection refused or reset, timeout) or 503 is retried with the
 same key, as a client should, until it is acknowledged (2xx with an id) or 90 s have passed; a
 timeout of 30 s per attempt. Faults, at fixed shares of the run: the whole server process group
-SIGKILLed (master and workers) and started again, at 20 % and 55 %; every connection of the
+SIGKILLed (master and workers), with the task worker, and started again, at 20 % and 55 %; every connection of the
 database terminated (``pg_terminate_backend``) at 35 % and 75 %. A fault's window lasts from its
 start until the server answers again (a kill) or 10 s (a termination).
 
@@ -205,17 +208,39 @@ class Load:
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"houses.csv\"\r\n"
                 f"Content-Type: text/csv\r\n\r\n" + "\n".join(rows) + f"\r\n--{boundary}--\r\n").encode("utf-8")
         key = ",".join(codes)
+        headers = {"Authorization": f"Bearer {self.extra['import_token']}"}
+        with self.lock:
+            self.sent["import"].add(key)
+        deadline = time.monotonic() + RETRY_FOR_S
+        while True:  # the API queues the import (202 + job); acknowledged = the job done with all 20 rows
+            status, data = self._call(conn_box, "import", "POST", "/api/v1/registry/imports/houses", body,
+                                      {**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            if status == 202:
+                done = self._follow_job(conn_box, json.loads(data)["id"], headers, deadline)
+                if done:
+                    with self.lock:
+                        self.acked["import"].add(key)
+                    return
+                status = 503  # the job failed or was interrupted: send the same rows again (an upsert)
+            if status not in (0, 503) or time.monotonic() > deadline:
+                with self.lock:
+                    self.gave_up[("import", status)] += 1
+                return
+            time.sleep(0.5 if status == 0 else 1.0)
 
-        def acked(status, data):
+    def _follow_job(self, conn_box, job_id: int, headers: dict, deadline: float) -> bool:
+        """Poll an import job until it ends: True when it wrote the 20 rows, False when it failed."""
+        while time.monotonic() < deadline:
+            status, data = self._call(conn_box, "import_job", "GET", f"/api/v1/registry/imports/jobs/{job_id}",
+                                      headers=headers)
             if status == 200:
-                out = json.loads(data)
-                if out.get("written") and out.get("created", 0) + out.get("unchanged", 0) == 20:
-                    return True
-            return None
-
-        self._write(conn_box, "import", key, "POST", "/api/v1/registry/imports/houses", body,
-                    {"Authorization": f"Bearer {self.extra['import_token']}",
-                     "Content-Type": f"multipart/form-data; boundary={boundary}"}, acked)
+                job = json.loads(data)
+                if job.get("state") == "done":
+                    return bool(job.get("written")) and job.get("created", 0) + job.get("unchanged", 0) == 20
+                if job.get("state") == "failed" or job.get("interrupted"):
+                    return False
+            time.sleep(0.3)
+        return False
 
     def client(self, until: float, seed: int) -> None:
         rnd = random.Random(seed)
@@ -228,36 +253,41 @@ class Load:
 
 
 class Server:
-    """`gridgov serve` in a process group of its own, so that a SIGKILL takes master and workers."""
+    """`gridgov serve` and `gridgov worker` (the API import runs in the worker), each in a process group
+    of its own, so that a SIGKILL takes master and workers: a kill stops both, as a machine crash would."""
 
     def __init__(self, port: int, env: dict, cwd: str):
         self.port, self.env, self.cwd = port, env, cwd
-        self.proc: subprocess.Popen | None = None
+        self.procs: list[subprocess.Popen] = []
+
+    def _spawn(self, *argv: str) -> subprocess.Popen:
+        gridgov = Path(sys.executable).with_name("gridgov")
+        return subprocess.Popen([str(gridgov), *argv], env=self.env, cwd=self.cwd, stdout=subprocess.DEVNULL,
+                                stderr=open(Path(self.cwd) / f"{argv[0]}.log", "ab"),  # noqa: SIM115
+                                start_new_session=True)
 
     def start(self) -> None:
-        gridgov = Path(sys.executable).with_name("gridgov")
-        self.proc = subprocess.Popen([str(gridgov), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                     env=self.env, cwd=self.cwd, stdout=subprocess.DEVNULL,
-                                     stderr=open(Path(self.cwd) / "serve.log", "ab"),  # noqa: SIM115
-                                     start_new_session=True)
+        self.procs = [self._spawn("serve", "--host", "127.0.0.1", "--port", str(self.port)),
+                      self._spawn("worker", "--tick", "1")]
         _wait(self.port, timeout=120)
 
     def kill(self) -> None:
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
+        for proc in self.procs:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         # workers orphaned in the same group are gone too; wait for the port to be free again
         time.sleep(0.5)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        for proc in self.procs:
+            if proc.poll() is not None:
+                continue
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def _terminate_connections(database_url: str) -> int:
