@@ -151,7 +151,7 @@ def test_the_command_imports_and_reports_rows(db, taxonomy, tmp_path, capsys):
     good = tmp_path / "2027.csv"
     good.write_text("\ufeff" + "\n".join(SCHEDULE) + "\n", encoding="utf-8")
     assert cli.main(["calendar", "import", str(good)]) == 0
-    assert "loaded 3 day(s) for 2027" in capsys.readouterr().out
+    assert "已载入 2027 年的 3 天" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_text("date,kind,name\n2028-02-30,holiday,x\n", encoding="utf-8")
     assert cli.main(["calendar", "import", str(bad)]) == 1

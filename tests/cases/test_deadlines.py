@@ -157,7 +157,7 @@ def test_escalate_command(actors, make_case, capsys):
     case = make_case("handling", lead="310101-cm")
     Case.objects.filter(pk=case.pk).update(stage_deadline=at(2025, 1, 1, 9, 0))
     assert cli.main(["escalate"]) == 0
-    assert f"escalated 1 overdue case(s): {case.pk}" in capsys.readouterr().out
+    assert f"已升级 1 件超期事件: {case.pk}" in capsys.readouterr().out
     case.refresh_from_db()
     assert case.escalation_level == 1
     assert timedelta(0) < case.updated_at - at(2025, 1, 1, 9, 0)
@@ -217,7 +217,7 @@ def test_escalate_refuses_a_bad_now(db, capsys):
     from gridgov import cli
 
     assert cli.main(["escalate", "--now", "yesterday"]) == 2
-    assert "--now 'yesterday': not an ISO 8601 time" in capsys.readouterr().err
+    assert "--now 'yesterday'：不是 ISO 8601 时间" in capsys.readouterr().err
 
 
 def test_the_migration_schedules_the_next_step_of_cases_escalated_before_it(actors, make_case):

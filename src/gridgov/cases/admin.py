@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.cases import taxonomy
 from gridgov.cases.models import CalendarDay, CalendarYear, Category, Department, DepartmentMember, Open311Key
+from gridgov.core.i18n import exc_message, message_of
 
 
 class CategoryForm(forms.ModelForm):
@@ -97,8 +98,8 @@ class CalendarDayAdmin(admin.ModelAdmin):
                 problems = [str(_("the file is not UTF-8 text"))]
             except ValidationFailed as exc:
                 problems = [str(_("row %(row)s, %(field)s: %(message)s") % {"row": d.row, "field": d.field,
-                                                                            "message": d.message})
-                            for d in exc.details] or [exc.message]
+                                                                            "message": message_of(d)})
+                            for d in exc.details] or [exc_message(exc)]
             else:
                 self.message_user(request, _("Loaded %(days)d day(s) for %(years)s; deadlines moved in %(n)d open "
                                              "case(s).") % {"days": result["days"], "n": len(result["cases_moved"]),

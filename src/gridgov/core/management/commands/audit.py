@@ -3,14 +3,17 @@ first broken link (a row edited, deleted or inserted) and exit 1, or the number 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from gridgov.core import auditchain
 from gridgov.core.management.base import GridgovCommand
 from gridgov.core.models import AuditEvent
 
 PROBLEMS = {
-    "previous": "its previous-row hash does not match the row before it (a row before it was deleted, "
-                "inserted or rewritten)",
-    "content": "its content does not match its hash (the row was edited)",
+    "previous": gettext_noop("its previous-row hash does not match the row before it (a row before it was "
+                             "deleted, inserted or rewritten)"),
+    "content": gettext_noop("its content does not match its hash (the row was edited)"),
 }
 
 
@@ -25,7 +28,8 @@ class Command(GridgovCommand):
                 .iterator(chunk_size=2000))
         n, broken = auditchain.verify(rows)
         if broken is not None:
-            self.error(f"audit chain broken at row {broken.row_id} ({n} rows read): {PROBLEMS[broken.problem]}")
+            self.error(_("audit chain broken at row %(row)s (%(n)s rows read): %(problem)s")
+                       % {"row": broken.row_id, "n": n, "problem": _(PROBLEMS[broken.problem])})
             return 1
-        self.stdout.write(f"audit chain intact: {n} rows")
+        self.stdout.write(_("audit chain intact: %(n)s rows") % {"n": n})
         return 0
