@@ -78,9 +78,9 @@ def taxonomy_sync(*, data: dict | None = None, actor: User | None = None) -> dic
     rows = data.get("categories", [])
     for i, row in enumerate(rows):
         for problem in taxonomy.validate_limits(row.get("stage_limits") or {}):
-            report.add("stage_limits", problem, row=i)
+            report.add("stage_limits", problem.template, row=i, params=problem.params)
         for problem in taxonomy.validate_attributes(row.get("attributes") or []):
-            report.add("attributes", problem, row=i)
+            report.add("attributes", problem.template, row=i, params=problem.params)
     report.raise_if_any("taxonomy: invalid rows")
     created = updated = 0
     by_code: dict[str, Category] = {}
@@ -571,7 +571,7 @@ def _h_dispatch(case, *, params, note, now, cal, **_):
     if limit:
         try:
             workcal.parse_limit(limit)
-        except ValueError as exc:
+        except workcal.LimitError as exc:
             raise FieldError("limit", exc.template, params=exc.params) from None
     stage = _start_stage(case, "handle", now, cal, limit=limit)
     CaseTask.objects.filter(case=case, status=CaseTask.Status.OPEN).update(status=CaseTask.Status.CANCELLED)
@@ -629,7 +629,7 @@ def _h_request_extension(case, *, params, note, **_):
     extra = params.get("extra") or ""
     try:
         workcal.parse_limit(extra)
-    except ValueError as exc:
+    except workcal.LimitError as exc:
         raise FieldError("extra", exc.template, params=exc.params) from None
     return {"extension_request": {"extra": extra, "reason": note}}, {"extra": extra}
 

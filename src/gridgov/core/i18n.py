@@ -17,10 +17,10 @@ from gridgov.core.errors import ErrorDetail, FieldError, GridgovError, Phrase
 
 def _localised(params: dict | None) -> dict:
     """``params`` with every ``Phrase`` in it translated (recursively)."""
-    return {k: render(v) if isinstance(v, Phrase) else v for k, v in (params or {}).items()}
+    return {k: phrase_text(v) if isinstance(v, Phrase) else v for k, v in (params or {}).items()}
 
 
-def render(phrase: Phrase) -> str:
+def phrase_text(phrase: Phrase) -> str:
     """A ``Phrase`` in the active language."""
     try:
         return gettext(phrase.template) % _localised(phrase.params) if phrase.params else gettext(phrase.template)

@@ -534,20 +534,20 @@ def _check_geometries(rows: list[_Row], out: _Collector, repair: bool) -> None:
             if is_si:
                 text = Phrase("self-intersection at lon %(lon)s, lat %(lat)s", at) if at else Phrase("self-intersection")
             else:
-                why = reason.split("[")[0].strip()
-                text = (Phrase("invalid geometry: %(why)s at lon %(lon)s, lat %(lat)s", {"why": why, **at}) if at
-                        else Phrase("invalid geometry: %(why)s", {"why": why}))
+                cause = reason.split("[")[0].strip()
+                text = (Phrase("invalid geometry: %(why)s at lon %(lon)s, lat %(lat)s", {"why": cause, **at}) if at
+                        else Phrase("invalid geometry: %(why)s", {"why": cause}))
             if fixed is not None:
                 poly = _polygonal_part(fixed[j])
                 if not poly.is_empty and poly.is_valid:
                     dropped = len(shapely.get_parts(fixed[j])) - len(shapely.get_parts(poly))
-                    parts = {"label": label, "text": text, "type": poly.geom_type,
-                             "n": len(shapely.get_parts(poly)), "dropped": dropped}
+                    made = {"label": label, "text": text, "type": poly.geom_type,
+                            "n": len(shapely.get_parts(poly)), "dropped": dropped}
                     out.repaired(r.index, "geometry", code,
                                  "%(label)s: make_valid applied (%(text)s); result %(type)s with %(n)s part(s); "
                                  "dropped %(dropped)s non-polygonal part(s)" if dropped > 0 else
                                  "%(label)s: make_valid applied (%(text)s); result %(type)s with %(n)s part(s)",
-                                 **parts)
+                                 **made)
                     g[k] = poly
                     r.geometry = poly
                     valid[k] = True
