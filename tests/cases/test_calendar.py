@@ -160,7 +160,7 @@ def test_the_command_imports_and_reports_rows(db, taxonomy, tmp_path, capsys):
     assert not CalendarYear.objects.filter(year=2028).exists()
     assert cli.main(["calendar", "show", "--year", "2028"]) == 0
     out = capsys.readouterr().out
-    assert "2028: PROVISIONAL" in out and "2028-01-25 Tue 春节" in out
+    assert "2028 年：暂定" in out and "2028-01-25 星期二 春节" in out  # (zh-hans, the default)
 
 
 # ----------------------------------------------------------------------------- gridgov check

@@ -30,6 +30,7 @@ class Command(GridgovCommand):
 
     def _show(self, year: int | None) -> int:
         from django.utils import timezone
+        from django.utils.dates import WEEKDAYS_ABBR
         from django.utils.translation import gettext as _
 
         from gridgov.cases import holidays, selectors
@@ -45,7 +46,7 @@ class Command(GridgovCommand):
             self.stdout.write(_("%(year)s: PROVISIONAL (statutory holidays by law, no swapped working days); "
                                 "load the official schedule with `gridgov calendar import FILE.csv`") % {"year": y})
             for day, name in holidays.provisional_holidays(y).items():
-                self.stdout.write(f"  {day.isoformat()} {day.strftime('%a')} {name}")
+                self.stdout.write(f"  {day.isoformat()} {WEEKDAYS_ABBR[day.weekday()]} {name}")
         return 0
 
     def _import(self, path: Path) -> int:

@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gridgov.core.management.base import GridgovCommand
 
@@ -51,7 +52,8 @@ class Command(GridgovCommand):
             for e in due:
                 since = timezone.localtime(e.overdue_since).strftime("%Y-%m-%d %H:%M") if e.overdue_since else "?"
                 self.stdout.write(_("case %(case)s: %(stage)s overdue since %(since)s: %(source)s -> %(target)s "
-                                    "(step %(step)s)") % {"case": e.case_id, "stage": e.stage, "since": since,
+                                    "(step %(step)s)") % {"case": e.case_id, "stage": pgettext("case stage", e.stage),
+                                                           "since": since,
                                                            "source": e.from_prefix, "target": e.to_prefix,
                                                            "step": e.step})
             self.stdout.write(_("would escalate %(n)s overdue case(s)") % {"n": len(due)})
