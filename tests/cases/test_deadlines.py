@@ -180,7 +180,7 @@ def test_escalation_rises_again_at_each_further_limit_up_to_the_city(actors, mak
     assert cli.main(["escalate", "--dry-run", "--now", "2025-10-22T11:02"]) == 0
     out = capsys.readouterr().out
     assert f"事件 {case.pk}：处置阶段自 2025-10-20 11:00 起超期：{district} -> {city}（第 2 级）" in out
-    assert "would escalate 1 overdue case(s)" in out
+    assert "将升级 1 件超期事件" in out
     assert Case.objects.get(pk=case.pk).escalation_level == 1
     assert cli.main(["escalate", "--now", "2025-10-22T11:02+08:00"]) == 0
     case.refresh_from_db()
