@@ -36,21 +36,21 @@ def test_export_then_import_grids_round_trip(tmp_path, capsys, roles):
     assert data["features"] and all(f["properties"]["code"].startswith("310101001") for f in data["features"])
     capsys.readouterr()
     assert cli.main(["import-grids", str(out), "--dry-run"]) == 0
-    assert f"would write 0 new and {len(data['features'])} updated grids" in capsys.readouterr().out
+    assert f"将新增 0 个、更新 {len(data['features'])} 个网格" in capsys.readouterr().out  # (zh-hans, the default)
     count = Grid.objects.count()
     data["features"][0]["properties"]["code"] = "310101999999001"
     bad = tmp_path / "bad.geojson"
     bad.write_text(json.dumps(data), encoding="utf-8")
     assert cli.main(["import-grids", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert "feature 0: properties.code" in err and "nothing was written" in err
+    assert "第 0 个要素：properties.code" in err and "未写入任何数据" in err
     assert Grid.objects.count() == count
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path, capsys, db):
     missing = tmp_path / "nope.geojson"
     assert cli.main(["import-grids", str(missing)]) == 2
-    assert "nope.geojson: cannot read GeoJSON" in capsys.readouterr().err
+    assert "nope.geojson：无法读取 GeoJSON" in capsys.readouterr().err
 
 
 @pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_each_command_run_has_its_own_request_id_for_the_audit(capsys):
     raw = capsys.readouterr().out.strip()
     assert raw and "(Open311 api_key 'kiosk'" not in raw  # the key alone on stdout; the note on stderr
     assert cli.main(["open311-key", "revoke", "999999"]) == 2
-    assert "error: no active key with id 999999" in capsys.readouterr().err
+    assert "error: 没有编号为 999999 的在用密钥" in capsys.readouterr().err
     created = AuditEvent.objects.get(object_type="open311_key", action="CREATE")
     assert created.channel == "cli" and created.request_id.startswith("cli-")
     assert cli.main(["open311-key", "revoke", created.object_id]) == 0

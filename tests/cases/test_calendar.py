@@ -151,7 +151,7 @@ def test_the_command_imports_and_reports_rows(db, taxonomy, tmp_path, capsys):
     good = tmp_path / "2027.csv"
     good.write_text("\ufeff" + "\n".join(SCHEDULE) + "\n", encoding="utf-8")
     assert cli.main(["calendar", "import", str(good)]) == 0
-    assert "loaded 3 day(s) for 2027" in capsys.readouterr().out
+    assert "已载入 2027 年的 3 天" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_text("date,kind,name\n2028-02-30,holiday,x\n", encoding="utf-8")
     assert cli.main(["calendar", "import", str(bad)]) == 1
@@ -160,7 +160,7 @@ def test_the_command_imports_and_reports_rows(db, taxonomy, tmp_path, capsys):
     assert not CalendarYear.objects.filter(year=2028).exists()
     assert cli.main(["calendar", "show", "--year", "2028"]) == 0
     out = capsys.readouterr().out
-    assert "2028: PROVISIONAL" in out and "2028-01-25 Tue 春节" in out
+    assert "2028 年：暂定" in out and "2028-01-25 星期二 春节" in out  # (zh-hans, the default)
 
 
 # ----------------------------------------------------------------------------- gridgov check

@@ -157,7 +157,7 @@ def test_escalate_command(actors, make_case, capsys):
     case = make_case("handling", lead="310101-cm")
     Case.objects.filter(pk=case.pk).update(stage_deadline=at(2025, 1, 1, 9, 0))
     assert cli.main(["escalate"]) == 0
-    assert f"escalated 1 overdue case(s): {case.pk}" in capsys.readouterr().out
+    assert f"已升级 1 件超期事件: {case.pk}" in capsys.readouterr().out
     case.refresh_from_db()
     assert case.escalation_level == 1
     assert timedelta(0) < case.updated_at - at(2025, 1, 1, 9, 0)
@@ -179,8 +179,8 @@ def test_escalation_rises_again_at_each_further_limit_up_to_the_city(actors, mak
     # the drill: what would happen a minute later, nothing written
     assert cli.main(["escalate", "--dry-run", "--now", "2025-10-22T11:02"]) == 0
     out = capsys.readouterr().out
-    assert f"case {case.pk}: handle overdue since 2025-10-20 11:00: {district} -> {city} (step 2)" in out
-    assert "would escalate 1 overdue case(s)" in out
+    assert f"事件 {case.pk}：处置阶段自 2025-10-20 11:00 起超期：{district} -> {city}（第 2 级）" in out
+    assert "将升级 1 件超期事件" in out
     assert Case.objects.get(pk=case.pk).escalation_level == 1
     assert cli.main(["escalate", "--now", "2025-10-22T11:02+08:00"]) == 0
     case.refresh_from_db()
@@ -217,7 +217,7 @@ def test_escalate_refuses_a_bad_now(db, capsys):
     from gridgov import cli
 
     assert cli.main(["escalate", "--now", "yesterday"]) == 2
-    assert "--now 'yesterday': not an ISO 8601 time" in capsys.readouterr().err
+    assert "--now 'yesterday'：不是 ISO 8601 时间" in capsys.readouterr().err
 
 
 def test_the_migration_schedules_the_next_step_of_cases_escalated_before_it(actors, make_case):

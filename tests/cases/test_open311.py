@@ -167,7 +167,7 @@ def test_address_id_and_address_string(api_key, city):
     r, body = post(api_key=api_key, service_code="E0102", address_id=grid, description="x")
     assert r.status_code == 201 and Case.objects.get(pk=int(body[0]["service_request_id"])).grid_code == grid
     r, body = post(api_key=api_key, service_code="E0102", address_string="人民广场东侧某处", description="x")
-    assert r.status_code == 400 and "lat and long" in body[0]["description"]
+    assert r.status_code == 400 and "请提供 lat 和 long" in body[0]["description"]
 
 
 def test_request_list_filters_window_paging_and_privacy(api_key, actors, make_case):

@@ -52,14 +52,14 @@ def _code(body, fmt) -> str:
 # ----------------------------------------------------------------------------- all or nothing
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-@pytest.mark.parametrize("content, reason", [(b"not an image", "only JPEG, PNG or WebP"),
+@pytest.mark.parametrize("content, reason", [(b"not an image", "只支持 JPEG、PNG 或 WebP 图片"),
                                              (b"\xff\xd8\xff\xe0" + b"\0" * services.MAX_UPLOAD, "10 MB")])
 def test_a_refused_photo_creates_no_case(keys, media, fmt, content, reason):
     _, raw = keys["app"]
     before = _rows()
     r, body = post(fmt, api_key=raw, **GOOD, files={"media": SimpleUploadedFile("x.jpg", content, "image/jpeg")})
     _assert_error(r, body, fmt, 400)
-    assert reason in _description(body, fmt) and _description(body, fmt).startswith("media:")
+    assert reason in _description(body, fmt) and _description(body, fmt).startswith("media：")
     assert _rows() == before
     assert _files(media) == []
     # the retry with a good photo makes exactly one case
@@ -134,7 +134,7 @@ def test_the_third_request_in_an_hour_is_refused_with_429_and_retry_after(keys, 
     r, body = post(fmt, api_key=raw, **GOOD)
     _assert_error(r, body, fmt, 429)
     assert _code(body, fmt) == "429"
-    assert _description(body, fmt) == "api_key rate limit: 2 requests per hour"
+    assert _description(body, fmt) == "api_key 调用超限：每小时最多 2 次"
     assert 1 <= int(r["Retry-After"]) <= 3600
     assert _rows() == before
     # another key is not affected
@@ -190,12 +190,12 @@ def test_open311_key_cli_per_hour(db, capsys):
 
     code, out = run("create", "partner", "--per-hour", "30")
     assert code == 0 and selectors.open311_key_lookup(out.out.strip()).max_per_hour == 30
-    assert "30 requests per hour" in out.err
+    assert "每小时 30 次" in out.err
     code, out = run("create", "default")
     assert code == 0 and selectors.open311_key_lookup(out.out.strip()).max_per_hour == 600
     code, out = run("create", "unlimited", "--per-hour", "0")
     assert code == 0 and selectors.open311_key_lookup(out.out.strip()).max_per_hour == 0
-    assert "no hourly limit" in out.err
+    assert "不限每小时次数" in out.err
     code, out = run("create", "bad", "--per-hour", "-1")
     assert code == 2 and "max_per_hour" in out.err and out.out == ""
     code, out = run("revoke", "1", "--per-hour", "5")

@@ -52,7 +52,7 @@ def test_hotline_intake_is_idempotent_on_double_submit(people):
     detail = client.get(first["Location"]).content.decode()
     assert "138****1111" in detail and "13800001111" not in detail
     bad = client.post("/cases/new/", {**form, "client_uuid": str(uuid.uuid4()), "caller_phone": ""})
-    assert bad.status_code == 200 and "callback number" in bad.content.decode()
+    assert bad.status_code == 200 and "来电号码：热线来电须登记回访电话" in bad.content.decode()
 
 
 def test_mobile_report_with_photo_then_verify_from_the_list(people, media, make_case):
@@ -86,7 +86,7 @@ def test_detail_page_offers_the_allowed_actions_and_runs_them(people, make_case)
     assert Case.objects.get(pk=case.pk).state == "dispatched"
     stale = client.post(f"/cases/{case.pk}/act/", {"action": "supervise", "version": 1, "card": "red",
                                                    "note": "x"}, follow=True)
-    assert "reload" in stale.content.decode()
+    assert "请刷新后重试" in stale.content.decode()
     body = _client(people["handler"]).get(f"/cases/{case.pk}/").content.decode()
     assert 'data-testid="form-start"' in body
     assert _client(people["auditor"]).get(f"/cases/{case.pk}/").status_code == 403
@@ -169,7 +169,7 @@ def test_cancelling_an_assisting_task_needs_a_reason(actors, joint_case):
     r = _client(actors["dispatcher"]).post(f"/cases/{case.pk}/tasks/{assist.pk}/cancel/", {"reason": "  "},
                                            follow=True)
     assert r.redirect_chain == [(f"/cases/{case.pk}/", 302)]
-    assert 'class="msg-error">reason: must not be empty</li>' in r.content.decode()
+    assert 'class="msg-error">理由：不能为空</li>' in r.content.decode()
     assist.refresh_from_db()
     assert assist.status == CaseTask.Status.OPEN
     assert not CaseEvent.objects.filter(case=case, action="task_cancelled").exists()
@@ -184,7 +184,7 @@ def test_only_the_dispatching_centre_may_cancel_an_assisting_task(actors, joint_
     lead_handler = _client(actors["handler"])
     assert "/cancel/" not in lead_handler.get(f"/cases/{case.pk}/").content.decode()
     r = lead_handler.post(f"/cases/{case.pk}/tasks/{assist.pk}/cancel/", {"reason": "不需要"}, follow=True)
-    assert "only the dispatching centre of the case may cancel a task" in r.content.decode()
+    assert "只有派遣该事件的中心可以撤销任务" in r.content.decode()
     assist.refresh_from_db()
     assert assist.status == CaseTask.Status.OPEN and assist.result == ""
     assert not CaseEvent.objects.filter(case=case, action="task_cancelled").exists()

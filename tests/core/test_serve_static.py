@@ -40,7 +40,7 @@ def test_serve_refuses_to_start_without_static_files(production, tmp_path, capsy
     production.STATIC_ROOT = blocker / "static"  # cannot be created
     assert cli.main(["serve", "--port", "1"]) == 2
     err = capsys.readouterr().err
-    assert "static files" in err and "collectstatic" in err
+    assert "缺少静态文件" in err and "collectstatic" in err
 
 
 def test_development_needs_no_collection(settings, tmp_path):

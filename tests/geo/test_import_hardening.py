@@ -114,7 +114,7 @@ def test_grid_overlapping_a_stored_grid_is_refused(city, admin):
     assert r.status_code == 422, r.content
     details = r.json()["error"]["details"]
     assert [(d["row"], d["code"]) for d in details] == [(0, "overlap_existing")]
-    assert "310101001003002" in details[0]["message"] and "m²" in details[0]["message"]
+    assert "310101001003002" in details[0]["message"] and "平方米" in details[0]["message"]  # (zh-hans, the default)
     assert not Grid.objects.filter(code="310101001003901").exists()
     assert locate_codes([PS[0]], [PS[1]]) == ["310101001003002"]
 

@@ -226,11 +226,11 @@ def test_cli_import(tmp_path, houses, capsys):
 
     path = write_csv(tmp_path / "c.csv", HEADER, _rows(houses))
     assert cli.main(["import-persons", path, "--quiet", "--report", str(tmp_path / "r.csv")]) == 0
-    assert "3 created" in capsys.readouterr().out
+    assert "新增 3" in capsys.readouterr().out  # (zh-hans, the default)
     rows = _rows(houses)
     rows[0][4] = "77"
     assert cli.main(["import-persons", write_csv(tmp_path / "c2.csv", HEADER, rows), "--quiet"]) == 1
-    assert "row 2: ethnicity" in capsys.readouterr().err
+    assert "第 2 行：ethnicity" in capsys.readouterr().err
 
 
 def test_column_path_accepts_only_what_the_row_validator_accepts(place):

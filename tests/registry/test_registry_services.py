@@ -293,12 +293,12 @@ def test_reindex_identity_after_a_key_change(place, person_data, settings, capsy
     def run(*argv):
         return cli.main(["reindex-identity", "--quiet", *argv]), capsys.readouterr().out
 
-    assert run("--check") == (0, "3 identity numbers; 0 indexed with another key\n")
+    assert run("--check") == (0, "3 个身份证号；0 个是用其他密钥建的索引\n")
     settings.GRIDGOV_BLIND_INDEX_KEY = "a-new-key-from-the-vault"
     assert not Person.objects.filter(id_hmac=identity.blind_index(number)).exists()  # lookups miss
-    assert run("--check") == (1, "3 identity numbers; 3 indexed with another key\n")
+    assert run("--check") == (1, "3 个身份证号；3 个是用其他密钥建的索引\n")
     assert not AuditEvent.objects.filter(object_type="registry.person.id_hmac").exists()
-    assert run() == (0, "3 identity numbers; 3 re-indexed\n")
+    assert run() == (0, "3 个身份证号；已重建索引 3 个\n")
     assert Person.objects.get(id_hmac=identity.blind_index(number)).pk == people[1].pk
     assert run("--check")[0] == 0
     event = AuditEvent.objects.get(object_type="registry.person.id_hmac")

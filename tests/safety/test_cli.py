@@ -153,7 +153,7 @@ def test_detect_help_does_not_import_django(tmp_path):
 @pytest.mark.django_db
 def test_safety_scan_runs_detection_on_the_database(monkeypatch, capsys, roles):
     code, out, _ = _main(["safety-scan", "--weeks", "2"], monkeypatch, capsys)
-    assert code == 0 and "series" in out and "hotspot grids" in out
+    assert code == 0 and "个序列" in out and "热点网格" in out  # (zh-hans, the default)
 
 
 def _weekly_csv(series: dict[str, list[int]], first=(2021, 1, 4)) -> str:

@@ -56,7 +56,7 @@ def has_capability(user: User | AnonymousUser | None, capability: str) -> bool:
 
 def require_capability(user: User | AnonymousUser | None, capability: str) -> None:
     if not has_capability(user, capability):
-        raise Forbidden(f"missing capability {capability}", code="missing_capability")
+        raise Forbidden("missing capability %(capability)s", code="missing_capability", params={"capability": capability})
 
 
 def scope_q(prefixes: Iterable[str], field: str) -> Q:

@@ -54,7 +54,7 @@ def user_create(*, username: str, password: str, display_name: str = "", actor: 
     if len(username) > 150:
         raise FieldError("username", "at most 150 characters", code="too_long")
     if User.objects.filter(username=username).exists():
-        raise FieldError("username", f"{username!r} is taken", code="duplicate")
+        raise FieldError("username", "%(username)s is taken", code="duplicate", params={"username": repr(username)})
     user = User(username=username, display_name=display_name, is_staff=is_staff, is_superuser=is_superuser)
     if validate_password:
         try:
@@ -74,11 +74,12 @@ def membership_grant(*, user: User, role_code: str, jurisdiction: str, scope: st
     """Give ``user`` a role at ``jurisdiction``. ``actor`` None means the system (CLI, demo)."""
     jurisdiction = validate_prefix(jurisdiction, field="jurisdiction")
     if scope not in Membership.Scope.values:
-        raise FieldError("scope", f"{scope!r} is not one of {', '.join(Membership.Scope.values)}")
+        raise FieldError("scope", "%(scope)s is not one of %(values)s",
+                         params={"scope": repr(scope), "values": ", ".join(Membership.Scope.values)})
     try:
         role = Role.objects.get(code=role_code)
     except Role.DoesNotExist:
-        raise FieldError("role", f"unknown role {role_code!r}", code="unknown") from None
+        raise FieldError("role", "unknown role %(role)s", code="unknown", params={"role": repr(role_code)}) from None
     if actor is not None and not code_in_scope(actor, jurisdiction, capability="accounts.manage",
                                                purpose="write"):
         raise Forbidden("jurisdiction: outside your capture scope for accounts.manage")

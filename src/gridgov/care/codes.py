@@ -142,9 +142,12 @@ def programme(code: str) -> Programme:
 
 
 class FieldProblem(ValueError):
-    def __init__(self, field: str, message: str, code: str = "invalid"):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message, self.code = field, message, code
+    """``message`` is an English template when ``params`` is given (filled in ``str(exc)``), kept for
+    translation (the service raises ``FieldError(field, message, params=params)``)."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid", params: dict[str, Any] | None = None):
+        super().__init__(f"{field}: {message % params if params is not None else message}")
+        self.field, self.message, self.code, self.params = field, message, code, params
 
 
 def _check_code(field: str, spec: FieldSpec, value: Any, kept: Any = None) -> str:
@@ -153,13 +156,15 @@ def _check_code(field: str, spec: FieldSpec, value: Any, kept: Any = None) -> st
         raise FieldProblem(field, "expected a code (string)")
     valid = table(spec.code_table)
     if value not in valid:
-        raise FieldProblem(field, f"{value!r} is not a code of {spec.code_table}", "unknown_code")
+        raise FieldProblem(field, "%(value)s is not a code of %(table)s", "unknown_code",
+                           params={"value": repr(value), "table": spec.code_table})
     gone = retired(spec.code_table)
     if value in gone and not (value == kept or (isinstance(kept, list) and value in kept)):
-        raise FieldProblem(field, f"{value!r} ({valid[value]}) is no longer in use: {gone[value]}", "retired_code")
+        raise FieldProblem(field, "%(value)s (%(name)s) is no longer in use: %(why)s", "retired_code",
+                           params={"value": repr(value), "name": valid[value], "why": gone[value]})
     if spec.allowed is not None and value not in spec.allowed:
-        raise FieldProblem(field, f"{value!r} is not allowed in this programme ({', '.join(spec.allowed)})",
-                           "not_allowed")
+        raise FieldProblem(field, "%(value)s is not allowed in this programme (%(allowed)s)", "not_allowed",
+                           params={"value": repr(value), "allowed": ", ".join(spec.allowed)})
     return value
 
 

@@ -144,7 +144,7 @@ def _filtered(qs: QuerySet[Enrolment], *, status: str = "active", level: str = "
               grid_code: str = "") -> QuerySet[Enrolment]:
     if status and status != "all":
         if status not in Enrolment.Status.values:
-            raise FieldError("status", f"one of {', '.join(Enrolment.Status.values)} or all")
+            raise FieldError("status", "one of %(values)s or all", params={"values": ", ".join(Enrolment.Status.values)})
         qs = qs.filter(status=status)
     if level:
         qs = qs.filter(level=level)
@@ -562,7 +562,8 @@ def programme_statistics(user: User, programme: str, *, area_level: int = 9, tod
     never counted."""
     prog = access.programme(programme)
     if programme not in access.require_statistics(user):
-        raise Forbidden(f"missing capability {prog.capability}", code="missing_capability")
+        raise Forbidden("missing capability %(capability)s", code="missing_capability",
+                        params={"capability": prog.capability})
     if area_level not in STAT_LEVELS:
         raise FieldError("area_level", "one of 6, 9, 12")
     levels = list(codes.table(prog.level_table))

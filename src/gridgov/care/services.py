@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import User
@@ -91,7 +91,7 @@ def _clean(programme: str, data: dict | None, *, partial: bool = False, stored: 
     try:
         return codes.clean_fields(programme, data, partial=partial, stored=stored)
     except codes.FieldProblem as exc:
-        raise FieldError(exc.field, exc.message, code=exc.code) from None
+        raise FieldError(exc.field, exc.message, code=exc.code, params=exc.params) from None
 
 
 def _check_code(field: str, table: str, value: str, *, required: bool = True) -> str:
@@ -100,7 +100,8 @@ def _check_code(field: str, table: str, value: str, *, required: bool = True) ->
             raise FieldError(field, "required", code="required")
         return ""
     if value not in codes.table(table):
-        raise FieldError(field, f"{value!r} is not a code of {table}", code="unknown_code")
+        raise FieldError(field, "%(value)s is not a code of %(table)s", code="unknown_code",
+                         params={"value": repr(value), "table": table})
     return value
 
 
@@ -109,7 +110,7 @@ def _text(field: str, value: str, *, max_length: int = 200, required: bool = Tru
     if required and not value:
         raise FieldError(field, "required", code="required")
     if len(value) > max_length:
-        raise FieldError(field, f"at most {max_length} characters", code="too_long")
+        raise FieldError(field, "at most %(n)s characters", code="too_long", params={"n": max_length})
     return value
 
 
@@ -141,7 +142,7 @@ def provider_create(*, actor: User, name: str, kind: str, programmes: list[str],
         raise FieldError("programmes", "at least one programme", code="required")
     for p in programmes:
         if p not in codes.PROGRAMME_CODES:
-            raise FieldError("programmes", f"unknown programme {p!r}", code="unknown")
+            raise FieldError("programmes", "unknown programme %(code)s", code="unknown", params={"code": repr(p)})
     if not any(code_in_scope(actor, grid_code, capability=access.capability(p), purpose="write")
                for p in programmes):
         access.require_any(actor)
@@ -306,7 +307,9 @@ def enrolment_close(*, actor: User, programme: str, enrolment_id: int, version: 
     prog = access.programme(programme)
     enrolment = _enrolment_for_write(actor, programme, enrolment_id)
     if status not in ENROLMENT_TRANSITIONS[enrolment.status]:
-        raise Conflict(f"cannot go from {enrolment.status} to {status}")
+        raise Conflict("cannot go from “%(old)s” to “%(new)s”",
+                       params={"old": pgettext_lazy("care enrolment status", enrolment.status),
+                               "new": pgettext_lazy("care enrolment status", status)})
     closure_type = _check_code("closure_type", prog.closure_table, closure_type)
     end_date = end_date or today
     if end_date < enrolment.start_date:
@@ -380,7 +383,7 @@ def contact_record(*, actor: User, programme: str, enrolment_id: int, kind: str,
     if enrolment.status != Enrolment.Status.ACTIVE:
         raise Conflict("the enrolment is closed")
     if kind not in Contact.Kind.values:
-        raise FieldError("kind", f"one of {', '.join(Contact.Kind.values)}")
+        raise FieldError("kind", "one of %(values)s", params={"values": ", ".join(Contact.Kind.values)})
     if done_on > today:
         raise FieldError("done_on", "in the future", code="future")
     notes = _text("notes", notes, max_length=4000, required=False)
@@ -390,7 +393,8 @@ def contact_record(*, actor: User, programme: str, enrolment_id: int, kind: str,
         if contact is None:
             raise NotFound("contact not found")
         if Contact.Status.COMPLETED not in CONTACT_TRANSITIONS[contact.status]:
-            raise Conflict(f"the contact is already {contact.status}")
+            raise Conflict("the contact is already “%(status)s”",
+                           params={"status": pgettext_lazy("care contact status", contact.status)})
         update_versioned(Contact, contact.pk, contact.version if version is None else version, status=Contact.Status.COMPLETED,
              done_on=done_on, notes=notes, kind=kind, recorded_by=actor, recorded_at=now, client_uuid=client_uuid)
         contact.refresh_from_db()
@@ -417,7 +421,8 @@ def contact_skip(*, actor: User, programme: str, contact_id: int, reason: str, v
     if contact is None:
         raise NotFound("contact not found")
     if Contact.Status.SKIPPED not in CONTACT_TRANSITIONS[contact.status]:
-        raise Conflict(f"the contact is already {contact.status}")
+        raise Conflict("the contact is already “%(status)s”",
+                       params={"status": pgettext_lazy("care contact status", contact.status)})
     reason = _text("reason", reason, max_length=200)
     update_versioned(Contact, contact.pk, version, status=Contact.Status.SKIPPED, skip_reason=reason, recorded_by=actor,
          recorded_at=timezone.now())
@@ -643,7 +648,8 @@ def transfer_accept(*, actor: User, programme: str, transfer_id: int, version: i
     if transfer is None:
         raise NotFound("transfer not found")
     if transfer.status != Transfer.Status.PENDING:
-        raise Conflict(f"the transfer is already {transfer.status}")
+        raise Conflict("the transfer is already “%(status)s”",
+                       params={"status": pgettext_lazy("care transfer status", transfer.status)})
     update_versioned(Transfer, transfer.pk, version, status=Transfer.Status.ACCEPTED, accepted_by=actor,
                      accepted_at=now)
     enrolment = transfer.enrolment
@@ -774,7 +780,9 @@ def referral_transition(*, actor: User, programme: str, referral_id: int, versio
     if referral is None:
         raise NotFound("referral not found")
     if status not in REFERRAL_TRANSITIONS.get(referral.status, set()):
-        raise Conflict(f"cannot go from {referral.status} to {status}")
+        raise Conflict("cannot go from “%(old)s” to “%(new)s”",
+                       params={"old": pgettext_lazy("care referral status", referral.status),
+                               "new": pgettext_lazy("care referral status", status)})
     values: dict[str, Any] = {"status": status, "updated_at": timezone.now()}
     if outcome:
         values["outcome"] = _text("outcome", outcome, max_length=2000)
@@ -849,7 +857,7 @@ def breakglass_open(*, actor: User, programme: str, enrolment_id: int, reason: s
     if len(reason) < 10:
         raise FieldError("reason", "at least 10 characters: say why", code="too_short")
     if not 1 <= minutes <= MAX_BREAKGLASS_MINUTES:
-        raise FieldError("minutes", f"between 1 and {MAX_BREAKGLASS_MINUTES}", code="out_of_range")
+        raise FieldError("minutes", "between 1 and %(max)s", code="out_of_range", params={"max": MAX_BREAKGLASS_MINUTES})
     enrolment = Enrolment.objects.filter(pk=enrolment_id, programme=programme, sealed=False,
                                          deidentified_at__isnull=True).first()
     if enrolment is None:

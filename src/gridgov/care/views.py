@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from gridgov.care import access, codes, selectors, services
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
+from gridgov.core.i18n import exc_message, message_of
 from gridgov.core.pages import page_view
 
 
@@ -44,7 +45,7 @@ def case_file(request, programme: str, enrolment_id: int):
 
 def _error_text(exc: GridgovError) -> str:
     details = getattr(exc, "details", None)
-    return details[0].message if details else exc.message
+    return message_of(details[0]) if details else exc_message(exc)
 
 
 @page_view

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.cases import taxonomy
 from gridgov.cases.models import CalendarDay, CalendarYear, Category, Department, DepartmentMember, Open311Key
+from gridgov.core.errors import Phrase
+from gridgov.core.i18n import exc_message, message_of, phrase_text
 
 
 class CategoryForm(forms.ModelForm):
@@ -20,17 +22,17 @@ class CategoryForm(forms.ModelForm):
     def clean_stage_limits(self):
         value = self.cleaned_data.get("stage_limits") or {}
         if not isinstance(value, dict):
-            raise forms.ValidationError('an object such as {"handle": "3d", "verify": "4h"}')
+            raise forms.ValidationError(_('an object such as {"handle": "3d", "verify": "4h"}'))
         problems = taxonomy.validate_limits(value)
         if problems:
-            raise forms.ValidationError("; ".join(problems))
+            raise forms.ValidationError("; ".join(phrase_text(p) for p in problems))
         return value
 
     def clean_attributes(self):
         value = self.cleaned_data.get("attributes") or []
-        problems = taxonomy.validate_attributes(value) if isinstance(value, list) else ["a list of attributes"]
+        problems = taxonomy.validate_attributes(value) if isinstance(value, list) else [Phrase("a list of attributes")]
         if problems:
-            raise forms.ValidationError("; ".join(problems))
+            raise forms.ValidationError("; ".join(phrase_text(p) for p in problems))
         return value
 
 
@@ -98,8 +100,8 @@ class CalendarDayAdmin(admin.ModelAdmin):
                 problems = [str(_("the file is not UTF-8 text"))]
             except ValidationFailed as exc:
                 problems = [str(_("row %(row)s, %(field)s: %(message)s") % {"row": d.row, "field": d.field,
-                                                                            "message": d.message})
-                            for d in exc.details] or [exc.message]
+                                                                            "message": message_of(d)})
+                            for d in exc.details] or [exc_message(exc)]
             else:
                 self.message_user(request, _("Loaded %(days)d day(s) for %(years)s; deadlines moved in %(n)d open "
                                              "case(s).") % {"days": result["days"], "n": len(result["cases_moved"]),

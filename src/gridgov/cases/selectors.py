@@ -123,7 +123,7 @@ def cases_visible(user: User, *, departments: bool = True) -> QuerySet[Case]:
     """``departments=False``: the grid-prefix rule only (e.g. duplicate suggestions to a reporter)."""
     can_view, can_handle = has_capability(user, VIEW), has_capability(user, "cases.handle")
     if not (can_view or can_handle):
-        raise Forbidden(f"missing capability {VIEW}", code="missing_capability")
+        raise Forbidden("missing capability %(capability)s", code="missing_capability", params={"capability": VIEW})
     q = scope_q(user_prefixes(user, VIEW), "grid_code") if can_view else Q(pk__in=[])
     if can_handle and departments:
         deps = department_ids(user)
@@ -182,11 +182,11 @@ def case_list(user: User, *, worklist: str | None = None, state: str | None = No
     qs = cases_visible(user)
     if worklist:
         if worklist not in WORKLISTS:
-            raise FieldError("worklist", f"one of {', '.join(WORKLISTS)}")
+            raise FieldError("worklist", "one of %(values)s", params={"values": ", ".join(WORKLISTS)})
         qs = _worklist(user, qs, worklist)
     if state:
         if state not in workflow.STATES:
-            raise FieldError("state", f"one of {', '.join(workflow.STATES)}")
+            raise FieldError("state", "one of %(values)s", params={"values": ", ".join(workflow.STATES)})
         qs = qs.filter(state=state)
     if grid:
         if not grid.isdigit() or len(grid) > 15:
@@ -339,7 +339,8 @@ def category_by_code(code: str) -> Category:
         return hit[1]
     cat = Category.objects.filter(code=code, active=True, parent__isnull=False).select_related("parent").first()
     if cat is None:
-        raise FieldError("category", f"unknown category {code!r} (a 小类 code)", code="unknown")
+        raise FieldError("category", "unknown category %(code)s (a 小类 code)", code="unknown",
+                         params={"code": repr(code)})
     if len(_category_cache) > 2000:
         _category_cache.clear()
     _category_cache[code] = (now, cat)
@@ -444,7 +445,7 @@ def scorecard(user: User, *, group: str, start: datetime, end: datetime, level: 
     (the reporter) for the cases registered in [start, end) that the user can see."""
     require_capability(user, VIEW)
     if group not in GROUPS:
-        raise FieldError("group", f"one of {', '.join(GROUPS)}")
+        raise FieldError("group", "one of %(values)s", params={"values": ", ".join(GROUPS)})
     if level not in (6, 9, 12, 15):
         raise FieldError("level", "one of 6, 9, 12, 15")
     if end <= start:

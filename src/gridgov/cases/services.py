@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, has_capability
@@ -78,9 +78,9 @@ def taxonomy_sync(*, data: dict | None = None, actor: User | None = None) -> dic
     rows = data.get("categories", [])
     for i, row in enumerate(rows):
         for problem in taxonomy.validate_limits(row.get("stage_limits") or {}):
-            report.add("stage_limits", problem, row=i)
+            report.add("stage_limits", problem.template, row=i, params=problem.params)
         for problem in taxonomy.validate_attributes(row.get("attributes") or []):
-            report.add("attributes", problem, row=i)
+            report.add("attributes", problem.template, row=i, params=problem.params)
     report.raise_if_any("taxonomy: invalid rows")
     created = updated = 0
     by_code: dict[str, Category] = {}
@@ -224,7 +224,7 @@ def _text(value: Any, field: str, *, limit: int, required: bool = False) -> str:
     if required and not text:
         raise FieldError(field, "must not be empty", code="required")
     if len(text) > limit:
-        raise FieldError(field, f"at most {limit} characters", code="too_long")
+        raise FieldError(field, "at most %(n)s characters", code="too_long", params={"n": limit})
     if "\x00" in text:
         raise FieldError(field, "must not contain NUL characters")
     return text
@@ -290,7 +290,7 @@ def case_report(*, actor: User | None, category_code: str, description: str, lon
     if caller_phone and not all(c.isdigit() or c in "+- " for c in caller_phone):
         raise FieldError("caller_phone", "digits, spaces, + and - only")
     if channel not in Case.Channel.values:
-        raise FieldError("channel", f"one of {', '.join(Case.Channel.values)}")
+        raise FieldError("channel", "one of %(values)s", params={"values": ", ".join(Case.Channel.values)})
     if channel == Case.Channel.HOTLINE and not caller_phone:
         raise FieldError("caller_phone", "a hotline report needs the callback number", code="required")
     if open311_key is not None:
@@ -376,7 +376,8 @@ def _locate(*, lon, lat, grid_code) -> tuple[str, float | None, float | None]:
         if located is None:
             raise FieldError("lon", "the point is outside every grid", code="outside_grids")
         if grid_code and grid_code != located:
-            raise FieldError("grid_code", f"the point lies in grid {located}, not {grid_code}", code="mismatch")
+            raise FieldError("grid_code", "the point lies in grid %(located)s, not %(given)s", code="mismatch",
+                             params={"located": located, "given": grid_code})
         return located, lon, lat
     if grid_code:
         if not (len(grid_code) == 15 and grid_code.isdigit()) or not selectors.grid_exists(grid_code):
@@ -396,10 +397,11 @@ def _check_attributes(category: Category, values: dict) -> dict:
         if attr["datatype"] == "multivaluelist":
             value = value if isinstance(value, list) else [value]
             if not set(value) <= keys:
-                raise FieldError(f"attribute[{code}]", f"values must be among {', '.join(sorted(keys))}")
+                raise FieldError(f"attribute[{code}]", "values must be among %(values)s",
+                                 params={"values": ", ".join(sorted(keys))})
         elif attr["datatype"] == "singlevaluelist":
             if value not in keys:
-                raise FieldError(f"attribute[{code}]", f"must be one of {', '.join(sorted(keys))}")
+                raise FieldError(f"attribute[{code}]", "must be one of %(values)s", params={"values": ", ".join(sorted(keys))})
         elif attr["datatype"] == "number":
             try:
                 value = float(value)
@@ -429,7 +431,8 @@ def _authorise(actor: User, case: Case, t: workflow.Transition) -> None:
             raise Forbidden("only a member of the lead department may do this", code="not_lead_department")
         return
     if not selectors.can_write(actor, case, t.capability):
-        raise Forbidden(f"the case is outside your capture scope for {t.capability}", code="outside_jurisdiction")
+        raise Forbidden("the case is outside your capture scope for %(capability)s", code="outside_jurisdiction",
+                        params={"capability": t.capability})
 
 
 ACTION_CAPABILITY = {t.action: t.capability for t in workflow.TRANSITIONS.values()}
@@ -440,7 +443,8 @@ def case_transition(*, actor: User, case_id: int, action: str, version: int | No
                     params: dict | None = None, client_uuid=None, now: datetime | None = None) -> Case:
     """Apply ``action`` to the case (see the module docstring for the checks and their order)."""
     if action not in workflow.ACTIONS:
-        raise FieldError("action", f"unknown action; one of {', '.join(workflow.ACTIONS)}", code="unknown")
+        raise FieldError("action", "unknown action; one of %(actions)s", code="unknown",
+                         params={"actions": ", ".join(workflow.ACTIONS)})
     note = _text(note, "note", limit=MAX_NOTE)
     key = _uuid(client_uuid)
     with transaction.atomic():
@@ -453,15 +457,18 @@ def case_transition(*, actor: User, case_id: int, action: str, version: int | No
                                    code="idempotency_key_reused")
                 return case
         if not has_capability(actor, ACTION_CAPABILITY[action]):
-            raise Forbidden(f"missing capability {ACTION_CAPABILITY[action]}", code="missing_capability")
+            raise Forbidden("missing capability %(capability)s", code="missing_capability",
+                            params={"capability": ACTION_CAPABILITY[action]})
         try:
             t = workflow.resolve(case.state, action)
         except workflow.TransitionRefused as exc:
-            raise Conflict(str(exc), code="invalid_transition") from None
+            raise Conflict("“%(action)s” is not possible while the case is “%(state)s”", code="invalid_transition",
+                           params={"action": pgettext_lazy("case action", exc.action),
+                                   "state": pgettext_lazy("case state", exc.state)}) from None
         _authorise(actor, case, t)
         if version is not None and version != case.version:
-            raise Conflict(f"the case changed (version {case.version}, you sent {version}); reload it",
-                           code="stale_version")
+            raise Conflict("the case changed (version %(current)s, you sent %(sent)s); reload it",
+                           code="stale_version", params={"current": case.version, "sent": version})
         now = now or timezone.now()
         cal = selectors.work_calendar()
         handler = _HANDLERS[action]
@@ -553,7 +560,8 @@ def _department(value, field: str, case: Case) -> Department:
     if dep is None:
         raise FieldError(field, "unknown department", code="unknown")
     if not _serves(dep, case.grid_code):
-        raise FieldError(field, f"{dep.name} does not serve grid {case.grid_code}", code="outside_department")
+        raise FieldError(field, "%(department)s does not serve grid %(grid)s", code="outside_department",
+                         params={"department": dep.name, "grid": case.grid_code})
     return dep
 
 
@@ -566,8 +574,8 @@ def _h_dispatch(case, *, params, note, now, cal, **_):
     if limit:
         try:
             workcal.parse_limit(limit)
-        except ValueError as exc:
-            raise FieldError("limit", str(exc)) from None
+        except workcal.LimitError as exc:
+            raise FieldError("limit", exc.template, params=exc.params) from None
     stage = _start_stage(case, "handle", now, cal, limit=limit)
     CaseTask.objects.filter(case=case, status=CaseTask.Status.OPEN).update(status=CaseTask.Status.CANCELLED)
     limit_text = limit or taxonomy.limit_for(case.category.stage_limits, "handle")
@@ -624,8 +632,8 @@ def _h_request_extension(case, *, params, note, **_):
     extra = params.get("extra") or ""
     try:
         workcal.parse_limit(extra)
-    except ValueError as exc:
-        raise FieldError("extra", str(exc)) from None
+    except workcal.LimitError as exc:
+        raise FieldError("extra", exc.template, params=exc.params) from None
     return {"extension_request": {"extra": extra, "reason": note}}, {"extra": extra}
 
 
@@ -654,9 +662,11 @@ def _h_feedback(case, *, note, now, cal, **_):
     waiting = list(CaseTask.objects.filter(case=case, role=CaseTask.Role.ASSIST, status=CaseTask.Status.OPEN)
                    .order_by("id").values_list("department__code", "department__name"))
     if waiting:
-        raise Conflict("assisting departments have not reported their part: "
-                       + ", ".join(f"{name} ({code})" for code, name in waiting), code="assist_open",
-                       details=[ErrorDetail("tasks", f"{code} is still open", "assist_open") for code, _ in waiting])
+        raise Conflict("assisting departments have not reported their part: %(departments)s", code="assist_open",
+                       params={"departments": ", ".join(f"{name} ({code})" for code, name in waiting)},
+                       details=[ErrorDetail("tasks", f"{code} is still open", "assist_open",
+                                            template="%(department)s is still open", params={"department": code})
+                                for code, _ in waiting])
     lead = selectors.lead_task(case)
     assert lead is not None  # _authorise refused a department action without a lead task
     CaseTask.objects.filter(pk=lead.pk).update(status=CaseTask.Status.DONE, done_at=now, result=note)
@@ -888,7 +898,8 @@ def attachment_add(*, actor: User | None, case_id: int | None = None, case: Case
     removes them (``attachment_files_remove``)."""
     if case is None or not system:
         if actor is None:  # only the system attaches without an actor, to a case it holds
-            raise Forbidden(f"missing capability {selectors.VIEW}", code="missing_capability")
+            raise Forbidden("missing capability %(capability)s", code="missing_capability",
+                                params={"capability": selectors.VIEW})
         if case is None:
             if case_id is None:
                 raise TypeError("attachment_add needs case or case_id")
@@ -933,7 +944,8 @@ def _open311_key_admit(key: Open311Key) -> None:
         raise Forbidden("api_key revoked", code="invalid_key")
     retry_after = selectors.open311_key_retry_after(locked)
     if retry_after is not None:
-        raise RateLimited(f"api_key rate limit: {locked.max_per_hour} requests per hour", retry_after=retry_after)
+        raise RateLimited("api_key rate limit: %(n)s requests per hour", retry_after=retry_after,
+                          params={"n": locked.max_per_hour})
 
 
 def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> tuple[Case, bool]:
@@ -948,7 +960,7 @@ def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> 
         try:
             attachment_check(data=photo)
         except FieldError as exc:
-            raise FieldError("media", exc.reason, code=exc.reason_code) from None
+            raise FieldError("media", exc.template or exc.reason, code=exc.reason_code, params=exc.params) from None
     stored = None
     try:
         with transaction.atomic():
@@ -967,7 +979,7 @@ def open311_report(*, key: Open311Key, photo: bytes | None = None, **report) -> 
                 try:
                     stored = attachment_add(actor=None, case=case, data=photo, system=True)
                 except FieldError as exc:
-                    raise FieldError("media", exc.reason, code=exc.reason_code) from None
+                    raise FieldError("media", exc.template or exc.reason, code=exc.reason_code, params=exc.params) from None
     except BaseException:
         if stored is not None:  # written, then rolled back with the case (the commit failed)
             attachment_files_remove(attachment=stored)
@@ -1088,7 +1100,8 @@ def open311_key_create(*, name: str, max_per_hour: int | None = None, actor: Use
         max_per_hour = Open311Key._meta.get_field("max_per_hour").default
     if isinstance(max_per_hour, bool) or not isinstance(max_per_hour, int) \
             or not 0 <= max_per_hour <= OPEN311_MAX_PER_HOUR:
-        raise FieldError("max_per_hour", f"a whole number from 0 (unlimited) to {OPEN311_MAX_PER_HOUR:,}")
+        raise FieldError("max_per_hour", "a whole number from 0 (unlimited) to %(max)s",
+                         params={"max": f"{OPEN311_MAX_PER_HOUR:,}"})
     raw = OPEN311_KEY_PREFIX + secrets.token_urlsafe(24)
     key = Open311Key.objects.create(name=name[:64], prefix=raw[len(OPEN311_KEY_PREFIX):][:8],
                                     digest=hashlib.sha256(raw.encode()).hexdigest(), max_per_hour=max_per_hour)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from gridgov.cases import workcal, workflow
+from gridgov.core.errors import Phrase
 
 TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy.json"
 DEFAULT_LIMITS: dict[str, str] = {"accept": "1h", "register": "1h", "dispatch": "1h", "handle": "3d",
@@ -23,29 +24,32 @@ def department_kinds() -> dict[str, tuple[str, str]]:
     return {k: (v[0], v[1]) for k, v in shipped()["departments"].items()}
 
 
-def validate_limits(limits: dict) -> list[str]:
+def validate_limits(limits: dict) -> list[Phrase]:
+    """The problems of a stage-limit table (``str()`` of each is the English text;
+    core.i18n.phrase_text translates it)."""
     problems = []
     for stage, limit in (limits or {}).items():
         if stage not in workflow.STAGES:
-            problems.append(f"unknown stage {stage!r}")
+            problems.append(Phrase("unknown stage %(stage)s", {"stage": repr(stage)}))
             continue
         try:
             workcal.parse_limit(str(limit))
-        except ValueError as exc:
-            problems.append(str(exc))
+        except workcal.LimitError as exc:
+            problems.append(Phrase(exc.template, exc.params))
     return problems
 
 
-def validate_attributes(attributes: list) -> list[str]:
+def validate_attributes(attributes: list) -> list[Phrase]:
     problems = []
     for attr in attributes or []:
         if not isinstance(attr, dict) or not attr.get("code"):
-            problems.append("every attribute needs a code")
+            problems.append(Phrase("every attribute needs a code"))
             continue
         if attr.get("datatype") not in ATTRIBUTE_TYPES:
-            problems.append(f"attribute {attr['code']}: datatype must be one of {', '.join(ATTRIBUTE_TYPES)}")
+            problems.append(Phrase("attribute %(code)s: datatype must be one of %(types)s",
+                                   {"code": attr["code"], "types": ", ".join(ATTRIBUTE_TYPES)}))
         if attr.get("datatype", "").endswith("valuelist") and not attr.get("values"):
-            problems.append(f"attribute {attr['code']}: a value list needs values")
+            problems.append(Phrase("attribute %(code)s: a value list needs values", {"code": attr["code"]}))
     return problems
 
 

@@ -21,6 +21,7 @@ from gridgov.accounts.scope import code_in_scope, has_capability, require_capabi
 from gridgov.cases import exports, selectors, services
 from gridgov.cases.indicators import INDICATORS
 from gridgov.core.errors import Forbidden, GridgovError
+from gridgov.core.i18n import text_of
 from gridgov.core.masking import mask_phone
 from gridgov.core.pages import page_view
 from gridgov.geo.selectors import place_name
@@ -147,14 +148,14 @@ def _report_from_form(request, form: dict):
         messages.error(request, gettext("Longitude and latitude must be numbers."))
         return None
     except GridgovError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, text_of(exc))
         return None
     photo = request.FILES.get("photo")
     if photo is not None and created:
         try:
             services.attachment_add(actor=request.user, case_id=case.pk, data=photo.read())
         except GridgovError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, text_of(exc))
     messages.success(request, gettext("Case #%(id)s reported.") % {"id": case.pk} if created else
                      gettext("This report was already received as case #%(id)s.") % {"id": case.pk})
     return case
@@ -226,7 +227,7 @@ def act(request, case_id: int):
     except Forbidden:
         raise
     except GridgovError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, text_of(exc))
     return redirect(_safe_next(request, reverse("cases:detail", args=[case_id])))
 
 
@@ -236,7 +237,7 @@ def note(request, case_id: int):
     try:
         services.case_note_add(actor=request.user, case_id=case_id, note=request.POST.get("note", ""))
     except GridgovError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, text_of(exc))
     return redirect("cases:detail", case_id)
 
 
@@ -250,7 +251,7 @@ def attach(request, case_id: int):
         try:
             services.attachment_add(actor=request.user, case_id=case_id, data=photo.read())
         except GridgovError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, text_of(exc))
     return redirect("cases:detail", case_id)
 
 
@@ -260,7 +261,7 @@ def _end_task(request, case_id: int, task_id: int, service, field: str):
     try:
         service(actor=request.user, case_id=case_id, task_id=task_id, **{field: request.POST.get(field, "")})
     except GridgovError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, text_of(exc))
 
 
 @require_POST
@@ -321,7 +322,7 @@ def scorecard(request):
     except GridgovError as exc:
         if isinstance(exc, Forbidden):
             raise
-        messages.error(request, exc.message)
+        messages.error(request, text_of(exc))
         rows = []
     if request.GET.get("format") == "xlsx":
         data = exports.scorecard_xlsx(rows, group=group, start=start_dt, end=end_dt, actor=request.user)

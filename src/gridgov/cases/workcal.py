@@ -171,14 +171,24 @@ def _seconds(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
+class LimitError(ValueError):
+    """A time limit that cannot be read: ``template % params`` is the English text (kept for translation)."""
+
+    def __init__(self, template: str, params: dict):
+        super().__init__(template % params)
+        self.template = template
+        self.params = params
+
+
 def parse_limit(limit: str) -> tuple[float, str]:
-    """"4h" -> (4.0, "h"); "3d" -> (3.0, "d"). ValueError otherwise."""
+    """"4h" -> (4.0, "h"); "3d" -> (3.0, "d"). LimitError (a ValueError) otherwise."""
     match = _LIMIT.match(limit or "")
     if not match:
-        raise ValueError(f"time limit {limit!r}: expected a number followed by h (working hours) or d (working days)")
+        raise LimitError("time limit %(limit)s: expected a number followed by h (working hours) or d (working days)",
+                         {"limit": repr(limit)})
     amount = float(match.group(1))
     if amount <= 0:
-        raise ValueError(f"time limit {limit!r}: must be positive")
+        raise LimitError("time limit %(limit)s: must be positive", {"limit": repr(limit)})
     return amount, match.group(2)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from enum import IntEnum
 
-from gridgov.core.errors import FieldError
+from gridgov.core.errors import FieldError, Phrase
 
 
 class Level(IntEnum):
@@ -98,10 +98,6 @@ _LENGTHS_TEXT = "2, 4, 6, 9, 12 or 15"
 _NON_DIGIT = re.compile(r"[^0-9]")
 
 
-def _seg_label(start: int, end: int, name: str) -> str:
-    return f"segment {start + 1}-{end} ({name})"
-
-
 def _as_digits(value: object, field: str) -> str:
     """Strip and check that ``value`` is a string of ASCII digits 0-9."""
     if not isinstance(value, str):
@@ -113,8 +109,8 @@ def _as_digits(value: object, field: str) -> str:
     if bad:
         raise FieldError(
             field,
-            f"must contain digits only (0-9); found {bad.group()!r} at position {bad.start() + 1}",
-            code="not_digits",
+            "must contain digits only (0-9); found %(char)s at position %(position)s",
+            code="not_digits", params={"char": repr(bad.group()), "position": bad.start() + 1},
         )
     return text
 
@@ -126,9 +122,9 @@ def _check_segments_nonzero(text: str, field: str) -> None:
         if set(text[start:end]) == {"0"}:
             raise FieldError(
                 field,
-                f"{_seg_label(start, end, name)} is {text[start:end]}; every segment of a "
+                "segment %(start)s-%(end)s (%(segment)s) is %(digits)s; every segment of a "
                 "jurisdiction prefix must be non-zero",
-                code="zero_segment",
+                code="zero_segment", params={"start": start + 1, "end": end, "segment": name, "digits": text[start:end]},
             )
 
 
@@ -141,8 +137,8 @@ def validate_prefix(value: object, field: str = "jurisdiction") -> str:
     if len(text) not in PREFIX_LENGTHS:
         raise FieldError(
             field,
-            f"length {len(text)} is not a division level (expected {_LENGTHS_TEXT} digits)",
-            code="length",
+            "length %(length)s is not a division level (expected %(lengths)s digits)",
+            code="length", params={"length": len(text), "lengths": _LENGTHS_TEXT},
         )
     _check_segments_nonzero(text, field)
     return text
@@ -167,7 +163,8 @@ def validate_division_code(value: object, field: str = "code") -> str:
     text = _as_digits(value, field)
     if len(text) != 12:
         raise FieldError(
-            field, f"length {len(text)} is wrong; a division code has exactly 12 digits", code="length"
+            field, "length %(length)s is wrong; a division code has exactly 12 digits", code="length",
+            params={"length": len(text)},
         )
     sig = _strip_zero_segments(text)
     if not sig:
@@ -182,10 +179,12 @@ def validate_division_code(value: object, field: str = "code") -> str:
         if first_zero is not None:
             raise FieldError(
                 field,
-                f"{_seg_label(start, end, name)} is {text[start:end]} but "
-                f"{_seg_label(*first_zero)} is {text[first_zero[0]:first_zero[1]]}; "
-                "a lower level cannot be set below an empty level",
+                "segment %(start)s-%(end)s (%(segment)s) is %(digits)s but segment %(zero_start)s-%(zero_end)s "
+                "(%(zero_segment)s) is %(zero_digits)s; a lower level cannot be set below an empty level",
                 code="zero_segment",
+                params={"start": start + 1, "end": end, "segment": name, "digits": text[start:end],
+                        "zero_start": first_zero[0] + 1, "zero_end": first_zero[1], "zero_segment": first_zero[2],
+                        "zero_digits": text[first_zero[0]:first_zero[1]]},
             )
     return text
 
@@ -196,17 +195,17 @@ def validate_grid_code(value: object, field: str = "grid_code") -> str:
     if len(text) != 15:
         raise FieldError(
             field,
-            f"length {len(text)} is wrong; a grid code has exactly 15 digits "
-            "(12-digit community code + 3-digit sequence)",
+            "length %(length)s is wrong; a grid code has exactly 15 digits "
+            "(12-digit community code + 3-digit sequence)", params={"length": len(text)},
             code="length",
         )
     for start, end, name in SEGMENTS[:5]:
         if set(text[start:end]) == {"0"}:
             raise FieldError(
                 field,
-                f"{_seg_label(start, end, name)} is {text[start:end]}; the first 12 digits must be a "
+                "segment %(start)s-%(end)s (%(segment)s) is %(digits)s; the first 12 digits must be a "
                 "community-level code with all five segments non-zero",
-                code="level",
+                code="level", params={"start": start + 1, "end": end, "segment": name, "digits": text[start:end]},
             )
     if text[12:] == "000":
         raise FieldError(field, "grid sequence (digits 13-15) is 000; expected 001-999", code="sequence")
@@ -243,8 +242,8 @@ def pad12(prefix: object, field: str = "jurisdiction") -> str:
     if len(sig) > 12:
         raise FieldError(
             field,
-            f"a {len(sig)}-digit grid code has no 12-digit division form; expected at most 12 digits",
-            code="length",
+            "a %(length)s-digit grid code has no 12-digit division form; expected at most 12 digits",
+            code="length", params={"length": len(sig)},
         )
     return sig.ljust(12, "0")
 
@@ -260,14 +259,14 @@ def grid_code(community_code12: object, seq: int, field: str = "grid_code") -> s
     if len(_strip_zero_segments(text)) != 12:
         raise FieldError(
             "community_code",
-            f"{text} is a {level_of(text).label_en}-level code; a grid needs a community-level code "
+            "%(code)s is a %(level)s-level code; a grid needs a community-level code "
             "(all five segments non-zero)",
-            code="level",
+            code="level", params={"code": text, "level": Phrase(level_of(text).label_en)},
         )
     if isinstance(seq, bool) or not isinstance(seq, int):
         raise FieldError(field, f"sequence must be an integer, got {type(seq).__name__}", code="type")
     if not 1 <= seq <= 999:
-        raise FieldError(field, f"sequence {seq} is out of range; expected 1-999", code="sequence")
+        raise FieldError(field, "sequence %(seq)s is out of range; expected 1-999", code="sequence", params={"seq": seq})
     return f"{text}{seq:03d}"
 
 

@@ -12,6 +12,18 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A part of an error message (``"feature %(index)s"``) with its params, which may be phrases
+    too: ``str()`` is the English text; core.i18n translates it inside the message it is a param of."""
+
+    template: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template % self.params if self.params else self.template
+
+
+@dataclass(frozen=True)
 class ErrorDetail:
     """``message`` is the English text; ``template`` + ``params``, when set, are what it was made of
     (``message == template % params``), so a Django layer can translate it (core.i18n.message_of)."""
@@ -36,7 +48,14 @@ class GridgovError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, details: list[ErrorDetail] | None = None, code: str | None = None):
+    def __init__(self, message: str, *, details: list[ErrorDetail] | None = None, code: str | None = None,
+                 params: dict[str, Any] | None = None):
+        """With ``params``, ``message`` is an English template (``"cannot go from %(old)s to %(new)s"``)
+        filled with them; template and params stay on the error for translation (core.i18n)."""
+        self.template = message if params is not None else None
+        self.params = params
+        if params is not None:
+            message = message % params
         super().__init__(message)
         self.message = message
         self.details = list(details or [])
@@ -100,8 +119,9 @@ class RateLimited(GridgovError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, code: str | None = None):
-        super().__init__(message, code=code)
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None,
+                 params: dict[str, Any] | None = None):
+        super().__init__(message, code=code, params=params)
         self.retry_after = retry_after
 
 
@@ -130,6 +150,6 @@ class ErrorReport:
     def __bool__(self) -> bool:
         return bool(self.details)
 
-    def raise_if_any(self, message: str) -> None:
+    def raise_if_any(self, message: str, *, params: dict[str, Any] | None = None) -> None:
         if self.details:
-            raise ValidationFailed(message, details=self.details)
+            raise ValidationFailed(message, details=self.details, params=params)

@@ -4,22 +4,69 @@ Pure modules (core/codes.py, core/idnumber.py …) cannot call gettext: they rai
 with an English template and its params (``ErrorDetail.template``/``params``). This module, on the
 Django side, translates such a detail in the active language (the request's, or the language a
 background import was started in); a message without a template is looked up as it is. The
-machine ``code`` never changes."""
+machine ``code`` never changes. Errors other than ``FieldError`` carry ``template``/``params`` the
+same way (``Conflict("cannot go from %(old)s to %(new)s", params=...)``); ``text_of`` is what a page
+or an operator's command shows."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
-from gridgov.core.errors import ErrorDetail, FieldError, GridgovError
+from gridgov.core.errors import ErrorDetail, FieldError, GridgovError, Phrase
+
+
+def _localised(params: dict | None) -> dict:
+    """``params`` with every ``Phrase`` in it translated (recursively)."""
+    return {k: phrase_text(v) if isinstance(v, Phrase) else v for k, v in (params or {}).items()}
+
+
+def phrase_text(phrase: Phrase) -> str:
+    """A ``Phrase`` in the active language."""
+    try:
+        return gettext(phrase.template) % _localised(phrase.params) if phrase.params else gettext(phrase.template)
+    except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
+        return str(phrase)
 
 
 def message_of(detail: ErrorDetail) -> str:
     if detail.template is not None:
         try:
-            return gettext(detail.template) % (detail.params or {})
+            return gettext(detail.template) % _localised(detail.params)
         except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
             return detail.message
     return gettext(detail.message)
+
+
+def exc_message(exc: GridgovError) -> str:
+    """The error's own message (not its details') in the active language."""
+    template, params = getattr(exc, "template", None), getattr(exc, "params", None)
+    if template is not None and not isinstance(exc, FieldError):
+        try:
+            return gettext(template) % _localised(params)
+        except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
+            return exc.message
+    return gettext(exc.message)
+
+
+def field_label(field: str) -> str | None:
+    """The reader's name of an input field (message context "error field"), None if it has none."""
+    label = pgettext("error field", field)
+    return None if label == field else label
+
+
+def text_of(exc: GridgovError) -> str:
+    """What a page (``messages.error``) or an operator's command shows for ``exc``, in the active
+    language: a field error as "field name: reason" (the reason alone when the field has no
+    name for people), anything else as its message."""
+    if isinstance(exc, FieldError) and len(exc.details) == 1:
+        d = exc.details[0]
+        reason = message_of(d)
+        label = field_label(d.field)
+        text = gettext("%(field)s: %(reason)s") % {"field": label, "reason": reason} if label else reason
+        if d.row is not None:
+            text = gettext("row %(row)s: ") % {"row": d.row} + text
+        return text
+    return exc_message(exc)
 
 
 def translated(detail: ErrorDetail) -> ErrorDetail:
@@ -31,12 +78,17 @@ def error_envelope(exc: GridgovError) -> dict:
     """``exc.as_envelope()`` with its message and every detail's message in the active language
     (``code`` and ``field`` unchanged)."""
     out = exc.as_envelope()
-    details = [translated(d) for d in exc.details]
-    out["error"]["details"] = [d.as_dict() for d in details]
-    if isinstance(exc, FieldError) and len(details) == 1:
-        d = details[0]
-        prefix = gettext("row %(row)s: ") % {"row": d.row} if d.row is not None else ""
-        out["error"]["message"] = f"{prefix}{d.field}: {d.message}"
-    else:
-        out["error"]["message"] = gettext(exc.message)
+    out["error"]["details"] = [translated(d).as_dict() for d in exc.details]
+    out["error"]["message"] = api_text(exc)
     return out
+
+
+def api_text(exc: GridgovError) -> str:
+    """The message as an API or a command states it, in the active language: a field error as
+    "field: reason" with the field's parameter name (an operator types it), anything else as its
+    message."""
+    if isinstance(exc, FieldError) and len(exc.details) == 1:
+        d = exc.details[0]
+        prefix = gettext("row %(row)s: ") % {"row": d.row} if d.row is not None else ""
+        return f"{prefix}{d.field}: {message_of(d)}"
+    return exc_message(exc)

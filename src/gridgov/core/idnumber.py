@@ -68,14 +68,14 @@ def upgrade_15_to_18(id15: str, field: str = _DEFAULT_FIELD) -> str:
         raise FieldError(field, f"must be a string, got {type(id15).__name__}", code="type")
     text = id15.strip()
     if len(text) != 15:
-        raise FieldError(field, f"a 15-digit identity number has 15 digits, got {len(text)}", code="length")
+        raise FieldError(field, "a 15-digit identity number has 15 digits, got %(length)s", code="length",
+                         params={"length": len(text)})
     bad = _first_non_digit(text)
     if bad:
         raise FieldError(
             field,
-            f"a 15-digit identity number must contain digits only; found {bad.group()!r} "
-            f"at position {bad.start() + 1}",
-            code="not_digits",
+            "a 15-digit identity number must contain digits only; found %(char)s at position %(position)s",
+            code="not_digits", params={"char": repr(bad.group()), "position": bad.start() + 1},
         )
     _parse_birth("19" + text[6:12], field)
     body = text[:6] + "19" + text[6:]

@@ -60,33 +60,35 @@ def validate_uscc(value: object, field: str = _DEFAULT_FIELD) -> str:
         raise FieldError(field, f"must be a string, got {type(value).__name__}", code="type")
     text = value.strip().upper()
     if len(text) != 18:
-        raise FieldError(field, f"length {len(text)} is wrong; expected 18 characters", code="length")
+        raise FieldError(field, "length %(length)s is wrong; expected 18 characters", code="length",
+                         params={"length": len(text)})
     bad = _illegal(text)
     if bad:
         pos, char = bad
         raise FieldError(
             field,
-            f"illegal character {char!r} at position {pos + 1}; allowed are 0-9 and A-Z except I, O, S, V, Z",
-            code="illegal_char",
+            "illegal character %(char)s at position %(position)s; allowed are 0-9 and A-Z except I, O, S, V, Z",
+            code="illegal_char", params={"char": repr(char), "position": pos + 1},
         )
     if text[0] not in AUTHORITIES:
         raise FieldError(
             field,
-            f"registration authority code {text[0]!r} at position 1 is unknown; expected 1-9, A, N or Y",
-            code="authority",
+            "registration authority code %(char)s at position 1 is unknown; expected 1-9, A, N or Y",
+            code="authority", params={"char": repr(text[0])},
         )
     if text[1] not in ENTITY_TYPES:
-        raise FieldError(field, f"entity type code {text[1]!r} at position 2 is unknown; expected a digit 1-9",
-                         code="entity_type")
+        raise FieldError(field, "entity type code %(char)s at position 2 is unknown; expected a digit 1-9",
+                         code="entity_type", params={"char": repr(text[1])})
     for pos in range(2, 8):
         if not text[pos].isdigit():
             raise FieldError(
                 field,
-                f"positions 3-8 (administrative division code) must be digits; found {text[pos]!r} "
-                f"at position {pos + 1}",
-                code="division_code",
+                "positions 3-8 (administrative division code) must be digits; found %(char)s "
+                "at position %(position)s",
+                code="division_code", params={"char": repr(text[pos]), "position": pos + 1},
             )
     expected = uscc_check_char(text[:17])
     if text[17] != expected:
-        raise FieldError(field, f"check character is {text[17]}, expected {expected}", code="check_digit")
+        raise FieldError(field, "check character is %(found)s, expected %(expected)s", code="check_digit",
+                         params={"found": text[17], "expected": expected})
     return text

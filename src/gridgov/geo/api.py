@@ -128,6 +128,6 @@ def grids_import(request, repair: bool = False, dry_run: bool = False):
     except RecursionError:
         raise GridgovError("the GeoJSON document is nested too deeply", code="too_deep") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise FieldError("body", f"not valid JSON ({exc})") from None
+        raise FieldError("body", "not valid JSON (%(why)s)", params={"why": str(exc)}) from None
     report = services.grids_import(data=data, actor=request.user, repair=repair, dry_run=dry_run)
     return report.as_dict()

@@ -77,7 +77,7 @@ from gridgov.core.codes import (
     validate_division_code,
     validate_grid_code,
 )
-from gridgov.core.errors import ErrorDetail, FieldError, ValidationFailed
+from gridgov.core.errors import ErrorDetail, FieldError, Phrase, ValidationFailed
 
 __all__ = [
     "CHINA_BOUNDS",
@@ -169,7 +169,8 @@ class ValidationResult:
     def raise_if_problems(self, message: str = "the GeoJSON file has problems; nothing was imported") -> None:
         """Raise :class:`ValidationFailed` carrying every problem, if there is any."""
         if self.problems:
-            raise ValidationFailed(f"{message} ({len(self.problems)} problem(s))", details=list(self.problems))
+            raise ValidationFailed("%(message)s (%(n)s problem(s))", details=list(self.problems),
+                                   params={"message": Phrase(message), "n": len(self.problems)})
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -217,8 +218,9 @@ def _polygonal_part(g: BaseGeometry) -> Polygon | MultiPolygon:
     return merged if isinstance(merged, Polygon | MultiPolygon) else _polygonal_part(merged)
 
 
-def _label(i: int, code: str | None) -> str:
-    return f"feature {i} ({code})" if code else f"feature {i}"
+def _label(i: int, code: str | None) -> Phrase:
+    return Phrase("feature %(index)s (%(code)s)", {"index": i, "code": code}) if code else Phrase(
+        "feature %(index)s", {"index": i})
 
 
 def _code_text(value: Any) -> str | None:
@@ -267,11 +269,18 @@ class _Collector:
         self.problems: list[ErrorDetail] = []
         self.repairs: list[ErrorDetail] = []
 
-    def problem(self, row: int | None, field_name: str, code: str, message: str) -> None:
-        self.problems.append(ErrorDetail(field_name, message, code, row))
+    def problem(self, row: int | None, field_name: str, code: str, message: str, /, **params: Any) -> None:
+        """With ``params``, ``message`` is an English template (params may be ``Phrase``s)."""
+        self.problems.append(_detail(row, field_name, code, message, params))
 
-    def repaired(self, row: int | None, field_name: str, code: str, message: str) -> None:
-        self.repairs.append(ErrorDetail(field_name, message, code, row))
+    def repaired(self, row: int | None, field_name: str, code: str, message: str, /, **params: Any) -> None:
+        self.repairs.append(_detail(row, field_name, code, message, params))
+
+
+def _detail(row: int | None, field_name: str, code: str, message: str, params: dict[str, Any]) -> ErrorDetail:
+    if not params:
+        return ErrorDetail(field_name, message, code, row)
+    return ErrorDetail(field_name, message % params, code, row, message, params)
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -321,14 +330,16 @@ def _close_rings(gtype: str, coords: list, open_rings: list[tuple[int, int]]) ->
 def _read_feature(i: int, feat: Any, out: _Collector, repair: bool = False) -> _Row | None:
     if not isinstance(feat, dict) or feat.get("type") != "Feature":
         got = feat.get("type") if isinstance(feat, dict) else type(feat).__name__
-        out.problem(i, "type", "not_feature", f"feature {i}: type {got!r}, expected 'Feature'")
+        out.problem(i, "type", "not_feature", "feature %(index)s: type %(got)s, expected 'Feature'", index=i,
+                    got=repr(got))
         return None
     props = feat.get("properties")
     if props is None:
         props = {}
     if not isinstance(props, dict):
         out.problem(i, "properties", "not_feature",
-                    f"feature {i}: properties is {type(props).__name__}, expected an object")
+                    "feature %(index)s: properties is %(got)s, expected an object", index=i,
+                    got=type(props).__name__)
         props = {}
     raw_code = props.get("code")
     code = _code_text(raw_code)
@@ -348,10 +359,11 @@ def _read_feature(i: int, feat: Any, out: _Collector, repair: bool = False) -> _
 
     # code
     if raw_code is None or (isinstance(raw_code, str) and not raw_code.strip()):
-        out.problem(i, "properties.code", "missing_code", f"{label}: properties.code is missing")
+        out.problem(i, "properties.code", "missing_code", "%(label)s: properties.code is missing", label=label)
     elif code is None:
         out.problem(i, "properties.code", "bad_code",
-                    f"{label}: properties.code must be a string of digits, got {type(raw_code).__name__}")
+                    "%(label)s: properties.code must be a string of digits, got %(got)s", label=label,
+                    got=type(raw_code).__name__)
     else:
         try:
             if is_grid:
@@ -360,25 +372,28 @@ def _read_feature(i: int, feat: Any, out: _Collector, repair: bool = False) -> _
                 validate_division_code(code, "properties.code")
             row.code_ok = True
         except FieldError as exc:
-            what = "grid" if is_grid else "division"
-            out.problem(i, "properties.code", "bad_code", f"{label}: not a valid {what} code: {exc.reason}")
+            template = ("%(label)s: not a valid grid code: %(reason)s" if is_grid
+                        else "%(label)s: not a valid division code: %(reason)s")
+            out.problem(i, "properties.code", "bad_code", template, label=label,
+                        reason=Phrase(exc.template, exc.params or {}) if exc.template else Phrase(exc.reason))
         if row.code_ok and is_grid and says_division:
             row.code_ok = False
             out.problem(i, "properties.code", "bad_code",
-                        f"{label}: kind/level say division but the code has 15 digits (a grid code); "
-                        "a division code has 12 digits")
+                        "%(label)s: kind/level say division but the code has 15 digits (a grid code); "
+                        "a division code has 12 digits", label=label)
 
     # name
     name = props.get("name")
     if name is None or (isinstance(name, str) and not name.strip()):
-        out.problem(i, "properties.name", "missing_name", f"{label}: properties.name is missing or empty")
+        out.problem(i, "properties.name", "missing_name", "%(label)s: properties.name is missing or empty",
+                    label=label)
     elif not isinstance(name, str):
         out.problem(i, "properties.name", "bad_name",
-                    f"{label}: properties.name must be a string, got {type(name).__name__}")
+                    "%(label)s: properties.name must be a string, got %(got)s", label=label, got=type(name).__name__)
     elif len(name.strip()) > NAME_MAX_LENGTH:
         out.problem(i, "properties.name", "bad_name",
-                    f"{label}: properties.name has {len(name.strip())} characters; at most "
-                    f"{NAME_MAX_LENGTH} allowed")
+                    "%(label)s: properties.name has %(n)s characters; at most %(max)s allowed", label=label,
+                    n=len(name.strip()), max=NAME_MAX_LENGTH)
     else:
         row.name = name.strip()
 
@@ -387,8 +402,8 @@ def _read_feature(i: int, feat: Any, out: _Collector, repair: bool = False) -> _
         if kind_raw is not None and not (isinstance(kind_raw, str) and kind_raw.strip() in GRID_KINDS):
             if not says_division:  # already reported as bad_code
                 out.problem(i, "properties.kind", "bad_kind",
-                            f"{label}: properties.kind is {kind_raw!r}; expected one of "
-                            f"{', '.join(GRID_KINDS)}")
+                            "%(label)s: properties.kind is %(kind)s; expected one of %(kinds)s", label=label,
+                            kind=repr(kind_raw), kinds=", ".join(GRID_KINDS))
         elif isinstance(kind_raw, str):
             row.kind = kind_raw.strip()
         cname = props.get("community_name")
@@ -397,12 +412,13 @@ def _read_feature(i: int, feat: Any, out: _Collector, repair: bool = False) -> _
                 row.community_name = cname.strip() or None
             else:
                 out.problem(i, "properties.community_name", "bad_name",
-                            f"{label}: properties.community_name must be a string, got {type(cname).__name__}")
+                            "%(label)s: properties.community_name must be a string, got %(got)s", label=label,
+                            got=type(cname).__name__)
         stated = props.get("community_code")
         if row.code_ok and stated is not None and _code_text(stated) != row.code[:12]:
             out.problem(i, "properties.community_code", "code_not_nested",
-                        f"{label}: properties.community_code is {stated!r} but the grid code starts with "
-                        f"{row.code[:12]}")
+                        "%(label)s: properties.community_code is %(stated)s but the grid code starts with "
+                        "%(prefix)s", label=label, stated=repr(stated), prefix=row.code[:12])
         if "community_code" in row.props:
             del row.props["community_code"]
     else:
@@ -410,48 +426,50 @@ def _read_feature(i: int, feat: Any, out: _Collector, repair: bool = False) -> _
             row.level = level_of(row.code)
         if kind_raw is not None and not (isinstance(kind_raw, str) and kind_raw.strip().lower() == "division"):
             out.problem(i, "properties.kind", "bad_kind",
-                        f"{label}: properties.kind is {kind_raw!r}; a 12-digit division code takes "
-                        "kind 'division' or no kind")
+                        "%(label)s: properties.kind is %(kind)s; a 12-digit division code takes "
+                        "kind 'division' or no kind", label=label, kind=repr(kind_raw))
         if level_raw is not None:
             lv = _parse_level(level_raw)
             if lv is None:
                 out.problem(i, "properties.level", "bad_level",
-                            f"{label}: properties.level {level_raw!r} is not a division level "
-                            f"({', '.join(sorted(_LEVEL_NAMES))} or 2/4/6/9/12)")
+                            "%(label)s: properties.level %(level)s is not a division level "
+                            "(%(names)s or 2/4/6/9/12)", label=label, level=repr(level_raw),
+                            names=", ".join(sorted(_LEVEL_NAMES)))
             elif row.level is not None and lv != row.level:
                 out.problem(i, "properties.level", "bad_level",
-                            f"{label}: properties.level says {lv.label_en} but the code is a "
-                            f"{row.level.label_en}-level code")
+                            "%(label)s: properties.level says %(said)s but the code is a %(level)s-level code",
+                            label=label, said=Phrase(lv.label_en), level=Phrase(row.level.label_en))
 
     # geometry (parsed here; checked in bulk later)
     geom = feat.get("geometry")
     if geom is None:
         if is_grid:
             out.problem(i, "geometry", "not_polygon",
-                        f"{label}: geometry is missing; expected Polygon or MultiPolygon")
+                        "%(label)s: geometry is missing; expected Polygon or MultiPolygon", label=label)
         return row
     gtype = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
     if gtype not in ("Polygon", "MultiPolygon"):
         out.problem(i, "geometry", "not_polygon",
-                    f"{label}: geometry type {gtype}, expected Polygon or MultiPolygon")
+                    "%(label)s: geometry type %(type)s, expected Polygon or MultiPolygon", label=label, type=gtype)
         return row
     open_rings = _open_rings(gtype, geom.get("coordinates"))
     if open_rings:
         which = ", ".join(f"part {p} ring {r}" if gtype == "MultiPolygon" else f"ring {r}" for p, r in open_rings)
-        text = (f"{label}: {len(open_rings)} ring(s) not closed ({which}); RFC 7946 requires the last "
-                "position to repeat the first")
+        text = Phrase("%(label)s: %(n)s ring(s) not closed (%(which)s); RFC 7946 requires the last "
+                      "position to repeat the first", {"label": label, "n": len(open_rings), "which": which})
         if not repair:
-            out.problem(i, "geometry", "unclosed_ring", text + " (repairable with repair)")
+            out.problem(i, "geometry", "unclosed_ring", "%(text)s (repairable with repair)", text=text)
             return row
-        out.repaired(i, "geometry", "unclosed_ring", text + " (closed by repeating the first position)")
+        out.repaired(i, "geometry", "unclosed_ring", "%(text)s (closed by repeating the first position)", text=text)
         geom = {"type": gtype, "coordinates": _close_rings(gtype, geom["coordinates"], open_rings)}
     try:
         g = shape(geom)
     except Exception as exc:  # malformed coordinates: shapely/numpy raise several kinds
-        out.problem(i, "geometry", "invalid_geometry", f"{label}: malformed {gtype} coordinates ({exc})")
+        out.problem(i, "geometry", "invalid_geometry", "%(label)s: malformed %(type)s coordinates (%(why)s)",
+                    label=label, type=gtype, why=str(exc))
         return row
     if g.is_empty:
-        out.problem(i, "geometry", "invalid_geometry", f"{label}: {gtype} is empty")
+        out.problem(i, "geometry", "invalid_geometry", "%(label)s: %(type)s is empty", label=label, type=gtype)
         return row
     if shapely.get_coordinate_dimension(g) > 2:
         g = shapely.force_2d(g)
@@ -480,16 +498,21 @@ def _check_geometries(rows: list[_Row], out: _Collector, repair: bool) -> None:
         r, b = rows[k], bounds[k]
         label = _label(r.index, r.code)
         if not finite[k]:
-            why = "has non-finite coordinates (NaN or infinity)"
+            why = Phrase("has non-finite coordinates (NaN or infinity)")
         elif not in_world[k]:
-            why = (f"has coordinates outside lon [-180, 180] / lat [-90, 90] (bounds {b[0]:.6g}, "
-                   f"{b[1]:.6g} .. {b[2]:.6g}, {b[3]:.6g}); is it projected instead of WGS84 lon/lat?")
+            why = Phrase("has coordinates outside lon [-180, 180] / lat [-90, 90] (bounds %(x0)s, "
+                         "%(y0)s .. %(x1)s, %(y1)s); is it projected instead of WGS84 lon/lat?",
+                         {"x0": f"{b[0]:.6g}", "y0": f"{b[1]:.6g}", "x1": f"{b[2]:.6g}", "y1": f"{b[3]:.6g}"})
         else:
-            why = (f"lies outside China (lon {lo_x:g}..{hi_x:g}, lat {lo_y:g}..{hi_y:g}): bounds lon "
-                   f"{b[0]:.6f}..{b[2]:.6f}, lat {b[1]:.6f}..{b[3]:.6f}")
+            box = {"lo_x": f"{lo_x:g}", "hi_x": f"{hi_x:g}", "lo_y": f"{lo_y:g}", "hi_y": f"{hi_y:g}",
+                   "x0": f"{b[0]:.6f}", "x1": f"{b[2]:.6f}", "y0": f"{b[1]:.6f}", "y1": f"{b[3]:.6f}"}
+            why = Phrase("lies outside China (lon %(lo_x)s..%(hi_x)s, lat %(lo_y)s..%(hi_y)s): bounds lon "
+                         "%(x0)s..%(x1)s, lat %(y0)s..%(y1)s", box)
             if lo_x <= b[1] and b[3] <= hi_x and lo_y <= b[0] and b[2] <= hi_y:
-                why += "; lon and lat look swapped (GeoJSON order is lon, lat)"
-        out.problem(r.index, "geometry", "bad_coordinates", f"{label}: geometry {why}")
+                why = Phrase("lies outside China (lon %(lo_x)s..%(hi_x)s, lat %(lo_y)s..%(hi_y)s): bounds lon "
+                             "%(x0)s..%(x1)s, lat %(y0)s..%(y1)s; lon and lat look swapped (GeoJSON order is "
+                             "lon, lat)", box)
+        out.problem(r.index, "geometry", "bad_coordinates", "%(label)s: geometry %(why)s", label=label, why=why)
 
     good = np.flatnonzero(in_china)
     if not len(good):
@@ -505,26 +528,35 @@ def _check_geometries(rows: list[_Row], out: _Collector, repair: bool) -> None:
             label = _label(r.index, r.code)
             reason = str(reasons[j])
             m = _REASON_POINT.search(reason)
-            where = f" at lon {float(m.group(1)):.6f}, lat {float(m.group(2)):.6f}" if m else ""
+            at = {"lon": f"{float(m.group(1)):.6f}", "lat": f"{float(m.group(2)):.6f}"} if m else {}
             is_si = "self-intersection" in reason.lower()
             code = "self_intersection" if is_si else "invalid_geometry"
-            text = "self-intersection" if is_si else f"invalid geometry: {reason.split('[')[0].strip()}"
+            if is_si:
+                text = Phrase("self-intersection at lon %(lon)s, lat %(lat)s", at) if at else Phrase("self-intersection")
+            else:
+                cause = reason.split("[")[0].strip()
+                text = (Phrase("invalid geometry: %(why)s at lon %(lon)s, lat %(lat)s", {"why": cause, **at}) if at
+                        else Phrase("invalid geometry: %(why)s", {"why": cause}))
             if fixed is not None:
                 poly = _polygonal_part(fixed[j])
                 if not poly.is_empty and poly.is_valid:
                     dropped = len(shapely.get_parts(fixed[j])) - len(shapely.get_parts(poly))
-                    note = f"; dropped {dropped} non-polygonal part(s)" if dropped > 0 else ""
+                    made = {"label": label, "text": text, "type": poly.geom_type,
+                            "n": len(shapely.get_parts(poly)), "dropped": dropped}
                     out.repaired(r.index, "geometry", code,
-                                 f"{label}: make_valid applied ({text}{where}); result "
-                                 f"{poly.geom_type} with {len(shapely.get_parts(poly))} part(s){note}")
+                                 "%(label)s: make_valid applied (%(text)s); result %(type)s with %(n)s part(s); "
+                                 "dropped %(dropped)s non-polygonal part(s)" if dropped > 0 else
+                                 "%(label)s: make_valid applied (%(text)s); result %(type)s with %(n)s part(s)",
+                                 **made)
                     g[k] = poly
                     r.geometry = poly
                     valid[k] = True
                     continue
-                out.problem(r.index, "geometry", code,
-                            f"{label}: {text}{where}; make_valid left no polygonal area")
+                out.problem(r.index, "geometry", code, "%(label)s: %(text)s; make_valid left no polygonal area",
+                            label=label, text=text)
                 continue
-            out.problem(r.index, "geometry", code, f"{label}: {text}{where} (repairable with repair)")
+            out.problem(r.index, "geometry", code, "%(label)s: %(text)s (repairable with repair)", label=label,
+                        text=text)
         if repair:  # make_valid output has arbitrary ring order: orient silently (part of that repair)
             repaired_idx = [k for k in bad if valid[k]]
             if repaired_idx:
@@ -551,18 +583,22 @@ def _check_geometries(rows: list[_Row], out: _Collector, repair: bool) -> None:
             for j, k in enumerate(bad_order):
                 r = rows[good[k]]
                 label = _label(r.index, r.code)
-                what = []
-                if n_ext[k]:
-                    what.append(f"{n_ext[k]} exterior ring(s) clockwise")
-                if n_hole[k]:
-                    what.append(f"{n_hole[k]} hole(s) counter-clockwise")
-                text = (f"{label}: wrong ring order: {' and '.join(what)}; RFC 7946 requires "
-                        "counter-clockwise exterior rings and clockwise holes")
+                counts = {"exterior": int(n_ext[k]), "holes": int(n_hole[k])}
+                if n_ext[k] and n_hole[k]:
+                    what = Phrase("%(exterior)s exterior ring(s) clockwise and %(holes)s hole(s) counter-clockwise",
+                                  counts)
+                elif n_ext[k]:
+                    what = Phrase("%(exterior)s exterior ring(s) clockwise", counts)
+                else:
+                    what = Phrase("%(holes)s hole(s) counter-clockwise", counts)
+                text = Phrase("%(label)s: wrong ring order: %(what)s; RFC 7946 requires "
+                              "counter-clockwise exterior rings and clockwise holes", {"label": label, "what": what})
                 if reoriented is not None:
                     r.geometry = reoriented[j]
-                    out.repaired(r.index, "geometry", "wrong_ring_order", text + " (rings re-oriented)")
+                    out.repaired(r.index, "geometry", "wrong_ring_order", "%(text)s (rings re-oriented)", text=text)
                 else:
-                    out.problem(r.index, "geometry", "wrong_ring_order", text + " (repairable with repair)")
+                    out.problem(r.index, "geometry", "wrong_ring_order", "%(text)s (repairable with repair)",
+                                text=text)
     for k in np.flatnonzero(valid):
         rows[good[k]].geom_ok = True
 
@@ -579,7 +615,8 @@ def _check_codes(rows: list[_Row], known: set[str], existing: set[str], out: _Co
         if r.code in first:
             j = first[r.code]
             out.problem(r.index, "properties.code", "duplicate_code",
-                        f"features {j} and {r.index} have the same code {r.code}")
+                        "features %(first)s and %(second)s have the same code %(code)s", first=j, second=r.index,
+                        code=r.code)
             continue
         first[r.code] = r.index
         (grids if r.is_grid else divisions).append(r)
@@ -592,16 +629,17 @@ def _check_codes(rows: list[_Row], known: set[str], existing: set[str], out: _Co
             continue
         parent = pad12(parent_prefix(r.code))
         if parent not in available:
-            plevel = level_of(parent).label_en
             out.problem(r.index, "properties.code", "code_not_nested",
-                        f"{_label(r.index, r.code)}: parent division {parent} ({plevel}) is neither in "
-                        "the file nor among known divisions")
+                        "%(label)s: parent division %(parent)s (%(level)s) is neither in "
+                        "the file nor among known divisions", label=_label(r.index, r.code), parent=parent,
+                        level=Phrase(level_of(parent).label_en))
     for r in grids:
         community = r.code[:12]
         if community not in available:
             out.problem(r.index, "properties.code", "code_not_nested",
-                        f"{_label(r.index, r.code)}: community {community} (the first 12 digits) is "
-                        "neither in the file nor among known divisions")
+                        "%(label)s: community %(community)s (the first 12 digits) is "
+                        "neither in the file nor among known divisions", label=_label(r.index, r.code),
+                        community=community)
     result.updates = sorted(r.code for r in grids if r.code in existing)
     result.division_updates = sorted(r.code for r in divisions if r.code in known)
     return grids, divisions
@@ -632,9 +670,9 @@ class _Metric:
         return shapely.area(_project(geoms, self.fwd))
 
 
-def _where(g: BaseGeometry) -> str:
+def _where(g: BaseGeometry) -> Phrase:
     p = shapely.point_on_surface(g)
-    return f"around lon {p.x:.6f}, lat {p.y:.6f}"
+    return Phrase("around lon %(lon)s, lat %(lat)s", {"lon": f"{p.x:.6f}", "lat": f"{p.y:.6f}"})
 
 
 def _check_overlaps(grids: list[_Row], geoms: np.ndarray, tol: float, metric: _Metric,
@@ -660,8 +698,8 @@ def _check_overlaps(grids: list[_Row], geoms: np.ndarray, tol: float, metric: _M
     for k in np.flatnonzero(area > tol):
         a, b = grids[left[k]], grids[right[k]]
         out.problem(a.index, "geometry", "overlap",
-                    f"features {a.index} ({a.code}) and {b.index} ({b.code}) overlap by {area[k]:.1f} m² "
-                    f"({_where(inter[k])})")
+                    "features %(a)s (%(a_code)s) and %(b)s (%(b_code)s) overlap by %(area)s m² (%(where)s)",
+                    a=a.index, a_code=a.code, b=b.index, b_code=b.code, area=f"{area[k]:.1f}", where=_where(inter[k]))
 
 
 def _check_communities(grids: list[_Row], geoms: np.ndarray,
@@ -687,8 +725,9 @@ def _check_communities(grids: list[_Row], geoms: np.ndarray,
         for j in np.flatnonzero(out_area > gap_tol):
             r = grids[ks[maybe[j]]]
             out.problem(r.index, "geometry", "outside_community",
-                        f"{_label(r.index, r.code)}: {out_area[j]:.1f} m² lies outside its community "
-                        f"{r.code[:12]} ({_where(outside[j])})")
+                        "%(label)s: %(area)s m² lies outside its community %(community)s (%(where)s)",
+                        label=_label(r.index, r.code), area=f"{out_area[j]:.1f}", community=r.code[:12],
+                        where=_where(outside[j]))
     # gaps
     for ccode, kk in members.items():
         unit = [k for k in kk if grids[k].kind == "unit"]
@@ -704,10 +743,12 @@ def _check_communities(grids: list[_Row], geoms: np.ndarray,
         if gap_area <= gap_tol:
             continue
         big = int(np.argmax(areas))
-        where = f"feature {row} ({ccode})" if row is not None else f"community {ccode}"
+        where = (_label(row, ccode) if row is not None
+                 else Phrase("community %(code)s", {"code": ccode}))
         out.problem(row, "geometry", "gap",
-                    f"{where}: {gap_area:.1f} m² of the community is not covered by its unit grids "
-                    f"({len(pieces)} piece(s), largest {areas[big]:.1f} m² {_where(pieces[big])})")
+                    "%(label)s: %(area)s m² of the community is not covered by its unit grids "
+                    "(%(n)s piece(s), largest %(largest)s m² %(where)s)", label=where, area=f"{gap_area:.1f}",
+                    n=len(pieces), largest=f"{areas[big]:.1f}", where=_where(pieces[big]))
 
 
 # ------------------------------------------------------------------------------------ API
@@ -735,13 +776,13 @@ def validate_collection(
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         got = data.get("type") if isinstance(data, dict) else type(data).__name__
         out.problem(None, "type", "not_feature_collection",
-                    f"the document is {got!r}, expected a GeoJSON FeatureCollection")
+                    "the document is %(got)s, expected a GeoJSON FeatureCollection", got=repr(got))
         result.problems = out.problems
         return result
     features = data.get("features")
     if not isinstance(features, list):
         out.problem(None, "features", "not_feature_collection",
-                    f"features is {type(features).__name__}, expected a list of Feature objects")
+                    "features is %(got)s, expected a list of Feature objects", got=type(features).__name__)
         result.problems = out.problems
         return result
 
@@ -832,8 +873,9 @@ def check_against_stored(grids: list[GridFeature], *, stored_grids: list[StoredG
             area = float(metric.area(np.array([inter], dtype=object))[0])
             if area > tolerance_m2:
                 out.problem(g.index, "geometry", "overlap_existing",
-                            f"{_label(g.index, g.code)}: overlaps the stored grid {s.code} ({s.name}) by "
-                            f"{area:.1f} m² ({_where(inter)}); change or replace that grid in the same file")
+                            "%(label)s: overlaps the stored grid %(code)s (%(name)s) by %(area)s m² (%(where)s); "
+                            "change or replace that grid in the same file", label=_label(g.index, g.code),
+                            code=s.code, name=s.name, area=f"{area:.1f}", where=_where(inter))
     for g in mine:
         boundary = community_boundaries.get(g.community_code)
         if boundary is None or not boundary.is_valid or shapely.covers(boundary, g.geometry):
@@ -842,8 +884,9 @@ def check_against_stored(grids: list[GridFeature], *, stored_grids: list[StoredG
         area = float(metric.area(np.array([outside], dtype=object))[0])
         if area > tolerance_m2:
             out.problem(g.index, "geometry", "outside_community",
-                        f"{_label(g.index, g.code)}: {area:.1f} m² lies outside its community "
-                        f"{g.community_code} as stored ({_where(outside)})")
+                        "%(label)s: %(area)s m² lies outside its community %(community)s as stored (%(where)s)",
+                        label=_label(g.index, g.code), area=f"{area:.1f}", community=g.community_code,
+                        where=_where(outside))
     return out.problems
 
 

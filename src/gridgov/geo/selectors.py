@@ -109,7 +109,7 @@ def _collection(features: list[str], **extra) -> str:
 
 def divisions_layer(user: User, *, level: int, bbox=None, zoom: int | None = None) -> str:
     if level not in Division.Level.values:
-        raise FieldError("level", f"{level} is not a division level (2, 4, 6, 9 or 12)")
+        raise FieldError("level", "%(level)s is not a division level (2, 4, 6, 9 or 12)", params={"level": level})
     qs = _in_bbox(divisions_visible(user).filter(level=level, boundary__isnull=False), bbox)
     rows = [(b, {"code": c, "prefix": p, "name": n, "level": lv, "parent_code": pc})
             for b, c, p, n, lv, pc in qs.values_list("boundary", "code", "prefix", "name", "level",
@@ -367,7 +367,8 @@ def grids_export_geojson(user: User | None, *, prefix: str = "", system: bool = 
     if system:
         qs = Grid.objects.all()
     elif user is None:
-        raise Forbidden(f"missing capability {CAPABILITY}", code="missing_capability")
+        raise Forbidden("missing capability %(capability)s", code="missing_capability",
+                        params={"capability": CAPABILITY})
     else:
         qs = grids_visible(user)
     if prefix:

@@ -198,7 +198,8 @@ def grids_import(*, data: dict, actor: User | None = None, repair: bool = False,
     if actor is not None:
         require_capability(actor, "geo.manage")
     if geojson.nested_deeper_than(data):
-        raise GridgovError(f"the GeoJSON document is nested deeper than {geojson.MAX_DEPTH} levels", code="too_deep")
+        raise GridgovError("the GeoJSON document is nested deeper than %(n)s levels", code="too_deep",
+                           params={"n": geojson.MAX_DEPTH})
     known = set(Division.objects.values_list("code", flat=True))
     result = geojson.validate_collection(data, known_division_codes=known, repair=repair,
                                          existing_grid_codes=set(Grid.objects.values_list("code", flat=True)),
@@ -213,10 +214,10 @@ def grids_import(*, data: dict, actor: User | None = None, repair: bool = False,
         for code in [*(d.code12 for d in result.divisions), *(g.code for g in result.grids)]:
             if not code_in_scope(actor, significant(code) if len(code) == 12 else code,
                                  capability="geo.manage", purpose="write"):
-                raise Forbidden(f"feature {code}: outside your capture scope for geo.manage")
+                raise Forbidden("feature %(code)s: outside your capture scope for geo.manage", params={"code": code})
     if result.problems:
-        raise ValidationFailed(f"{len(result.problems)} problem(s) in the GeoJSON; nothing was written",
-                               details=result.problems)
+        raise ValidationFailed("%(n)s problem(s) in the GeoJSON; nothing was written",
+                               details=result.problems, params={"n": len(result.problems)})
     if dry_run:
         report.created = sum(1 for g in result.grids if g.code not in result.updates)
         report.updated = len(result.grids) - report.created

@@ -253,7 +253,8 @@ class _Importer(ABC):
 
     def __init__(self, *, actor, mode: str, progress: Progress | None, today: date | None):
         if mode not in MODES:
-            raise FieldError("mode", f"{mode!r}: expected all-or-nothing or valid-rows", code="invalid")
+            raise FieldError("mode", "%(mode)s: expected all-or-nothing or valid-rows", code="invalid",
+                             params={"mode": repr(mode)})
         self.actor = actor
         self.mode = mode
         self.progress = progress
@@ -1047,7 +1048,7 @@ def import_file(*, kind: str, path: str, actor=None, mode: str = "all-or-nothing
     """Import ``path`` (CSV or .xlsx). Returns the result; ``result.written`` says whether anything
     was written. The import and its audit row are one transaction."""
     if kind not in IMPORTERS:
-        raise FieldError("kind", f"{kind!r}: expected persons, houses or orgs", code="invalid")
+        raise FieldError("kind", "%(kind)s: expected persons, houses or orgs", code="invalid", params={"kind": repr(kind)})
     cls = IMPORTERS[kind]
     importer = cls(actor=actor, mode=mode, progress=progress, today=today)
     result = importer.result

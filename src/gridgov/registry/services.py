@@ -45,12 +45,12 @@ EDIT = selectors.EDIT
 def _check_place(actor: User | None, grid_code: str, field_name: str = "grid_code") -> None:
     """The grid exists and (for a user) lies in their capture scope for registry.edit."""
     if not Grid.objects.filter(code=grid_code).exists():
-        raise FieldError(field_name, f"grid {grid_code} does not exist", code="unknown_grid")
+        raise FieldError(field_name, "grid %(grid)s does not exist", code="unknown_grid", params={"grid": grid_code})
     if actor is not None:
         require_capability(actor, EDIT)
         if not code_in_scope(actor, grid_code, capability=EDIT, purpose="write"):
-            raise Forbidden(f"{field_name}: grid {grid_code} is outside your jurisdiction",
-                            code="out_of_jurisdiction")
+            raise Forbidden("%(field)s: grid %(grid)s is outside your jurisdiction",
+                            code="out_of_jurisdiction", params={"field": field_name, "grid": grid_code})
 
 
 def _person_for_write(actor: User | None, person_id: int) -> Person:
@@ -86,7 +86,8 @@ def _place_from_point(grid_code: str, lon: float | None, lat: float | None) -> s
         if located is None:
             raise FieldError("lon", "the point lies outside every grid", code="outside_grids")
         if grid_code and grid_code != located:
-            raise FieldError("grid_code", f"the point lies in grid {located}, not {grid_code}", code="mismatch")
+            raise FieldError("grid_code", "the point lies in grid %(located)s, not %(given)s", code="mismatch",
+                             params={"located": located, "given": grid_code})
         return located
     if not grid_code:
         raise FieldError("grid_code", "give a grid code or a point (lon, lat)", code="required")
@@ -112,9 +113,11 @@ def _identity_conflict(actor: User | None, number: str | None, doc_type: str, do
     if existing is None:
         return
     visible = actor is None or selectors.persons_visible(actor).filter(pk=existing.pk).exists()
-    where = f"person {existing.pk}" if visible else "a person outside your jurisdiction"
+    template = ("already registered as person %(id)s" if visible
+                else "already registered as a person outside your jurisdiction")
+    params = {"id": existing.pk}
     raise Conflict("already registered", code="duplicate",
-                   details=[ErrorDetail(field_name, f"already registered as {where}", "duplicate")])
+                   details=[ErrorDetail(field_name, template % params, "duplicate", template=template, params=params)])
 
 
 # --- houses -----------------------------------------------------------------------------------
@@ -158,7 +161,7 @@ def _problem(report: ErrorReport | None, exc: FieldError, row: int | None) -> No
     """Raise ``exc``, or add it to ``report`` when one collects every problem."""
     if report is None:
         raise exc
-    report.add(exc.field, exc.reason, code=exc.reason_code, row=row)
+    report.add_error(exc, row=row)
 
 
 def _owner_doc(value) -> str:
@@ -320,8 +323,8 @@ def person_move_in(*, actor: User | None, person_id: int, house_id: int, moved_i
     current = Residence.objects.filter(person=person, end_date__isnull=True).first()
     last = Residence.objects.filter(person=person).order_by("-start_date").values_list("start_date", flat=True)
     if last and start < last[0]:
-        raise FieldError("moved_in", f"is before the start of the last residence ({last[0].isoformat()})",
-                         code="bad_date")
+        raise FieldError("moved_in", "is before the start of the last residence (%(date)s)",
+                         code="bad_date", params={"date": last[0].isoformat()})
     if current is not None:
         if current.house_id == house.pk:
             raise FieldError("house_id", "the person lives in this house already", code="unchanged")
@@ -348,7 +351,8 @@ def person_move_out(*, actor: User | None, person_id: int, moved_out: date | str
     if current is None:
         raise FieldError("person", "has no current residence", code="no_residence")
     if end < current.start_date:
-        raise FieldError("moved_out", f"is before moving in ({current.start_date.isoformat()})", code="bad_date")
+        raise FieldError("moved_out", "is before moving in (%(date)s)", code="bad_date",
+                         params={"date": current.start_date.isoformat()})
     Residence.objects.filter(pk=current.pk).update(end_date=end, end_reason=reason or "moved out")
     _bump(Person, person, version, house=None, status=Person.Status.MOVED_OUT)
     _audit(AuditAction.UPDATE, actor, person, changes={"move_out": current.house_id, "date": end.isoformat()},
@@ -483,7 +487,8 @@ def rental_register(*, actor: User | None, house_id: int, landlord_name: str, st
                else list(selectors.persons_by_ids(actor, tenant_ids).values()))
     if len(tenants) != len(tenant_ids):
         missing = sorted(set(tenant_ids) - {t.pk for t in tenants})
-        raise FieldError("tenant_ids", f"unknown persons {missing}", code="unknown_person")
+        raise FieldError("tenant_ids", "unknown persons %(ids)s", code="unknown_person",
+                         params={"ids": ", ".join(map(str, missing))})
     rental = RentalRegistration.objects.create(
         house=house, grid_code=house.grid_code, landlord_name=v.name(landlord_name, "landlord_name"),
         landlord_doc_type=v.code(landlord_doc_type, "landlord_doc_type", codes.DOC_TYPE) or "111",
@@ -549,8 +554,8 @@ def duplicate_merge(*, actor: User, candidate_id: int, keep_id: int, version: in
                 if n:
                     moved[f"{model._meta.label_lower}.{rel.field.name}"] = n
     except IntegrityError as exc:
-        raise Conflict(f"cannot merge: a moved record conflicts with one of the kept person ({exc})",
-                       code="merge_conflict") from None
+        raise Conflict("cannot merge: a moved record conflicts with one of the kept person (%(why)s)",
+                       code="merge_conflict", params={"why": str(exc)}) from None
     fills = {f: getattr(drop, f) for f in preview["fills"]}
     if "identity_number" in fills:
         fills.update(id_hmac=drop.id_hmac, id_last4=drop.id_last4, doc_type=codes.DOC_ID_CARD, doc_number="")

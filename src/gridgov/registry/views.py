@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
-from gridgov.core.i18n import message_of
+from gridgov.core.i18n import exc_message, message_of
 from gridgov.core.masking import mask_identity_number, mask_phone
 from gridgov.core.pages import page_view
 from gridgov.registry import codes, imports, jobs, labels, selectors, services
@@ -71,7 +71,7 @@ def persons(request):
     except GridgovError as exc:
         if isinstance(exc, Forbidden):
             raise
-        error = _(exc.message)
+        error = exc_message(exc)
     error = error or phone_error
     if phx:
         filters["phone"] = ""
@@ -101,7 +101,7 @@ def person_detail(request, person_id: int):
         except (Forbidden, NotFound):
             raise
         except GridgovError as exc:
-            reveal_error = _(exc.message)
+            reveal_error = exc_message(exc)
     data = selectors.person_detail(request.user, person_id)
     response = render(request, "registry/person_detail.html", dict(
         p=data, revealed=revealed, reveal_error=reveal_error,
@@ -146,7 +146,7 @@ def house_register_resident(request, house_id: int):
             for d in exc.details or []:
                 errors[d.field] = message_of(d)
             if not exc.details:
-                errors["general"] = _(exc.message)
+                errors["general"] = exc_message(exc)
     return render(request, "registry/register_mobile.html", dict(
         house=selectors.house_brief(house), errors=errors, message=message, values=values,
         population_types=codes.POPULATION_TYPE, relations=codes.RELATION, domicile_types=codes.DOMICILE_TYPE,
@@ -193,7 +193,7 @@ def import_page(request):
                                             encoding=encoding)
             except imports.ImportRefused as exc:
                 return render(request, "registry/import.html", dict(
-                    error=exc.message, jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES),
+                    error=exc_message(exc), jobs=list(selectors.import_jobs(request.user)[:10]), modes=imports.MODES),
                     status=exc.status)
             return redirect("registry:import_job", job_id=job.pk)
     return render(request, "registry/import.html", dict(

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, prefix_matcher, require_capability
@@ -160,34 +161,40 @@ def _validate_rows(raw_rows: Sequence[dict], categories: dict[str, Category], re
         if code.isdigit() and len(code) == 1:
             code = "0" + code
         if code not in categories:
-            report.add("category", f"{code!r} is not an active category code" if code else "is required",
-                       code="choice" if code else "required", row=rownum)
+            if code:
+                report.add("category", "%(code)s is not an active category code", code="choice", row=rownum,
+                           params={"code": repr(code)})
+            else:
+                report.add("category", "is required", code="required", row=rownum)
             ok = False
         occurred = _parse_datetime(row.get("occurred_at"))
         if occurred is None:
-            report.add("occurred_at", f"{row.get('occurred_at')!r} is not a date-time (YYYY-MM-DD HH:MM)",
-                       code="date", row=rownum)
+            report.add("occurred_at", "%(value)s is not a date-time (YYYY-MM-DD HH:MM)",
+                       code="date", row=rownum, params={"value": repr(row.get("occurred_at"))})
             ok = False
         elif occurred > timezone.now() + timedelta(hours=1):
             report.add("occurred_at", "is in the future", code="future", row=rownum)
             ok = False
         lon, lat = _parse_float(row.get("lon")), _parse_float(row.get("lat"))
         if lon is None or not -180 <= lon <= 180:
-            report.add("lon", f"{row.get('lon')!r} is not a longitude (-180..180)", code="number", row=rownum)
+            report.add("lon", "%(value)s is not a longitude (-180..180)", code="number", row=rownum,
+                       params={"value": repr(row.get("lon"))})
             ok = False
         if lat is None or not -90 <= lat <= 90:
-            report.add("lat", f"{row.get('lat')!r} is not a latitude (-90..90)", code="number", row=rownum)
+            report.add("lat", "%(value)s is not a latitude (-90..90)", code="number", row=rownum,
+                       params={"value": repr(row.get("lat"))})
             ok = False
         origin_raw = str(row.get("origin") or "").strip()
         origin = ORIGIN_ALIASES.get(origin_raw.lower())
         if origin is None:
-            report.add("origin", f"{origin_raw!r}: expected reported (报案) or discovered (发现)",
-                       code="choice", row=rownum)
+            report.add("origin", "%(value)s: expected reported (报案) or discovered (发现)",
+                       code="choice", row=rownum, params={"value": repr(origin_raw)})
             ok = False
         ref = str(row.get("ref") or "").strip()[:64]
         if ref:
             if ref in refs:
-                report.add("ref", f"duplicate reference {ref!r} (also row {refs[ref]})", code="duplicate", row=rownum)
+                report.add("ref", "duplicate reference %(ref)s (also row %(row)s)", code="duplicate", row=rownum,
+                           params={"ref": repr(ref), "row": refs[ref]})
                 ok = False
             refs[ref] = rownum
         if ok and occurred is not None and lon is not None and lat is not None and origin is not None:
@@ -197,7 +204,8 @@ def _validate_rows(raw_rows: Sequence[dict], categories: dict[str, Category], re
     if refs:
         taken = set(Incident.objects.filter(ref__in=list(refs)).values_list("ref", flat=True))
         for ref in sorted(taken):
-            report.add("ref", f"reference {ref!r} is already recorded", code="duplicate", row=refs[ref])
+            report.add("ref", "reference %(ref)s is already recorded", code="duplicate", row=refs[ref],
+                       params={"ref": repr(ref)})
         good = [(n, r) for n, r in good if r.ref not in taken]
     return good
 
@@ -210,7 +218,7 @@ def incidents_import(*, actor: User, rows: Sequence[dict], dry_run: bool = False
     nothing is written. ``first_row``: the number of the first data row (2 for a file with a header)."""
     require_capability(actor, MANAGE)
     if len(rows) > MAX_IMPORT_ROWS:
-        raise FieldError("file", f"at most {MAX_IMPORT_ROWS:,} rows per import")
+        raise FieldError("file", "at most %(n)s rows per import", params={"n": f"{MAX_IMPORT_ROWS:,}"})
     categories = {c.code: c for c in categories_sync() if c.active}
     report = ErrorReport()
     good = _validate_rows(rows, categories, report, first_row)
@@ -222,16 +230,16 @@ def incidents_import(*, actor: User, rows: Sequence[dict], dry_run: bool = False
             report.add("lon", "the point is outside every grid", code="outside", row=rownum)
             continue
         if not in_scope(code):
-            report.add("lon", f"the point is in grid {code}, outside your jurisdiction", code="jurisdiction",
-                       row=rownum)
+            report.add("lon", "the point is in grid %(grid)s, outside your jurisdiction", code="jurisdiction",
+                       row=rownum, params={"grid": code})
             continue
         objects.append(Incident(ref=row.ref, category=categories[row.category], occurred_at=row.occurred_at,
                                 week_start=week_of(row.occurred_at), lon=row.lon, lat=row.lat, grid_code=code,
                                 origin=row.origin, summary=row.summary, created_by=actor))
     if report:
         report.details.sort(key=lambda d: (d.row or 0, d.field))
-        raise ValidationFailed(f"{len({d.row for d in report.details})} of {len(rows)} rows rejected; nothing written",
-                               details=report.details)
+        raise ValidationFailed("%(bad)s of %(rows)s rows rejected; nothing written", details=report.details,
+                               params={"bad": len({d.row for d in report.details}), "rows": len(rows)})
     result = ImportReport(rows=len(rows), dry_run=dry_run)
     if not dry_run:
         Incident.objects.bulk_create(objects, batch_size=2000)
@@ -272,7 +280,7 @@ def _read_xlsx(data: bytes) -> list[dict]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds
-        raise FieldError("file", f"cannot read the Excel file ({type(exc).__name__})") from None
+        raise FieldError("file", "cannot read the Excel file (%(why)s)", params={"why": type(exc).__name__}) from None
     sheet = book.worksheets[0]
     it = sheet.iter_rows(values_only=True)
     header = next(it, None)
@@ -289,7 +297,8 @@ def incident_create(*, actor: User, category: str, occurred_at: datetime, lon: f
                                                       "lat": lat, "origin": origin, "summary": summary, "ref": ref}],
                                   source="single")
     except ValidationFailed as exc:
-        raise ValidationFailed("incident rejected", details=[ErrorDetail(d.field, d.message, d.code)
+        raise ValidationFailed("incident rejected", details=[ErrorDetail(d.field, d.message, d.code, template=d.template,
+                                                                         params=d.params)
                                                              for d in exc.details]) from None
     return report.objects[0]
 
@@ -571,13 +580,15 @@ def alert_transition(*, actor: User, alert_id: int, action: str, version: int, r
     warning in the actor's capture jurisdiction. A stale ``version`` -> Conflict (409)."""
     require_capability(actor, MANAGE)
     if action not in TRANSITIONS:
-        raise FieldError("action", f"expected one of {', '.join(TRANSITIONS)}", code="choice")
+        raise FieldError("action", "expected one of %(values)s", code="choice", params={"values": ", ".join(TRANSITIONS)})
     alert = Alert.objects.filter(pk=alert_id).first()
     if alert is None or not code_in_scope(actor, alert.area_code, capability=MANAGE, purpose="write"):
         raise NotFound("warning not found")
     sources, target = TRANSITIONS[action]
     if alert.status not in sources:
-        raise Conflict(f"cannot {action} a warning that is {alert.status}", code="invalid_transition")
+        raise Conflict("cannot “%(action)s” a warning that is “%(status)s”", code="invalid_transition",
+                       params={"action": pgettext_lazy("warning action", action),
+                               "status": pgettext_lazy("warning status", alert.status)})
     responder = (responder or "").strip()
     note = (note or "").strip()
     if action == "assign" and not responder:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from gridgov.accounts.scope import has_capability
 from gridgov.core.errors import FieldError, Forbidden, GridgovError, NotFound
+from gridgov.core.i18n import message_of, text_of
 from gridgov.core.pages import page_view
 from gridgov.geo import selectors as geo_selectors
 from gridgov.safety import detect, runs, selectors, services
@@ -84,7 +85,7 @@ def trend(request):
                              % {"code": category[:20]}, code="unknown")
         data = selectors.trend(request.user, area=area, category=category, weeks=104)
     except FieldError as exc:
-        return _render(request, "safety/bad_request.html", {**context, "message": exc.reason}, status=400)
+        return _render(request, "safety/bad_request.html", {**context, "message": message_of(exc.details[0])}, status=400)
     return _render(request, "safety/trend.html", {**context, "area": area, "trend": data, "name": data["name"],
                                                   "area_text": f"{data['name']} {area}".strip()})
 
@@ -119,7 +120,7 @@ def warning_action(request, alert_id: int):
     except (NotFound, Forbidden):
         raise
     except GridgovError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, text_of(exc))
     return redirect(request.POST.get("next") or "safety:warnings")
 
 
@@ -186,7 +187,7 @@ def settings_view(request):
         except Forbidden:
             raise
         except GridgovError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, text_of(exc))
     config = services.safety_config()
     return _render(request, "safety/settings.html", {
         "config": config, "can_change": has_capability(request.user, services.ADMIN),

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -28,6 +29,7 @@ from gridgov.cases.models import Case, CaseTask
 from gridgov.cases.open311 import render
 from gridgov.core import context
 from gridgov.core.errors import Conflict, FieldError, Forbidden, GridgovError, NotFound, RateLimited
+from gridgov.core.i18n import exc_message, message_of
 
 MAX_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
@@ -61,6 +63,13 @@ class Open311Error(Exception):
         self.headers = headers or {}
 
 
+def _field_text(exc: GridgovError) -> str:
+    """The error in the request's language; a field error keeps the parameter's name in front."""
+    if isinstance(exc, FieldError):
+        return _("%(field)s: %(reason)s") % {"field": exc.field, "reason": message_of(exc.details[0])}
+    return exc_message(exc)
+
+
 def jurisdiction_id() -> str:
     return settings.GRIDGOV_OPEN311_JURISDICTION
 
@@ -88,17 +97,17 @@ def _endpoint(view):
                     bad = next((k for k, vals in params.lists() if "\x00" in k or any("\x00" in v for v in vals)),
                                None)
                     if bad is not None:
-                        raise Open311Error(400, f"{bad.replace(chr(0), '')}: contains a NUL character")
+                        raise Open311Error(400, _("%(field)s: contains a NUL character") % {"field": bad.replace(chr(0), "")})
                 given = (request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id") or "").strip()
                 if given and given != jurisdiction_id():
-                    raise Open311Error(404, f"unknown jurisdiction_id {given!r}")
+                    raise Open311Error(404, _("unknown jurisdiction_id %(value)s") % {"value": repr(given)})
                 return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as exc:
                 return _error(fmt, exc)
             except NotFound as exc:
-                return _error(fmt, Open311Error(404, exc.message))
+                return _error(fmt, Open311Error(404, exc_message(exc)))
             except (FieldError, Conflict, GridgovError) as exc:
-                return _error(fmt, Open311Error(400, exc.message))
+                return _error(fmt, Open311Error(400, _field_text(exc)))
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
@@ -136,7 +145,7 @@ def service_list(request, *, fmt: str):
 def _public_category(code: str):
     cat = selectors.categories(leaves_only=True, public_only=True).filter(open311_code=code).first()
     if cat is None:
-        raise Open311Error(404, f"unknown service_code {code!r}")
+        raise Open311Error(404, _("unknown service_code %(value)s") % {"value": repr(code)})
     return cat
 
 
@@ -213,15 +222,16 @@ def _parse_dt(value: str, field: str, *, end_of_day: bool = False) -> datetime:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            raise Open311Error(400, f"{field}: not a date YYYY-MM-DD") from None
+            raise Open311Error(400, _("%(field)s: not a date YYYY-MM-DD") % {"field": field}) from None
         start = timezone.make_aware(datetime.combine(day, time.min))
         return start + timedelta(days=1) - timedelta(microseconds=1) if end_of_day else start
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise Open311Error(400, f"{field}: not an ISO 8601 date and time") from None
+        raise Open311Error(400, _("%(field)s: not an ISO 8601 date and time") % {"field": field}) from None
     if parsed.tzinfo is None:
-        raise Open311Error(400, f"{field}: the timezone is required (e.g. 2025-10-01T00:00:00+08:00)")
+        raise Open311Error(400, _("%(field)s: the timezone is required (e.g. 2025-10-01T00:00:00+08:00)")
+                           % {"field": field})
     return parsed
 
 
@@ -231,9 +241,9 @@ def _int(value: str, field: str, *, low: int, high: int, default: int) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise Open311Error(400, f"{field}: not an integer") from None
+        raise Open311Error(400, _("%(field)s: not an integer") % {"field": field}) from None
     if not low <= number <= high:
-        raise Open311Error(400, f"{field}: between {low} and {high}")
+        raise Open311Error(400, _("%(field)s: between %(low)s and %(high)s") % {"field": field, "low": low, "high": high})
     return number
 
 
@@ -246,7 +256,7 @@ def _list_requests(request, fmt: str):
     page_size = _int(params.get("page_size"), "page_size", low=1, high=MAX_REQUESTS, default=MAX_REQUESTS)
     if ids:
         if not all(x.isdigit() for x in ids):
-            raise Open311Error(400, "service_request_id: comma-separated request ids")
+            raise Open311Error(400, _("service_request_id: comma-separated request ids"))
         qs = qs.filter(pk__in=[int(x) for x in ids[:MAX_REQUESTS]])
     else:
         codes = [x.strip() for x in (params.get("service_code") or "").split(",") if x.strip()]
@@ -255,9 +265,9 @@ def _list_requests(request, fmt: str):
         start = _parse_dt(params["start_date"], "start_date") if params.get("start_date") else None
         end = _parse_dt(params["end_date"], "end_date", end_of_day=True) if params.get("end_date") else None
         if start and end and end < start:
-            raise Open311Error(400, "end_date: before start_date")
+            raise Open311Error(400, _("end_date: before start_date"))
         if start and end and end - start > MAX_WINDOW:
-            raise Open311Error(400, "the date range may not span more than 90 days")
+            raise Open311Error(400, _("the date range may not span more than 90 days"))
         if start is None:
             if end is None:
                 end = timezone.now()
@@ -267,7 +277,7 @@ def _list_requests(request, fmt: str):
         qs = qs.filter(reported_at__gte=start, reported_at__lte=end)
         statuses = {x.strip() for x in (params.get("status") or "").split(",") if x.strip()}
         if statuses - {"open", "closed"}:
-            raise Open311Error(400, "status: open, closed or both")
+            raise Open311Error(400, _("status: open, closed or both"))
         if statuses == {"open"}:
             qs = qs.filter(state__in=workflow.OPEN_STATES)
         elif statuses == {"closed"}:
@@ -282,7 +292,7 @@ def _api_key(request):
     raw = (request.POST.get("api_key") or request.GET.get("api_key") or "").strip()
     key = selectors.open311_key_lookup(raw)
     if key is None:
-        raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.")
+        raise Open311Error(403, _("Invalid api_key received -- can't proceed with create_request."))
     return key
 
 
@@ -302,7 +312,7 @@ def _attributes(post) -> dict:
 def _rate_limit(key) -> None:
     retry_after = selectors.open311_key_retry_after(key)
     if retry_after is not None:
-        raise Open311Error(429, f"api_key rate limit: {key.max_per_hour} requests per hour",
+        raise Open311Error(429, _("api_key rate limit: %(n)s requests per hour") % {"n": key.max_per_hour},
                            headers={"Retry-After": str(retry_after)})
 
 
@@ -312,7 +322,7 @@ def _media(request) -> bytes | None:
     if upload is None:
         return None
     if upload.size > services.MAX_UPLOAD:
-        raise Open311Error(400, "media: at most 10 MB")
+        raise Open311Error(400, _("media: at most 10 MB"))
     return upload.read()
 
 
@@ -338,7 +348,7 @@ def _idempotency_uuid(request, key) -> uuid.UUID | None:
     if header is not None:
         header = header.strip()
         if not 1 <= len(header) <= 255 or not all(33 <= ord(c) <= 126 for c in header):
-            raise Open311Error(400, "Idempotency-Key: 1 to 255 visible ASCII characters")
+            raise Open311Error(400, _("Idempotency-Key: 1 to 255 visible ASCII characters"))
         return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{key.pk}:header:{header}")
     device = (request.POST.get("device_id") or "").strip()
     if not device:
@@ -361,7 +371,7 @@ def _create_request(request, fmt: str):
     post = request.POST
     code = (post.get("service_code") or "").strip()
     if not code:
-        raise Open311Error(400, "service_code is required")
+        raise Open311Error(400, _("service_code is required"))
     cat = _public_category(code)
     lat, lon = post.get("lat", "").strip(), post.get("long", "").strip()
     address_string = strip_tags(post.get("address_string", "")).strip()[:200]
@@ -373,7 +383,7 @@ def _create_request(request, fmt: str):
         try:
             lat_f, lon_f = float(lat), float(lon)
         except ValueError:
-            raise Open311Error(400, "lat and long: WGS84 decimal degrees, both required") from None
+            raise Open311Error(400, _("lat and long: WGS84 decimal degrees, both required")) from None
     else:
         lat_f = lon_f = None
         if address_id:
@@ -381,13 +391,13 @@ def _create_request(request, fmt: str):
         elif address_string:
             grid_code = selectors.grid_code_for_address(address_string)
             if grid_code is None:
-                raise Open311Error(400, "address_string could not be located; send lat and long, or a grid "
-                                        "code as address_id")
+                raise Open311Error(400, _("address_string could not be located; send lat and long, or a grid "
+                                          "code as address_id"))
         else:
-            raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+            raise Open311Error(400, _("a location is required: lat and long, address_string or address_id"))
     description = strip_tags(post.get("description", "")).strip()
     if len(description) > 4000:
-        raise Open311Error(400, "description: at most 4,000 characters")
+        raise Open311Error(400, _("description: at most 4,000 characters"))
     name = " ".join(x for x in (post.get("last_name", "").strip(), post.get("first_name", "").strip()) if x)
     try:
         case, created = services.open311_report(
@@ -396,14 +406,14 @@ def _create_request(request, fmt: str):
             caller_phone=post.get("phone", "").strip()[:32], attributes=_attributes(post),
             client_uuid=submission)
     except FieldError as exc:
-        raise Open311Error(400, f"{exc.field}: {exc.reason}") from None
+        raise Open311Error(400, _field_text(exc)) from None
     except RateLimited as exc:  # the limit as checked under the lock, in the insert's transaction
-        raise Open311Error(429, exc.message, headers={"Retry-After": str(exc.retry_after)}) from None
+        raise Open311Error(429, exc_message(exc), headers={"Retry-After": str(exc.retry_after)}) from None
     except Forbidden:
-        raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.") from None
+        raise Open311Error(403, _("Invalid api_key received -- can't proceed with create_request.")) from None
     except Conflict as exc:
         if exc.code == "idempotency_key_reused":
-            raise Open311Error(409, "Idempotency-Key was already used for a different request") from None
+            raise Open311Error(409, _("Idempotency-Key was already used for a different request")) from None
         raise
     payload = [{"service_request_id": str(case.pk), "token": str(case.open311_token),
                 "service_notice": "", "account_id": None}]
@@ -428,7 +438,7 @@ def request_detail(request, request_id: str, *, fmt: str):
     case = selectors.public_cases_with_relations(selectors.public_cases().filter(pk=int(request_id))).first() if request_id.isdigit() \
         else None
     if case is None:
-        raise Open311Error(404, f"unknown service_request_id {request_id!r}")
+        raise Open311Error(404, _("unknown service_request_id %(value)s") % {"value": repr(request_id)})
     extensions = request.GET.get("extensions", "").lower() == "true"
     names = selectors.grid_names([case.grid_code])
     return _respond(fmt, [_request_object(request, case, extensions=extensions, grid_names=names)],
@@ -441,7 +451,7 @@ def request_detail(request, request_id: str, *, fmt: str):
 def token_detail(request, token: str, *, fmt: str):
     case = selectors.case_for_token(token)
     if case is None:
-        raise Open311Error(404, f"unknown token {token!r}")
+        raise Open311Error(404, _("unknown token %(value)s") % {"value": repr(token)})
     return _respond(fmt, [{"service_request_id": str(case.pk), "token": token}], root="service_requests",
                     item="request")
 

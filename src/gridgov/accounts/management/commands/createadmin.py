@@ -19,8 +19,11 @@ class Command(GridgovCommand):
         parser.add_argument("--jurisdiction", default="31", help="code prefix (default 31)")
 
     def run(self, *, username, jurisdiction, **options) -> int:
+        from django.utils.translation import gettext as _
+
         from gridgov.accounts import services
         from gridgov.core.errors import GridgovError
+        from gridgov.core.i18n import api_text
 
         call_command("migrate", interactive=False, verbosity=0)
         username = username or input("Username: ").strip()
@@ -29,7 +32,8 @@ class Command(GridgovCommand):
             user = services.user_create(username=username, password=password, is_staff=True, is_superuser=False)
             services.membership_grant(user=user, role_code="city_admin", jurisdiction=jurisdiction)
         except GridgovError as exc:
-            self.error(exc.message)
+            self.error(api_text(exc))
             return 2
-        self.stdout.write(f"created administrator {user.username} (city_admin @ {jurisdiction})")
+        self.stdout.write(_("created administrator %(user)s (city_admin @ %(jurisdiction)s)")
+                          % {"user": user.username, "jurisdiction": jurisdiction})
         return 0

@@ -30,6 +30,8 @@ class Command(GridgovCommand):
 
     def _show(self, year: int | None) -> int:
         from django.utils import timezone
+        from django.utils.dates import WEEKDAYS_ABBR
+        from django.utils.translation import gettext as _
 
         from gridgov.cases import holidays, selectors
 
@@ -37,13 +39,14 @@ class Command(GridgovCommand):
         today = timezone.localdate()
         for y in [year] if year is not None else [today.year, today.year + 1]:
             if not cal.is_provisional(y):
-                source = "imported schedule" if y in cal.official_years else "holiday package"
-                self.stdout.write(f"{y}: official ({source})")
+                text = (_("%(year)s: official (imported schedule)") if y in cal.official_years
+                        else _("%(year)s: official (holiday package)"))
+                self.stdout.write(text % {"year": y})
                 continue
-            self.stdout.write(f"{y}: PROVISIONAL (statutory holidays by law, no swapped working days); "
-                              "load the official schedule with `gridgov calendar import FILE.csv`")
+            self.stdout.write(_("%(year)s: PROVISIONAL (statutory holidays by law, no swapped working days); "
+                                "load the official schedule with `gridgov calendar import FILE.csv`") % {"year": y})
             for day, name in holidays.provisional_holidays(y).items():
-                self.stdout.write(f"  {day.isoformat()} {day.strftime('%a')} {name}")
+                self.stdout.write(f"  {day.isoformat()} {WEEKDAYS_ABBR[day.weekday()]} {name}")
         return 0
 
     def _import(self, path: Path) -> int:
@@ -51,6 +54,7 @@ class Command(GridgovCommand):
 
         from gridgov.cases import services
         from gridgov.core.errors import ValidationFailed
+        from gridgov.core.i18n import api_text, message_of
 
         try:
             with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -59,15 +63,15 @@ class Command(GridgovCommand):
             self.error(f"{path}: {exc.strerror or exc}")
             return 1
         except UnicodeDecodeError:
-            self.error(f"{path}: not UTF-8 text")
+            self.error(gettext("%(file)s: not UTF-8 text") % {"file": path})
             return 1
         except ValidationFailed as exc:
-            self.error(exc.message)
+            self.error(api_text(exc))
             for d in exc.details:
                 self.stderr.write("  " + gettext("row %(row)s, %(field)s: %(message)s")
-                                  % {"row": d.row, "field": d.field, "message": d.message})
+                                  % {"row": d.row, "field": d.field, "message": message_of(d)})
             return 1
         moved = result["cases_moved"]
-        self.stdout.write(f"loaded {result['days']} day(s) for {', '.join(map(str, result['years']))}; "
-                          f"deadlines moved in {len(moved)} open case(s)")
+        self.stdout.write(gettext("loaded %(days)s day(s) for %(years)s; deadlines moved in %(n)s open case(s)")
+                          % {"days": result["days"], "years": ", ".join(map(str, result["years"])), "n": len(moved)})
         return 0

@@ -10,6 +10,9 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from gridgov.core.management.base import GridgovCommand
 
 
@@ -19,7 +22,8 @@ def _when(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"--now {text!r}: not an ISO 8601 time such as 2027-01-04T10:00") from None
+        raise ValueError(_("--now %(value)s: not an ISO 8601 time such as 2027-01-04T10:00")
+                         % {"value": repr(text)}) from None
     return value if value.tzinfo else timezone.make_aware(value)
 
 
@@ -47,15 +51,18 @@ class Command(GridgovCommand):
             due = services.escalation_due(now=at)
             for e in due:
                 since = timezone.localtime(e.overdue_since).strftime("%Y-%m-%d %H:%M") if e.overdue_since else "?"
-                self.stdout.write(f"case {e.case_id}: {e.stage} overdue since {since}: "
-                                  f"{e.from_prefix} -> {e.to_prefix} (step {e.step})")
-            self.stdout.write(f"would escalate {len(due)} overdue case(s)")
+                self.stdout.write(_("case %(case)s: %(stage)s overdue since %(since)s: %(source)s -> %(target)s "
+                                    "(step %(step)s)") % {"case": e.case_id, "stage": pgettext("case stage", e.stage),
+                                                           "since": since,
+                                                           "source": e.from_prefix, "target": e.to_prefix,
+                                                           "step": e.step})
+            self.stdout.write(_("would escalate %(n)s overdue case(s)") % {"n": len(due)})
             return 0
         with context.bind(channel="worker"):
             while True:
                 raised = services.cases_escalate(now=at)
                 shown = f": {', '.join(map(str, raised[:20]))}" if raised else ""
-                self.stdout.write(f"escalated {len(raised)} overdue case(s){shown}")
+                self.stdout.write(_("escalated %(n)s overdue case(s)") % {"n": len(raised)} + shown)
                 self.stdout.flush()
                 if not loop:
                     return 0

@@ -15,27 +15,32 @@ class Command(GridgovCommand):
                             help="create: cases the key may submit in any hour (default 600; 0 = unlimited)")
 
     def run(self, *, action, name, per_hour, **options) -> int:
+        from django.utils.translation import gettext as _
+
         from gridgov.cases import services
         from gridgov.core.errors import GridgovError
+        from gridgov.core.i18n import api_text
 
         if action == "create":
             try:
                 key, raw = services.open311_key_create(name=name, max_per_hour=per_hour)
             except GridgovError as exc:
-                self.error(exc.message)
+                self.error(api_text(exc))
                 return 2
             self.stdout.write(raw)
-            limit = f"{key.max_per_hour} requests per hour" if key.max_per_hour else "no hourly limit"
-            self.stderr.write(f"(Open311 api_key '{key.name}', id {key.pk}, {limit}; shown once, only its digest "
-                              f"is stored)", style_func=lambda s: s)
+            limit = (_("%(n)s requests per hour") % {"n": key.max_per_hour} if key.max_per_hour
+                     else _("no hourly limit"))
+            self.stderr.write(_("(Open311 api_key '%(name)s', id %(id)s, %(limit)s; shown once, only its digest "
+                                "is stored)") % {"name": key.name, "id": key.pk, "limit": limit},
+                              style_func=lambda s: s)
             return 0
         if per_hour is not None:
-            self.error("--per-hour is for create")
+            self.error(_("--per-hour is for create"))
             return 2
         try:
             services.open311_key_revoke(key_id=int(name))
         except (GridgovError, ValueError):
-            self.error(f"no active key with id {name}")
+            self.error(_("no active key with id %(id)s") % {"id": name})
             return 2
-        self.stdout.write(f"revoked key {name}")
+        self.stdout.write(_("revoked key %(id)s") % {"id": name})
         return 0

@@ -3,13 +3,16 @@ first broken link (a row edited, deleted or inserted) and exit 1, or the number 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from gridgov.core.management.base import GridgovCommand
 from gridgov.core.recovery import verify_audit_chain
 
 PROBLEMS = {
-    "previous": "its previous-row hash does not match the row before it (a row before it was deleted, "
-                "inserted or rewritten)",
-    "content": "its content does not match its hash (the row was edited)",
+    "previous": gettext_noop("its previous-row hash does not match the row before it (a row before it was "
+                             "deleted, inserted or rewritten)"),
+    "content": gettext_noop("its content does not match its hash (the row was edited)"),
 }
 
 
@@ -20,9 +23,10 @@ class Command(GridgovCommand):
         parser.add_argument("action", choices=["verify"])
 
     def run(self, *, action: str, **options) -> int:
-        n, broken, _ = verify_audit_chain()
+        n, broken, _head = verify_audit_chain()
         if broken is not None:
-            self.error(f"audit chain broken at row {broken.row_id} ({n} rows read): {PROBLEMS[broken.problem]}")
+            self.error(_("audit chain broken at row %(row)s (%(n)s rows read): %(problem)s")
+                       % {"row": broken.row_id, "n": n, "problem": _(PROBLEMS[broken.problem])})
             return 1
-        self.stdout.write(f"audit chain intact: {n} rows")
+        self.stdout.write(_("audit chain intact: %(n)s rows") % {"n": n})
         return 0

@@ -8,6 +8,7 @@ it cannot, instead of serving pages without their styles and scripts."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from gridgov.core.management.base import GridgovCommand
 
@@ -37,16 +38,19 @@ def ensure_static(*, stdout) -> None:
     from django.core.management import call_command
 
     if stdout is not None:
-        stdout.write(f"collecting {len(missing)} static file(s) into {settings.STATIC_ROOT} …\n")
+        stdout.write(_("collecting %(n)s static file(s) into %(root)s …") % {"n": len(missing),
+                                                                             "root": settings.STATIC_ROOT} + "\n")
     try:
         call_command("collectstatic", interactive=False, verbosity=0)
     except OSError as exc:
-        raise StaticFilesMissing(f"{missing[0]} (and {len(missing) - 1} more) not in STATIC_ROOT "
-                                 f"{settings.STATIC_ROOT}: collecting failed ({exc.strerror or exc})") from None
+        raise StaticFilesMissing(_("%(first)s (and %(more)s more) not in STATIC_ROOT %(root)s: collecting failed "
+                                   "(%(why)s)") % {"first": missing[0], "more": len(missing) - 1,
+                                                   "root": settings.STATIC_ROOT, "why": exc.strerror or exc}) from None
     missing = _missing_static()
     if missing:
-        raise StaticFilesMissing(f"{missing[0]} (and {len(missing) - 1} more) still not in STATIC_ROOT "
-                                 f"{settings.STATIC_ROOT} after collecting")
+        raise StaticFilesMissing(_("%(first)s (and %(more)s more) still not in STATIC_ROOT %(root)s after "
+                                   "collecting") % {"first": missing[0], "more": len(missing) - 1,
+                                                    "root": settings.STATIC_ROOT})
 
 
 def serve(*, host: str, port: int, stdout) -> None:
@@ -82,8 +86,8 @@ class Command(GridgovCommand):
         try:
             ensure_static(stdout=self.stdout)
         except StaticFilesMissing as exc:
-            self.error(f"static files missing, not starting: {exc}; run `gridgov manage collectstatic` "
-                       "as a user who may write there, or set GRIDGOV_VAR_DIR")
+            self.error(_("static files missing, not starting: %(why)s; run `gridgov manage collectstatic` "
+                         "as a user who may write there, or set GRIDGOV_VAR_DIR") % {"why": exc})
             return 2
         serve(host=host, port=port, stdout=self.stdout)
         return 0

@@ -21,7 +21,10 @@ class ImportCommand(GridgovCommand):
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def run(self, *, file, mode, encoding, report, show, quiet, **options) -> int:
+        from django.utils.translation import gettext as _
+
         from gridgov.core.errors import GridgovError
+        from gridgov.core.i18n import api_text, message_of
         from gridgov.core.progress import Progress
         from gridgov.registry import imports
 
@@ -33,19 +36,23 @@ class ImportCommand(GridgovCommand):
             self.error(f"{file}: {exc.strerror or exc}")
             return 2
         except GridgovError as exc:
-            self.error(exc.message)
+            self.error(api_text(exc))
             return 2
         for d in result.details[:show]:
-            where = f"row {d.row}: " if d.row is not None else ""
-            self.stderr.write(f"  {where}{d.field}: {d.message} [{d.code}]")
+            where = _("row %(row)s: ") % {"row": d.row} if d.row is not None else ""
+            self.stderr.write(f"  {where}{d.field}: {message_of(d)} [{d.code}]")
         if len(result.details) > show:
-            self.stderr.write(f"  … {len(result.details) - show} more (see --report)")
+            self.stderr.write("  " + _("… %(n)s more (see --report)") % {"n": len(result.details) - show})
         if report:
             with open(report, "w", encoding="utf-8-sig", newline="") as fh:
                 w = spreadsheet.csv_writer(fh)
                 w.writerow(["row", "field", "code", "reason"])
-                w.writerows([d.row, d.field, d.code, d.message] for d in result.details)
-        state = "wrote" if result.written else "wrote nothing"
-        self.stdout.write(f"{kind}: {result.rows} rows ({result.encoding}); {state}: {result.created} created, "
-                          f"{result.updated} updated, {result.unchanged} unchanged; {result.rejected} rejected")
+                w.writerows([d.row, d.field, d.code, message_of(d)] for d in result.details)
+        summary = (_("%(kind)s: %(rows)s rows (%(encoding)s); wrote: %(created)s created, %(updated)s updated, "
+                     "%(unchanged)s unchanged; %(rejected)s rejected") if result.written else
+                   _("%(kind)s: %(rows)s rows (%(encoding)s); wrote nothing: %(created)s created, %(updated)s "
+                     "updated, %(unchanged)s unchanged; %(rejected)s rejected"))
+        self.stdout.write(summary % {"kind": kind, "rows": result.rows, "encoding": result.encoding,
+                                     "created": result.created, "updated": result.updated,
+                                     "unchanged": result.unchanged, "rejected": result.rejected})
         return 0 if result.written and not result.rejected else 1

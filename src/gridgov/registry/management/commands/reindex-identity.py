@@ -15,12 +15,16 @@ class Command(GridgovCommand):
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def run(self, *, check, quiet, **options) -> int:
+        from django.utils.translation import gettext as _
+
         from gridgov.core.progress import Progress
         from gridgov.registry.services import blind_index_rebuild
 
         out = blind_index_rebuild(check_only=check, progress=None if quiet else Progress())
         if check:
-            self.stdout.write(f"{out['rows']} identity numbers; {out['stale']} indexed with another key")
+            self.stdout.write(_("%(rows)s identity numbers; %(stale)s indexed with another key")
+                              % {"rows": out["rows"], "stale": out["stale"]})
             return 1 if out["stale"] else 0
-        self.stdout.write(f"{out['rows']} identity numbers; {out['written']} re-indexed")
+        self.stdout.write(_("%(rows)s identity numbers; %(written)s re-indexed")
+                          % {"rows": out["rows"], "written": out["written"]})
         return 0

@@ -14,10 +14,12 @@ class Command(GridgovCommand):
                             help="how many recent weeks to (re)evaluate (1-12, default 1)")
 
     def run(self, *, weeks, **options) -> int:
+        from django.utils.translation import gettext as _
+
         from gridgov.core.progress import Progress
         from gridgov.safety import services
 
         r = services.scan_run(weeks=weeks, progress=Progress())
-        self.stdout.write(f"{r['series']} series, {r['evaluated']} evaluated; warnings {r['warnings']}; "
-                          f"{r['hotspots']} hotspot grids (week of {r['week']})")
+        self.stdout.write(_("%(series)s series, %(evaluated)s evaluated; warnings %(warnings)s; "
+                            "%(hotspots)s hotspot grids (week of %(week)s)") % r)
         return 0
