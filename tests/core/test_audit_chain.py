@@ -100,7 +100,7 @@ def test_verify_passes_on_an_untouched_chain(capsys):
     _write(5)
     code, out, err = _verify(capsys)
     assert code == 0, err
-    assert "5 rows" in out and "intact" in out
+    assert "审计链完整：共 5 行" in out  # the default language, zh-hans
 
 
 @pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_verify_finds_an_edited_row(capsys):
         cursor.execute("UPDATE core_auditevent SET reason = 'nothing to see' WHERE id = %s", [events[2].pk])
     code, out, err = _verify(capsys)
     assert code == 1
-    assert f"row {events[2].pk}" in err and "content" in err
+    assert f"审计链在第 {events[2].pk} 行断开" in err and "其内容与哈希不符" in err
 
 
 @pytest.mark.django_db
@@ -122,7 +122,7 @@ def test_verify_finds_a_deleted_row(capsys):
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [events[1].pk])
     code, out, err = _verify(capsys)
     assert code == 1
-    assert f"row {events[2].pk}" in err and "previous" in err
+    assert f"审计链在第 {events[2].pk} 行断开" in err and "与前一行不符" in err
 
 
 @pytest.mark.django_db
@@ -137,7 +137,7 @@ def test_verify_finds_a_rehashed_row_by_its_successor(capsys):
         cursor.execute("UPDATE core_auditevent SET reason = %s, row_hash = %s WHERE id = %s",
                        ["edited", new_hash, events[1].pk])
     code, _, err = _verify(capsys)
-    assert code == 1 and f"row {events[2].pk}" in err
+    assert code == 1 and f"审计链在第 {events[2].pk} 行断开" in err
 
 
 @pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_the_migration_chains_the_rows_already_there(capsys):
         prev = row["row_hash"]
     audit_write("READ", object_type="after")  # the chain goes on from the migrated rows
     code, out, _ = _verify(capsys)
-    assert code == 0 and "4 rows" in out
+    assert code == 0 and "共 4 行" in out
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent")  # the triggers are back
 
@@ -205,4 +205,4 @@ def test_concurrent_writers_keep_one_chain(capsys):
     assert AuditEvent.objects.count() == 2 * n
     code, out, err = _verify(capsys)
     assert code == 0, err
-    assert f"{2 * n} rows" in out
+    assert f"共 {2 * n} 行" in out
