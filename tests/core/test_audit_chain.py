@@ -100,7 +100,7 @@ def test_verify_passes_on_an_untouched_chain(capsys):
     _write(5)
     code, out, err = _verify(capsys)
     assert code == 0, err
-    assert "审计链完整：共 5 行" in out  # (the default language: zh-hans)
+    assert "审计链完整：共 5 行" in out  # the default language, zh-hans
 
 
 @pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_verify_finds_an_edited_row(capsys):
         cursor.execute("UPDATE core_auditevent SET reason = 'nothing to see' WHERE id = %s", [events[2].pk])
     code, out, err = _verify(capsys)
     assert code == 1
-    assert f"审计链在第 {events[2].pk} 行断开" in err and "其内容与哈希不符" in err  # (zh-hans: the default)
+    assert f"审计链在第 {events[2].pk} 行断开" in err and "其内容与哈希不符" in err
 
 
 @pytest.mark.django_db
@@ -122,7 +122,7 @@ def test_verify_finds_a_deleted_row(capsys):
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [events[1].pk])
     code, out, err = _verify(capsys)
     assert code == 1
-    assert f"审计链在第 {events[2].pk} 行断开" in err and "上一行哈希" in err
+    assert f"审计链在第 {events[2].pk} 行断开" in err and "与前一行不符" in err
 
 
 @pytest.mark.django_db

@@ -37,10 +37,19 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("core/uscc.py", "FieldError"): "uscc_check_char/make_uscc (demo) and type checks: " + DEMO_ONLY,
     ("core/db_adapter.py", "RuntimeError"): "an unsupported database vendor in the settings: settings error",
     ("geo/locate.py", "TypeError"): PROGRAMMER,
+    ("geo/locate.py", "ValueError"): "a damaged locator file (meta.json and the arrays GridLocator.save wrote, "
+                                     "or another format): for the operator or programmer who built it",
+    ("quality/cli.py", "ArgumentTypeError"): "gridgov quality estimate runs without Django (no catalogue)",
+    ("quality/estimate.py", "ValueError"): "the pure estimator of gridgov quality estimate, which runs without "
+                                           "Django (no catalogue); the analyst reads it in English",
+    ("quality/sampling.py", "ValueError"): "quality.services checks every value a person gives first (margin, "
+                                           "rate, design effect, allocation, a non-empty frame): " + PROGRAMMER,
     ("registry/db_adapter.py", "TypeError"): PROGRAMMER,
     ("registry/tabular.py", "LimitExceeded"): "shown through imports._limit_message(code, limit), translated",
     ("safety/detect.py", "ValueError"): "the method name is checked by argparse choices first: " + PROGRAMMER,
     ("safety/detect_cli.py", "ArgumentTypeError"): "gridgov detect runs without Django (no catalogue)",
+    ("safety/runs.py", "RuntimeError"): "a concurrency guard in the background task (a chunk done by two "
+                                        "workers): a programmer error, logged by the worker, never shown to a person",
     ("settings.py", "ImproperlyConfigured"): "settings errors are raised before translations exist",
 }
 

@@ -175,7 +175,7 @@ def run_backup(tmp_path) -> Path:
     call_command("backup", "--output", str(tmp_path / "backups"), stdout=out)
     archives = sorted((tmp_path / "backups").glob("gridgov-backup-*.tar"))
     assert len(archives) == 1, out.getvalue()
-    assert f"backup written: {archives[0]}" in out.getvalue()
+    assert f"备份已写入：{archives[0]}" in out.getvalue()  # the default language, zh-hans
     return archives[0]
 
 
@@ -227,8 +227,8 @@ def test_backup_restores_into_a_fresh_database_with_counts_chain_records_and_med
     t = target()
     done = t.gridgov("restore", str(archive))
     assert done.returncode == 0, done.stderr
-    assert f"row counts of all {len(manifest['row_counts'])} tables match the manifest" in done.stdout
-    assert f"audit chain intact: {audit_before} rows" in done.stdout
+    assert f"全部 {len(manifest['row_counts'])} 张表的行数与清单一致" in done.stdout
+    assert f"审计链完整：共 {audit_before} 行，链头与清单一致" in done.stdout
 
     # read back with the engine's own driver: every table's count, sampled rows field by field
     restored = {name: t.rows(f"SELECT count(*) FROM {name}")[0][0] for name in t.tables()}
@@ -252,11 +252,11 @@ def test_backup_restores_into_a_fresh_database_with_counts_chain_records_and_med
     assert stat.S_IMODE(restored_photo.stat().st_mode) == 0o600
     # the chain on the target, restore row included, by the audit command
     verify = t.gridgov("audit", "verify")
-    assert verify.returncode == 0 and f"audit chain intact: {audit_before + 1} rows" in verify.stdout
+    assert verify.returncode == 0 and f"审计链完整：共 {audit_before + 1} 行" in verify.stdout
 
     # a second restore into the now non-empty target: refused, then replaced with --force
     again = t.gridgov("restore", str(archive))
-    assert again.returncode == 1 and "the target is not empty" in again.stderr and "--force" in again.stderr
+    assert again.returncode == 1 and "恢复目标不是空的" in again.stderr and "--force" in again.stderr
     forced = t.gridgov("restore", "--force", str(archive))
     assert forced.returncode == 0, forced.stderr
     assert t.rows("SELECT count(*) FROM core_auditevent")[0][0] == audit_before + 1
@@ -276,14 +276,14 @@ def test_tampered_archives_are_refused_and_nothing_is_written(dataset, tmp_path,
     t = target("tampered")
     done = t.gridgov("restore", str(rewrite(archive, tmp_path / "counts.tar", manifest=more_cases)))
     assert done.returncode == 1
-    assert ("the archive does not match its manifest: table cases_case has 2 rows in the archive's database, "
-            "the manifest says 3; nothing was restored") in done.stderr
+    assert ("归档与其清单不符：表 cases_case 在归档的数据库中有 2 行，清单记载为 3 行；未恢复任何内容"
+            in done.stderr)
     assert t.tables() == []  # nothing restored (PostgreSQL: the one transaction rolled back)
 
     photo = "media/" + dataset["photo"].path
     done = t.gridgov("restore", str(rewrite(archive, tmp_path / "nophoto.tar", drop=photo)))
     assert done.returncode == 1
-    assert f"media file {dataset['photo'].path!r} listed in the manifest is missing from the archive" in done.stderr
+    assert f"清单列出的媒体文件“{dataset['photo'].path}”在归档中缺失" in done.stderr
     assert t.tables() == [] and not (t.var / "media").exists()
 
     def other_engine(m):
@@ -292,7 +292,7 @@ def test_tampered_archives_are_refused_and_nothing_is_written(dataset, tmp_path,
     done = t.gridgov("restore", str(rewrite(archive, tmp_path / "engine.tar", manifest=other_engine)))
     assert done.returncode == 1
     ours, theirs = ("SQLite", "PostgreSQL") if connection.vendor == "sqlite" else ("PostgreSQL", "SQLite")
-    assert f"the archive holds a {theirs} database but this installation uses {ours}" in done.stderr
+    assert f"该归档保存的是 {theirs} 数据库，而本系统使用 {ours}" in done.stderr
     assert t.tables() == []
 
     # a damaged database member: its checksum no longer matches
@@ -300,7 +300,7 @@ def test_tampered_archives_are_refused_and_nothing_is_written(dataset, tmp_path,
         m["database"]["sha256"] = "0" * 64
 
     done = t.gridgov("restore", str(rewrite(archive, tmp_path / "sum.tar", manifest=bad_checksum)))
-    assert done.returncode == 1 and "does not match its SHA-256 in the manifest" in done.stderr
+    assert done.returncode == 1 and "与清单中的 SHA-256 校验和不符" in done.stderr
     assert t.tables() == []
 
 
@@ -389,7 +389,7 @@ def test_a_backup_taken_during_writes_is_one_consistent_snapshot(threaded_db, tm
     t = target("during")
     done = t.gridgov("restore", str(archive))
     assert done.returncode == 0, done.stderr
-    assert f"audit chain intact: {manifest['audit_rows']} rows" in done.stdout
+    assert f"审计链完整：共 {manifest['audit_rows']} 行" in done.stdout
     assert t.rows("SELECT count(*) FROM core_auditevent")[0][0] == manifest["audit_rows"] + 1
 
 
@@ -418,3 +418,49 @@ def test_an_archive_of_a_newer_gridgov_is_refused_before_anything_is_written(rol
     assert str(exc.value) == ("the archive was made by a newer gridgov (9.0.0): 1 migration(s) unknown to this "
                               "version (cases.9001_from_the_future); restore it with that version or newer")
     assert AuditEvent.objects.count() == rows  # not even an audit row: nothing was restored
+    from django.utils import translation
+
+    from gridgov.core.i18n import text_of
+
+    with translation.override("zh-hans"):
+        assert text_of(exc.value) == ("该归档由较新的 gridgov（9.0.0）生成：有 1 个迁移是本版本未知的"
+                                      "（cases.9001_from_the_future）；请用该版本或更新的版本恢复")
+
+
+def test_the_failed_postgresql_check_is_read_back_into_a_translatable_phrase():
+    """The PL/pgSQL checks raise English text (psql's stderr); the restore names the failed check in
+    the operator's language, and an unknown text is passed on as it is."""
+    from django.utils import translation
+
+    from gridgov.core import recovery
+    from gridgov.core.i18n import text_of
+
+    def refusal(raised: str) -> recovery.RecoveryError:
+        return recovery.RecoveryError("the archive does not match its manifest: %(problem)s; nothing was restored",
+                                      params={"problem": recovery._pg_problem(raised)})
+
+    rows = refusal("table cases_case has 2 rows in the archive's database, the manifest says 3")
+    tables = refusal("the archive's database has 59 tables, the manifest lists 60")
+    other = refusal("something else")
+    assert str(rows) == ("the archive does not match its manifest: table cases_case has 2 rows in the archive's "
+                         "database, the manifest says 3; nothing was restored")
+    with translation.override("zh-hans"):
+        assert text_of(rows) == "归档与其清单不符：表 cases_case 在归档的数据库中有 2 行，清单记载为 3 行；未恢复任何内容"
+        assert text_of(tables) == "归档与其清单不符：归档的数据库中有 59 张表，清单列出 60 张；未恢复任何内容"
+        assert text_of(other) == "归档与其清单不符：something else；未恢复任何内容"
+
+
+def test_a_non_empty_target_is_refused_in_the_operators_language(db, tmp_path, settings):
+    from django.utils import translation
+
+    from gridgov.core import recovery
+    from gridgov.core.i18n import text_of
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    archive = run_backup(tmp_path)
+    with pytest.raises(recovery.RecoveryError) as exc:
+        recovery.restore(archive=archive)
+    with translation.override("zh-hans"):
+        text = text_of(exc.value)
+    assert text.startswith("恢复目标不是空的（数据库中有 ") and "张表，例如 " in text
+    assert text.endswith("；媒体文件 0 个）：请恢复到空的数据库和媒体文件夹，或加 --force 替换现有内容")

@@ -108,3 +108,37 @@ def test_only_centres_in_their_own_area(houses, make_user):
     district = make_user("district_q", ("district_centre", "310101"))
     assert _design(district).frame_houses == 223
     assert not SampledHouse.objects.filter(grid_code__startswith="310101002").exists()
+
+
+@pytest.mark.parametrize("overrides, zh", [
+    ({"target_margin": 0.7}, "误差范围：0.7 超出范围；应为区间半宽，如 0.03（±3 个百分点）"),
+    ({"design_effect": 0.5}, "设计效应：0.5 超出范围；设计效应至少为 1"),
+    ({"area_code": "310101001001001"},
+     "310101001001001 是网格代码；核查活动的范围须是区县（6 位）、街道（9 位）或社区（12 位）"),
+    ({"period_end": date(2026, 11, 30)}, "2026-11-30 早于开始日期 2026-12-01"),
+    ({"allocation": "random"}, "样本分配方法：'random' 不在可选范围内（proportional, neyman）"),
+    ({"area_code": "310101001003"}, "实有房屋登记中 310101001003 内没有房屋：无可抽样"),
+    ({"strata_level": "community", "allocation": "neyman", "stratum_sd": {"310101001001": 0.1}},
+     "各层标准差：奈曼分配需要每一层的标准差；缺少：310101001002"),
+])
+def test_refusals_read_in_chinese(houses, centre, overrides, zh):
+    from django.utils import translation
+
+    from gridgov.core.i18n import text_of
+
+    with pytest.raises(FieldError) as exc:
+        _design(centre, **overrides)
+    with translation.override("zh-hans"):
+        assert text_of(exc.value) == zh
+
+
+def test_a_foreign_area_is_refused_in_chinese(houses, make_user):
+    from django.utils import translation
+
+    from gridgov.core.i18n import text_of
+
+    with pytest.raises(Forbidden) as exc:
+        _design(make_user("street_other_zh", ("street_centre", "310101002")))
+    assert str(exc.value) == "area_code: 310101001 is outside your jurisdiction"
+    with translation.override("zh-hans"):
+        assert text_of(exc.value) == "核查区域 310101001 不在您的辖区内"

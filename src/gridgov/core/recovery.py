@@ -45,6 +45,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 import gridgov
 from gridgov.core import auditchain
+from gridgov.core.errors import GridgovError, Phrase
 
 FORMAT = "gridgov-backup"
 FORMAT_VERSION = 1
@@ -55,10 +56,22 @@ MEDIA_PREFIX = "media/"
 AUDIT_TABLE = "core_auditevent"
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _CHUNK = 1 << 20
+#: the manifest's value types, as the refusal names them
+KIND_NAMES = {str: "a string", dict: "an object", list: "a list"}
+#: why a row breaks the audit chain (core/auditchain.py's problem codes); `gridgov audit verify` too
+AUDIT_PROBLEMS = {
+    "previous": "its previous-row hash does not match the row before it (a row before it was deleted, "
+                "inserted or rewritten)",
+    "content": "its content does not match its hash (the row was edited)",
+}
 
 
-class RecoveryError(Exception):
-    """A refusal or failure, with the message the operator reads (what, where, what to do)."""
+class RecoveryError(GridgovError):
+    """A refusal or failure, with the message the operator reads (what, where, what to do): an
+    English template with ``params`` (``Phrase`` parts too), shown translated by the commands
+    (core.i18n.text_of); ``str()`` is the English text."""
+
+    code = "recovery_failed"
 
 
 @dataclass
@@ -76,7 +89,7 @@ class RestoreReport:
     media_files: int
     created_at: str
     pending_migrations: list[str] = field(default_factory=list)
-    audit_break: str = ""  # the first broken link of the audit chain ("" when intact)
+    audit_break: Phrase | None = None  # the first broken link of the audit chain (None when intact)
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -100,15 +113,16 @@ def _private_dir(path: Path) -> Path:
 
 def _quote(name: str) -> str:
     if not _TABLE_NAME.fullmatch(name):
-        raise RecoveryError(f"the manifest names an invalid table {name!r}")
+        raise RecoveryError("the manifest names an invalid table \"%(table)s\"", params={"table": name})
     return '"' + name + '"'
 
 
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
-        raise RecoveryError(f"{name} not found on PATH: install the PostgreSQL client tools "
-                            f"(Debian: apt-get install postgresql-client) in the version of the server or newer")
+        raise RecoveryError("%(tool)s not found on PATH: install the PostgreSQL client tools "
+                            "(Debian: apt-get install postgresql-client) in the version of the server or newer",
+                            params={"tool": name})
     return found
 
 
@@ -211,7 +225,8 @@ def _pg_dump(conn, target: Path) -> dict[str, Any]:
             done = subprocess.run([pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-password",
                                    f"--file={target}"], env=_pg_env(conn), capture_output=True, text=True)
             if done.returncode != 0:
-                raise RecoveryError(f"pg_dump failed (exit {done.returncode}): {done.stderr.strip()}")
+                raise RecoveryError("pg_dump failed (exit %(code)s): %(output)s",
+                                    params={"code": done.returncode, "output": done.stderr.strip()})
         raw.rollback()
     finally:
         raw.close()
@@ -226,7 +241,7 @@ def backup(*, output_dir: Path, alias: str = DEFAULT_DB_ALIAS) -> BackupResult:
     conn = _db(alias)
     vendor = conn.vendor
     if vendor not in DATABASE_MEMBER:
-        raise RecoveryError(f"backup supports SQLite and PostgreSQL, not {vendor}")
+        raise RecoveryError("backup supports SQLite and PostgreSQL, not %(vendor)s", params={"vendor": vendor})
     output_dir = _private_dir(Path(output_dir).resolve())
     created = datetime.now(UTC)
     name = f"gridgov-backup-{created.strftime('%Y%m%dT%H%M%S%fZ')}.tar"
@@ -289,45 +304,54 @@ def read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
     try:
         member = tar.getmember(MANIFEST)
     except KeyError:
-        raise RecoveryError(f"not a gridgov backup: {MANIFEST} is missing from the archive") from None
+        raise RecoveryError("not a gridgov backup: %(manifest)s is missing from the archive",
+                            params={"manifest": MANIFEST}) from None
     fh = tar.extractfile(member)
     if fh is None:
-        raise RecoveryError(f"not a gridgov backup: {MANIFEST} is not a file")
+        raise RecoveryError("not a gridgov backup: %(manifest)s is not a file", params={"manifest": MANIFEST})
     try:
         manifest = json.loads(fh.read().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecoveryError(f"{MANIFEST} is not valid JSON ({exc})") from None
+        raise RecoveryError("%(manifest)s is not valid JSON (%(problem)s)",
+                            params={"manifest": MANIFEST, "problem": str(exc)}) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise RecoveryError(f"not a gridgov backup: {MANIFEST} does not say format {FORMAT!r}")
+        raise RecoveryError("not a gridgov backup: %(manifest)s does not say format \"%(format)s\"",
+                            params={"manifest": MANIFEST, "format": FORMAT})
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise RecoveryError(f"archive format version {manifest.get('format_version')!r} is not supported "
-                            f"(this gridgov {gridgov.__version__} reads version {FORMAT_VERSION})")
+        raise RecoveryError("archive format version %(found)s is not supported "
+                            "(this gridgov %(version)s reads version %(supported)s)",
+                            params={"found": repr(manifest.get("format_version")), "version": gridgov.__version__,
+                                    "supported": FORMAT_VERSION})
     for key, kind in (("engine", str), ("database", dict), ("row_counts", dict), ("migrations", list),
                       ("media", list), ("created_at", str)):
         if not isinstance(manifest.get(key), kind):
-            raise RecoveryError(f"{MANIFEST}: {key!r} is missing or not a {kind.__name__}")
-    _hex_digest(manifest["database"].get("sha256"), "the database")
+            raise RecoveryError("%(manifest)s: \"%(key)s\" is missing or not %(kind)s",
+                                params={"manifest": MANIFEST, "key": key, "kind": Phrase(KIND_NAMES[kind])})
+    _hex_digest(manifest["database"].get("sha256"), Phrase("the database"))
     for entry in manifest["media"]:
         if isinstance(entry, dict):
-            _hex_digest(entry.get("sha256"), f"media file {entry.get('path')!r}")
+            _hex_digest(entry.get("sha256"), Phrase("media file \"%(path)s\"", {"path": entry.get("path")}))
     for table, count in manifest["row_counts"].items():
         _quote(table)
         if not isinstance(count, int) or count < 0:
-            raise RecoveryError(f"{MANIFEST}: the row count of table {table} is not a whole number")
+            raise RecoveryError("%(manifest)s: the row count of table %(table)s is not a whole number",
+                                params={"manifest": MANIFEST, "table": table})
     return manifest
 
 
-def _hex_digest(value: Any, what: str) -> None:
+def _hex_digest(value: Any, what: Phrase) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise RecoveryError(f"{MANIFEST}: the SHA-256 of {what} is missing or not 64 hex digits")
+        raise RecoveryError("%(manifest)s: the SHA-256 of %(what)s is missing or not 64 hex digits",
+                            params={"manifest": MANIFEST, "what": what})
 
 
 def _safe_media_path(rel: Any) -> str:
     if not isinstance(rel, str) or not rel:
-        raise RecoveryError(f"{MANIFEST}: a media entry has no path")
+        raise RecoveryError("%(manifest)s: a media entry has no path", params={"manifest": MANIFEST})
     pure = PurePosixPath(rel)
     if pure.is_absolute() or ".." in pure.parts or "\\" in rel or "\x00" in rel:
-        raise RecoveryError(f"{MANIFEST}: the media path {rel!r} leaves the media folder")
+        raise RecoveryError("%(manifest)s: the media path \"%(path)s\" leaves the media folder",
+                            params={"manifest": MANIFEST, "path": rel})
     return pure.as_posix()
 
 
@@ -338,21 +362,24 @@ def check_members(tar: tarfile.TarFile, manifest: dict[str, Any]) -> None:
     expected = {MANIFEST: None, DATABASE_MEMBER[engine]: manifest["database"].get("size")}
     for entry in manifest["media"]:
         if not isinstance(entry, dict):
-            raise RecoveryError(f"{MANIFEST}: a media entry is not an object")
+            raise RecoveryError("%(manifest)s: a media entry is not an object", params={"manifest": MANIFEST})
         expected[MEDIA_PREFIX + _safe_media_path(entry.get("path"))] = entry.get("size")
     present = {}
     for member in tar.getmembers():
         if member.name not in expected:
-            raise RecoveryError(f"the archive holds {member.name!r}, which the manifest does not list")
+            raise RecoveryError("the archive holds \"%(member)s\", which the manifest does not list",
+                                params={"member": member.name})
         if not member.isfile():
-            raise RecoveryError(f"the archive member {member.name!r} is not a regular file")
+            raise RecoveryError("the archive member \"%(member)s\" is not a regular file", params={"member": member.name})
         present[member.name] = member
     for name, size in expected.items():
         if name not in present:
-            what = f"media file {name[len(MEDIA_PREFIX):]!r}" if name.startswith(MEDIA_PREFIX) else f"{name!r}"
-            raise RecoveryError(f"{what} listed in the manifest is missing from the archive")
+            what = (Phrase("media file \"%(path)s\"", {"path": name[len(MEDIA_PREFIX):]})
+                    if name.startswith(MEDIA_PREFIX) else Phrase("\"%(path)s\"", {"path": name}))
+            raise RecoveryError("%(what)s listed in the manifest is missing from the archive", params={"what": what})
         if size is not None and present[name].size != size:
-            raise RecoveryError(f"{name!r} has {present[name].size} bytes in the archive, the manifest says {size}")
+            raise RecoveryError("\"%(member)s\" has %(size)s bytes in the archive, the manifest says %(expected)s",
+                                params={"member": name, "size": present[name].size, "expected": size})
 
 
 def _extract_checked(tar: tarfile.TarFile, name: str, target: Path, sha256: str) -> None:
@@ -366,7 +393,8 @@ def _extract_checked(tar: tarfile.TarFile, name: str, target: Path, sha256: str)
             digest.update(chunk)
             out.write(chunk)
     if digest.hexdigest() != sha256:
-        raise RecoveryError(f"{name!r} does not match its SHA-256 in the manifest (the archive is damaged or altered)")
+        raise RecoveryError("\"%(member)s\" does not match its SHA-256 in the manifest (the archive is damaged or "
+                            "altered)", params={"member": name})
 
 
 def _check_migrations(manifest: dict[str, Any]) -> list[str]:
@@ -376,22 +404,24 @@ def _check_migrations(manifest: dict[str, Any]) -> list[str]:
     unknown = sorted(archived - known)
     if unknown:
         listed = ", ".join(f"{a}.{n}" for a, n in unknown[:5])
-        raise RecoveryError(f"the archive was made by a newer gridgov ({manifest.get('gridgov_version')}): "
-                            f"{len(unknown)} migration(s) unknown to this version ({listed}); "
-                            "restore it with that version or newer")
+        raise RecoveryError("the archive was made by a newer gridgov (%(version)s): %(n)s migration(s) unknown "
+                            "to this version (%(migrations)s); restore it with that version or newer",
+                            params={"version": manifest.get("gridgov_version"), "n": len(unknown),
+                                    "migrations": listed})
     return sorted(f"{a}.{n}" for a, n in known - archived)
 
 
-def _counts_mismatch(expected: dict[str, int], actual: dict[str, int]) -> str:
+def _counts_mismatch(expected: dict[str, int], actual: dict[str, int]) -> Phrase | None:
     for table in sorted(set(expected) | set(actual)):
         if table not in actual:
-            return f"table {table} listed in the manifest is not in the archive's database"
+            return Phrase("table %(table)s listed in the manifest is not in the archive's database", {"table": table})
         if table not in expected:
-            return f"the archive's database has table {table}, which the manifest does not list"
+            return Phrase("the archive's database has table %(table)s, which the manifest does not list",
+                          {"table": table})
         if actual[table] != expected[table]:
-            return (f"table {table} has {actual[table]} rows in the archive's database, "
-                    f"the manifest says {expected[table]}")
-    return ""
+            return Phrase("table %(table)s has %(rows)s rows in the archive's database, the manifest says "
+                          "%(expected)s", {"table": table, "rows": actual[table], "expected": expected[table]})
+    return None
 
 
 def _tables(conn) -> list[str]:
@@ -419,29 +449,34 @@ def restore(*, archive: Path, force: bool = False, alias: str = DEFAULT_DB_ALIAS
     vendor = conn.vendor
     archive = Path(archive)
     if not archive.is_file():
-        raise RecoveryError(f"{archive}: no such file")
+        raise RecoveryError("%(archive)s: no such file", params={"archive": str(archive)})
     try:
         tar = tarfile.open(archive, mode="r:")
     except tarfile.TarError as exc:
-        raise RecoveryError(f"{archive}: not a tar archive ({exc})") from None
+        raise RecoveryError("%(archive)s: not a tar archive (%(problem)s)",
+                            params={"archive": str(archive), "problem": str(exc)}) from None
     with tar:
         manifest = read_manifest(tar)
         engine = manifest["engine"]
         if engine not in DATABASE_MEMBER:
-            raise RecoveryError(f"{MANIFEST}: unknown database engine {engine!r}")
+            raise RecoveryError("%(manifest)s: unknown database engine \"%(engine)s\"",
+                                params={"manifest": MANIFEST, "engine": engine})
         if engine != vendor:
             raise RecoveryError(
-                f"the archive holds a {ENGINE_NAMES[engine]} database but this installation uses "
-                f"{ENGINE_NAMES.get(vendor, vendor)} (GRIDGOV_DATABASE_URL); restore it into a "
-                f"{ENGINE_NAMES[engine]} installation (a dump of one engine cannot be loaded into the other)")
+                "the archive holds a %(theirs)s database but this installation uses %(ours)s "
+                "(GRIDGOV_DATABASE_URL); restore it into a %(theirs)s installation (a dump of one engine "
+                "cannot be loaded into the other)",
+                params={"theirs": ENGINE_NAMES[engine], "ours": ENGINE_NAMES.get(vendor, vendor)})
         check_members(tar, manifest)
         pending = _check_migrations(manifest)
         tables, n_media = target_contents(alias)
         if (tables or n_media) and not force:
             raise RecoveryError(
-                f"the target is not empty ({len(tables)} tables in the database"
-                f"{', e.g. ' + ', '.join(sorted(tables)[:3]) if tables else ''}; {n_media} media files): "
-                "restore into an empty database and media folder, or pass --force to replace them")
+                "the target is not empty (%(tables)s tables in the database%(examples)s; %(media)s media files): "
+                "restore into an empty database and media folder, or pass --force to replace them",
+                params={"tables": len(tables), "media": n_media,
+                        "examples": Phrase(", e.g. %(names)s", {"names": ", ".join(sorted(tables)[:3])})
+                        if tables else ""})
         media_root = _media_root()
         _private_dir(media_root.parent)
         staging = Path(tempfile.mkdtemp(prefix=".gridgov-restore-", dir=media_root.parent))
@@ -477,9 +512,11 @@ def _sqlite_restore(conn, db_file: Path, manifest: dict[str, Any]) -> None:
     info = _sqlite_snapshot_info(db_file)
     problem = _counts_mismatch(manifest["row_counts"], info["row_counts"])
     if not problem and info["audit_chain_head"] != manifest.get("audit_chain_head"):
-        problem = "the newest audit row's hash in the archive's database is not the manifest's audit chain head"
+        problem = Phrase("the newest audit row's hash in the archive's database is not the manifest's audit "
+                         "chain head")
     if problem:
-        raise RecoveryError(f"the archive does not match its manifest: {problem}; nothing was restored")
+        raise RecoveryError("the archive does not match its manifest: %(problem)s; nothing was restored",
+                            params={"problem": problem})
     connections.close_all()
     src = sqlite3.connect(db_file)
     try:
@@ -507,7 +544,8 @@ def _pg_checks(manifest: dict[str, Any]) -> str:
     head = manifest.get("audit_chain_head")
     if AUDIT_TABLE in counts:
         if head is not None and not re.fullmatch(r"[0-9a-f]{64}", str(head)):
-            raise RecoveryError(f"{MANIFEST}: audit_chain_head is not a SHA-256 hex digest")
+            raise RecoveryError("%(manifest)s: audit_chain_head is not a SHA-256 hex digest",
+                                params={"manifest": MANIFEST})
         lines.append(f"SELECT row_hash INTO h FROM public.{AUDIT_TABLE} ORDER BY id DESC LIMIT 1;")
         expected = "NULL" if head is None else f"'{head}'"
         lines.append(f"IF h IS DISTINCT FROM {expected} THEN RAISE EXCEPTION 'gridgov-restore-check: the newest "
@@ -545,14 +583,35 @@ def _pg_restore(conn, db_file: Path, manifest: dict[str, Any], *, drop: list[str
         errors.seek(0)
         sql_err = errors.read().decode(errors="replace")
     if dump.returncode != 0:
-        raise RecoveryError(f"pg_restore could not read the dump (exit {dump.returncode}): {dump_err.strip()}; "
-                            "nothing was restored")
+        raise RecoveryError("pg_restore could not read the dump (exit %(code)s): %(output)s; nothing was restored",
+                            params={"code": dump.returncode, "output": dump_err.strip()})
     if sql.returncode != 0:
         found = re.search(r"gridgov-restore-check: ([^\n]*)", sql_err)
         if found:
-            raise RecoveryError(f"the archive does not match its manifest: {found.group(1).strip()}; "
-                                "nothing was restored")
-        raise RecoveryError(f"psql failed (exit {sql.returncode}), nothing was restored: {sql_err.strip()[:2000]}")
+            raise RecoveryError("the archive does not match its manifest: %(problem)s; nothing was restored",
+                                params={"problem": _pg_problem(found.group(1).strip())})
+        raise RecoveryError("psql failed (exit %(code)s), nothing was restored: %(output)s",
+                            params={"code": sql.returncode, "output": sql_err.strip()[:2000]})
+
+
+_PG_CHECKS = [
+    (re.compile(r"the archive's database has (?P<rows>\d+) tables, the manifest lists (?P<expected>\d+)"),
+     "the archive's database has %(rows)s tables, the manifest lists %(expected)s"),
+    (re.compile(r"table (?P<table>\w+) has (?P<rows>\d+) rows in the archive's database, the manifest says "
+                r"(?P<expected>\d+)"),
+     "table %(table)s has %(rows)s rows in the archive's database, the manifest says %(expected)s"),
+    (re.compile(r"the newest audit row's hash in the archive's database is not the manifest's audit chain head"),
+     "the newest audit row's hash in the archive's database is not the manifest's audit chain head"),
+]
+
+
+def _pg_problem(text: str) -> Phrase | str:
+    """The failed check of ``_pg_checks`` (its RAISE text, in English) as a phrase to translate."""
+    for pattern, template in _PG_CHECKS:
+        found = pattern.fullmatch(text)
+        if found:
+            return Phrase(template, found.groupdict())
+    return text
 
 
 def verify_restored(manifest: dict[str, Any], alias: str = DEFAULT_DB_ALIAS) -> RestoreReport:
@@ -565,13 +624,16 @@ def verify_restored(manifest: dict[str, Any], alias: str = DEFAULT_DB_ALIAS) -> 
             counts[table] = cur.fetchone()[0]
     problem = _counts_mismatch(manifest["row_counts"], counts)
     if problem:
-        raise RecoveryError(f"the restored database does not match the manifest: {problem}")
+        raise RecoveryError("the restored database does not match the manifest: %(problem)s",
+                            params={"problem": problem})
     n, broken, head = verify_audit_chain(alias)
-    audit_break = ""
+    audit_break: Phrase | None = None
     if broken is not None:
-        audit_break = f"row {broken.row_id}: {broken.problem}"
+        why = AUDIT_PROBLEMS.get(broken.problem)
+        audit_break = Phrase("row %(row)s: %(problem)s",
+                             {"row": broken.row_id, "problem": Phrase(why) if why else broken.problem})
     elif head != manifest.get("audit_chain_head"):
-        audit_break = "the newest audit row's hash is not the manifest's audit chain head"
+        audit_break = Phrase("the newest audit row's hash is not the manifest's audit chain head")
     return RestoreReport(engine=conn.vendor, tables=len(counts), rows=sum(counts.values()), audit_rows=n,
                          media_files=len(manifest["media"]), created_at=manifest["created_at"],
                          audit_break=audit_break)

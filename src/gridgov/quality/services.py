@@ -11,7 +11,7 @@ from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core import codes
 from gridgov.core.audit import audit_write
-from gridgov.core.errors import FieldError, Forbidden
+from gridgov.core.errors import FieldError, Forbidden, Phrase
 from gridgov.core.models import AuditAction
 from gridgov.quality import sampling
 from gridgov.quality.models import Campaign, CampaignStratum, SampledHouse
@@ -23,13 +23,15 @@ AREA_LEVELS = {6: "district", 9: "street", 12: "community"}
 STRATA_DIGITS: dict[str, int] = {Campaign.StrataLevel.GRID: 15, Campaign.StrataLevel.COMMUNITY: 12}
 
 
-def _float_in(field: str, value: float, low: float, high: float, text: str) -> float:
+def _float_in(field: str, value: float, low: float, high: float, expected: str) -> float:
+    """``expected`` is an English phrase (translated inside the message: core.i18n)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise FieldError(field, f"{value!r} is not a number", code="invalid") from None
+        raise FieldError(field, "%(value)s is not a number", code="invalid", params={"value": repr(value)}) from None
     if not low < number < high:
-        raise FieldError(field, f"{number:g} is out of range; {text}", code="range")
+        raise FieldError(field, "%(value)s is out of range; %(expected)s", code="range",
+                         params={"value": f"{number:g}", "expected": Phrase(expected)})
     return number
 
 
@@ -61,38 +63,45 @@ def campaign_design(
     if not name:
         raise FieldError("name", "is empty", code="required")
     if len(name) > 100:
-        raise FieldError("name", f"has {len(name)} characters; at most 100", code="max_length")
+        raise FieldError("name", "has %(n)s characters; at most %(max)s", code="max_length",
+                         params={"n": len(name), "max": 100})
     area = codes.validate_prefix(area_code, "area_code")
     if len(area) not in AREA_LEVELS:
-        raise FieldError("area_code", f"{area} is a {codes.Level(len(area)).label_en} code; a campaign covers a "
-                                      "district (6 digits), a street (9) or a community (12)", code="level")
+        raise FieldError("area_code", "%(code)s is a %(level)s code; a campaign covers a district (6 digits), a "
+                                      "street (9) or a community (12)", code="level",
+                         params={"code": area, "level": Phrase(codes.Level(len(area)).label_en)})
     if not code_in_scope(actor, area, capability=DESIGN, purpose="write"):
-        raise Forbidden(f"area_code: {area} is outside your jurisdiction", code="out_of_jurisdiction")
+        raise Forbidden("area_code: %(code)s is outside your jurisdiction", code="out_of_jurisdiction",
+                        params={"code": area})
     if period_end < period_start:
-        raise FieldError("period_end", f"{period_end.isoformat()} is before the start {period_start.isoformat()}",
-                         code="range")
+        raise FieldError("period_end", "%(end)s is before the start %(start)s", code="range",
+                         params={"end": period_end.isoformat(), "start": period_start.isoformat()})
     margin = _float_in("target_margin", target_margin, 0, 0.5, "expected a half-width such as 0.03 (+-3 points)")
     conf = _float_in("confidence", confidence, 0.5, 1, "expected a level such as 0.95")
     rate = _float_in("expected_rate", expected_rate, 0, 1, "expected a rate such as 0.9")
     deff = _float_in("design_effect", design_effect, 0, 100, "expected a factor such as 2 (persons in houses)")
     if deff < 1:
-        raise FieldError("design_effect", f"{deff:g} is out of range; a design effect is at least 1", code="range")
+        raise FieldError("design_effect", "%(value)s is out of range; a design effect is at least 1", code="range",
+                         params={"value": f"{deff:g}"})
     if allocation not in Campaign.Allocation.values:
-        raise FieldError("allocation", f"{allocation!r} is not one of {', '.join(Campaign.Allocation.values)}",
-                         code="choice")
+        raise FieldError("allocation", "%(value)s is not one of %(values)s", code="choice",
+                         params={"value": repr(allocation), "values": ", ".join(Campaign.Allocation.values)})
     if strata_level not in STRATA_DIGITS:
-        raise FieldError("strata_level", f"{strata_level!r} is not one of {', '.join(STRATA_DIGITS)}", code="choice")
+        raise FieldError("strata_level", "%(value)s is not one of %(values)s", code="choice",
+                         params={"value": repr(strata_level), "values": ", ".join(STRATA_DIGITS)})
     if seed is None:
         seed = secrets.randbelow(2**62)
     elif not 0 <= seed < 2**63:
-        raise FieldError("seed", f"{seed} is out of range; expected 0 <= seed < 2^63", code="range")
+        raise FieldError("seed", "%(value)s is out of range; expected 0 <= seed < 2^63", code="range",
+                         params={"value": seed})
 
     # the frame: the register's houses of the area, read through the register's own selector
     digits = STRATA_DIGITS[strata_level]
     houses = list(registry_selectors.houses_visible(actor).filter(grid_code__startswith=area)
                   .values_list("pk", "house_code", "grid_code"))
     if not houses:
-        raise FieldError("area_code", f"the register has no house in {area}: nothing to sample", code="empty_frame")
+        raise FieldError("area_code", "the register has no house in %(code)s: nothing to sample", code="empty_frame",
+                         params={"code": area})
     strata_codes = sorted({grid[:digits] for _, _, grid in houses})
     sizes = {code: 0 for code in strata_codes}
     for _, _, grid in houses:
@@ -101,9 +110,9 @@ def campaign_design(
     if allocation == Campaign.Allocation.NEYMAN:
         missing = [code for code in strata_codes if code not in (stratum_sd or {})]
         if missing:
-            raise FieldError("stratum_sd", f"Neyman allocation needs a standard deviation for every stratum; "
-                                           f"missing: {', '.join(missing[:5])}" + (" …" if len(missing) > 5 else ""),
-                             code="required")
+            raise FieldError("stratum_sd", "Neyman allocation needs a standard deviation for every stratum; "
+                                           "missing: %(codes)s", code="required",
+                             params={"codes": ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")})
         assert stratum_sd is not None  # every stratum is in it (checked above)
         sd = [float(stratum_sd[code]) for code in strata_codes]
     total = sampling.sample_size(margin=margin, population=len(houses), expected_rate=rate, design_effect=deff,

@@ -4,16 +4,10 @@ first broken link (a row edited, deleted or inserted) and exit 1, or the number 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from gridgov.core.management.base import GridgovCommand
+from gridgov.core.recovery import AUDIT_PROBLEMS as PROBLEMS
 from gridgov.core.recovery import verify_audit_chain
-
-PROBLEMS = {
-    "previous": gettext_noop("its previous-row hash does not match the row before it (a row before it was "
-                             "deleted, inserted or rewritten)"),
-    "content": gettext_noop("its content does not match its hash (the row was edited)"),
-}
 
 
 class Command(GridgovCommand):

@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from gridgov.core import recovery
+from gridgov.core.i18n import text_of
 from gridgov.core.management.base import GridgovCommand
 
 
@@ -25,11 +27,15 @@ class Command(GridgovCommand):
         try:
             result = recovery.backup(output_dir=folder)
         except (recovery.RecoveryError, OSError) as exc:
-            self.error(f"backup failed: {exc}")
+            problem = text_of(exc) if isinstance(exc, recovery.RecoveryError) else str(exc)
+            self.error(_("backup failed: %(problem)s") % {"problem": problem})
             return 1
         m = result.manifest
-        self.stdout.write(f"backup written: {result.path}\n"
-                          f"  {recovery.ENGINE_NAMES[m['engine']]}, {len(m['row_counts'])} tables, "
-                          f"{sum(m['row_counts'].values())} rows ({m['audit_rows']} audit rows, chain head "
-                          f"{(m['audit_chain_head'] or '-')[:16]}), {len(m['media'])} media files")
+        self.stdout.write(
+            _("backup written: %(path)s") % {"path": result.path} + "\n  "
+            + _("%(engine)s, %(tables)s tables, %(rows)s rows (%(audit_rows)s audit rows, chain head %(head)s), "
+                "%(media)s media files")
+            % {"engine": recovery.ENGINE_NAMES[m["engine"]], "tables": len(m["row_counts"]),
+               "rows": sum(m["row_counts"].values()), "audit_rows": m["audit_rows"],
+               "head": (m["audit_chain_head"] or "-")[:16], "media": len(m["media"])})
         return 0

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from gridgov.core import recovery
+from gridgov.core.i18n import phrase_text, text_of
 from gridgov.core.management.base import GridgovCommand
 
 
@@ -26,16 +29,22 @@ class Command(GridgovCommand):
         try:
             report = recovery.restore(archive=Path(archive), force=force)
         except (recovery.RecoveryError, OSError) as exc:
-            self.error(f"restore refused: {exc}")
+            problem = text_of(exc) if isinstance(exc, recovery.RecoveryError) else str(exc)
+            self.error(_("restore refused: %(problem)s") % {"problem": problem})
             return 1
-        self.stdout.write(f"restored {archive} (made {report.created_at}) into {recovery.ENGINE_NAMES[report.engine]}:\n"
-                          f"  row counts of all {report.tables} tables match the manifest ({report.rows} rows)\n"
-                          f"  {report.media_files} media files, each matching its SHA-256")
+        lines = [
+            _("restored %(archive)s (made %(created)s) into %(engine)s:")
+            % {"archive": archive, "created": report.created_at, "engine": recovery.ENGINE_NAMES[report.engine]},
+            _("row counts of all %(tables)s tables match the manifest (%(rows)s rows)")
+            % {"tables": report.tables, "rows": report.rows},
+            _("%(n)s media files, each matching its SHA-256") % {"n": report.media_files},
+        ]
         if report.pending_migrations:
-            self.stdout.write(f"  {len(report.pending_migrations)} migration(s) of this version are newer than the "
-                              f"archive: run `gridgov migrate` before starting the server")
-        if report.audit_break:
-            self.error(f"the restored audit chain is broken at {report.audit_break}")
+            lines.append(_("%(n)s migration(s) of this version are newer than the archive: run `gridgov migrate` "
+                           "before starting the server") % {"n": len(report.pending_migrations)})
+        self.stdout.write("\n  ".join(lines))
+        if report.audit_break is not None:
+            self.error(_("the restored audit chain is broken at %(where)s") % {"where": phrase_text(report.audit_break)})
             return 1
-        self.stdout.write(f"  audit chain intact: {report.audit_rows} rows, head as in the manifest")
+        self.stdout.write("  " + _("audit chain intact: %(n)s rows, head as in the manifest") % {"n": report.audit_rows})
         return 0
