@@ -16,11 +16,10 @@ from datetime import date, timedelta
 
 import numpy as np
 import shapely
-from django.core.management.color import no_style
 from django.db import connection
-from django.utils import timezone
 
 from gridgov.core.uscc import make_uscc
+from gridgov.demo.bulk import Inserter, next_pk, reset_sequences
 from gridgov.demo.identities import IdentityAllocator, identity_numbers, passport_numbers, serial8
 
 #: persons per scale (the grid count comes from the geography's scale).
@@ -103,18 +102,6 @@ def _house_points(grids: list[tuple], per_grid: np.ndarray, rng: np.random.Gener
     return g_all[order], np.concatenate(lon_out)[order], np.concatenate(lat_out)[order]
 
 
-def _returned_pks(model, objs: list, key: str) -> dict:
-    """{key value: pk} of rows just bulk-created: the pks bulk_create set (PostgreSQL; SQLite >= 3.35),
-    else looked up in chunks of 900 (older SQLite caps the variables of one query)."""
-    if all(o.pk is not None for o in objs):
-        return {getattr(o, key): o.pk for o in objs}
-    values = [getattr(o, key) for o in objs]
-    out: dict = {}
-    for start in range(0, len(values), 900):
-        out.update(model.objects.filter(**{f"{key}__in": values[start:start + 900]}).values_list(key, "pk"))
-    return out
-
-
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     """Houses, residents, residences, permits and rented houses in chunks of :data:`CHUNK` houses
     (each chunk is generated, inserted and dropped: memory does not grow with the city), then the
@@ -148,21 +135,21 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                                   today)
 
     key = blind_key()
-    next_id = (Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    qn = connection.ops.quote_name
-    p_cols = ["id", "identity_number", "id_hmac", "id_last4", "doc_type", "doc_number", "name", "former_name", "sex",
-              "birth_date", "ethnicity", "nationality", "hukou_division", "hukou_address", "phone",
-              "population_type", "household_separated", "empty_registration", "status", "grid_code", "house_id",
-              "version", "created_at", "updated_at"]
-    r_cols = ["person_id", "house_id", "grid_code", "start_date", "relation", "domicile_type", "inflow_reason",
-              "end_reason", "created_at"]
-    p_sql = (f"INSERT INTO {qn(Person._meta.db_table)} ({', '.join(qn(c) for c in p_cols)}) "
-             f"VALUES ({', '.join(['%s'] * len(p_cols))})")
-    r_sql = (f"INSERT INTO {qn(Residence._meta.db_table)} ({', '.join(qn(c) for c in r_cols)}) "
-             f"VALUES ({', '.join(['%s'] * len(r_cols))})")
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    next_id, next_house, next_rental = next_pk(Person), next_pk(House), next_pk(RentalRegistration)
+    house_ins = Inserter(House, ["id", "house_code", "address", "grid_code", "lon", "lat", "building_use", "area_m2",
+                                 "owner_name", "rented"])
+    person_ins = Inserter(Person, ["id", "identity_number", "id_hmac", "id_last4", "doc_type", "doc_number", "name",
+                                   "sex", "birth_date", "ethnicity", "nationality", "hukou_division", "phone",
+                                   "population_type", "household_separated", "empty_registration", "status",
+                                   "grid_code", "house_id"])
+    residence_ins = Inserter(Residence, ["person_id", "house_id", "grid_code", "start_date", "relation",
+                                         "domicile_type", "inflow_reason"])
+    permit_ins = Inserter(ResidencePermit, ["person_id", "grid_code", "number", "issue_date", "expiry_date",
+                                            "status", "condition"])
+    rental_ins = Inserter(RentalRegistration, ["id", "house_id", "grid_code", "landlord_name", "landlord_phone",
+                                               "renting_use", "hidden_danger", "start_date"])
+    tenant_ins = Inserter(RentalRegistration.tenants.through, ["rentalregistration_id", "person_id"])
     adapt = connection.ops.adapt_datefield_value
-    through = RentalRegistration.tenants.through
     n_houses = len(h_grid)
     made = foreign_made = floating_made = 0
     seq_in_grid, last_grid = 0, -1
@@ -178,11 +165,12 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             code, n = codes[g], seq_in_grid
             kind = rng.random()
             pop = "01" if kind < 0.59 else ("02" if kind < 0.99 else "03")
-            houses.append(House(house_code=f"{code}-{n:04d}", address=f"{rng.choice(ROADS)}{rng.randint(1, 999)}弄"
-                                                                      f"{n // 12 + 1}号{(n % 12) + 1:02d}01室",
-                                grid_code=code, lon=round(float(h_lon[i]), 6), lat=round(float(h_lat[i]), 6),
-                                building_use="01" if rng.random() < 0.92 else "06",
-                                area_m2=float(rng.randint(30, 160)), owner_name=_name(rng), rented=pop != "01"))
+            houses.append((next_house, f"{code}-{n:04d}", f"{rng.choice(ROADS)}{rng.randint(1, 999)}弄"
+                                                          f"{n // 12 + 1}号{(n % 12) + 1:02d}01室",
+                           code, round(float(h_lon[i]), 6), round(float(h_lat[i]), 6),
+                           "01" if rng.random() < 0.92 else "06", float(rng.randint(30, 160)), _name(rng),
+                           pop != "01"))
+            next_house += 1
             size = rng.choice((1, 2, 2, 3, 3, 3, 4)) if pop != "03" else rng.choice((1, 2))
             for member in range(size):
                 male = rng.random() < 0.5
@@ -193,8 +181,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                         else _pick(rng, SOURCE_COUNTIES)
                     days = rng.randint(0 if member else 18 * 365, (90 if pop == "01" else 60) * 365)
                 people.append((len(houses) - 1, member, pop, area, days, male))
-        House.objects.bulk_create(houses)
-        house_pk = _returned_pks(House, houses, "house_code")
+        house_ins.insert(houses)
 
         # 2. identity numbers (unique by construction) and passport numbers
         cn = [p for p in people if p[2] != "03"]
@@ -212,8 +199,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         permits: list = []
         tenants: dict[int, list[int]] = {}
         for h_pos, member, pop, area, days, male in people:
-            h = houses[h_pos]
-            hid = house_pk[h.house_code]
+            hid, grid_code = houses[h_pos][0], houses[h_pos][3]
             pid = next_id
             next_id += 1
             sex = "1" if male else "2"
@@ -229,23 +215,23 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                 doc_type, doc_number, nationality = "111", "", "CN"
                 name = _name(rng)
                 if pop == "01":
-                    hukou = h.grid_code[:12] if rng.random() < 0.85 else rng.choice(communities)
+                    hukou = grid_code[:12] if rng.random() < 0.85 else rng.choice(communities)
                 else:
                     hukou = area
-            separated = pop == "01" and hukou[:12] != h.grid_code[:12]
+            separated = pop == "01" and hukou[:12] != grid_code[:12]
             if pop == "03":
                 eth = ""
             else:
                 eth = "01" if rng.random() < 0.93 else rng.choice(("03", "02", "04", "10", "11"))
             phone = f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}" if rng.random() < 0.8 else ""
             p_rows.append((pid, number, hmac.new(key, number.encode(), hashlib.sha256).hexdigest() if number else None,
-                           number[-4:] if number else "", doc_type, doc_number, name, "", sex, adapt(birth),
-                           eth, nationality, hukou, "", phone, pop, separated,
-                           pop == "01" and rng.random() < 0.01, "active", h.grid_code, hid, 1, now, now))
+                           number[-4:] if number else "", doc_type, doc_number, name, sex, adapt(birth),
+                           eth, nationality, hukou, phone, pop, separated,
+                           pop == "01" and rng.random() < 0.01, "active", grid_code, hid))
             moved_in = today - timedelta(days=rng.randint(10, 3650))
-            r_rows.append((pid, hid, h.grid_code, adapt(moved_in), "02" if member == 0 else rng.choice(("10", "20", "30")),
+            r_rows.append((pid, hid, grid_code, adapt(moved_in), "02" if member == 0 else rng.choice(("10", "20", "30")),
                            "01" if pop == "01" else rng.choice(("02", "02", "05", "07")),
-                           rng.choice(("01", "01", "03", "04", "06")) if pop == "02" else "", "", now))
+                           rng.choice(("01", "01", "03", "04", "06")) if pop == "02" else ""))
             if pop != "01":
                 tenants.setdefault(hid, []).append(pid)
             if pop == "02":
@@ -254,32 +240,28 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                     issued = today - timedelta(days=rng.randint(1, 360 * 3))
                     expiry = issued + timedelta(days=365 * 3) if rng.random() < 0.9 else today + timedelta(
                         days=rng.randint(0, 30))
-                    permits.append(ResidencePermit(
-                        person_id=pid, grid_code=h.grid_code, number=f"31{seed % 100:02d}{floating_made:010d}",
-                        issue_date=issued, expiry_date=expiry, status="valid" if expiry >= today else "expired",
-                        condition=rng.choice(("employment", "employment", "residence", "study"))))
+                    permits.append((pid, grid_code, f"31{seed % 100:02d}{floating_made:010d}", adapt(issued),
+                                    adapt(expiry), "valid" if expiry >= today else "expired",
+                                    rng.choice(("employment", "employment", "residence", "study"))))
                 floating_made += 1
             made += 1
-        with connection.cursor() as cur:
-            cur.executemany(p_sql, p_rows)
-            cur.executemany(r_sql, r_rows)
-        ResidencePermit.objects.bulk_create(permits)
+        person_ins.insert(p_rows)
+        residence_ins.insert(r_rows)
+        permit_ins.insert(permits)
         # rented houses: every house with residents from elsewhere, with its landlord and tenants
-        rentals = [RentalRegistration(house_id=house_pk[h.house_code], grid_code=h.grid_code,
-                                      landlord_name=_name(rng), landlord_phone=f"139{rng.randint(0, 99_999_999):08d}",
-                                      renting_use="02", hidden_danger="00" if rng.random() < 0.95 else "01",
-                                      start_date=today - timedelta(days=rng.randint(30, 1500)))
-                   for h in houses if h.rented]
-        RentalRegistration.objects.bulk_create(rentals)
-        rental_pk = _returned_pks(RentalRegistration, rentals, "house_id")
-        through.objects.bulk_create([through(rentalregistration_id=rental_pk[hid], person_id=pid)
-                                     for hid, pids in tenants.items() for pid in pids])
+        rentals, tenant_rows = [], []
+        for house in houses:
+            if house[-1]:  # rented
+                rentals.append((next_rental, house[0], house[3], _name(rng), f"139{rng.randint(0, 99_999_999):08d}",
+                                "02", "00" if rng.random() < 0.95 else "01",
+                                adapt(today - timedelta(days=rng.randint(30, 1500)))))
+                tenant_rows.extend((next_rental, pid) for pid in tenants[house[0]])
+                next_rental += 1
+        rental_ins.insert(rentals)
+        tenant_ins.insert(tenant_rows)
         progress("registry: residents", made, n_persons)
     progress("registry: residents", made, made)
-    if connection.vendor != "sqlite":  # explicit ids: move the sequence past them (Django generates the SQL)
-        with connection.cursor() as cur:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Person]):
-                cur.execute(sql)
+    reset_sequences(Person, House, RentalRegistration)  # explicit ids
 
     # organisations: about one per three grids (at least one per community); the 8-digit serial of
     # the credit code comes from the organisation's number, so the codes are unique
