@@ -249,7 +249,8 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         residence_ins.insert(r_rows)
         permit_ins.insert(permits)
         # rented houses: every house with residents from elsewhere, with its landlord and tenants
-        rentals, tenant_rows = [], []
+        rentals: list[tuple] = []
+        tenant_rows: list[tuple[int, int]] = []
         for house in houses:
             if house[-1]:  # rented
                 rentals.append((next_rental, house[0], house[3], _name(rng), f"139{rng.randint(0, 99_999_999):08d}",
