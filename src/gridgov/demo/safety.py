@@ -62,9 +62,15 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     share = np.array([MIX[c][0] for c in cats])
     season = np.array([1 + MIX[c][1] * np.cos(2 * np.pi * (week_of_year - MIX[c][2]) / 52) for c in cats])
     trend = 1 + 0.04 * np.arange(n_weeks) / 52
-    mean = grid_rate[:, None, None] * share[None, :, None] * season[None, :, :] * trend[None, None, :]
-    counts = rng.poisson(mean)  # (grids, categories, weeks), reported
-    discovered = rng.poisson(mean * DISCOVERED_SHARE / (1 - DISCOVERED_SHARE))
+    # (grids, categories, weeks) as int32, one category at a time: at city scale (40,000 grids) a
+    # float64 mean and two int64 count arrays of the whole cube were 1.4 GB
+    counts = np.zeros((len(codes), len(cats), n_weeks), dtype=np.int32)  # reported
+    discovered = np.zeros_like(counts)
+    for ci in range(len(cats)):
+        mean = grid_rate[:, None] * share[ci] * season[ci][None, :] * trend[None, :]
+        counts[:, ci, :] = rng.poisson(mean)
+        discovered[:, ci, :] = rng.poisson(mean * DISCOVERED_SHARE / (1 - DISCOVERED_SHARE))
+    del mean
 
     communities = np.array([c[:12] for c in codes])
     uniq = np.unique(communities)
