@@ -41,8 +41,9 @@ RUN_KEY = "demo:run"
 
 #: Wall-clock seconds of `gridgov demo --scale X --no-serve` on an empty SQLite database, 2 shared
 #: cores (README gives the figures): tiny and small measured, city estimated from its measured
-#: stages (it takes far longer than 10 minutes). Said at the start of `make demo`.
-MEASURED_SECONDS = {"tiny": 15, "small": 125, "city": 1500}
+#: stages (geography and register measured at city scale, the rest extrapolated from small:
+#: docs/benchmarks.md, "City scale"). Said at the start of `make demo`.
+MEASURED_SECONDS = {"tiny": 15, "small": 125, "city": 660}
 ESTIMATED = frozenset({"city"})
 
 #: Audit actions that change data; any of them after the demo load (except the worker's own
