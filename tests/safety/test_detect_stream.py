@@ -94,6 +94,10 @@ def test_compact_table_holds_the_same_counts_as_the_row_reading():
     assert small.cells.tolist() == [[1, -1, -1, 3], [-1, -1, 2, -1]]
     np.testing.assert_array_equal(small.block(0, 2).counts,
                                   [[1, 0, 0, 3], [np.nan, np.nan, 2, np.nan]])
+    # blank lines are skipped (as the row-by-row reading skips them), not a reason to fall back
+    blank = countsio.read_compact(io.StringIO("series_id,week_start,count\n\nB,2024-01-15,2\n\n\nA,2024-01-01,1\n"
+                                              "A,2024-01-22,3\n\n"))
+    assert blank is not None and blank.cells.tolist() == small.cells.tolist()
 
 
 @pytest.mark.parametrize("bad, problem", [

@@ -338,9 +338,13 @@ def read_compact(fh) -> CompactTable | None:
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     limit = 2**31 - 1
     while True:
-        records = [r for r in itertools.islice(reader, READ_BATCH)]
-        if not records:
+        batch = list(itertools.islice(reader, READ_BATCH))
+        if not batch:
             break
+        records = [r for r in batch if r]  # blank lines are skipped, as read_counts skips them
+        del batch
+        if not records:
+            continue
         if any(len(r) != width for r in records):
             return None
         series = [r[ci].strip() for r in records]
