@@ -40,10 +40,10 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
 RUN_KEY = "demo:run"
 
 #: Wall-clock seconds of `gridgov demo --scale X --no-serve` on an empty SQLite database, 2 shared
-#: cores (README gives the figures): tiny and small measured, city estimated from its measured
-#: stages (it takes far longer than 10 minutes). Said at the start of `make demo`.
-MEASURED_SECONDS = {"tiny": 15, "small": 125, "city": 1500}
-ESTIMATED = frozenset({"city"})
+#: cores (README gives the figures; city: benchmarks/bench_demo_city.py, docs/benchmarks.md "City
+#: scale"). Said at the start of `make demo`.
+MEASURED_SECONDS = {"tiny": 15, "small": 125, "city": 720}
+ESTIMATED: frozenset[str] = frozenset()
 
 #: Audit actions that change data; any of them after the demo load (except the worker's own
 #: scheduled jobs) means someone entered data by hand.

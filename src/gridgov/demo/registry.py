@@ -16,16 +16,17 @@ from datetime import date, timedelta
 
 import numpy as np
 import shapely
-from django.core.management.color import no_style
 from django.db import connection
-from django.utils import timezone
 
-from gridgov.core.idnumber import make_identity_number
 from gridgov.core.uscc import make_uscc
+from gridgov.demo.bulk import Inserter, next_pk, reset_sequences
+from gridgov.demo.identities import IdentityAllocator, identity_numbers, passport_numbers, serial8
 
 #: persons per scale (the grid count comes from the geography's scale).
 PERSONS = {"tiny": 3_000, "small": 200_000, "city": 2_000_000}
 BATCH = 5000
+#: houses generated, inserted and released together (about 2.6 residents each).
+CHUNK = 5000
 
 #: Real county-level codes (GB/T 2260) of the main source provinces of Shanghai's migrants, weighted.
 SOURCE_COUNTIES: list[tuple[str, int]] = [
@@ -65,40 +66,57 @@ def _birth(rng: random.Random, today: date, lo: int = 0, hi: int = 90) -> date:
 
 def _house_points(grids: list[tuple], per_grid: np.ndarray, rng: np.random.Generator):
     """Points in each grid (sampled in its bbox, kept when point-in-grid says so; else the grid's
-    representative point), located with the same locator the services use."""
+    representative point), located with the same locator the services use. Returns arrays
+    (grid index, lon, lat) ordered by grid."""
     from gridgov.geo.models import Grid, boundary_wkb
     from gridgov.geo.selectors import locate_codes
 
-    total = int(per_grid.sum())
-    idx = np.repeat(np.arange(len(grids)), per_grid * 2)
+    codes = np.array([g[0] for g in grids], dtype=object)
+    tries = per_grid * 2
+    idx = np.repeat(np.arange(len(grids)), tries)
     bb = np.array([g[1:5] for g in grids], dtype=float)
     lon = bb[idx, 0] + rng.random(len(idx)) * (bb[idx, 2] - bb[idx, 0])
     lat = bb[idx, 1] + rng.random(len(idx)) * (bb[idx, 3] - bb[idx, 1])
-    located = locate_codes(lon, lat)
-    want = {g[0]: int(n) for g, n in zip(grids, per_grid, strict=True)}
-    out: list[tuple[str, float, float]] = []
-    for i, code in enumerate(located):
-        if code is not None and want.get(code, 0) > 0 and code == grids[idx[i]][0]:
-            want[code] -= 1
-            out.append((code, float(lon[i]), float(lat[i])))
-    short = [c for c, n in want.items() if n > 0]
-    if short:
+    ok = np.array(locate_codes(lon, lat), dtype=object) == codes[idx]
+    # keep the first per_grid hits of each grid (tries are grouped by grid)
+    hits = np.cumsum(ok)
+    starts = np.r_[0, np.cumsum(tries)[:-1]]
+    before = np.where(starts > 0, hits[np.maximum(starts - 1, 0)], 0)
+    keep = ok & (hits - np.repeat(before, tries) <= per_grid[idx])
+    g_out, lon_out, lat_out = [idx[keep]], [lon[keep]], [lat[keep]]
+    short_n = per_grid - np.bincount(idx[keep], minlength=len(grids))
+    short = np.flatnonzero(short_n > 0)
+    if len(short):
         polys: dict[str, bytes | memoryview | None] = {}
         for start in range(0, len(short), 900):  # chunks: SQLite caps the variables of one query
-            polys.update(Grid.objects.filter(code__in=short[start:start + 900], boundary__isnull=False)
-                         .values_list("code", "boundary"))
-        for code in short:
-            pt = shapely.point_on_surface(shapely.from_wkb(boundary_wkb(polys[code])))
-            out.extend([(code, pt.x, pt.y)] * want[code])
-    assert len(out) == total
-    out.sort(key=lambda t: t[0])
-    return out
+            polys.update(Grid.objects.filter(code__in=codes[short[start:start + 900]].tolist(),
+                                             boundary__isnull=False).values_list("code", "boundary"))
+        pts = shapely.point_on_surface(shapely.from_wkb([boundary_wkb(polys[c]) for c in codes[short]]))
+        reps = short_n[short]
+        g_out.append(np.repeat(short, reps))
+        lon_out.append(np.repeat(shapely.get_x(pts), reps))
+        lat_out.append(np.repeat(shapely.get_y(pts), reps))
+    g_all = np.concatenate(g_out)
+    order = np.argsort(g_all, kind="stable")
+    assert len(order) == int(per_grid.sum())
+    return g_all[order], np.concatenate(lon_out)[order], np.concatenate(lat_out)[order]
 
 
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
+    """Houses, residents, residences, permits and rented houses in chunks of :data:`CHUNK` houses
+    (each chunk is generated, inserted and dropped: memory does not grow with the city), then the
+    organisations. Identity, passport, permit and credit-code numbers are unique by construction
+    (gridgov.demo.identities), not by retrying."""
     from gridgov.geo.models import Division, Grid
     from gridgov.registry.identity import blind_key
-    from gridgov.registry.models import House, Organisation, Person, RentalRegistration, ResidencePermit
+    from gridgov.registry.models import (
+        House,
+        Organisation,
+        Person,
+        RentalRegistration,
+        Residence,
+        ResidencePermit,
+    )
 
     progress = progress or (lambda *a: None)
     rng = random.Random(seed)
@@ -110,188 +128,155 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     communities = list(Division.objects.filter(level=12).values_list("code", flat=True))
     n_persons = PERSONS.get(scale, PERSONS["small"])
     per_grid = np.maximum(1, nrng.poisson(n_persons / 2.6 / len(grids), len(grids)))
-    points = _house_points(grids, per_grid, nrng)
+    h_grid, h_lon, h_lat = _house_points(grids, per_grid, nrng)
+    codes = [g[0] for g in grids]
+    del grids
+    allocator = IdentityAllocator(SHANGHAI_COUNTIES + [c for c, _ in SOURCE_COUNTIES] + [c[:6] for c in codes],
+                                  today)
 
-    # houses
-    houses = []
-    seq_in_grid: dict[str, int] = {}
-    for code, lon, lat in points:
-        seq_in_grid[code] = seq_in_grid.get(code, 0) + 1
-        n = seq_in_grid[code]
-        houses.append(House(house_code=f"{code}-{n:04d}", address=f"{rng.choice(ROADS)}{rng.randint(1, 999)}弄"
-                                                                  f"{n // 12 + 1}号{(n % 12) + 1:02d}01室",
-                            grid_code=code, lon=round(lon, 6), lat=round(lat, 6),
-                            building_use="01" if rng.random() < 0.92 else "06",
-                            area_m2=float(rng.randint(30, 160)), owner_name=_name(rng)))
-    for start in range(0, len(houses), BATCH):
-        House.objects.bulk_create(houses[start:start + BATCH])
-        progress("registry: houses", min(start + BATCH, len(houses)), len(houses))
-    house_ids = dict(House.objects.values_list("house_code", "pk"))
-
-    # persons + residences
     key = blind_key()
-    next_id = (Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    used: set[str] = set()
-    qn = connection.ops.quote_name
-    p_cols = ["id", "identity_number", "id_hmac", "id_last4", "doc_type", "doc_number", "name", "former_name", "sex",
-              "birth_date", "ethnicity", "nationality", "hukou_division", "hukou_address", "phone",
-              "population_type", "household_separated", "empty_registration", "status", "grid_code", "house_id",
-              "version", "created_at", "updated_at"]
-    r_cols = ["person_id", "house_id", "grid_code", "start_date", "relation", "domicile_type", "inflow_reason",
-              "end_reason", "created_at"]
-    p_sql = (f"INSERT INTO {qn(Person._meta.db_table)} ({', '.join(qn(c) for c in p_cols)}) "
-             f"VALUES ({', '.join(['%s'] * len(p_cols))})")
-    from gridgov.registry.models import Residence
-
-    r_sql = (f"INSERT INTO {qn(Residence._meta.db_table)} ({', '.join(qn(c) for c in r_cols)}) "
-             f"VALUES ({', '.join(['%s'] * len(r_cols))})")
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    next_id, next_house, next_rental = next_pk(Person), next_pk(House), next_pk(RentalRegistration)
+    house_ins = Inserter(House, ["id", "house_code", "address", "grid_code", "lon", "lat", "building_use", "area_m2",
+                                 "owner_name", "rented"])
+    person_ins = Inserter(Person, ["id", "identity_number", "id_hmac", "id_last4", "doc_type", "doc_number", "name",
+                                   "sex", "birth_date", "ethnicity", "nationality", "hukou_division", "phone",
+                                   "population_type", "household_separated", "empty_registration", "status",
+                                   "grid_code", "house_id"])
+    residence_ins = Inserter(Residence, ["person_id", "house_id", "grid_code", "start_date", "relation",
+                                         "domicile_type", "inflow_reason"])
+    permit_ins = Inserter(ResidencePermit, ["person_id", "grid_code", "number", "issue_date", "expiry_date",
+                                            "status", "condition"])
+    rental_ins = Inserter(RentalRegistration, ["id", "house_id", "grid_code", "landlord_name", "landlord_phone",
+                                               "renting_use", "hidden_danger", "start_date"])
+    tenant_ins = Inserter(RentalRegistration.tenants.through, ["rentalregistration_id", "person_id"])
     adapt = connection.ops.adapt_datefield_value
-    p_rows: list[tuple] = []
-    r_rows: list[tuple] = []
-    floating_ids: list[tuple[int, str]] = []
-    rented_houses: dict[int, list[int]] = {}
-    counts = {"persons": 0, "floating": 0, "foreign": 0, "separated": 0}
-    made = 0
+    n_houses = len(h_grid)
+    made = foreign_made = floating_made = 0
+    seq_in_grid, last_grid = 0, -1
 
-    def flush():
-        with connection.cursor() as cur:
-            if p_rows:
-                cur.executemany(p_sql, p_rows)
-            if r_rows:
-                cur.executemany(r_sql, r_rows)
-        p_rows.clear()
-        r_rows.clear()
+    for lo in range(0, n_houses, CHUNK):
+        # 1. the chunk's houses and, per house, its residents' drawn attributes
+        houses: list = []
+        people: list[tuple[int, int, str, str, int, bool]] = []  # house, member, pop, area, days back, male
+        for i in range(lo, min(lo + CHUNK, n_houses)):
+            g = int(h_grid[i])
+            seq_in_grid = seq_in_grid + 1 if g == last_grid else 1
+            last_grid = g
+            code, n = codes[g], seq_in_grid
+            kind = rng.random()
+            pop = "01" if kind < 0.59 else ("02" if kind < 0.99 else "03")
+            houses.append((next_house, f"{code}-{n:04d}", f"{rng.choice(ROADS)}{rng.randint(1, 999)}弄"
+                                                          f"{n // 12 + 1}号{(n % 12) + 1:02d}01室",
+                           code, round(float(h_lon[i]), 6), round(float(h_lat[i]), 6),
+                           "01" if rng.random() < 0.92 else "06", float(rng.randint(30, 160)), _name(rng),
+                           pop != "01"))
+            next_house += 1
+            size = rng.choice((1, 2, 2, 3, 3, 3, 4)) if pop != "03" else rng.choice((1, 2))
+            for member in range(size):
+                male = rng.random() < 0.5
+                if pop == "03":
+                    area, days = "", rng.randint(18 * 365, 70 * 365)
+                else:
+                    area = (rng.choice(SHANGHAI_COUNTIES) if rng.random() < 0.2 else code[:6]) if pop == "01" \
+                        else _pick(rng, SOURCE_COUNTIES)
+                    days = rng.randint(0 if member else 18 * 365, (90 if pop == "01" else 60) * 365)
+                people.append((len(houses) - 1, member, pop, area, days, male))
+        house_ins.insert(houses)
 
-    for h in houses:
-        hid = house_ids[h.house_code]
-        kind = rng.random()
-        pop = "01" if kind < 0.59 else ("02" if kind < 0.99 else "03")
-        size = rng.choice((1, 2, 2, 3, 3, 3, 4)) if pop != "03" else rng.choice((1, 2))
-        for member in range(size):
+        # 2. identity numbers (unique by construction) and passport numbers
+        cn = [p for p in people if p[2] != "03"]
+        seqs, days_back = allocator.assign([p[3] for p in cn], np.array([p[4] for p in cn], dtype=np.int64),
+                                           np.array([p[5] for p in cn], dtype=bool))
+        births = allocator.births(days_back)
+        numbers = iter(zip(identity_numbers([p[3] for p in cn], births, seqs), births, strict=True))
+        n_foreign = len(people) - len(cn)
+        passports = iter(passport_numbers(foreign_made, n_foreign, seed))
+        foreign_made += n_foreign
+
+        # 3. persons, residences, permits, rentals with their tenants
+        p_rows: list[tuple] = []
+        r_rows: list[tuple] = []
+        permits: list = []
+        tenants: dict[int, list[int]] = {}
+        for h_pos, member, pop, area, days, male in people:
+            hid, grid_code = houses[h_pos][0], houses[h_pos][3]
             pid = next_id
             next_id += 1
-            sex_pick = rng.random() < 0.5
+            sex = "1" if male else "2"
+            number: str | None
             if pop == "03":
-                number, doc_type, doc_number = None, "414", f"E{rng.randint(10_000_000, 99_999_999)}"
-                while doc_number in used:  # 20,000 passports at city scale: random draws would collide
-                    doc_number = f"E{rng.randint(10_000_000, 99_999_999)}"
-                used.add(doc_number)
-                birth = _birth(rng, today, 18, 70)
-                sex = "1" if sex_pick else "2"
+                number, doc_type, doc_number = None, "414", next(passports)
+                birth = today - timedelta(days=days)
                 hukou, nationality = "", rng.choice(NATIONALITIES)
                 name = rng.choice(("John", "Anna", "Kenji", "Min-jun", "Lukas", "Chloé", "Oliver", "Wei Ling")) \
                     + " " + rng.choice(("Smith", "Tanaka", "Kim", "Müller", "Martin", "Brown", "Tan"))
             else:
-                area = (rng.choice(SHANGHAI_COUNTIES) if rng.random() < 0.2 else h.grid_code[:6]) if pop == "01" \
-                    else _pick(rng, SOURCE_COUNTIES)
-                birth = _birth(rng, today, 0 if member else 18, 90 if pop == "01" else 60)
-                while True:
-                    seq = rng.randrange(1, 999, 2) if sex_pick else rng.randrange(2, 999, 2)
-                    number = make_identity_number(area, birth, seq)
-                    if number not in used:
-                        used.add(number)
-                        break
-                    birth += timedelta(days=1)
-                sex = "1" if seq % 2 else "2"
+                number, birth = next(numbers)
                 doc_type, doc_number, nationality = "111", "", "CN"
                 name = _name(rng)
                 if pop == "01":
-                    hukou = h.grid_code[:12] if rng.random() < 0.85 else rng.choice(communities)
+                    hukou = grid_code[:12] if rng.random() < 0.85 else rng.choice(communities)
                 else:
                     hukou = area
-            separated = pop == "01" and hukou[:12] != h.grid_code[:12]
+            separated = pop == "01" and hukou[:12] != grid_code[:12]
             if pop == "03":
                 eth = ""
             else:
                 eth = "01" if rng.random() < 0.93 else rng.choice(("03", "02", "04", "10", "11"))
             phone = f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}" if rng.random() < 0.8 else ""
             p_rows.append((pid, number, hmac.new(key, number.encode(), hashlib.sha256).hexdigest() if number else None,
-                           number[-4:] if number else "", doc_type, doc_number, name, "", sex, adapt(birth),
-                           eth, nationality, hukou, "", phone, pop, separated,
-                           pop == "01" and rng.random() < 0.01, "active", h.grid_code, hid, 1, now, now))
+                           number[-4:] if number else "", doc_type, doc_number, name, sex, adapt(birth),
+                           eth, nationality, hukou, phone, pop, separated,
+                           pop == "01" and rng.random() < 0.01, "active", grid_code, hid))
             moved_in = today - timedelta(days=rng.randint(10, 3650))
-            r_rows.append((pid, hid, h.grid_code, adapt(moved_in), "02" if member == 0 else rng.choice(("10", "20", "30")),
+            r_rows.append((pid, hid, grid_code, adapt(moved_in), "02" if member == 0 else rng.choice(("10", "20", "30")),
                            "01" if pop == "01" else rng.choice(("02", "02", "05", "07")),
-                           rng.choice(("01", "01", "03", "04", "06")) if pop == "02" else "", "", now))
-            counts["persons"] += 1
-            counts["separated"] += separated
+                           rng.choice(("01", "01", "03", "04", "06")) if pop == "02" else ""))
+            if pop != "01":
+                tenants.setdefault(hid, []).append(pid)
             if pop == "02":
-                counts["floating"] += 1
-                floating_ids.append((pid, h.grid_code))
-                rented_houses.setdefault(hid, []).append(pid)
-            elif pop == "03":
-                counts["foreign"] += 1
-                rented_houses.setdefault(hid, []).append(pid)
+                # residence permits: half of the residents from elsewhere; some expire within 30 days
+                if rng.random() < 0.5:
+                    issued = today - timedelta(days=rng.randint(1, 360 * 3))
+                    expiry = issued + timedelta(days=365 * 3) if rng.random() < 0.9 else today + timedelta(
+                        days=rng.randint(0, 30))
+                    permits.append((pid, grid_code, f"31{seed % 100:02d}{floating_made:010d}", adapt(issued),
+                                    adapt(expiry), "valid" if expiry >= today else "expired",
+                                    rng.choice(("employment", "employment", "residence", "study"))))
+                floating_made += 1
             made += 1
-        if len(p_rows) >= BATCH:
-            flush()
-            progress("registry: residents", made, n_persons)
-    flush()
+        person_ins.insert(p_rows)
+        residence_ins.insert(r_rows)
+        permit_ins.insert(permits)
+        # rented houses: every house with residents from elsewhere, with its landlord and tenants
+        rentals: list[tuple] = []
+        tenant_rows: list[tuple[int, int]] = []
+        for house in houses:
+            if house[-1]:  # rented
+                rentals.append((next_rental, house[0], house[3], _name(rng), f"139{rng.randint(0, 99_999_999):08d}",
+                                "02", "00" if rng.random() < 0.95 else "01",
+                                adapt(today - timedelta(days=rng.randint(30, 1500)))))
+                tenant_rows.extend((next_rental, pid) for pid in tenants[house[0]])
+                next_rental += 1
+        rental_ins.insert(rentals)
+        tenant_ins.insert(tenant_rows)
+        progress("registry: residents", made, n_persons)
     progress("registry: residents", made, made)
-    if connection.vendor != "sqlite":  # explicit ids: move the sequence past them (Django generates the SQL)
-        with connection.cursor() as cur:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Person]):
-                cur.execute(sql)
+    reset_sequences(Person, House, RentalRegistration)  # explicit ids
 
-    # residence permits: half of the residents from elsewhere; some expire within 30 days
-    permits = []
-    for i, (pid, grid) in enumerate(floating_ids):
-        if rng.random() < 0.5:
-            issued = today - timedelta(days=rng.randint(1, 360 * 3))
-            expiry = issued + timedelta(days=365 * 3) if rng.random() < 0.9 else today + timedelta(
-                days=rng.randint(0, 30))
-            permits.append(ResidencePermit(
-                person_id=pid, grid_code=grid, number=f"31{seed % 100:02d}{i:010d}", issue_date=issued,
-                expiry_date=expiry, status="valid" if expiry >= today else "expired",
-                condition=rng.choice(("employment", "employment", "residence", "study"))))
-    for start in range(0, len(permits), BATCH):
-        ResidencePermit.objects.bulk_create(permits[start:start + BATCH])
-    progress("registry: permits", len(permits), len(permits))
-
-    # rented houses: every house with residents from elsewhere, with its landlord and tenants
-    rentals = []
-    tenant_rows: list = []
-    rented_ids = sorted(rented_houses)
-    for hid in rented_ids:
-        rentals.append(RentalRegistration(house_id=hid, grid_code="", landlord_name=_name(rng),
-                                          landlord_phone=f"139{rng.randint(0, 99_999_999):08d}",
-                                          renting_use="02", hidden_danger="00" if rng.random() < 0.95 else "01",
-                                          start_date=today - timedelta(days=rng.randint(30, 1500))))
-    grid_of = {house_ids[h.house_code]: h.grid_code for h in houses}
-    for r in rentals:
-        r.grid_code = grid_of[r.house_id]
-    for start in range(0, len(rentals), BATCH):
-        RentalRegistration.objects.bulk_create(rentals[start:start + BATCH])
-    rental_ids: dict[int, int] = {}
-    for start in range(0, len(rented_ids), 900):  # chunks: SQLite caps the variables of one query
-        rental_ids.update(RentalRegistration.objects.filter(house_id__in=rented_ids[start:start + 900])
-                          .values_list("house_id", "pk"))
-    through = RentalRegistration.tenants.through
-    for hid in rented_ids:
-        tenant_rows.extend(through(rentalregistration_id=rental_ids[hid], person_id=pid) for pid in rented_houses[hid])
-    for start in range(0, len(tenant_rows), BATCH):
-        through.objects.bulk_create(tenant_rows[start:start + BATCH])
-    for start in range(0, len(rented_ids), 900):
-        House.objects.filter(pk__in=rented_ids[start:start + 900]).update(rented=True)
-    progress("registry: rentals", len(rentals), len(rentals))
-
-    # organisations: about one per three grids (at least one per community)
+    # organisations: about one per three grids (at least one per community); the 8-digit serial of
+    # the credit code comes from the organisation's number, so the codes are unique
     orgs = []
-    n_orgs = max(len(grids) // 3, 20)
+    n_orgs = max(len(codes) // 3, 20)
     for i in range(n_orgs):
-        code = grids[(i * 7919) % len(grids)][0]
+        code = codes[(i * 7919) % len(codes)]
         category = rng.choice(("E01", "E01", "E01", "E03", "E03", "E02", "S01", "S02"))
-        first17 = f"9{rng.choice('123')}{code[:6]}{rng.randint(0, 10**8 - 1):08d}{rng.choice('0123456789')}" \
-            if category[0] == "E" else f"5{rng.choice('123')}{code[:6]}{rng.randint(0, 10**8 - 1):08d}1"
+        first17 = f"9{rng.choice('123')}{code[:6]}{serial8(i, seed)}{rng.choice('0123456789')}" \
+            if category[0] == "E" else f"5{rng.choice('123')}{code[:6]}{serial8(i, seed)}1"
         orgs.append(Organisation(uscc=make_uscc(first17), name=f"上海{rng.choice(SURNAMES)}{rng.choice(GIVEN)}"
                                                                 f"{rng.choice(ORG_WORDS)}有限公司",
                                  category=category, grid_code=code, address=f"{rng.choice(ROADS)}{rng.randint(1, 999)}号",
                                  staff_count=rng.randint(1, 300), legal_rep_name=_name(rng)))
-    first_by_uscc: dict[str | None, Organisation] = {}
-    for o in orgs:
-        first_by_uscc.setdefault(o.uscc, o)
-    orgs = list(first_by_uscc.values())
     Organisation.objects.bulk_create(orgs, batch_size=BATCH)
     progress("registry: organisations", len(orgs), len(orgs))
     return {}

@@ -33,8 +33,10 @@ DISCOVERED_SHARE = 0.15
 
 
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
+    from django.db import connection
     from django.utils import timezone
 
+    from gridgov.demo.bulk import Inserter
     from gridgov.geo.models import Grid, boundary_wkb
     from gridgov.geo.selectors import locate_codes
     from gridgov.safety import services
@@ -60,9 +62,15 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     share = np.array([MIX[c][0] for c in cats])
     season = np.array([1 + MIX[c][1] * np.cos(2 * np.pi * (week_of_year - MIX[c][2]) / 52) for c in cats])
     trend = 1 + 0.04 * np.arange(n_weeks) / 52
-    mean = grid_rate[:, None, None] * share[None, :, None] * season[None, :, :] * trend[None, None, :]
-    counts = rng.poisson(mean)  # (grids, categories, weeks), reported
-    discovered = rng.poisson(mean * DISCOVERED_SHARE / (1 - DISCOVERED_SHARE))
+    # (grids, categories, weeks) as int32, one category at a time: at city scale (40,000 grids) a
+    # float64 mean and two int64 count arrays of the whole cube were 1.4 GB
+    counts = np.zeros((len(codes), len(cats), n_weeks), dtype=np.int32)  # reported
+    discovered = np.zeros_like(counts)
+    for ci in range(len(cats)):
+        mean = grid_rate[:, None] * share[ci] * season[ci][None, :] * trend[None, :]
+        counts[:, ci, :] = rng.poisson(mean)
+        discovered[:, ci, :] = rng.poisson(mean * DISCOVERED_SHARE / (1 - DISCOVERED_SHARE))
+    del mean
 
     communities = np.array([c[:12] for c in codes])
     uniq = np.unique(communities)
@@ -103,19 +111,21 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     minutes = rng.integers(0, 7 * 24 * 60, len(g_all))
     start = datetime.combine(first_week, datetime.min.time())
     tz = timezone.get_default_timezone()
-    week_starts = [first_week + timedelta(weeks=i) for i in range(n_weeks)]
-    objs = []
-    for i in range(len(g_all)):
-        week = int(w_all[i])
-        moment = (start + timedelta(weeks=week, minutes=int(minutes[i]))).replace(tzinfo=tz)
-        objs.append(Incident(category=categories[cats[c_all[i]]], occurred_at=moment, week_start=week_starts[week],
-                             lon=float(lon[i]), lat=float(lat[i]), grid_code=located[i],
-                             origin="discovered" if o_all[i] else "reported", summary=SYNTHETIC))
-    batch = 5000
-    for lo in range(0, len(objs), batch):
-        Incident.objects.bulk_create(objs[lo:lo + batch])
-        progress("safety: incidents", min(lo + batch, len(objs)), len(objs))
-    del objs
+    week_starts = [connection.ops.adapt_datefield_value(first_week + timedelta(weeks=i)) for i in range(n_weeks)]
+    cat_pk = [categories[c].pk for c in cats]
+    adapt = connection.ops.adapt_datetimefield_value
+    inserter = Inserter(Incident, ["category_id", "occurred_at", "week_start", "lon", "lat", "grid_code", "origin",
+                                   "summary"])
+    batch = 20_000  # rows built, inserted and dropped together
+    for lo in range(0, len(g_all), batch):
+        hi = min(lo + batch, len(g_all))
+        inserter.insert([
+            (cat_pk[c], adapt((start + timedelta(weeks=w, minutes=m)).replace(tzinfo=tz)), week_starts[w], x, y, code,
+             "discovered" if o else "reported", SYNTHETIC)
+            for c, w, m, x, y, code, o in zip(c_all[lo:hi].tolist(), w_all[lo:hi].tolist(), minutes[lo:hi].tolist(),
+                                              lon[lo:hi].tolist(), lat[lo:hi].tolist(), located[lo:hi].tolist(),
+                                              o_all[lo:hi].tolist(), strict=True)])
+        progress("safety: incidents", hi, len(g_all))
     Category.objects.filter(code__in=cats).update(active=True)
     recent = [last_week - timedelta(weeks=i) for i in range(4)]
     services.warnings_refresh(weeks=recent, progress=progress)

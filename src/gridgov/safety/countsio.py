@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -258,9 +259,10 @@ def _fmt(x: float) -> str:
 
 
 
-def write_alarms(alarms: Alarms, out) -> int:
+def write_alarms(alarms: Alarms, out, *, header: bool = True) -> int:
     """Write one row per evaluated (series, week), in series then week order. Returns rows.
-    The rows are formatted as whole columns (as csv.writer would write them) and written at once."""
+    The rows are formatted as whole columns (as csv.writer would write them) and written at once;
+    ``header=False`` for the second and later blocks of :func:`run_blocks`."""
     res = alarms.result
     si, pj = np.nonzero(res.evaluated)
     series = [csv_field(s) for s in alarms.table.series_ids]
@@ -275,8 +277,143 @@ def write_alarms(alarms: Alarms, out) -> int:
         names[alarms.levels[si, pj] + 1].tolist(),
         ["1" if a else "0" for a in alarms.alarm[si, pj].tolist()],
     )
-    out.write(",".join(OUTPUT) + "\n")
+    if header:
+        out.write(",".join(OUTPUT) + "\n")
     block = 100_000
     for lo in range(0, len(si), block):
         out.write("".join(",".join(row) + "\n" for row in zip(*(c[lo:lo + block] for c in columns), strict=True)))
     return len(si)
+
+
+# --- streaming: compact reading, detection by blocks of series --------------------------------------
+
+#: rows parsed per batch when streaming a file (each batch is checked column by column, then kept
+#: as three small integer arrays).
+READ_BATCH = 200_000
+#: cells (series x weeks) detected per block: about 1,000 series of 5 years; a block's working
+#: memory is some tens of MB whatever the size of the file.
+BLOCK_CELLS = 260_000
+
+
+@dataclass
+class CompactTable:
+    """The counts of a clean file as one int32 matrix (series x weeks, -1 where a series has no row),
+    series in sorted order; 4 bytes per cell instead of the parsed rows' ~490 bytes per row."""
+
+    series_ids: list[str]
+    weeks: list[date]
+    cells: np.ndarray  # (series, weeks) int32, -1: no row
+
+    def block(self, lo: int, hi: int) -> CountTable:
+        """Series ``lo`` … ``hi - 1`` as the float table :func:`run` takes (NaN outside each series'
+        span, 0 for a week missing inside it), on the same weekly axis."""
+        c = self.cells[lo:hi]
+        present = c >= 0
+        n_weeks = c.shape[1]
+        first = present.argmax(axis=1)
+        last = n_weeks - 1 - present[:, ::-1].argmax(axis=1)
+        counts = np.maximum(c, 0).astype(float)
+        span = np.arange(n_weeks)[None, :]
+        counts[(span < first[:, None]) | (span > last[:, None])] = np.nan
+        return CountTable(series_ids=self.series_ids[lo:hi], weeks=self.weeks, counts=counts)
+
+
+def read_compact(fh) -> CompactTable | None:
+    """Stream a clean counts file (a text handle, BOM already removed) into a :class:`CompactTable`,
+    batch by batch; None at the first doubt (bad or incomplete row, duplicate, a count above 2^31 - 1,
+    other weekday): the caller then reads the file row by row with :func:`read_counts`, which names
+    every problem. Peak memory: one batch of parsed rows plus 12 bytes per row."""
+    reader = csv.reader(fh)
+    header = next(reader, None)
+    if header is None:
+        return None
+    names = [h.strip().lower() for h in header]
+    if any(c not in names for c in REQUIRED):
+        return None
+    ci, wi_, ni = (names.index(c) for c in REQUIRED)
+    width = len(header)
+    index: dict[str, int] = {}
+    ordinals: dict[str, int] = {}
+    values: dict[str, int] = {}
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    limit = 2**31 - 1
+    while True:
+        batch = list(itertools.islice(reader, READ_BATCH))
+        if not batch:
+            break
+        records = [r for r in batch if r]  # blank lines are skipped, as read_counts skips them
+        del batch
+        if not records:
+            continue
+        if any(len(r) != width for r in records):
+            return None
+        series = [r[ci].strip() for r in records]
+        if not all(series):
+            return None
+        for text in {r[wi_] for r in records}.difference(ordinals):
+            week = _parse_date(text)
+            if week is None:
+                return None
+            ordinals[text] = week.toordinal()
+        for text in {r[ni] for r in records}.difference(values):
+            value, why = _parse_count(text)
+            if why or value is None or value > limit:
+                return None
+            values[text] = value
+        n = len(records)
+        parts.append((np.fromiter((index.setdefault(s, len(index)) for s in series), dtype=np.int32, count=n),
+                      np.fromiter((ordinals[r[wi_]] for r in records), dtype=np.int32, count=n),
+                      np.fromiter((values[r[ni]] for r in records), dtype=np.int32, count=n)))
+        del records, series
+    if not parts:
+        return None
+    origin = min(int(p[1].min()) for p in parts)
+    if any(((p[1] - origin) % 7).any() for p in parts):
+        return None
+    n_weeks = (max(int(p[1].max()) for p in parts) - origin) // 7 + 1
+    series_ids = sorted(index)
+    rank = np.empty(len(index), dtype=np.int32)
+    rank[np.fromiter((index[s] for s in series_ids), dtype=np.int64, count=len(series_ids))] = \
+        np.arange(len(series_ids), dtype=np.int32)
+    del index
+    cells = np.full((len(series_ids), n_weeks), -1, dtype=np.int32)
+    rows = 0
+    while parts:
+        si, days, counts = parts.pop(0)
+        cells[rank[si], (days - origin) // 7] = counts
+        rows += len(si)
+    if int(np.count_nonzero(cells >= 0)) != rows:  # a (series, week) repeats
+        return None
+    start = date.fromordinal(origin)
+    return CompactTable(series_ids=series_ids, weeks=[start + timedelta(days=7 * i) for i in range(n_weeks)],
+                        cells=cells)
+
+
+@dataclass
+class BlockSummary:
+    series: int = 0
+    weeks: int = 0
+    rows: int = 0
+    alarms: int = 0
+
+
+def run_blocks(table: CompactTable | CountTable, out, *, method: str = "auto", alpha: float = 0.01,
+               since: date | None = None, block_cells: int | None = None) -> BlockSummary:
+    """Detect and write block by block of series (each block computed, written and released); the
+    rows and their order are those of ``write_alarms(run(whole table))``: every series is detected
+    on its own history, on the same weekly axis."""
+    n_series, n_weeks = len(table.series_ids), len(table.weeks)
+    step = max(1, (block_cells or BLOCK_CELLS) // max(n_weeks, 1))
+    summary = BlockSummary(series=n_series, weeks=n_weeks)
+    for lo in range(0, n_series, step):
+        hi = min(lo + step, n_series)
+        if isinstance(table, CompactTable):
+            part = table.block(lo, hi)
+        else:
+            part = CountTable(series_ids=table.series_ids[lo:hi], weeks=table.weeks, counts=table.counts[lo:hi])
+        alarms = run(part, method=method, alpha=alpha, since=since)
+        summary.rows += write_alarms(alarms, out, header=lo == 0)
+        summary.alarms += alarms.alarms
+    if n_series == 0:
+        out.write(",".join(OUTPUT) + "\n")
+    return summary

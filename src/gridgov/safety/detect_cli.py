@@ -10,27 +10,42 @@ runs on a laptop with only the package installed (no database, no settings).
 from __future__ import annotations
 
 import argparse
+import io
+import shutil
 import sys
+import tempfile
 from datetime import date
 
 HELP = "flag unusual weeks in a counts CSV (series_id,week_start,count); no database needed"
 METHOD_CHOICES = ("auto", "farrington", "ewma", "c1", "c2", "c3")
 
 
+def _open_input(name: str):
+    """A text handle on the input that can be read twice (standard input is copied to a temporary
+    file first, in pieces)."""
+    if name == "-":
+        spool = tempfile.TemporaryFile("w+b")
+        shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+        spool.seek(0)
+        return io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+    return open(name, encoding="utf-8-sig", newline="")
+
+
 def main(args) -> int:
+    """Read the file in batches into a compact matrix (4 bytes per week and series), then detect and
+    write by blocks of series (countsio.run_blocks): memory is bounded by the matrix and one block,
+    not by the parsed rows. A file with problems is read again row by row to name them all."""
     from gridgov.safety import countsio
 
     try:
-        if args.input == "-":
-            text = sys.stdin.read()
-        else:
-            with open(args.input, encoding="utf-8-sig") as fh:
-                text = fh.read()
+        with _open_input(args.input) as fh:
+            table: countsio.CompactTable | countsio.CountTable | None = countsio.read_compact(fh)
+            if table is None:
+                fh.seek(0)
+                table = countsio.read_counts(fh.read())
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: {args.input}: cannot read ({exc})", file=sys.stderr)
         return 2
-    try:
-        table = countsio.read_counts(text)
     except countsio.CountsError as exc:
         print(f"error: {args.input}: {len(exc.problems)} problem(s); nothing written", file=sys.stderr)
         for problem in exc.problems[:countsio.MAX_REPORTED]:
@@ -38,18 +53,17 @@ def main(args) -> int:
         if len(exc.problems) > countsio.MAX_REPORTED:
             print(f"  … and {len(exc.problems) - countsio.MAX_REPORTED} more", file=sys.stderr)
         return 1
-    alarms = countsio.run(table, method=args.method, alpha=args.alpha, since=args.since)
     try:
         if args.output in (None, "-"):
-            rows = countsio.write_alarms(alarms, sys.stdout)
+            summary = countsio.run_blocks(table, sys.stdout, method=args.method, alpha=args.alpha, since=args.since)
         else:
-            with open(args.output, "w", encoding="utf-8", newline="") as fh:
-                rows = countsio.write_alarms(alarms, fh)
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                summary = countsio.run_blocks(table, out, method=args.method, alpha=args.alpha, since=args.since)
     except OSError as exc:
         print(f"error: {args.output}: cannot write ({exc})", file=sys.stderr)
         return 2
-    print(f"{len(table.series_ids)} series, {len(table.weeks)} weeks; {rows} evaluated rows "
-          f"({args.method}), {alarms.alarms} alarms at p < {args.alpha:g}", file=sys.stderr)
+    print(f"{summary.series} series, {summary.weeks} weeks; {summary.rows} evaluated rows "
+          f"({args.method}), {summary.alarms} alarms at p < {args.alpha:g}", file=sys.stderr)
     return 0
 
 
