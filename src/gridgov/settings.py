@@ -198,6 +198,9 @@ INSTALLED_APPS = [
     "gridgov.safety",
     "gridgov.care",
     "gridgov.demo",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -216,7 +219,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "gridgov.accounts.middleware.SessionLimitsMiddleware",
+    "gridgov.accounts.twofactor_middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -257,6 +262,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login failure handling (accounts.services.user_login): per account, any IP.
 GRIDGOV_LOCKOUT_THRESHOLD = _env_int("GRIDGOV_LOCKOUT_THRESHOLD", 5, minimum=1)
 GRIDGOV_LOCKOUT_MINUTES = _env_int("GRIDGOV_LOCKOUT_MINUTES", 15, minimum=1)
+# Two-factor sign-in (accounts/twofactor.py, django-otp): the issuer an authenticator app shows.
+OTP_TOTP_ISSUER = "gridgov"
+# Step-up (accounts/stepup.py): revealing an identity number or exporting resident data asks for
+# the password or an authenticator code again when the last confirmation is older than this.
+GRIDGOV_STEPUP_MINUTES = _env_int("GRIDGOV_STEPUP_MINUTES", 15, minimum=1)
 # Register imports (registry.imports.limits): refused before parsing above these (413/422).
 GRIDGOV_IMPORT_MAX_UPLOAD_MB = _env_int("GRIDGOV_IMPORT_MAX_UPLOAD_MB", 20, minimum=1)
 GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB = _env_int("GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB", 200, minimum=1)

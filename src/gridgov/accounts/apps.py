@@ -11,7 +11,12 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from gridgov.accounts.middleware import stamp_login_time
+        from gridgov.accounts.stepup import stamp_on_login
+        from gridgov.accounts.twofactor_middleware import note_enrolment_on_login
 
         # Session bookkeeping only (no business logic): every login, however made, starts the
-        # absolute session clock.
+        # absolute session clock, counts as a step-up confirmation (the password was just typed)
+        # and notes whether the user has an authenticator to ask a code of.
         user_logged_in.connect(stamp_login_time, dispatch_uid="gridgov_stamp_login_time")
+        user_logged_in.connect(stamp_on_login, dispatch_uid="gridgov_stepup_stamp_on_login")
+        user_logged_in.connect(note_enrolment_on_login, dispatch_uid="gridgov_twofactor_note_enrolment")

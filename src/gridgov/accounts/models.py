@@ -103,3 +103,15 @@ class ApiToken(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class ApiTokenConfirmation(models.Model):
+    """When the holder of an API token last confirmed the password or an authenticator code with it
+    (step-up, accounts/stepup.py). A browser session keeps the same time in the session instead."""
+
+    token = models.OneToOneField(ApiToken, on_delete=models.CASCADE, related_name="confirmation")
+    confirmed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("API token confirmation")
+        verbose_name_plural = _("API token confirmations")
