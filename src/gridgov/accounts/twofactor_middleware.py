@@ -40,7 +40,7 @@ def needs_second_factor(request: HttpRequest) -> bool:
     is_verified = getattr(user, "is_verified", None)
     if is_verified is not None and is_verified():
         return False
-    return bool(request.session.get(SESSION_ENROLLED)) or twofactor.requires_two_factor(user)  # type: ignore[arg-type]
+    return bool(request.session.get(SESSION_ENROLLED)) or twofactor.requires_two_factor(user)
 
 
 class TwoFactorMiddleware:
