@@ -306,3 +306,28 @@ def test_force_login_in_tests_is_a_full_sign_in(make_user):
     half = Client()
     half.force_login_password_only(user)
     assert half.get("/api/v1/accounts/me").status_code == 401
+
+
+def test_demo_users_use_the_documented_demo_secret(db):
+    """The demo users whose role needs a second factor are enrolled with the secret the README
+    documents; a code made from the README's text signs them in; the others are not enrolled."""
+    from pathlib import Path
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from gridgov.demo.loaders import DEMO_PASSWORD, DEMO_USERS, demo_users
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    documented = re.search(r"demo authenticator secret[^`]*`([A-Z2-7]{16,})`", readme)
+    assert documented
+    demo_users({})
+    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user__username", flat=True))
+    assert enrolled == {DEMO_USERS[r] for r, must in MUST_ENROL.items() if must}
+    assert AuditEvent.objects.filter(action="CREATE", object_type="user.totp").count() == len(enrolled)
+    demo_users({})  # loading again changes nothing
+    assert TOTPDevice.objects.count() == len(enrolled)
+    client = Client()
+    client.post("/accounts/login/", {"username": "social", "password": DEMO_PASSWORD})
+    r = client.post("/accounts/two-factor/verify/", {"code": pyotp.TOTP(documented.group(1)).now(), "next": "/"})
+    assert r.status_code == 302 and r["Location"] == "/"
+    assert client.get("/api/v1/accounts/me").status_code == 200
