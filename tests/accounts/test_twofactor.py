@@ -228,6 +228,11 @@ def test_wrong_codes_are_throttled(make_user, settings):
     assert r.status_code == 400
     assert re.search(r"请等待 \d+ 秒后再试", r.content.decode())  # "wait N seconds"
     assert client.get("/api/v1/accounts/me").status_code == 401
+    # the refusals while throttled are audited once per window, not once per try
+    for _ in range(5):
+        client.post("/accounts/two-factor/verify/", {"code": _next_code(secret)})
+    rows = AuditEvent.objects.filter(action="LOGIN_FAILED", object_type="user.totp", actor_username="street1")
+    assert list(rows.order_by("id").values_list("outcome", flat=True)) == ["failure", "denied"]
 
 
 def test_recovery_codes_work_once(make_user, settings):

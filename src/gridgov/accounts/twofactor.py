@@ -228,8 +228,10 @@ def second_factor_verify(*, user: User, code: str, purpose: str = "sign-in") -> 
                 throttled = not candidate.verify_is_allowed()[0]
                 candidate.throttle_increment(commit=True)
     if device is None:
-        _audit_refused(user, OBJECT_TOTP, f"{purpose}: " + ("too many wrong codes, waiting" if throttled
-                                                            else "wrong second-factor code"))
+        if throttled:
+            _audit_throttled(user, purpose)
+        else:
+            _audit_refused(user, OBJECT_TOTP, f"{purpose}: wrong second-factor code")
         return None
     left = recovery_codes_left(user)
     if recovery:
@@ -254,6 +256,26 @@ def throttle_wait_seconds(user: User) -> int:
     if allowed or not info or not info.get("locked_until"):
         return 0
     return max(1, math.ceil((info["locked_until"] - timezone.now()).total_seconds()))
+
+
+def _audit_throttled(user: User, purpose: str) -> None:
+    """A code sent while the device refuses every code (after wrong ones): one ``denied`` row per
+    user in GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS, so that hammering the page cannot flood the audit
+    table (each wrong code before it is a row of its own; their number is bounded by the doubling
+    wait)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gridgov.core.models import AuditEvent
+
+    window = settings.GRIDGOV_AUDIT_DENIED_WINDOW_SECONDS
+    if window > 0 and AuditEvent.objects.filter(
+            actor_id=user.pk, action=AuditAction.LOGIN_FAILED, object_type=OBJECT_TOTP,
+            outcome=AuditOutcome.DENIED, at__gte=timezone.now() - timedelta(seconds=window)).exists():
+        return
+    audit_write(AuditAction.LOGIN_FAILED, actor=user, object_type=OBJECT_TOTP, object_id=user.pk,
+                outcome=AuditOutcome.DENIED, reason=f"{purpose}: too many wrong codes, refused while waiting")
 
 
 def _audit_refused(user: User, object_type: str, reason: str) -> None:

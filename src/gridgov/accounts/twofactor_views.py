@@ -18,7 +18,7 @@ from django_otp import login as otp_login
 
 from gridgov.accounts import stepup, twofactor
 from gridgov.accounts.models import User
-from gridgov.accounts.twofactor_middleware import SESSION_ENROLLED
+from gridgov.accounts.twofactor_middleware import SESSION_ENROLLED, needs_second_factor
 from gridgov.core.pages import page_view
 
 
@@ -111,7 +111,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     context = {"secret": twofactor.secret_base32(device), "error": error, "next": next_url,
                "account": user.get_username(), "replacing": enrolled,
                "required": twofactor.requires_two_factor(user)}
-    if not _verified(request):
+    if needs_second_factor(request):
         context["nav"] = []  # nothing else is open yet
     return _no_store(render(request, "accounts/twofactor_enrol.html", context, status=400 if error else 200))
 
