@@ -264,6 +264,8 @@ GRIDGOV_LOCKOUT_THRESHOLD = _env_int("GRIDGOV_LOCKOUT_THRESHOLD", 5, minimum=1)
 GRIDGOV_LOCKOUT_MINUTES = _env_int("GRIDGOV_LOCKOUT_MINUTES", 15, minimum=1)
 # Two-factor sign-in (accounts/twofactor.py, django-otp): the issuer an authenticator app shows.
 OTP_TOTP_ISSUER = "gridgov"
+# The admin may delete a user's authenticator (lost phone) but never sees its key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Step-up (accounts/stepup.py): revealing an identity number or exporting resident data asks for
 # the password or an authenticator code again when the last confirmation is older than this.
 GRIDGOV_STEPUP_MINUTES = _env_int("GRIDGOV_STEPUP_MINUTES", 15, minimum=1)

@@ -336,3 +336,22 @@ def test_demo_users_use_the_documented_demo_secret(db):
     r = client.post("/accounts/two-factor/verify/", {"code": pyotp.TOTP(documented.group(1)).now(), "next": "/"})
     assert r.status_code == 302 and r["Location"] == "/"
     assert client.get("/api/v1/accounts/me").status_code == 200
+
+
+def test_the_admin_never_shows_an_authenticator_key(make_user, settings):
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    user = make_user("street1", ("street_centre", "310101002"))
+    first, _ = _sign_in("street1")
+    secret, _ = _enrol(first)
+    device = TOTPDevice.objects.get(user=user)
+    root = get_user_model().objects.create_superuser(username="root", password=PASSWORD)
+    admin = Client()
+    admin.force_login(root)
+    page = admin.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode() and secret not in page.content.decode()
+    for view in ("config", "qrcode"):
+        assert admin.get(f"/admin/otp_totp/totpdevice/{device.pk}/{view}/").status_code == 403
