@@ -21,6 +21,8 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.security import HttpBearer, SessionAuth
 
 from gridgov.accounts import services as account_services
+from gridgov.accounts import stepup
+from gridgov.accounts.stepup import StepUpRequired
 from gridgov.core.dbfaults import unavailable_response
 from gridgov.core.errors import GridgovError, envelope
 from gridgov.core.i18n import error_envelope
@@ -70,6 +72,12 @@ PUBLIC_OPERATIONS = {("GET", "/health")}
 def _gridgov_error(request, exc: GridgovError):
     # message and details in the request's language; the code stays the stable machine value
     return api.create_response(request, error_envelope(exc), status=exc.status)
+
+
+@api.exception_handler(StepUpRequired)
+def _step_up_required(request, exc: StepUpRequired):
+    # 403 step_up_required; an export link opened in the browser goes to the confirm page and back
+    return stepup.api_response(api, request, exc)
 
 
 @api.exception_handler(ValidationError)

@@ -199,6 +199,9 @@ INSTALLED_APPS = [
     "gridgov.care",
     "gridgov.quality",
     "gridgov.demo",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "ninja",  # /api/docs served from ninja's own static files (no CDN; allowed by the CSP)
@@ -220,7 +223,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "gridgov.accounts.middleware.SessionLimitsMiddleware",
+    # the second factor first (a reset user who must also enrol enrols, then changes the password)
+    "gridgov.accounts.twofactor_middleware.TwoFactorMiddleware",
     "gridgov.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -266,6 +272,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login failure handling (accounts.services.user_login): per account, any IP.
 GRIDGOV_LOCKOUT_THRESHOLD = _env_int("GRIDGOV_LOCKOUT_THRESHOLD", 5, minimum=1)
 GRIDGOV_LOCKOUT_MINUTES = _env_int("GRIDGOV_LOCKOUT_MINUTES", 15, minimum=1)
+# Two-factor sign-in (accounts/twofactor.py, django-otp): the issuer an authenticator app shows.
+OTP_TOTP_ISSUER = "gridgov"
+# The admin may delete a user's authenticator (lost phone) but never sees its key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Step-up (accounts/stepup.py): revealing an identity number or exporting resident data asks for
+# the password or an authenticator code again when the last confirmation is older than this.
+GRIDGOV_STEPUP_MINUTES = _env_int("GRIDGOV_STEPUP_MINUTES", 15, minimum=1)
 # Register imports (registry.imports.limits): refused before parsing above these (413/422).
 GRIDGOV_IMPORT_MAX_UPLOAD_MB = _env_int("GRIDGOV_IMPORT_MAX_UPLOAD_MB", 20, minimum=1)
 GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB = _env_int("GRIDGOV_IMPORT_MAX_UNCOMPRESSED_MB", 200, minimum=1)

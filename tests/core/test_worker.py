@@ -134,7 +134,14 @@ _PAGE = textwrap.dedent("""
     from django.test import Client
     from gridgov.accounts.models import User
     client = Client()
-    client.force_login(User.objects.get(username="street"))
+    user = User.objects.get(username="street")
+    client.force_login(user)
+    # a full sign-in, second factor included (what tests/conftest.py does for the suite's force_login)
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.create(user=user, name="test", confirmed=True).persistent_id
+    session.save()
     response = client.get(f"/registry/import/{sys.argv[1]}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     sys.stdout.write(str(response.status_code) + "\\n" + response.content.decode())
 """)

@@ -43,11 +43,7 @@ def caseload(transactional_db):
 def test_social_worker_records_a_contact_from_the_mobile_page(page: Page, live_server, caseload,
                                                               artifacts_dir: Path) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", USERNAME)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=current-user]")).to_contain_text(USERNAME)
+    helpers.log_in(page, live_server.url, USERNAME, PASSWORD)  # a social worker enrols an authenticator first
 
     page.goto(live_server.url + "/care/?programme=corrections")
     table = page.locator("[data-testid=caseload]")

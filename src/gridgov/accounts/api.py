@@ -5,7 +5,7 @@ from datetime import datetime
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from gridgov.accounts import selectors, services
+from gridgov.accounts import selectors, services, stepup
 from gridgov.core.pagination import BoundedLimitOffsetPagination
 
 router = Router(tags=["accounts"])
@@ -73,6 +73,33 @@ def token_create(request, payload: TokenIn):
 def token_revoke(request, token_id: int):
     services.token_revoke(actor=request.user, token_id=token_id)
     return 204, None
+
+
+class ConfirmIn(Schema):
+    model_config = {"extra": "forbid"}
+    password: str = Field("", max_length=4096)
+    code: str = Field("", max_length=32)
+
+
+class ConfirmOut(Schema):
+    confirmed_until: datetime
+
+
+@router.post("/confirm", response=ConfirmOut,
+             summary="Step-up: confirm the password or an authenticator code (for reveal and export)")
+def confirm(request, payload: ConfirmIn):
+    """A confirmation lasts GRIDGOV_STEPUP_MINUTES for this session (or this API token). Wrong: 403
+    ``confirmation_failed`` (a wrong password counts towards the sign-in lockout)."""
+    from datetime import UTC
+
+    from gridgov.core.errors import Forbidden, ValidationFailed
+
+    if not payload.password and not payload.code.strip():
+        raise ValidationFailed("give password or code", code="validation_error")
+    if not stepup.confirm(request, password=payload.password, code=payload.code):
+        raise Forbidden("the password or code is not correct", code="confirmation_failed")
+    until = stepup.clock() + stepup.window_seconds()
+    return {"confirmed_until": datetime.fromtimestamp(until, tz=UTC)}
 
 
 class AuditOut(Schema):

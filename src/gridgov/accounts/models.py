@@ -139,3 +139,15 @@ class UserSession(models.Model):
         ordering = ["-last_seen_at", "-id"]
         verbose_name = _("sign-in session")
         verbose_name_plural = _("sign-in sessions")
+
+
+class ApiTokenConfirmation(models.Model):
+    """When the holder of an API token last confirmed the password or an authenticator code with it
+    (step-up, accounts/stepup.py). A browser session keeps the same time in the session instead."""
+
+    token = models.OneToOneField(ApiToken, on_delete=models.CASCADE, related_name="confirmation")
+    confirmed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("API token confirmation")
+        verbose_name_plural = _("API token confirmations")

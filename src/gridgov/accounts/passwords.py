@@ -203,5 +203,7 @@ def must_change(user) -> bool:
 
 
 #: URL names a user who must change the password may still open (besides static files)
-ALLOWED_WHILE_FORCED = ("accounts:password_change", "accounts:logout", "accounts:login", "set_language")
+ALLOWED_WHILE_FORCED = ("accounts:password_change", "accounts:logout", "accounts:login", "set_language",
+                        # the second factor comes first (TwoFactorMiddleware runs before this one)
+                        "accounts:twofactor_verify", "accounts:twofactor_enrol", "accounts:twofactor_qr")
 

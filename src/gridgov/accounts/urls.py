@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridgov.accounts import account_views, views
+from gridgov.accounts import account_views, twofactor_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -14,4 +14,12 @@ urlpatterns = [
     path("users/<int:user_id>/", account_views.user_detail, name="user_detail"),
     path("users/<int:user_id>/password-reset/", account_views.user_password_reset, name="user_password_reset"),
     path("users/<int:user_id>/end-sessions/", account_views.user_sessions_end, name="user_sessions_end"),
+    # two-factor sign-in and step-up (twofactor_views.py; the paths an unverified user may open
+    # are listed in twofactor_middleware.OPEN_PREFIXES)
+    path("two-factor/", twofactor_views.manage, name="twofactor_manage"),
+    path("two-factor/verify/", twofactor_views.verify, name="twofactor_verify"),
+    path("two-factor/enrol/", twofactor_views.enrol, name="twofactor_enrol"),
+    path("two-factor/enrol/qr.svg", twofactor_views.enrol_qr, name="twofactor_qr"),
+    path("two-factor/recovery-codes/", twofactor_views.recovery_renew, name="twofactor_recovery_renew"),
+    path("confirm/", twofactor_views.confirm, name="confirm"),
 ]

@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from gridgov.accounts import selectors as account_selectors
+from gridgov.accounts import stepup
 from gridgov.accounts.models import User
 from gridgov.care import selectors, services
 from gridgov.core.errors import FieldError
@@ -217,6 +218,7 @@ def enrolment_search(request, programme: str, q: str = Query(..., max_length=64)
 
 @router.get("/{programme}/export.csv", summary="Export the caseload (masked; audited)")
 def enrolment_export(request, programme: str, status: str = "active"):
+    stepup.require_recent(request)  # resident data: the password or a code again after 15 minutes
     text = selectors.enrolment_export_csv(request.user, programme, status=status)
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="care-{programme}.csv"'

@@ -13,12 +13,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from gridgov.accounts import services as account_services
+from gridgov.accounts import twofactor
 from gridgov.accounts.capabilities import ROLES
 from gridgov.accounts.models import User
 from gridgov.core.models import SystemState
 from gridgov.core.progress import Progress
 
 DEMO_PASSWORD = "gridgov-demo-2026"
+# The authenticator secret of every demo user whose role needs two-factor sign-in (README): add it
+# to an authenticator app by hand (base32, time-based, 6 digits, 30 s). Demo only: real users
+# enrol with a random secret of their own.
+DEMO_TOTP_SECRET = "GRIDGOVDEMOTOTPSECRETGRIDGOVDEMO"
 DEMO_USERS = {
     "city_admin": "admin", "district_centre": "district", "street_centre": "street",
     "community_staff": "community", "grid_worker": "grid", "department_handler": "dept",
@@ -145,6 +150,9 @@ def demo_users(jurisdictions: dict[str, list]) -> list[tuple[str, str, str, str]
                                                 is_staff=role.code == "city_admin")
         for prefix, scope in places:
             account_services.membership_grant(user=user, role_code=role.code, jurisdiction=prefix, scope=scope)
+        user._gridgov_memberships = None
+        if twofactor.requires_two_factor(user):
+            twofactor.totp_enrol_with_secret(user=user, secret_base32_text=DEMO_TOTP_SECRET)
         out.append((username, role.code, " ".join(f"{p}({s})" for p, s in places), DEMO_PASSWORD))
     return out
 

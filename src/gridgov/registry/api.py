@@ -12,7 +12,8 @@ from django.http import HttpResponse
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from gridgov.accounts.scope import require_capability
+from gridgov.accounts import stepup
+from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import FieldError
 from gridgov.core.pagination import MAX_OFFSET
 from gridgov.registry import exports, imports, jobs, selectors, services
@@ -229,6 +230,7 @@ def person_register(request, payload: RegisterIn):
 
 @router.get("/persons/export.xlsx", summary="Export the search result to Excel (masked, at most 100,000 rows)")
 def person_export(request, filters: Query[PersonQuery]):
+    stepup.require_recent(request)  # resident data: the password or a code again after 15 minutes
     return exports.persons_xlsx(request.user, filters.dict())
 
 
@@ -273,6 +275,8 @@ def person_flags(request, person_id: int, payload: FlagsIn):
 @router.post("/persons/{person_id}/reveal", response=RevealOut,
              summary="Reveal the full identity number (registry.reveal + reason; audited)")
 def person_reveal(request, person_id: int, payload: RevealIn):
+    if has_capability(request.user, "registry.reveal"):  # without it: the audited refusal, unchanged
+        stepup.require_recent(request)
     number = services.person_reveal(actor=request.user, person_id=person_id, reason=payload.reason)
     return {"id": person_id, "number": number}
 

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from gridgov.accounts import stepup
 from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
 from gridgov.core.i18n import exc_message, message_of
@@ -95,6 +96,8 @@ def person_detail(request, person_id: int):
     revealed = ""
     reveal_error = ""
     if request.method == "POST":
+        if has_capability(request.user, "registry.reveal") and not stepup.is_recent(request):
+            return stepup.confirm_redirect(request.path)  # the password or a code again, then back here
         try:
             revealed = services.person_reveal(actor=request.user, person_id=person_id,
                                               reason=request.POST.get("reason", ""))

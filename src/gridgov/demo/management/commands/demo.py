@@ -30,6 +30,8 @@ class Command(GridgovCommand):
                             help="regenerate even if this demo city is loaded; wipes data entered by hand too")
 
     def run(self, *, scale, seed, port, no_serve, force, **options) -> int:
+        from gridgov.accounts import twofactor
+        from gridgov.accounts.models import User
         from gridgov.demo import loaders
 
         started = time.monotonic()
@@ -57,6 +59,9 @@ class Command(GridgovCommand):
         self.stdout.write(f"\n  演示账号 / demo logins (password for all: {loaders.DEMO_PASSWORD})")
         for username, role, jurisdiction, _ in logins:
             self.stdout.write(f"    {username:<12} {role:<22} {jurisdiction}")
+        with_code = [u for u, *_ in logins if twofactor.is_enrolled(User.objects.get(username=u))]
+        self.stdout.write(f"  两步验证 / two-factor sign-in for {', '.join(with_code)}: 在身份验证器应用中手动添加密钥 "
+                          f"/ add this key to an authenticator app (time-based, 6 digits): {loaders.DEMO_TOTP_SECRET}")
         for username, role, _, _ in logins:
             if role == "grid_worker":
                 for code, name in loaders.capture_places(username):
