@@ -6,16 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from gridgov import cli
 from gridgov.quality import estimateio
+from tests.pure_cli import run_without_django
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "quality.md"
@@ -248,16 +246,7 @@ def test_usage_errors_exit_2(files, capsys):
 
 def test_runs_without_a_database_or_django(files):
     frame, visits = files
-    script = (
-        "import sys\n"
-        "from gridgov import cli\n"
-        f"code = cli.main(['quality', 'estimate', '--frame', {str(frame)!r}, '--visits', {str(visits)!r}])\n"
-        "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules), 'imported Django'\n"
-        "sys.exit(code)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "GRIDGOV"))}
-    env["GRIDGOV_DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/none"  # unusable if ever touched
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    done = run_without_django(['quality', 'estimate', '--frame', str(frame), '--visits', str(visits)])
     assert done.returncode == 0, done.stderr
     assert done.stdout == _doc_block("output")
 

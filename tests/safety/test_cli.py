@@ -14,6 +14,7 @@ import pytest
 
 from gridgov import cli
 from gridgov.safety import countsio
+from tests.pure_cli import run_without_django
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "detect-cli.md"
@@ -118,16 +119,7 @@ def test_auto_uses_farrington_with_three_years(tmp_path):
 def test_runs_without_a_database_or_django(tmp_path):
     counts = tmp_path / "counts.csv"
     counts.write_text(_doc_block("input"), encoding="utf-8")
-    script = (
-        "import sys\n"
-        "from gridgov import cli\n"
-        f"code = cli.main(['detect', '--input', {str(counts)!r}, '--method', 'c1'])\n"
-        "assert 'django' not in sys.modules, 'detect imported Django'\n"
-        "sys.exit(code)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "GRIDGOV"))}
-    env["GRIDGOV_DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/none"  # unusable if ever touched
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    done = run_without_django(['detect', '--input', str(counts), '--method', 'c1'])
     assert done.returncode == 0, done.stderr
     assert done.stdout == _doc_block("output")
 
