@@ -116,10 +116,11 @@ def test_sign_out_forgets_the_session(alice):
 
 
 def test_an_administrator_ends_all_sessions_of_a_user_in_scope_only(make_user, alice):
-    make_user("distadmin", ("city_admin", "310101"))
+    distadmin = make_user("distadmin", ("city_admin", "310101"))
     outsider = make_user("bob", ("grid_worker", "310104001001"))
     one, two, bobs = _login("alice", CHROME), _login("alice", IPHONE), _login("bob")
-    admin = _login("distadmin")
+    admin = Client()
+    admin.force_login(distadmin)  # (tests/conftest.py: with the second factor an administrator needs)
     detail = admin.get(f"/accounts/users/{alice.pk}/")
     assert detail.status_code == 200 and detail.content.decode().count('data-testid="session-row"') == 2
     response = admin.post(f"/accounts/users/{alice.pk}/end-sessions/")
