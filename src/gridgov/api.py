@@ -142,6 +142,10 @@ def health(request):
 def _register_routers() -> None:
     from gridgov.accounts.api import router as accounts_router
     from gridgov.care.api import router as care_router
+    from gridgov.command.api import router as command_router
+    from gridgov.desk.api import router as desk_router
+    from gridgov.prevention.api import router as prevention_router
+    from gridgov.quality.api import router as quality_router
     from gridgov.cases.api import router as cases_router
     from gridgov.geo.api import router as geo_router
     from gridgov.registry.api import router as registry_router
@@ -153,6 +157,10 @@ def _register_routers() -> None:
     api.add_router("/cases", cases_router)
     api.add_router("/safety", safety_router)
     api.add_router("/care", care_router)
+    api.add_router("/quality", quality_router)
+    api.add_router("/prevention", prevention_router)
+    api.add_router("/desk", desk_router)
+    api.add_router("/command", command_router)
 
 
 _register_routers()

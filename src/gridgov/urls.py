@@ -24,5 +24,9 @@ urlpatterns = [
     path("cases/", include("gridgov.cases.urls")),
     path("safety/", include("gridgov.safety.urls")),
     path("care/", include("gridgov.care.urls")),
+    path("quality/", include("gridgov.quality.urls")),
+    path("prevention/", include("gridgov.prevention.urls")),
+    path("desk/", include("gridgov.desk.urls")),
+    path("command/", include("gridgov.command.urls")),
     path("open311/v2/", include("gridgov.cases.open311.urls")),
 ]

@@ -1,0 +1,7 @@
+"""The desk API at /api/v1/desk/: thin — parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,7 @@
+"""The prevention API at /api/v1/prevention/: thin — parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()
