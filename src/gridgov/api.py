@@ -142,12 +142,12 @@ def health(request):
 def _register_routers() -> None:
     from gridgov.accounts.api import router as accounts_router
     from gridgov.care.api import router as care_router
+    from gridgov.cases.api import router as cases_router
     from gridgov.command.api import router as command_router
     from gridgov.desk.api import router as desk_router
+    from gridgov.geo.api import router as geo_router
     from gridgov.prevention.api import router as prevention_router
     from gridgov.quality.api import router as quality_router
-    from gridgov.cases.api import router as cases_router
-    from gridgov.geo.api import router as geo_router
     from gridgov.registry.api import router as registry_router
     from gridgov.safety.api import router as safety_router
 
