@@ -58,3 +58,22 @@ def log_in(page: Page, base_url: str, username: str, password: str) -> None:
         enrol_authenticator(page)
     expect(page).not_to_have_url(re.compile(r"/accounts/(two-factor/(verify|enrol)|login)/"))
     expect(page.locator("[data-testid=current-user]")).to_contain_text(username)
+
+
+PEOPLES_SQUARE = (121.4737, 31.2304)
+
+
+def tiny_city_with_street(make_user) -> str:
+    """The tiny demo city, the event taxonomy, and two users at People's Square: ``e2e-grid`` (grid
+    worker of its grid, searching its street) and ``e2e-street`` (the street's centre). Returns the
+    grid code."""
+    from gridgov.cases import services
+    from gridgov.demo import geo as geo_demo
+    from gridgov.geo.selectors import locate_codes
+
+    geo_demo.load_demo_city(scale="tiny", seed=1)
+    services.taxonomy_sync()
+    grid = locate_codes([PEOPLES_SQUARE[0]], [PEOPLES_SQUARE[1]])[0]
+    make_user("e2e-grid", ("grid_worker", grid), ("grid_worker", grid[:9], "search"))
+    make_user("e2e-street", ("street_centre", grid[:9]))
+    return grid

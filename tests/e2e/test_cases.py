@@ -14,25 +14,19 @@ from tests.e2e import helpers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PEOPLES_SQUARE = (121.4737, 31.2304)
+PEOPLES_SQUARE = helpers.PEOPLES_SQUARE
 PASSWORD = "a-Long-passw0rd!"
 
 
 @pytest.fixture
 def world(transactional_db, make_user):
     from gridgov.cases import services
-    from gridgov.demo import geo as geo_demo
-    from gridgov.geo.selectors import locate_codes
 
-    geo_demo.load_demo_city(scale="tiny", seed=1)
-    services.taxonomy_sync()
-    grid = locate_codes([PEOPLES_SQUARE[0]], [PEOPLES_SQUARE[1]])[0]
+    grid = helpers.tiny_city_with_street(make_user)
     dep = services.department_create(code="310101-gs", name="黄浦区绿化市容局", kind="greening_sanitation",
                                      jurisdiction="310101")
     handler = make_user("e2e-dept", ("department_handler", "310101"))
     services.department_member_add(department=dep, user=handler)
-    make_user("e2e-grid", ("grid_worker", grid), ("grid_worker", grid[:9], "search"))
-    make_user("e2e-street", ("street_centre", grid[:9]))
     return {"grid": grid}
 
 

@@ -16,21 +16,17 @@ from tests.e2e import helpers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PEOPLES_SQUARE = (121.4737, 31.2304)
+PEOPLES_SQUARE = helpers.PEOPLES_SQUARE
 PASSWORD = "a-Long-passw0rd!"
 
 
 @pytest.fixture
 def world(transactional_db, make_user):
+    from gridgov.accounts.models import User
     from gridgov.cases import services
-    from gridgov.demo import geo as geo_demo
-    from gridgov.geo.selectors import locate_codes
 
-    geo_demo.load_demo_city(scale="tiny", seed=1)
-    services.taxonomy_sync()
-    grid = locate_codes([PEOPLES_SQUARE[0]], [PEOPLES_SQUARE[1]])[0]
-    worker = make_user("e2e-grid", ("grid_worker", grid), ("grid_worker", grid[:9], "search"))
-    make_user("e2e-street", ("street_centre", grid[:9]))
+    grid = helpers.tiny_city_with_street(make_user)
+    worker = User.objects.get(username="e2e-grid")
     case, _ = services.case_report(actor=worker, category_code="E0102", description="人民广场东侧暴露垃圾",
                                    lon=PEOPLES_SQUARE[0], lat=PEOPLES_SQUARE[1])
     return {"grid": grid, "case": case}
