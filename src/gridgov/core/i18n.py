@@ -54,19 +54,28 @@ def field_label(field: str) -> str | None:
     return None if label == field else label
 
 
+def detail_text(d: ErrorDetail) -> str:
+    """One problem as a person reads it: "row 3: field name: reason" (without the parts it lacks)."""
+    reason = message_of(d)
+    label = field_label(d.field)
+    text = gettext("%(field)s: %(reason)s") % {"field": label, "reason": reason} if label else reason
+    if d.row is not None:
+        text = gettext("row %(row)s: ") % {"row": d.row} + text
+    return text
+
+
 def text_of(exc: GridgovError) -> str:
     """What a page (``messages.error``) or an operator's command shows for ``exc``, in the active
     language: a field error as "field name: reason" (the reason alone when the field has no
     name for people), anything else as its message."""
     if isinstance(exc, FieldError) and len(exc.details) == 1:
-        d = exc.details[0]
-        reason = message_of(d)
-        label = field_label(d.field)
-        text = gettext("%(field)s: %(reason)s") % {"field": label, "reason": reason} if label else reason
-        if d.row is not None:
-            text = gettext("row %(row)s: ") % {"row": d.row} + text
-        return text
+        return detail_text(exc.details[0])
     return exc_message(exc)
+
+
+def texts_of(exc: GridgovError) -> list[str]:
+    """Every problem of ``exc`` (a form's list of errors): its details, or its message."""
+    return [detail_text(d) for d in exc.details] or [exc_message(exc)]
 
 
 def translated(detail: ErrorDetail) -> ErrorDetail:
