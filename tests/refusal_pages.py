@@ -16,6 +16,7 @@ REGISTRY = ("/registry/", "实有人口与房屋")
 EVENTS = ("/cases/", "事件")
 SAFETY = ("/safety/", "治安态势")
 CARE = ("/care/", "特殊人群服务管理")
+CONCERNS = ("/desk/concerns/", "舆情回应")
 AUDIT = ("/audit/", "审计日志")
 
 

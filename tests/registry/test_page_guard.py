@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from tests.refusal_pages import AUDIT, CARE, EVENTS, MAP, REGISTRY, SAFETY, assert_refusal
+from tests.refusal_pages import AUDIT, CARE, CONCERNS, EVENTS, MAP, REGISTRY, SAFETY, assert_refusal
 from tests.registry.conftest import client_for
 
 
@@ -13,7 +13,7 @@ def test_a_house_in_another_street_is_the_404_page(users, houses):
     client = client_for(users["street_b"])
     r = client.get(f"/registry/houses/{houses['a1_1'].pk}/")
     # a street centre: its navigation includes care (the area figures, command.view)
-    assert_refusal(r, 404, [MAP, REGISTRY, EVENTS, SAFETY, CARE])
+    assert_refusal(r, 404, [MAP, REGISTRY, EVENTS, SAFETY, CARE, CONCERNS])
     assert "no-store" in r["Cache-Control"]
     assert client.get(f"/registry/houses/{houses['b_1'].pk}/").status_code == 200
 

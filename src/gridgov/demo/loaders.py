@@ -39,6 +39,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("cases", "gridgov.demo.cases:load", "gridgov.demo.cases:reset"),
     ("safety", "gridgov.demo.safety:load", "gridgov.demo.safety:reset"),
     ("concern", "gridgov.demo.concern:load", "gridgov.demo.concern:reset"),
+    ("campaigns", "gridgov.demo.campaigns:load", "gridgov.demo.campaigns:reset"),
 ]
 
 

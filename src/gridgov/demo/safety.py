@@ -30,6 +30,13 @@ MIX: dict[str, tuple[float, float, int]] = {
 }
 RATE = {"tiny": 0.5, "small": 0.2, "city": 0.2}  # incidents per grid per week
 DISCOVERED_SHARE = 0.15
+CAMPAIGN_WEEKS = 8   # the demo's anti-fraud campaign: the last 8 complete weeks ...
+CAMPAIGN_KEEP = 0.5  # ... halve reported frauds in its street
+
+
+def campaign_street(grid_codes: list[str]) -> str:
+    """The street of the demo's anti-fraud campaign: the first street (the demo street centre's)."""
+    return min(grid_codes)[:9]
 
 
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
@@ -93,6 +100,13 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         planted["fraud_last_year"] = plant(picks[2], "04", [last - 53, last - 52, last - 51], 10, counts)
     if len(picks) > 3:
         planted["gambling_crackdown"] = plant(picks[3], "08", [last - 2, last - 1, last], 15, discovered)
+    # a special campaign against telecom fraud (反诈专项行动, demo/campaigns.py) in the first street
+    # over the last CAMPAIGN_WEEKS weeks: each reported fraud there is kept with probability
+    # CAMPAIGN_KEEP (an own generator, so the draws above stay as they were)
+    in_street = np.char.startswith(codes.astype(str), campaign_street(codes.tolist()))
+    thin = counts[in_street, cats.index("04"), last - CAMPAIGN_WEEKS + 1:]
+    counts[in_street, cats.index("04"), last - CAMPAIGN_WEEKS + 1:] = (
+        np.random.default_rng([seed, 7]).binomial(thin, CAMPAIGN_KEEP))
 
     # one incident per unit count: grid, category, week, origin -> a point inside the grid
     progress("safety: incidents", 0, 1)

@@ -122,15 +122,17 @@ def placebo_log_ratios(observed: np.ndarray, expected: np.ndarray, *, start: int
 
 
 def baseline_effect(observed: np.ndarray, expected: np.ndarray, *, start: int, end: int,
-                    confidence: float = 0.95) -> Effect:
+                    confidence: float = 0.95, history_end: int | None = None) -> Effect:
     """Observed over expected in weeks ``start`` .. ``end - 1`` of the 1-D series; the interval from
-    the placebo windows before ``start`` (a t interval on the log scale, their mean as the bias)."""
+    the placebo windows before ``history_end`` (default ``start``; the campaign's first week when
+    judging the weeks after it), a t interval on the log scale with their mean as the bias."""
     y, mu = np.asarray(observed, float), np.asarray(expected, float)
     o, e = float(y[start:end].sum()), float(np.sum(mu[start:end]))
     if end <= start or np.isnan(mu[start:end]).any():
         return Effect("baseline", o, None, None, None, None, NOT_ESTIMABLE,
                       "no baseline for the campaign weeks (about 3 years of history are needed)")
-    placebos = placebo_log_ratios(y, mu, start=start, length=end - start)
+    placebos = placebo_log_ratios(y, mu, start=start if history_end is None else min(start, history_end),
+                                  length=end - start)
     if len(placebos) < MIN_PLACEBOS:
         return Effect("baseline", o, e, o / e if e > 0 else None, None, None, NOT_ESTIMABLE,
                       "too few earlier windows with a baseline to judge the error of the baseline")

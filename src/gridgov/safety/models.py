@@ -199,3 +199,53 @@ class SafetyRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} {self.state} {self.chunks_done}/{len(self.plan)}"
+
+
+class SpecialCampaign(models.Model):
+    """A special campaign (专项整治) against prominent problems in key areas: which areas and incident
+    categories, when, who leads and takes part, what it aims at. Its effect is measured, not
+    declared (safety/campaign_effect.py, docs/campaigns.md)."""
+
+    title = models.CharField(_("title"), max_length=120)
+    #: the division or grid codes of the campaign areas, all of the same level
+    areas = models.JSONField(_("areas"), default=list)
+    #: the longest code prefix the areas share: who may see the campaign follows from it
+    area_code = models.CharField(_("jurisdiction"), max_length=15, db_index=True)
+    categories = models.ManyToManyField(Category, related_name="campaigns", verbose_name=_("incident categories"))
+    start = models.DateField(_("start (a Monday)"))
+    end = models.DateField(_("end (a Sunday)"))
+    lead_unit = models.CharField(_("lead unit"), max_length=120)
+    participating_units = models.CharField(_("participating units"), max_length=300, blank=True)
+    targets = models.TextField(_("targets"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        verbose_name = _("special campaign")
+        verbose_name_plural = _("special campaigns")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CampaignAction(models.Model):
+    """What the campaign did: inspections, patrols, cases handled, publicity — logged as it goes."""
+
+    class Kind(models.TextChoices):
+        INSPECTION = "inspection", _("inspections")
+        PATROL = "patrol", _("patrols")
+        CASE = "case", _("cases handled")
+        PUBLICITY = "publicity", _("publicity and education")
+        OTHER = "other", _("other actions")
+
+    campaign = models.ForeignKey(SpecialCampaign, on_delete=models.CASCADE, related_name="actions")
+    day = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    count = models.PositiveIntegerField(_("number"), default=1)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day", "id"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridgov.safety import views
+from gridgov.safety import campaign_views, views
 
 app_name = "safety"
 urlpatterns = [
@@ -13,4 +13,7 @@ urlpatterns = [
     path("briefing/", views.briefing, name="briefing"),
     path("briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
     path("settings/", views.settings_view, name="settings"),
+    path("campaigns/", campaign_views.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaign_views.campaign_new, name="campaign_new"),
+    path("campaigns/<int:campaign_id>/", campaign_views.campaign_detail, name="campaign"),
 ]
