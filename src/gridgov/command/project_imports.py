@@ -50,7 +50,7 @@ ALIASES: dict[str, str] = {header: name for name, header in COLUMNS} | {name: na
     "名称": "title", "项目": "title", "责任单位名称": "owner_unit", "区域代码": "area_code", "截止日期": "deadline",
     "完成时间": "deadline", "实事项目": "is_key", "里程碑": "milestones", "longitude": "lon", "latitude": "lat",
 }
-REQUIRED = [("title",), ("category",), ("area_code",), ("owner_name",), ("owner_unit",), ("start_date",),
+REQUIRED: list[tuple[str, ...]] = [("title",), ("category",), ("area_code",), ("owner_name",), ("owner_unit",), ("start_date",),
             ("deadline",)]
 EXAMPLE = ["综治中心规范化建设", "规范化建设", "310101002", "张明", "南京东路街道综治中心", "2026-03-01",
            "2026-09-30", "是", "2026", "完成方案:2026-04-15；完成验收:2026-09-20", "按省级标准完成中心功能分区", "", ""]

@@ -20,7 +20,7 @@ from gridgov.accounts.scope import require_capability
 from gridgov.cases.services import media_root
 from gridgov.command import project_imports, project_selectors, project_services
 from gridgov.command.project_selectors import WRITE
-from gridgov.core.errors import GridgovError, ValidationFailed
+from gridgov.core.errors import Forbidden, GridgovError, NotFound, ValidationFailed
 from gridgov.core.i18n import field_label, message_of, text_of
 from gridgov.core.pages import page_view
 
@@ -160,6 +160,8 @@ def project_detail(request, project_id: int):
 def _act(request, project_id: int, action) -> HttpResponse:
     try:
         action()
+    except (NotFound, Forbidden):
+        raise  # the page guard answers 404 / 403
     except GridgovError as exc:
         messages.error(request, "；".join(message_of(d) for d in exc.details) if exc.details else text_of(exc))
     return redirect("command:project_detail", project_id)
