@@ -198,8 +198,8 @@ def history_row(change: ProjectChange) -> dict[str, Any]:
         detail = "；".join(parts)
     elif change.action in ("milestone_added", "milestone_done"):
         detail = f"{c.get('milestone', '')} {c.get('due_date') or c.get('done_on') or ''}".strip()
-    elif change.action == "note":
-        detail = _("%(n)s photos") % {"n": c.get("photos", 0)}
+    elif change.action == "note" and c.get("photos"):
+        detail = _("%(n)s photos") % {"n": c["photos"]}
     else:
         detail = ""
     return {"at": change.at, "actor_name": change.actor_name or _("system"),

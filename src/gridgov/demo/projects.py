@@ -25,7 +25,7 @@ TITLES = {
     "99": ["社区法律服务点设立", "心理服务站点建设"],
 }
 OWNERS = ["张明", "李娜", "王强", "赵丽", "陈刚", "刘洋", "周敏", "吴磊", "郑芳", "孙伟"]
-UNITS = ["街道综治中心", "派出所", "街道平安办", "街道司法所", "街道城运中心", "居委会"]
+UNITS = ["综治中心", "派出所", "平安办", "司法所", "城运中心"]
 NOTES = ["召开推进会, 明确分工和时间节点", "完成现场踏勘, 形成实施方案", "设备已到货, 正在安装调试",
          "完成阶段性验收, 整改意见已落实", "因施工许可延误, 已协调相关部门加快办理", "人员已到岗并完成岗前培训"]
 MILESTONES = ["制定方案", "完成招标采购", "实施建设", "组织验收"]
@@ -70,6 +70,7 @@ def _photo(rng: random.Random) -> bytes:
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     from gridgov.command import project_rules as rules
     from gridgov.command import project_services as svc
+    from gridgov.command.models import ProgressNote
     from gridgov.geo.models import Division
 
     progress = progress or (lambda *a: None)
@@ -112,7 +113,10 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         if start < today:
             for k in range(rng.randint(1, 3)):
                 photos = [_photo(rng)] if rng.random() < 0.25 else []
-                svc.note_add(actor=actor, project_id=p.pk, text=NOTES[(i + k) % len(NOTES)], photos=photos)
+                note = svc.note_add(actor=actor, project_id=p.pk, text=NOTES[(i + k) % len(NOTES)], photos=photos)
+                # demo history: the notes spread over the time the project has run
+                written = timezone.now() - timedelta(days=rng.randint(0, max(0, (today - start).days)), hours=rng.randint(0, 9))
+                ProgressNote.objects.filter(pk=note.pk).update(created_at=written)
         if plan == "done_on_time":
             svc.project_transition(actor=actor, project_id=p.pk, version=version, status="done",
                                    today=min(today, deadline - timedelta(days=rng.randint(1, 20))))
