@@ -67,7 +67,22 @@ def _photo(rng: random.Random) -> bytes:
     return out.getvalue()
 
 
+def _inside(shape, rng: random.Random) -> dict:
+    """A random point inside the street (rejection sampling in its bounding box)."""
+    import shapely
+
+    x0, y0, x1, y1 = shape.bounds
+    for _ in range(200):
+        lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if shape.contains(shapely.Point(lon, lat)):
+            return {"lon": round(lon, 6), "lat": round(lat, 6)}
+    centre = shape.representative_point()
+    return {"lon": round(centre.x, 6), "lat": round(centre.y, 6)}
+
+
 def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
+    import shapely
+
     from gridgov.command import project_rules as rules
     from gridgov.command import project_services as svc
     from gridgov.command.models import ProgressNote
@@ -77,15 +92,16 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     rng = random.Random(seed * 104729 + 18)
     today = timezone.localdate()
     streets = list(Division.objects.filter(level=9, prefix__startswith=DISTRICT).order_by("prefix")
-                   .values_list("prefix", "name", "min_lon", "min_lat", "max_lon", "max_lat"))
+                   .values_list("prefix", "name", "boundary"))
     if not streets:
         return {}
     actor = _district_user()
     total = COUNT.get(scale, 48)
-    areas = streets + [(DISTRICT, "黄浦区", None, None, None, None)]
+    areas = [(code, name, shapely.from_wkb(bytes(wkb)) if wkb else None) for code, name, wkb in streets]
+    areas.append((DISTRICT, "黄浦区", None))
     cats = [c.code for c in rules.categories()]
     for i in range(total):
-        code, name, x0, y0, x1, y1 = areas[i % len(areas)]
+        code, name, shape = areas[i % len(areas)]
         rnd = i // len(areas)  # each area: an overdue project, one due soon, then the other states in turn
         plan, offset, length = PLANS[(4, 3)[rnd] if rnd < 2 else (i + rnd) % len(PLANS)]
         category = cats[i % len(cats)]
@@ -94,8 +110,8 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         owner = rng.choice(OWNERS)
         unit = (name + rng.choice(UNITS)) if len(code) == 9 else "黄浦区委政法委"
         point = {}
-        if x0 is not None and rng.random() < 0.85:
-            point = {"lon": round(rng.uniform(x0, x1), 6), "lat": round(rng.uniform(y0, y1), 6)}
+        if shape is not None and rng.random() < 0.85:
+            point = _inside(shape, rng)
         steps = [(m, start + timedelta(days=round((deadline - start).days * (k + 1) / (len(MILESTONES) + 1))))
                  for k, m in enumerate(MILESTONES[: rng.randint(2, 4)])]
         p = svc.project_create(actor=actor, title=rng.choice(TITLES[category]), category=category, area_code=code,

@@ -17,8 +17,27 @@
   var COLOURS = { green: "#2e7d32", yellow: "#e0a800", red: "#b3261e", grey: "#8a96a3" };
   var map = L.map(el, { minZoom: 8, maxZoom: 19 }).setView([31.2304, 121.4737], 13);
   window.gridgovProjectMap = map;
-  fetch(el.getAttribute("data-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); });
+  }
+  // street/town outlines with their names under the points (the map has no tile layer)
+  function loadOutlines() {
+    var url = el.getAttribute("data-divisions-url");
+    if (!url) return null;
+    return getJSON(url + "?level=9&zoom=12").then(function (fc) {
+      L.geoJSON(fc, {
+        style: { color: "#5b6773", weight: 1.2, fillColor: "#eef1f4", fillOpacity: 0.5, className: "project-street" },
+        onEachFeature: function (f, lyr) {
+          var name = (f.properties || {}).name;
+          if (name) lyr.bindTooltip(esc(name), { permanent: true, direction: "center", className: "prj-street-label" });
+        }
+      }).addTo(map).bringToBack();
+    }).catch(function () { /* outlines are a backdrop only */ });
+  }
+  // one request after the other: parallel requests of one session can race on its sliding expiry
+  getJSON(el.getAttribute("data-url"))
+    .then(function (data) { return Promise.resolve(loadOutlines()).then(function () { return data; }); })
     .then(function (data) {
       var layer = L.geoJSON(data, {
         pointToLayer: function (f, latlng) {
