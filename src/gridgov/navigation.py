@@ -31,6 +31,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(_("Special-population care"), "care:caseload",
             (*(c for c in CAPABILITIES if c.startswith("care.")), "command.view")),
     NavItem(_("Public concerns"), "desk:concerns", ("desk.concern",)),
+    NavItem(_("Projects"), "command:projects", ("command.view",)),
     NavItem(_("Audit trail"), "audit:trail", ("audit.view",)),
     NavItem(_("User management"), "accounts:users", ("accounts.manage",)),
 )

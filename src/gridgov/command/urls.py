@@ -1,4 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gridgov.command import project_views
 
 app_name = "command"
-urlpatterns: list = []
+urlpatterns: list = [
+    # 项目清单 (project_views.py)
+    path("projects/", project_views.project_list, name="projects"),
+    path("projects/map/", project_views.project_map, name="project_map"),
+    path("projects/map.geojson", project_views.project_map_data, name="project_map_data"),
+    path("projects/timeline/", project_views.project_timeline, name="project_timeline"),
+    path("projects/new/", project_views.project_new, name="project_new"),
+    path("projects/import/", project_views.project_import, name="project_import"),
+    path("projects/template.<str:fmt>", project_views.project_template, name="project_template"),
+    path("projects/photos/<int:photo_id>/", project_views.photo, name="project_photo"),
+    path("projects/<int:project_id>/", project_views.project_detail, name="project_detail"),
+    path("projects/<int:project_id>/edit/", project_views.project_edit, name="project_edit"),
+    path("projects/<int:project_id>/status/", project_views.project_status, name="project_status"),
+    path("projects/<int:project_id>/milestones/", project_views.milestone_add, name="project_milestone_add"),
+    path("projects/<int:project_id>/milestones/<int:milestone_id>/done/", project_views.milestone_done,
+         name="project_milestone_done"),
+    path("projects/<int:project_id>/notes/", project_views.note_add, name="project_note_add"),
+]

@@ -40,6 +40,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("safety", "gridgov.demo.safety:load", "gridgov.demo.safety:reset"),
     ("concern", "gridgov.demo.concern:load", "gridgov.demo.concern:reset"),
     ("campaigns", "gridgov.demo.campaigns:load", "gridgov.demo.campaigns:reset"),
+    ("projects", "gridgov.demo.projects:load", "gridgov.demo.projects:reset"),
 ]
 
 

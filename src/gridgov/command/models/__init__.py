@@ -1,1 +1,5 @@
 """Models of the command app: one module per part, each imported here (the app's models)."""
+
+from gridgov.command.models.projects import Milestone, ProgressNote, Project, ProjectChange, ProjectPhoto
+
+__all__ = ["Milestone", "ProgressNote", "Project", "ProjectChange", "ProjectPhoto"]
