@@ -38,10 +38,10 @@ from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from gridgov.accounts.scope import code_in_scope, has_capability, require_capability, user_prefixes
+from gridgov.accounts.scope import has_capability, require_capability, user_prefixes
 from gridgov.core.errors import Forbidden, NotFound
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def area_get(user: User, code: str) -> Area:
     names = place_names([*ancestors, code])
     in_scope = [a for a in ancestors if a.startswith(tuple(prefixes))]
     crumbs = tuple((a, names.get(a, a)) for a in in_scope)
-    return Area(code=code, name=(row or {}).get("name") or names.get(code, code), level=len(code),
+    return Area(code=code, name=(row["name"] if row else "") or names.get(code, code), level=len(code),
                 parent=in_scope[-1] if in_scope else None, bbox=bbox, crumbs=crumbs)
 
 
@@ -197,7 +197,6 @@ def _pct(num: int, den: int) -> tuple[float | None, str]:
 def case_figures(user: User, code: str, *, now: datetime | None = None) -> dict[str, int]:
     """The case counts of the area in one aggregate query (conditional counts)."""
     from gridgov.cases import workflow
-    from gridgov.cases.models import Case
     from gridgov.cases.selectors import CITIZEN_CHANNELS, cases_visible
 
     c = clock(now)
@@ -322,8 +321,8 @@ def warning_actions(user: User, code: str) -> list[ActionItem]:
 
 # ----------------------------------------------------------------------------- care (suppressed counts)
 
-CARE_MEASURES = (("overdue_contacts", _("Care contacts overdue")), ("absent_open", _("脱管 alerts open")),
-                 ("missed_open", _("漏管 alerts open")))
+CARE_MEASURES = (("overdue_contacts", gettext_lazy("Care contacts overdue")),
+                 ("absent_open", gettext_lazy("脱管 alerts open")), ("missed_open", gettext_lazy("漏管 alerts open")))
 
 
 def care_figures(user: User, code: str) -> tuple[int, dict[str, int | None]]:
@@ -560,15 +559,15 @@ def _map_layers(user: User, area: Area) -> str:
                       .values("area_code").annotate(top=Max("level")).values_list("area_code", "top"))
         hot = list(safety.hotspots(user).filter(grid_code__startswith=area.code).order_by()
                    .values_list("grid_code", "kind").distinct())
-        grid_codes = {c for c, _ in warned if len(c) == 15} | {c for c, _ in hot}
-        div_codes = {c for c, _ in warned if len(c) < 15}
+        grid_codes = {c for c, _top in warned if len(c) == 15} | {c for c, _kind in hot}
+        div_codes = {c for c, _top in warned if len(c) < 15}
         centres: dict[str, tuple[float, float]] = {}
         for c, a, b, x, y in Grid.objects.filter(code__in=grid_codes, min_lon__isnull=False).values_list(
                 "code", "min_lon", "min_lat", "max_lon", "max_lat"):
-            centres[c] = ((a + x) / 2, (b + y) / 2)
+            centres[c] = (((a or 0.0) + (x or 0.0)) / 2, ((b or 0.0) + (y or 0.0)) / 2)
         for c, a, b, x, y in Division.objects.filter(prefix__in=div_codes, min_lon__isnull=False).values_list(
                 "prefix", "min_lon", "min_lat", "max_lon", "max_lat"):
-            centres[c] = ((a + x) / 2, (b + y) / 2)
+            centres[c] = (((a or 0.0) + (x or 0.0)) / 2, ((b or 0.0) + (y or 0.0)) / 2)
         for c, top in warned:
             if c in centres:
                 warnings.append([_rounded(centres[c][0]), _rounded(centres[c][1]), int(top), c])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
-
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
