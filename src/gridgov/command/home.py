@@ -104,8 +104,12 @@ def home(request):
     kind = home_kind(request.user)
     if kind == "screen":
         from gridgov.command.screen_views import area_screen
+        from gridgov.core.errors import NotFound
 
-        return area_screen(request, screen.home_area_code(request.user) or "")
+        try:
+            return area_screen(request, screen.home_area_code(request.user) or "")
+        except NotFound:  # the area has no division row (no geography loaded yet): the plain home page
+            return render(request, "home.html")
     if kind == "audit":
         return redirect("audit:trail")
     if kind == "department":
