@@ -93,6 +93,8 @@ def test_each_tile_equals_an_independent_count_and_its_list(client, demo):
         assert tiles["cases_on_time"].number is None
     if evaluated:
         assert tiles["cases_satisfaction"].number == pytest.approx(len(satisfied) / len(evaluated))
+    else:
+        assert tiles["cases_satisfaction"].number is None and tiles["cases_satisfaction"].value == "—"
     # the scorecard behind them shows the same rate for the district's row
     card = client.get(tiles["cases_on_time"].url)
     row = next(r for r in card.context["table"] if r["key"] == DISTRICT) if cohort else None
