@@ -1,8 +1,3 @@
-from django.shortcuts import render
+from gridgov.command.home import home
 
-from gridgov.core.pages import page_view
-
-
-@page_view
-def home(request):
-    return render(request, "home.html")
+__all__ = ["home"]

@@ -178,7 +178,8 @@ def allowed_actions(user: User, case: Case) -> list[str]:
 # ----------------------------------------------------------------------------- lists
 
 def case_list(user: User, *, worklist: str | None = None, state: str | None = None, grid: str | None = None,
-              category: str | None = None, q: str | None = None) -> QuerySet[Case]:
+              category: str | None = None, q: str | None = None, since: datetime | None = None) -> QuerySet[Case]:
+    """``since``: reported at or after this moment (the command screen's "reported today/this week")."""
     qs = cases_visible(user)
     if worklist:
         if worklist not in WORKLISTS:
@@ -192,6 +193,8 @@ def case_list(user: User, *, worklist: str | None = None, state: str | None = No
         if not grid.isdigit() or len(grid) > 15:
             raise FieldError("grid", "a code prefix of up to 15 digits")
         qs = qs.filter(grid_code__startswith=grid)
+    if since is not None:
+        qs = qs.filter(reported_at__gte=since)
     if category:
         qs = qs.filter(Q(category__code=category) | Q(category__parent__code=category))
     if q:

@@ -109,10 +109,19 @@ def worklist(request, name: str):
     if name not in selectors.WORKLISTS:
         raise Http404("no such worklist")
     q = request.GET.get("q", "")[:64]
-    qs = selectors.case_list(request.user, worklist=name, q=q or None)
+    # area and reporting-day filters (the command screen's tiles link here): ?grid=<code prefix>&since=<date>
+    grid = request.GET.get("grid", "")[:15]
+    grid = grid if grid.isdigit() else ""
+    try:
+        day = date.fromisoformat(request.GET.get("since", "")) if request.GET.get("since") else None
+    except ValueError:
+        day = None
+    since = datetime.combine(day, time.min, timezone.get_current_timezone()) if day else None
+    qs = selectors.case_list(request.user, worklist=name, q=q or None, grid=grid or None, since=since)
     total = qs.count()
     return render(request, "cases/worklist.html", _ctx(
-        name=name, title=WORKLIST_LABELS[name], rows=_rows(qs[:200]), total=total, q=q))
+        name=name, title=WORKLIST_LABELS[name], rows=_rows(qs[:200]), total=total, q=q, grid=grid,
+        grid_name=place_name(grid) if grid else "", since=day))
 
 
 def _categories():

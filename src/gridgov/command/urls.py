@@ -1,9 +1,15 @@
 from django.urls import path
 
-from gridgov.command import project_views
+from gridgov.command import home, project_views, screen_views
 
 app_name = "command"
 urlpatterns: list = [
+    # the command screen (screen_views.py) and the role home pages (home.py)
+    path("", screen_views.my_screen, name="screen"),
+    path("area/<str:code>/", screen_views.area, name="area"),
+    path("area/<str:code>/live/", screen_views.area_live, name="area_live"),
+    path("area/<str:code>/map.json", screen_views.area_map, name="area_map"),
+    path("positions/", home.positions, name="positions"),
     # 项目清单 (project_views.py)
     path("projects/", project_views.project_list, name="projects"),
     path("projects/map/", project_views.project_map, name="project_map"),
@@ -20,4 +26,3 @@ urlpatterns: list = [
     path("projects/<int:project_id>/milestones/<int:milestone_id>/done/", project_views.milestone_done,
          name="project_milestone_done"),
     path("projects/<int:project_id>/notes/", project_views.note_add, name="project_note_add"),
-]

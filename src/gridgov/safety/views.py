@@ -97,11 +97,15 @@ def warnings(request):
         status = "active"
     raw_level = request.GET.get("min_level", "1")
     min_level = int(raw_level) if raw_level in ("1", "2", "3", "4") else 1
-    qs = selectors.alerts(request.user, status=status, min_level=min_level)
+    # the command screen's tiles link here with ?week=<Monday>&area=<code prefix>
+    week = _parse_week(request.GET.get("week"))
+    area = request.GET.get("area", "")[:15]
+    area = area if area.isdigit() else ""
+    qs = selectors.alerts(request.user, status=status, min_level=min_level, week=week, area=area or None)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     names = selectors.area_names(request.user, [a.area_code for a in page])
     return _render(request, "safety/warnings.html", {
-        "page": page, "status": status, "names": names,
+        "page": page, "status": status, "names": names, "week": week, "area": area,
         "can_manage": has_capability(request.user, services.MANAGE),
         "rows": [{"alert": a, "name": names.get(a.area_code, ""), "level": detect.LEVELS[a.level],
                   "level_label": selectors.level_label(a.level)} for a in page],
