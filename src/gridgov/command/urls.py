@@ -26,3 +26,4 @@ urlpatterns: list = [
     path("projects/<int:project_id>/milestones/<int:milestone_id>/done/", project_views.milestone_done,
          name="project_milestone_done"),
     path("projects/<int:project_id>/notes/", project_views.note_add, name="project_note_add"),
+]
