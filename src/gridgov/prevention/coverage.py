@@ -37,7 +37,6 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
-from shapely.ops import transform
 
 __all__ = ["CameraView", "GridFacts", "GridGap", "WEIGHTS", "camera_shape", "coverage_share", "gap_index",
            "gap_band"]
@@ -86,7 +85,7 @@ def coverage_share(grid: Polygon | MultiPolygon, cameras: Sequence[CameraView]) 
         return 0.0
     c = grid.centroid
     fwd, _ = _laea(c.x, c.y)
-    g = transform(fwd.transform, grid)
+    g = shapely.transform(grid, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
     if g.area <= 0:
         return 0.0
     xs, ys = fwd.transform([cam.lon for cam in cameras], [cam.lat for cam in cameras])
