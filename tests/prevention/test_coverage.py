@@ -90,3 +90,17 @@ def test_more_patrol_hours_lower_the_gap():
     base[0].patrol_hours = 8.0
     after = {g.code: g.gap for g in gap_index(base)}
     assert after["A"] < before["A"]
+
+
+def test_many_grids_at_once_agree_with_one_at_a_time():
+    from gridgov.prevention.coverage import coverage_shares
+
+    grids = [box(121.470 + 0.0021 * i, 31.230, 121.470 + 0.0021 * (i + 1), 31.2318) for i in range(4)]
+    cams = [CameraView(121.470 + 0.0021 * 1, 31.2309, 40.0),  # on the border of grids 0 and 1
+            CameraView(121.470 + 0.0021 * 2.5, 31.2309, 30.0, heading=90, angle=120)]
+    many = coverage_shares(["a", "b", "c", "d"], grids, cams)
+    single = {k: coverage_share(g, cams) for k, g in zip("abcd", grids, strict=True)}
+    assert set(many) == {"a", "b", "c"}
+    for k in many:
+        assert many[k] == pytest.approx(single[k], rel=0.01)
+    assert single["d"] == 0.0

@@ -38,7 +38,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 
-__all__ = ["CameraView", "GridFacts", "GridGap", "WEIGHTS", "camera_shape", "coverage_share", "gap_index",
+__all__ = ["CameraView", "GridFacts", "GridGap", "WEIGHTS", "camera_shape", "coverage_share", "coverage_shares", "gap_index",
            "gap_band"]
 
 WEIGHTS: dict[str, float] = {"patrol": 0.40, "defence": 0.20, "cameras": 0.25, "venues": 0.15}
@@ -92,6 +92,43 @@ def coverage_share(grid: Polygon | MultiPolygon, cameras: Sequence[CameraView]) 
     shapes = [camera_shape(float(x), float(y), cam) for x, y, cam in zip(xs, ys, cameras, strict=True)]
     covered = shapely.union_all([s for s in shapes if not s.is_empty])
     return float(min(1.0, covered.intersection(g).area / g.area))
+
+
+def coverage_shares(codes: Sequence[str], grids: Sequence[Polygon | MultiPolygon],
+                    cameras: Sequence[CameraView]) -> dict[str, float]:
+    """``{code: share}`` for many grids at once (grids without coverage left out): one equal-area
+    projection centred on the whole extent (Lambert azimuthal equal-area keeps areas true across a
+    city), the camera shapes built once and matched to the grids with an STRtree."""
+    if not len(codes) or not cameras:
+        return {}
+    geoms = np.asarray(list(grids), dtype=object)
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    fwd, _ = _laea((x0 + x1) / 2, (y0 + y1) / 2)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))
+
+    projected = shapely.transform(geoms, project)
+    xs, ys = fwd.transform([c.lon for c in cameras], [c.lat for c in cameras])
+    shapes = np.asarray([camera_shape(float(x), float(y), c) for x, y, c in zip(xs, ys, cameras, strict=True)],
+                        dtype=object)
+    tree = shapely.STRtree(shapes)
+    grid_idx, cam_idx = tree.query(projected, predicate="intersects")
+    out: dict[str, float] = {}
+    order = np.argsort(grid_idx, kind="stable")
+    grid_idx, cam_idx = grid_idx[order], cam_idx[order]
+    bounds = np.flatnonzero(np.diff(grid_idx)) + 1
+    for gi, cams in zip(np.split(grid_idx, bounds), np.split(cam_idx, bounds), strict=True):
+        if not len(gi):
+            continue
+        g = projected[gi[0]]
+        area = g.area
+        if area <= 0:
+            continue
+        covered = shapely.union_all(shapes[cams]).intersection(g).area
+        if covered > 0:
+            out[str(codes[gi[0]])] = float(min(1.0, covered / area))
+    return out
 
 
 @dataclass

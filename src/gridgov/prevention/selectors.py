@@ -13,7 +13,6 @@ import datetime as dt
 import json
 from collections import defaultdict
 
-import numpy as np
 import shapely
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
@@ -42,8 +41,6 @@ from .patrols import patrol_hours_by_grid, week_bounds
 VIEW = "prevention.view"
 RISK_WEEKS = 8
 INSPECTION_DAYS = 90
-#: metres of a camera's radius turned into degrees, generously (for the bounding-box pre-filter)
-_DEG_PER_M = 1 / 90000.0
 
 
 def prefixes(user: User) -> list[str]:
@@ -74,7 +71,7 @@ def patrol_units(user: User) -> QuerySet[PatrolUnit]:
 
 def patrol_logs(user: User, *, limit: int = 20) -> list[PatrolLog]:
     return list(PatrolLog.objects.filter(_area_q(prefixes(user))).select_related("unit")
-                .order_by("-started_at", "-id")[:limit])
+                .order_by("-created_at", "-id")[:limit])
 
 
 def defence_teams(user: User) -> QuerySet[DefenceTeam]:
@@ -131,20 +128,11 @@ def _grid_rows(ps: list[str]) -> list[tuple[str, bytes, float, float, float, flo
 def _camera_shares(grid_rows, ps: list[str]) -> dict[str, float]:
     cams = list(Camera.objects.filter(scope_q(ps, "grid_code"), status=Camera.Status.ONLINE)
                 .values_list("lon", "lat", "radius_m", "heading", "angle"))
-    if not cams:
+    if not cams or not grid_rows:
         return {}
-    arr = np.array(cams, dtype=float)
-    out = {}
-    for code, wkb, x0, y0, x1, y1 in grid_rows:
-        pad = float(arr[:, 2].max()) * _DEG_PER_M * 1.5
-        near = ((arr[:, 0] >= x0 - pad) & (arr[:, 0] <= x1 + pad) & (arr[:, 1] >= y0 - pad) & (arr[:, 1] <= y1 + pad))
-        if not near.any():
-            continue
-        views = [coverage.CameraView(*row) for row in arr[near].tolist()]
-        share = coverage.coverage_share(shapely.from_wkb(boundary_wkb(wkb)), views)
-        if share > 0:
-            out[code] = share
-    return out
+    return coverage.coverage_shares([r[0] for r in grid_rows],
+                                    shapely.from_wkb([boundary_wkb(r[1]) for r in grid_rows]),
+                                    [coverage.CameraView(*row) for row in cams])
 
 
 def gap_facts(user: User, *, week: dt.date) -> tuple[list[coverage.GridFacts], list]:
