@@ -98,11 +98,11 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             pull = patrol_pull[in_street] / patrol_pull[in_street].sum()
             for week in range(5, 0, -1):
                 monday = this_monday - dt.timedelta(weeks=week)
-                for _ in range(int(rng.integers(6, 12) * (1 if unit.kind in ("police", "auxiliary") else 0.5))):
+                for _ in range(int(rng.integers(12, 20) * (1 if unit.kind in ("police", "auxiliary") else 0.5))):
                     day = monday + dt.timedelta(days=int(rng.integers(7)))
                     start = dt.datetime.combine(day, dt.time(int(rng.choice([8, 9, 14, 19, 20]))), tzinfo=tz)
                     hours = float(rng.choice([2, 3, 4]))
-                    visited = rng.choice(in_street, size=min(len(in_street), int(rng.integers(1, 4))), replace=False,
+                    visited = rng.choice(in_street, size=min(len(in_street), int(rng.integers(2, 6))), replace=False,
                                          p=pull)
                     logs.append(PatrolLog(unit=unit, area_code=unit.area_code, started_at=start,
                                           ended_at=start + dt.timedelta(hours=hours),

@@ -16,6 +16,7 @@ from collections import defaultdict
 import shapely
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import require_capability, scope_q, scoped, user_prefixes
@@ -40,6 +41,7 @@ from .patrols import patrol_hours_by_grid, week_bounds
 
 VIEW = "prevention.view"
 RISK_WEEKS = 8
+WARNING_LABELS = {1: _("blue warning"), 2: _("yellow warning"), 3: _("orange warning"), 4: _("red warning")}
 INSPECTION_DAYS = 90
 
 
@@ -102,8 +104,7 @@ def cameras(user: User) -> QuerySet[Camera]:
 
 
 def agreements(user: User) -> QuerySet[CooperationAgreement]:
-    return scoped(CooperationAgreement.objects.prefetch_related("meetings"), user, field="area_code",
-                  capability=VIEW)
+    return CooperationAgreement.objects.prefetch_related("meetings").filter(_area_q(prefixes(user)))
 
 
 def network_counts(user: User) -> dict[str, int]:
@@ -195,6 +196,7 @@ def gap_table(user: User, *, week: dt.date) -> list[dict]:
                     "community": names.get(g.code[:12], ""), "gap": round(g.gap, 3), "band": g.band,
                     "risk": round(g.risk, 2), "coverage": round(g.coverage, 3),
                     "reported": f.reported, "residents": f.residents, "warning_level": f.warning_level,
+                    "warning_label": str(WARNING_LABELS.get(f.warning_level, "")),
                     "patrol_hours": round(f.patrol_hours, 1), "defence_hours": round(f.defence_hours, 1),
                     "camera_share": round(f.camera_share, 3), "venues": f.venues,
                     "venues_inspected": f.venues_inspected})
