@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -46,7 +46,7 @@ class Column:
 class Sheet:
     network: str
     title: Any
-    model: type
+    model: type[models.Model]
     columns: tuple[Column, ...]
     scope_field: str  # the column holding the grid/area code used for scoping
 
@@ -230,7 +230,7 @@ def network_import(*, actor: User, network: str, rows: list[dict], dry_run: bool
     known_grids = set(Grid.objects.filter(code__in=[c for c in codes_in if len(c) == 15]).values_list("code", flat=True))
     known_areas = set(Division.objects.filter(prefix__in=[c for c in codes_in if len(c) < 15])
                       .values_list("prefix", flat=True)) | known_grids
-    existing = set(sheet.model.objects.filter(code__in=[str(r.get(h) or "").strip() for r in rows
+    existing = set(sheet.model._default_manager.filter(code__in=[str(r.get(h) or "").strip() for r in rows
                                                         for h, k in mapping.items() if k == "code"])
                    .values_list("code", flat=True))
     seen: dict[str, int] = {}
@@ -274,7 +274,7 @@ def network_import(*, actor: User, network: str, rows: list[dict], dry_run: bool
         return result
     if not dry_run:
         with transaction.atomic():
-            sheet.model.objects.bulk_create(objects, batch_size=1000)
+            sheet.model._default_manager.bulk_create(objects, batch_size=1000)
             audit_write(AuditAction.IMPORT, actor=actor, object_type=f"prevention_{network}",
                         object_id=f"{len(objects)} rows", changes={"network": network, "rows": len(objects)})
         result.written = len(objects)

@@ -121,7 +121,7 @@ def network_counts(user: User) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------------- the gap
 
-def _grid_rows(ps: list[str]) -> list[tuple[str, bytes, float, float, float, float]]:
+def _grid_rows(ps: list[str]) -> list[tuple]:
     return list(Grid.objects.filter(scope_q(ps, "code"), boundary__isnull=False).order_by("code")
                 .values_list("code", "boundary", "min_lon", "min_lat", "max_lon", "max_lat"))
 
@@ -132,7 +132,7 @@ def _camera_shares(grid_rows, ps: list[str]) -> dict[str, float]:
     if not cams or not grid_rows:
         return {}
     return coverage.coverage_shares([r[0] for r in grid_rows],
-                                    shapely.from_wkb([boundary_wkb(r[1]) for r in grid_rows]),
+                                    list(shapely.from_wkb([boundary_wkb(r[1]) for r in grid_rows])),
                                     [coverage.CameraView(*row) for row in cams])
 
 
