@@ -48,6 +48,11 @@ def test_a_patrol_log_updates_coverage_and_the_gap_list(new_page, live_server, p
     page.goto(live_server.url + "/prevention/")
     expect(page.locator("[data-testid=gap-map]")).to_have_attribute("data-ready", "true")
     assert page.locator("#gap-map path.leaflet-interactive").count() >= 10
+    grids_drawn = page.locator("#gap-map path.leaflet-interactive").count()
+    page.check("[data-testid=layer-cameras]")
+    expect(page.locator("[data-testid=gap-map]")).to_have_attribute("data-cameras", "520")
+    assert page.locator("#gap-map path.leaflet-interactive").count() == grids_drawn + 520
+    page.uncheck("[data-testid=layer-cameras]")
     first = page.locator("[data-testid=gap-row]").first
     code = first.get_attribute("data-code")
     hours_before = float(first.get_attribute("data-patrol"))

@@ -6,6 +6,7 @@ app_name = "prevention"
 urlpatterns = [
     path("", views.gaps, name="gaps"),
     path("gaps.geojson", views.gaps_geojson, name="gaps_geojson"),
+    path("cameras.json", views.cameras_json, name="cameras_json"),
     path("patrols/", views.patrol_log, name="patrol_log"),
     path("defence/activity/", views.defence_activity, name="defence_activity"),
     path("networks/", views.networks, name="networks"),

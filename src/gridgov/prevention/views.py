@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,6 +50,11 @@ def gaps(request):
 def gaps_geojson(request):
     week, _default = _week(request.GET.get("week"))
     return HttpResponse(selectors.gap_geojson(request.user, week=week), content_type="application/geo+json")
+
+
+@page_view
+def cameras_json(request):
+    return JsonResponse({"cameras": selectors.camera_points(request.user)})
 
 
 def _parse_local(raw: str) -> dt.datetime | None:

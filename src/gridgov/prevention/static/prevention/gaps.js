@@ -15,6 +15,29 @@
   }
   var COLOURS = { low: "#66bb6a", moderate: "#fdd835", high: "#fb8c00", severe: "#d32f2f" };
   var map = L.map(el, { minZoom: 8, maxZoom: 19 }).setView([31.2304, 121.4737], 14);
+  var cameraLayer = null;
+
+  /* Camera views as circles of their view radius (metres), off until the box is ticked. */
+  function setUpCameras() {
+    var box = document.getElementById("layer-cameras");
+    if (!box) return;
+    box.addEventListener("change", function () {
+      if (!box.checked) { if (cameraLayer) map.removeLayer(cameraLayer); return; }
+      if (cameraLayer) { cameraLayer.addTo(map); return; }
+      fetch(el.getAttribute("data-cameras-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (data) {
+          cameraLayer = L.layerGroup((data.cameras || []).map(function (c) {
+            var ok = c.status === "online";
+            return L.circle([c.lat, c.lon], { radius: c.radius, weight: 1, color: ok ? "#1565c0" : "#757575",
+              fillOpacity: ok ? 0.25 : 0.1 }).bindPopup(esc(c.code) + " · " + esc(t(c.status)));
+          }));
+          if (box.checked) cameraLayer.addTo(map);
+          el.setAttribute("data-cameras", String((data.cameras || []).length));
+        })
+        .catch(function () { box.checked = false; });
+    });
+  }
   window.gridgovGapMap = map;
   fetch(el.getAttribute("data-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
@@ -31,6 +54,7 @@
             esc(t("coverage")) + ": " + esc(Math.round((p.coverage || 0) * 100)) + "%");
         }
       }).addTo(map);
+      setUpCameras();
       if (data.features && data.features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
       el.setAttribute("data-ready", "true");
     })
