@@ -41,6 +41,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("concern", "gridgov.demo.concern:load", "gridgov.demo.concern:reset"),
     ("campaigns", "gridgov.demo.campaigns:load", "gridgov.demo.campaigns:reset"),
     ("projects", "gridgov.demo.projects:load", "gridgov.demo.projects:reset"),
+    ("prevention", "gridgov.demo.prevention:load", "gridgov.demo.prevention:reset"),
 ]
 
 

@@ -1,0 +1,224 @@
+"""Every read of the prevention networks. The acting user comes first; rows are scoped by the
+``prevention.view`` jurisdiction (accounts/scope.py), always.
+
+The gap table reads *aggregates* of two other apps for the user's grids: counts of incidents
+reported by residents and of open warnings (safety) and registered residents (registry). They are
+counts per grid, not records, so they are read here under ``prevention.view`` (a grid worker sees
+the gap of their grids without the safety capability); no record of those apps is returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+
+import shapely
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gridgov.accounts.models import User
+from gridgov.accounts.scope import require_capability, scope_q, scoped, user_prefixes
+from gridgov.core.errors import NotFound
+from gridgov.core.masking import mask_phone
+from gridgov.geo.models import Grid, boundary_wkb
+from gridgov.geo.selectors import place_names
+
+from . import coverage, venueflow
+from .models import (
+    Camera,
+    CooperationAgreement,
+    DefenceActivity,
+    DefenceMember,
+    DefenceTeam,
+    Inspection,
+    PatrolLog,
+    PatrolUnit,
+    Venue,
+)
+from .patrols import patrol_hours_by_grid, week_bounds
+
+VIEW = "prevention.view"
+RISK_WEEKS = 8
+WARNING_LABELS = {1: _("blue warning"), 2: _("yellow warning"), 3: _("orange warning"), 4: _("red warning")}
+INSPECTION_DAYS = 90
+
+
+def prefixes(user: User) -> list[str]:
+    require_capability(user, VIEW)
+    return user_prefixes(user, VIEW)
+
+
+def default_week(today: dt.date | None = None) -> dt.date:
+    """Monday of the last complete week (local time)."""
+    today = today or timezone.localdate()
+    return today - dt.timedelta(days=today.weekday() + 7)
+
+
+def week_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+# ---------------------------------------------------------------------------------- lists
+
+def _area_q(ps: list[str]) -> Q:
+    """Rows whose area lies in the jurisdiction or holds it (a district unit patrols a street)."""
+    return scope_q(ps, "area_code") | Q(area_code__in=[p[:n] for p in ps for n in (6, 9, 12) if n < len(p)])
+
+
+def patrol_units(user: User) -> QuerySet[PatrolUnit]:
+    return PatrolUnit.objects.filter(_area_q(prefixes(user)), active=True).order_by("area_code", "code")
+
+
+def patrol_logs(user: User, *, limit: int = 20) -> list[PatrolLog]:
+    return list(PatrolLog.objects.filter(_area_q(prefixes(user))).select_related("unit")
+                .order_by("-created_at", "-id")[:limit])
+
+
+def defence_teams(user: User) -> QuerySet[DefenceTeam]:
+    return scoped(DefenceTeam.objects.filter(active=True), user, field="grid_code", capability=VIEW).annotate(
+        member_count=Count("members"))
+
+
+def defence_members(user: User, team_id: int) -> list[dict]:
+    """Members of one team with the phone masked (the full number is never shown here)."""
+    team = defence_teams(user).filter(pk=team_id).first()
+    if team is None:
+        raise NotFound("defence team not found", code="not_found")
+    return [{"name": m.name, "role": m.role, "phone": mask_phone(m.phone) if m.phone else ""}
+            for m in DefenceMember.objects.filter(team=team, active=True)]
+
+
+def venues(user: User) -> QuerySet[Venue]:
+    return scoped(Venue.objects.all(), user, field="grid_code", capability=VIEW)
+
+
+def inspections_open(user: User) -> QuerySet[Inspection]:
+    return scoped(Inspection.objects.select_related("venue"), user, field="grid_code", capability=VIEW).filter(
+        state__in=venueflow.OPEN_STATES).order_by("deadline", "id")
+
+
+def cameras(user: User) -> QuerySet[Camera]:
+    return scoped(Camera.objects.all(), user, field="grid_code", capability=VIEW)
+
+
+def agreements(user: User) -> QuerySet[CooperationAgreement]:
+    return CooperationAgreement.objects.prefetch_related("meetings").filter(_area_q(prefixes(user)))
+
+
+def network_counts(user: User) -> dict[str, int]:
+    return {
+        "patrol_units": patrol_units(user).count(),
+        "defence_teams": defence_teams(user).count(),
+        "venues": venues(user).count(),
+        "cameras": cameras(user).count(),
+        "cameras_faulty": cameras(user).exclude(status=Camera.Status.ONLINE).count(),
+        "inspections_open": inspections_open(user).count(),
+        "agreements": agreements(user).count(),
+    }
+
+
+# ---------------------------------------------------------------------------------- the gap
+
+def _grid_rows(ps: list[str]) -> list[tuple]:
+    return list(Grid.objects.filter(scope_q(ps, "code"), boundary__isnull=False).order_by("code")
+                .values_list("code", "boundary", "min_lon", "min_lat", "max_lon", "max_lat"))
+
+
+def _camera_shares(grid_rows, ps: list[str]) -> dict[str, float]:
+    cams = list(Camera.objects.filter(scope_q(ps, "grid_code"), status=Camera.Status.ONLINE)
+                .values_list("lon", "lat", "radius_m", "heading", "angle"))
+    if not cams or not grid_rows:
+        return {}
+    return coverage.coverage_shares([r[0] for r in grid_rows],
+                                    list(shapely.from_wkb([boundary_wkb(r[1]) for r in grid_rows])),
+                                    [coverage.CameraView(*row) for row in cams])
+
+
+def gap_facts(user: User, *, week: dt.date) -> tuple[list[coverage.GridFacts], list]:
+    """The inputs of the gap index for every grid in the user's jurisdiction, and the grid rows."""
+    from gridgov.registry.models import Person
+    from gridgov.safety.models import Alert, AlertStatus, Incident, Origin
+
+    ps = prefixes(user)
+    week = week_of(week)
+    grid_rows = _grid_rows(ps)
+    codes = [r[0] for r in grid_rows]
+    first = week - dt.timedelta(weeks=RISK_WEEKS - 1)
+    reported = dict(Incident.objects.filter(scope_q(ps, "grid_code"), origin=Origin.REPORTED,
+                                            week_start__gte=first, week_start__lte=week)
+                    .values_list("grid_code").annotate(n=Count("id")).values_list("grid_code", "n"))
+    residents = dict(Person.objects.filter(scope_q(ps, "grid_code"), status=Person.Status.ACTIVE)
+                     .values_list("grid_code").annotate(n=Count("id")).values_list("grid_code", "n"))
+    # open warnings of the last four weeks on the grid, its community or its street
+    levels: dict[str, int] = {}
+    ancestors = {c[:n] for c in codes for n in (9, 12)} | set(codes)
+    for area, level in (Alert.objects.filter(area_code__in=ancestors, week_start__gt=week - dt.timedelta(weeks=4),
+                                             week_start__lte=week).exclude(status=AlertStatus.CLOSED)
+                        .values_list("area_code").annotate(m=Max("level")).values_list("area_code", "m")):
+        levels[area] = max(levels.get(area, 0), int(level))
+    patrol: dict[str, float] = defaultdict(float)
+    for p in ps:
+        for code, hours in patrol_hours_by_grid(prefix=p, week_start=week).items():
+            patrol[code] += hours
+    start, end = week_bounds(week)
+    defence = dict(DefenceActivity.objects.filter(scope_q(ps, "grid_code"), started_at__gte=start, started_at__lt=end)
+                   .values_list("grid_code").annotate(h=Sum(F("hours") * F("people")))
+                   .values_list("grid_code", "h"))
+    venue_n = dict(Venue.objects.filter(scope_q(ps, "grid_code")).values_list("grid_code")
+                   .annotate(n=Count("id")).values_list("grid_code", "n"))
+    week_end = week + dt.timedelta(days=6)
+    inspected = dict(Inspection.objects.filter(scope_q(ps, "grid_code"),
+                                               inspected_on__gt=week_end - dt.timedelta(days=INSPECTION_DAYS),
+                                               inspected_on__lte=week_end)
+                     .values_list("grid_code").annotate(n=Count("venue", distinct=True))
+                     .values_list("grid_code", "n"))
+    shares = _camera_shares(grid_rows, ps)
+    facts = [coverage.GridFacts(
+        code=c, reported=int(reported.get(c, 0)), residents=int(residents.get(c, 0)), weeks=RISK_WEEKS,
+        warning_level=max(levels.get(c, 0), levels.get(c[:12], 0), levels.get(c[:9], 0)),
+        patrol_hours=float(patrol.get(c, 0.0)), defence_hours=float(defence.get(c) or 0.0),
+        camera_share=float(shares.get(c, 0.0)), venues=int(venue_n.get(c, 0)),
+        venues_inspected=int(inspected.get(c, 0))) for c in codes]
+    return facts, grid_rows
+
+
+def gap_table(user: User, *, week: dt.date) -> list[dict]:
+    """The ranked gap list: one dict per grid, largest gap first."""
+    facts, _ = gap_facts(user, week=week)
+    by_code = {f.code: f for f in facts}
+    names = place_names([f.code for f in facts] + list({f.code[:12] for f in facts}))
+    out = []
+    for rank, g in enumerate(coverage.gap_index(facts), start=1):
+        f = by_code[g.code]
+        out.append({"rank": rank, "code": g.code, "name": names.get(g.code, g.code),
+                    "community": names.get(g.code[:12], ""), "gap": round(g.gap, 3), "band": g.band,
+                    "risk": round(g.risk, 2), "coverage": round(g.coverage, 3),
+                    "reported": f.reported, "residents": f.residents, "warning_level": f.warning_level,
+                    "warning_label": str(WARNING_LABELS.get(f.warning_level, "")),
+                    "patrol_hours": round(f.patrol_hours, 1), "defence_hours": round(f.defence_hours, 1),
+                    "camera_share": round(f.camera_share, 3), "venues": f.venues,
+                    "venues_inspected": f.venues_inspected})
+    return out
+
+
+def gap_geojson(user: User, *, week: dt.date) -> str:
+    """The grids as GeoJSON features coloured by gap band (geometry simplified to ~5 m)."""
+    facts, grid_rows = gap_facts(user, week=week)
+    gaps = {g.code: g for g in coverage.gap_index(facts)}
+    names = place_names([r[0] for r in grid_rows])
+    geoms = shapely.simplify(shapely.from_wkb([boundary_wkb(r[1]) for r in grid_rows]), 0.00005)
+    features = []
+    for (code, *_rest), geom in zip(grid_rows, geoms, strict=True):
+        g = gaps[code]
+        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
+                         "properties": {"code": code, "name": names.get(code, code), "gap": round(g.gap, 3),
+                                        "band": g.band, "risk": round(g.risk, 2),
+                                        "coverage": round(g.coverage, 3)}})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def camera_points(user: User) -> list[dict]:
+    return [{"code": c.code, "lon": c.lon, "lat": c.lat, "radius": c.radius_m, "status": c.status}
+            for c in cameras(user).only("code", "lon", "lat", "radius_m", "status")[:5000]]
