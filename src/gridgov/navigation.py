@@ -27,6 +27,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(_("Residents and houses"), "registry:persons", ("registry.view",)),
     NavItem(_("Events"), "cases:home", ("cases.view",)),
     NavItem(_("Public safety"), "safety:situation", ("safety.view",)),
+    NavItem(_("Prevention networks"), "prevention:gaps", ("prevention.view",)),
     # command.view: the 综治中心 see the care figures of their area (no files; care.views redirects them)
     NavItem(_("Special-population care"), "care:caseload",
             (*(c for c in CAPABILITIES if c.startswith("care.")), "command.view")),

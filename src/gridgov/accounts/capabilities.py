@@ -23,6 +23,9 @@ CAPABILITIES: dict[str, object] = {
     "cases.evaluate": _("verify, close and evaluate events"),
     "safety.view": _("view the public-safety situation"),
     "safety.manage": _("record incidents and manage warnings"),
+    "prevention.view": _("view the prevention networks and the risk-coverage gap"),
+    "prevention.log": _("log patrols and defence-team activity"),
+    "prevention.manage": _("manage the prevention networks (units, teams, venues, cameras, imports)"),
     "care.corrections": _("community corrections case files"),
     "care.resettlement": _("resettlement after release case files"),
     "care.rehabilitation": _("community drug rehabilitation case files"),
@@ -36,6 +39,7 @@ CAPABILITIES: dict[str, object] = {
 }
 
 CARE = [c for c in CAPABILITIES if c.startswith("care.")]
+_PREVENTION_ALL = ["prevention.view", "prevention.log", "prevention.manage"]
 _CASES_ALL = ["cases.view", "cases.report", "cases.dispatch", "cases.handle", "cases.evaluate"]
 
 
@@ -54,21 +58,22 @@ ROLES: tuple[RoleDefinition, ...] = (
                     "accounts.manage"), "31"),
     RoleDefinition("district_centre", "区综治中心", "District command centre",
                    ("geo.view", "registry.view", "registry.reveal", *_CASES_ALL, "safety.view", "safety.manage",
-                    "command.view", "quality.design"), "310101"),
+                    "command.view", "quality.design", *_PREVENTION_ALL), "310101"),
     RoleDefinition("street_centre", "街镇综治中心", "Street centre staff",
                    ("geo.view", "registry.view", "registry.edit", "registry.reveal", *_CASES_ALL, "safety.view",
-                    "command.view", "quality.design"), "310101"),
+                    "command.view", "quality.design", *_PREVENTION_ALL), "310101"),
     RoleDefinition("community_staff", "居村工作人员", "Community staff",
                    ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate"),
                    "310101"),
     RoleDefinition("grid_worker", "网格员", "Grid worker",
-                   ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate"),
+                   ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate",
+                    "prevention.view", "prevention.log"),
                    "310101"),
     RoleDefinition("department_handler", "部门处置人员", "Department handler",
                    ("geo.view", "cases.view", "cases.handle"), "310101"),
     RoleDefinition("police_officer", "派出所民警", "Police station officer",
                    ("geo.view", "registry.view", "safety.view", "safety.manage", "cases.view",
-                    "care.street_children"), "310101"),
+                    "care.street_children", *_PREVENTION_ALL), "310101"),
     RoleDefinition("city_management", "城管执法人员", "City management officer",
                    ("geo.view", "registry.view", "cases.view", "cases.handle", "care.street_children"), "310101"),
     RoleDefinition("social_worker", "社工", "Social worker",
