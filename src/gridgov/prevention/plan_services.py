@@ -134,7 +134,7 @@ def plan_propose(*, actor: User, area_code: str, week_start: date, units: float,
         raise Conflict("the plan of this week was already decided", code="plan_decided")
     risk = plan_result.risk
     area_mean = float(risk.mean.mean())
-    fields = {"units_total": units, "exploration": exploration, "floor": floor, "cap": cap, "seed": seed,
+    fields: dict[str, Any] = {"units_total": units, "exploration": exploration, "floor": floor, "cap": cap, "seed": seed,
               "history_weeks": history_weeks, "kappa": risk.kappa, "area_mean": area_mean, "proposed_by": actor}
     if existing is not None:
         update_versioned(PatrolPlan, existing.pk, existing.version, **fields)
