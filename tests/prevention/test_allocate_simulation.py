@@ -16,8 +16,8 @@ GRIDS, UNITS, PERIODS = 20, 20.0, 40
 HOURS_PER_UNIT, REPORTING, DETECTION = 40.0, 0.5, 0.005
 
 
-def simulate(rates: np.ndarray, planner, *, seed: int) -> np.ndarray:
-    """The plans (periods x grids) a planner makes in the world of ``rates``."""
+def simulate(rates: np.ndarray, planner, *, seed: int, units: float = UNITS) -> np.ndarray:
+    """The plans (periods x grids) a planner makes in the world of ``rates`` with ``units`` units."""
     rng = np.random.default_rng(seed)
     names = tuple(f"g{i:02d}" for i in range(len(rates)))
     reported = np.zeros((0, len(rates)))
@@ -27,22 +27,22 @@ def simulate(rates: np.ndarray, planner, *, seed: int) -> np.ndarray:
     for t in range(PERIODS):
         history = allocate.History(tuple(str(p) for p in range(t)), names, reported, discovered, hours,
                                    np.ones((t, len(rates)), dtype=bool))
-        units = planner(history, t)
-        assert units.sum() == pytest.approx(UNITS)
-        plans.append(units)
-        patrol = units * HOURS_PER_UNIT
+        plan = planner(history, t, units)
+        assert plan.sum() == pytest.approx(units)
+        plans.append(plan)
+        patrol = plan * HOURS_PER_UNIT
         reported = np.vstack([reported, rng.poisson(rates * REPORTING)])
         discovered = np.vstack([discovered, rng.poisson(rates * patrol * DETECTION)])
         hours = np.vstack([hours, patrol])
     return np.array(plans)
 
 
-def ours(history, t):
-    return allocate.allocate(history, units=UNITS, exploration=0.15, seed=t).units
+def ours(history, t, units):
+    return allocate.allocate(history, units=units, exploration=0.15, seed=t).units
 
 
-def naive(history, t):
-    return allocate.naive_plan(history, units=UNITS)
+def naive(history, t, units):
+    return allocate.naive_plan(history, units=units)
 
 
 def gini(values) -> float:
@@ -81,3 +81,14 @@ def test_the_naive_plan_drifts_in_an_equal_world():
     ours_gini = gini(simulate(rates, ours, seed=7).sum(axis=0))
     peer_gini = gini(simulate(rates, naive, seed=7).sum(axis=0))
     assert peer_gini > 3 * ours_gini
+
+
+def test_one_hot_grid_among_many_is_not_averaged_away():
+    """200 grids, one at 3x: the prior fitted to an almost homogeneous area must not pull the hot
+    grid back to the mean (the prior's weight is capped), and the rest stay fair."""
+    rates = np.full(200, 4.0)
+    rates[0] = 12.0
+    plans = simulate(rates, ours, seed=11, units=200.0)
+    final = plans[-5:].mean(axis=0)
+    assert 1.5 <= final[0] / final[1:].mean() <= 4.0
+    assert gini(plans.sum(axis=0)[1:]) <= 0.10

@@ -14,8 +14,10 @@ were, and its share grows period after period. This kernel estimates the *true* 
   C_g = R_g + D_g and exposures E_g = T_g + kappa * H_g follow.
 * Empirical Bayes (gamma-Poisson): theta_g ~ Gamma(a, b) with a, b from the method of moments on the
   exposure-weighted rates (Marshall 1991: between-grid variance = weighted variance - mean / mean
-  exposure); posterior Gamma(a + C_g, b + E_g). With no excess variance the estimate pools fully to
-  the area's mean. risk = posterior mean; risk_low/high = the central posterior interval.
+  exposure); posterior Gamma(a + C_g, b + E_g). The prior's weight b is capped at half the mean
+  exposure (a / b kept): with many alike grids and one hot one the moment fit is nearly a point mass
+  and would pull the hot grid almost to the mean (1.3x for a true 3x among 2,000 grids, measured);
+  capped, a grid's own history always carries at least two thirds of the weight. risk = posterior mean; risk_low/high = the central posterior interval.
 * Plan. (1 - exploration) * N units proportional to risk; exploration * N units spread over grids by
   low recent exposure (weight 1 / (1 + recent hours / mean recent hours)), each weight multiplied by a
   seeded posterior draw / posterior mean (a Thompson factor: uncertain grids vary more). Then floors
@@ -37,6 +39,8 @@ from scipy import stats
 RECENT_PERIODS = 4
 #: central posterior interval of risk_low / risk_high
 INTERVAL = 0.90
+#: the prior weighs at most this many times a grid's mean exposure (see _estimate)
+PRIOR_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,11 @@ def _estimate(rep: np.ndarray, dis: np.ndarray, hrs: np.ndarray, periods: np.nda
         floor = 1e-6 * mean_rate * mean_rate  # no excess variance: pool (almost) fully
         between = max(between, floor)
         shape, rate = mean_rate * mean_rate / between, mean_rate / between
+        # cap the prior's weight at PRIOR_WEIGHT x the mean exposure: fitted to an almost
+        # homogeneous area, the gamma prior would otherwise average one strong outlier away
+        limit = PRIOR_WEIGHT * float(e.mean())
+        if rate > limit:
+            shape, rate = shape * limit / rate, limit
     post_shape, post_rate = shape + counts, rate + exposure
     tail = (1 - interval) / 2
     mean = post_shape / post_rate if mean_rate > 0 else np.zeros(n)
