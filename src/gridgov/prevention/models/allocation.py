@@ -7,15 +7,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.core.models import Versioned
 
 
 class PatrolPlan(Versioned):
     class Status(models.TextChoices):
-        PROPOSED = "proposed", _("proposed")
-        ACCEPTED = "accepted", _("accepted")
-        EDITED = "edited", _("accepted with changes")
+        PROPOSED = "proposed", pgettext_lazy("patrol plan status", "proposed")
+        ACCEPTED = "accepted", pgettext_lazy("patrol plan status", "accepted")
+        EDITED = "edited", pgettext_lazy("patrol plan status", "accepted with changes")
 
     area_code = models.CharField(_("area code"), max_length=15, db_index=True,
                                  help_text="the division prefix the plan covers (a district: 6 digits)")
