@@ -131,3 +131,11 @@ def test_gini_and_rounding():
     rounded = allocate.round_to_sum(np.array([1 / 3, 1 / 3, 1 / 3]), 1.0)
     assert rounded.sum() == pytest.approx(1.0, abs=1e-12)
     assert sorted(rounded) == pytest.approx([0.3333, 0.3333, 0.3334])
+
+
+def test_discovered_without_patrol_hours_are_left_out():
+    """Finds with no recorded exposure cannot be corrected for it: they do not count at all."""
+    rows = [(str(p), g, 2, d, 0.0) for p in range(6) for g, d in (("A", 0), ("B", 9))]
+    risk = allocate.estimate_risk(history(rows))
+    assert risk.mean[0] == pytest.approx(risk.mean[1]) == pytest.approx(2.0)
+    assert list(risk.counts) == [12, 12]

@@ -111,7 +111,9 @@ def history_from_rows(rows: Iterable[tuple[str, str, int, int, float]]) -> Histo
 def estimate_risk(history: History, *, interval: float = INTERVAL) -> Risk:
     periods = history.present.sum(axis=0).astype(float)
     rep = history.reported.sum(axis=0)
-    dis = history.discovered.sum(axis=0)
+    # discovered incidents count only where patrol hours were recorded: without the exposure they
+    # cannot be corrected for it, so they are left out (never counted as if reported)
+    dis = np.where(history.hours > 0, history.discovered, 0).sum(axis=0)
     hrs = history.hours.sum(axis=0)
     return _estimate(rep, dis, hrs, periods, interval=interval)
 

@@ -86,6 +86,8 @@ def line_reasons(*, risk: float, low: float, high: float, area_mean: float, disc
     if discovered and mean_hours > 0 and hours > 1.5 * mean_hours:
         out.append({"code": "discovered_corrected",
                     "params": {"discovered": discovered, "hours": round(hours, 1), "mean_hours": round(mean_hours, 1)}})
+    if discovered and hours == 0:
+        out.append({"code": "discovered_unexposed", "params": {"discovered": discovered}})
     if mean_recent > 0 and recent < 0.5 * mean_recent and explore > 0:
         out.append({"code": "explore", "params": {"recent": round(recent, 1), "mean_recent": round(mean_recent, 1),
                                                   "units": round(explore, 2)}})

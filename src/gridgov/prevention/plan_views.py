@@ -30,6 +30,8 @@ REASONS = {
     "discovered_corrected": gettext_lazy("%(discovered)s incidents found by patrols over %(hours)s patrol hours "
                                          "(area mean %(mean_hours)s): counted per patrol hour, so heavy patrolling "
                                          "alone does not raise the estimate"),
+    "discovered_unexposed": gettext_lazy("%(discovered)s incidents found by patrols without recorded patrol hours: "
+                                         "not counted (no exposure to correct them by)"),
     "explore": gettext_lazy("Little recent patrol exposure (%(recent)s hours in 4 weeks, area mean %(mean_recent)s): "
                             "%(units)s units from the exploration share"),
     "explore_no_patrols": gettext_lazy("No patrol hours recorded in the area: %(units)s units from the exploration "
