@@ -47,3 +47,24 @@ def test_demo_plan_and_staffing(demo):
     review = staffing_selectors.staffing_review(district)
     assert len(review["rows"]) == streets
     assert sum(r["outliers"] for r in review["rows"]) >= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["police", "district"])
+def test_plan_and_staffing_pages_are_in_chinese(demo, username):
+    """The zh-hans sweep's detector (tests/test_zh_sweep.py) on the plan (with its reasons) and the
+    staffing review, as the roles that use them see them."""
+    from django.test import Client
+
+    from gridgov.accounts.models import User
+    from gridgov.prevention.models import PatrolPlan
+    from tests.test_zh_sweep import english_words, visible
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    week = PatrolPlan.objects.get().week_start.isoformat()
+    for path in (f"/prevention/plan/?week={week}", "/prevention/staffing/", "/prevention/plan/?week=2020-01-06"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        text, _links = visible(resp.content.decode())
+        assert english_words(text) == [], path
