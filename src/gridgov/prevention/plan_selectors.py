@@ -64,4 +64,5 @@ def plan_detail(user: User, plan: PatrolPlan) -> dict:
             "hours_share": 100 * hours / total_hours if total_hours else None,
         })
     return {"plan": plan, "rows": rows, "total_units": sum(line.units for line in lines),
-            "total_hours": total_hours, "area_name": geo_selectors.place_name(plan.area_code)}
+            "total_hours": total_hours, "area_name": geo_selectors.place_name(plan.area_code),
+            "no_patrols": bool(lines) and all(line.patrol_hours == 0 for line in lines)}

@@ -76,7 +76,7 @@ def line_reasons(*, risk: float, low: float, high: float, area_mean: float, disc
                  floor: float, cap: float | None) -> list[dict[str, Any]]:
     """Why a grid gets its units, as codes with numbers (pages translate them, plan_views.REASONS)."""
     out: list[dict[str, Any]] = []
-    r = {"risk": round(risk, 2), "mean": round(area_mean, 2), "low": round(low, 2), "high": round(high, 2)}
+    r = {"risk": f"{risk:.2f}", "mean": f"{area_mean:.2f}", "low": f"{low:.2f}", "high": f"{high:.2f}"}
     if area_mean > 0 and low > area_mean:
         out.append({"code": "above_mean", "params": r})
     elif area_mean > 0 and high < area_mean:
@@ -85,14 +85,14 @@ def line_reasons(*, risk: float, low: float, high: float, area_mean: float, disc
         out.append({"code": "near_mean", "params": r})
     if discovered and mean_hours > 0 and hours > 1.5 * mean_hours:
         out.append({"code": "discovered_corrected",
-                    "params": {"discovered": discovered, "hours": round(hours, 1), "mean_hours": round(mean_hours, 1)}})
+                    "params": {"discovered": discovered, "hours": f"{hours:.1f}", "mean_hours": f"{mean_hours:.1f}"}})
     if discovered and hours == 0:
         out.append({"code": "discovered_unexposed", "params": {"discovered": discovered}})
     if mean_recent > 0 and recent < 0.5 * mean_recent and explore > 0:
-        out.append({"code": "explore", "params": {"recent": round(recent, 1), "mean_recent": round(mean_recent, 1),
-                                                  "units": round(explore, 2)}})
-    if mean_recent == 0 and explore > 0:
-        out.append({"code": "explore_no_patrols", "params": {"units": round(explore, 2)}})
+        out.append({"code": "explore", "params": {"recent": f"{recent:.1f}", "mean_recent": f"{mean_recent:.1f}",
+                                                  "units": f"{explore:.2f}"}})
+    # no patrol hours anywhere in the area: the exploration share is spread evenly, the page says so
+    # once for the plan (plan_selectors.plan_detail: no_patrols), not on every line
     if floor > 0 and units <= floor + 1e-9:
         out.append({"code": "floor", "params": {"floor": floor}})
     if cap is not None and units >= cap - 1e-9:

@@ -34,8 +34,6 @@ REASONS = {
                                          "not counted (no exposure to correct them by)"),
     "explore": gettext_lazy("Little recent patrol exposure (%(recent)s hours in 4 weeks, area mean %(mean_recent)s): "
                             "%(units)s units from the exploration share"),
-    "explore_no_patrols": gettext_lazy("No patrol hours recorded in the area: %(units)s units from the exploration "
-                                       "share"),
     "floor": gettext_lazy("Raised to the floor of %(floor)s units per grid"),
     "cap": gettext_lazy("Limited to the cap of %(cap)s units per grid"),
 }
