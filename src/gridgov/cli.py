@@ -1,7 +1,7 @@
 """The ``gridgov`` command: one entry point that only dispatches.
 
 * Pure commands (no database, no Django, fast to start): ``gridgov detect`` (safety/detect_cli.py),
-  ``gridgov quality estimate`` (quality/cli.py).
+  ``gridgov quality estimate`` (quality/cli.py), ``gridgov allocate`` (prevention/allocate_cli.py).
   Each is a module with ``HELP``, ``add_arguments(parser)`` and ``main(args) -> int``.
 * Every other command is a Django management command of a gridgov app
   (``<app>/management/commands/<name>.py``): ``gridgov NAME ...`` sets Django up and runs it with the
@@ -20,7 +20,8 @@ import os
 import sys
 
 #: pure commands: name -> module (HELP, add_arguments(parser), main(args) -> int)
-PURE_COMMANDS = {"detect": "gridgov.safety.detect_cli", "quality": "gridgov.quality.cli"}
+PURE_COMMANDS = {"detect": "gridgov.safety.detect_cli", "quality": "gridgov.quality.cli",
+                 "allocate": "gridgov.prevention.allocate_cli"}
 DESCRIPTION = "gridgov — grid-based social governance"
 
 

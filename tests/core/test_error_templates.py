@@ -39,6 +39,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("geo/locate.py", "TypeError"): PROGRAMMER,
     ("geo/locate.py", "ValueError"): "a damaged locator file (meta.json and the arrays GridLocator.save wrote, "
                                      "or another format): for the operator or programmer who built it",
+    ("prevention/allocate.py", "ValueError"): "the pure kernel of gridgov allocate, which runs without Django "
+                                              "(no catalogue); plan_services checks every value a person gives "
+                                              "first, the command's analyst reads it in English",
+    ("prevention/allocate_cli.py", "ArgumentTypeError"): "gridgov allocate runs without Django (no catalogue)",
     ("quality/cli.py", "ArgumentTypeError"): "gridgov quality estimate runs without Django (no catalogue)",
     ("quality/estimate.py", "ValueError"): "the pure estimator of gridgov quality estimate, which runs without "
                                            "Django (no catalogue); the analyst reads it in English",

@@ -70,6 +70,8 @@ OBJECT_TYPE_LABELS: dict[str, object] = {
     "safety_config": pgettext_lazy("audit object", "safety settings"),
     "safety_run": pgettext_lazy("audit object", "detection run"),
     "safety_hotspots": pgettext_lazy("audit object", "hotspots"),
+    "prevention_plan": pgettext_lazy("audit object", "weekly patrol plan"),
+    "prevention_staffing": pgettext_lazy("audit object", "police staffing numbers"),
     "care.alert": pgettext_lazy("audit object", "care alert"),
     "care.contact": pgettext_lazy("audit object", "care contact"),
     "care.handover": pgettext_lazy("audit object", "care hand-over"),

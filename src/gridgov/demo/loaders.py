@@ -42,6 +42,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("campaigns", "gridgov.demo.campaigns:load", "gridgov.demo.campaigns:reset"),
     ("projects", "gridgov.demo.projects:load", "gridgov.demo.projects:reset"),
     ("prevention", "gridgov.demo.prevention:load", "gridgov.demo.prevention:reset"),
+    ("allocation", "gridgov.demo.allocation:load", "gridgov.demo.allocation:reset"),
 ]
 
 

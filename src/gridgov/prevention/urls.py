@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gridgov.prevention import views
+from gridgov.prevention import plan_views, staffing_views, views
 
 app_name = "prevention"
 urlpatterns = [
@@ -12,4 +12,10 @@ urlpatterns = [
     path("networks/", views.networks, name="networks"),
     path("import/<slug:network>/", views.import_sheet, name="import"),
     path("import/<slug:network>/template.xlsx", views.import_template, name="import_template"),
+    path("plan/", plan_views.plan, name="plan"),
+    path("plan/propose/", plan_views.plan_propose, name="plan_propose"),
+    path("plan/<int:plan_id>/accept/", plan_views.plan_accept, name="plan_accept"),
+    path("plan/<int:plan_id>/edit/", plan_views.plan_edit, name="plan_edit"),
+    path("staffing/", staffing_views.staffing, name="staffing"),
+    path("staffing/save/", staffing_views.staffing_save, name="staffing_save"),
 ]

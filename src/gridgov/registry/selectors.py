@@ -11,7 +11,8 @@ import hmac
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import Purpose, scoped
@@ -47,6 +48,21 @@ def _scoped(qs: QuerySet, user: User, capability: str = VIEW, purpose: Purpose =
 
 def persons_visible(user: User, *, capability: str = VIEW, purpose: Purpose = "read") -> QuerySet[Person]:
     return _scoped(Person.objects.all(), user, capability, purpose)
+
+
+def population_by_area(user: User, *, length: int) -> dict[str, tuple[int, int]]:
+    """Residents living here per area prefix of ``length`` digits: ``{prefix: (residents, migrants)}``
+    (migrants: population type 来沪/流动人口). Counts only, scoped like every read of persons."""
+    out: dict[str, list[int]] = {}
+    rows = (persons_visible(user).filter(status=Person.Status.ACTIVE).order_by()
+            .annotate(area=Substr("grid_code", 1, length)).values_list("area", "population_type")
+            .annotate(n=Count("id")))
+    for area, kind, n in rows:
+        counts = out.setdefault(area, [0, 0])
+        counts[0] += n
+        if kind == codes.POP_FLOATING:
+            counts[1] += n
+    return {area: (c[0], c[1]) for area, c in out.items()}
 
 
 def person_get(user: User, person_id: int, *, capability: str = VIEW, purpose: Purpose = "read") -> Person:
