@@ -6,3 +6,6 @@ class CommandConfig(AppConfig):
     name = "gridgov.command"
     label = "command"
     verbose_name = _("Command centre")
+
+    def ready(self) -> None:
+        from gridgov.command import screen_sources  # noqa: F401 — registers the other modules' tiles and cards

@@ -1,0 +1,45 @@
+"""What the other modules put on the command screen (command/screen.py registries): imported by
+CommandConfig.ready(). Each source scopes through its own module's selectors."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from gridgov.accounts.models import User
+from gridgov.command import project_selectors
+from gridgov.command.screen import ActionItem, Tile, register_action_source, register_tile_source
+
+
+@register_tile_source
+def projects_overdue(user: User, area_code: str) -> list[Tile]:
+    """项目清单: open projects of the area past their deadline."""
+    n = len(project_selectors.project_list(user, area=area_code, colour="overdue"))
+    return [Tile("projects_overdue", gettext("Projects overdue"), str(n), n,
+                 gettext("open projects of the area (planned, in progress, suspended) past their deadline"),
+                 url=f"{reverse('command:projects')}?area={area_code}&colour=overdue",
+                 colour="red" if n else "green", order=60)]
+
+
+@register_action_source
+def project_cards(user: User, area_code: str) -> list[ActionItem]:
+    """Supervision cards of overdue projects and of projects in their last 20 % of time."""
+    return [ActionItem(card["kind"], card["title"], card["url"], date.fromisoformat(card["due"]), card["colour"])
+            for card in project_selectors.project_actions(user, area_code)]
+
+
+@register_action_source
+def public_concerns_overdue(user: User, area_code: str) -> list[ActionItem]:
+    """舆情回应: items of the area whose next statement is overdue (escalated)."""
+    from django.utils import timezone
+
+    from gridgov.desk import concern_selectors
+
+    qs = (concern_selectors.concerns_visible(user)  # Forbidden without the capability: left off
+          .filter(area_code__startswith=area_code, escalated_at__isnull=False).exclude(status="closed"))
+    return [ActionItem("public_concern", gettext("Public concern overdue: %(title)s") % {"title": c.title},
+                       reverse("desk:concern_detail", args=[c.pk]),
+                       timezone.localtime(c.due_at).date() if c.due_at else None, "red")
+            for c in qs.order_by("due_at")[:20]]
