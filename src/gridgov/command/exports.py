@@ -9,6 +9,7 @@ import io
 from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gridgov.core.spreadsheet import xlsx_append, xlsx_workbook
 
@@ -116,7 +117,7 @@ def scorecard_pdf(sc: dict) -> bytes:
                      "rank, the next rank is skipped (1, 2, 2, 4)."), small))
     if sc["actions"]:
         story.append(p(_("Supervisory actions"), h2))
-        story.append(table([[_("Kind"), _("Title"), _("Deadline"), _("Status")]]
+        story.append(table([[pgettext("supervision", "Kind"), _("Title"), _("Deadline"), _("Status")]]
                            + [[a.get_kind_display(), a.title, f"{a.deadline:%Y-%m-%d}", a.get_status_display()]
                               for a in sc["actions"]]))
     buf = io.BytesIO()

@@ -17,6 +17,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability, user_prefixes
@@ -191,3 +192,18 @@ def supervision_close(*, actor: User, action_id: int, version: int, closure_note
                 jurisdiction=obj.area_code, reason=note, changes={"status": ["open", "closed"]})
     obj.refresh_from_db()
     return obj
+
+
+# The error templates raised above and in scorecard_selectors.py / command/scorecard.py, marked
+# for the catalogue (core.i18n translates a raised template by looking the whole text up).
+_MESSAGES = (
+    gettext_noop("area not found"), gettext_noop("district not found"), gettext_noop("department not found"),
+    gettext_noop("official not found"), gettext_noop("supervisory action not found"),
+    gettext_noop("indicator not found"), gettext_noop("required"), gettext_noop("at most %(n)s characters"),
+    gettext_noop("a district (6 digits) or street (9 digits) code"),
+    gettext_noop("the term cannot end before it starts"), gettext_noop("the deadline cannot be in the past"),
+    gettext_noop("the action is already closed"), gettext_noop("the weights are not valid"),
+    gettext_noop("not a number"), gettext_noop("must be between 0 and 100"),
+    gettext_noop("at least one weight must be above 0"), gettext_noop("%(value)s is not a month (YYYY-MM)"),
+    gettext_noop("%(value)s is not a date"), gettext_noop("weights"),
+)

@@ -65,7 +65,22 @@ def scorecard_page(request, area_code: str):
         and code_in_scope(request.user, area_code, capability=sel.SUPERVISE, purpose="write"),
         "can_supervise": can_supervise,
         "cards": [{"action": a, "colour": colour_of(a) if a.status == "open" else "closed"} for a in sc["actions"]],
+        "months": _month_options(month),
+        "departments_scored": [r for r in sc["departments"] if r["score"] is not None],
+        "departments_idle": [r for r in sc["departments"] if r["score"] is None],
     })
+
+
+def _month_options(chosen: date) -> list[str]:
+    """The running month and the 23 before it (and ``chosen`` if older), newest first."""
+    month = sel.month_of(timezone.localdate())
+    out = []
+    for _i in range(24):
+        out.append(f"{month:%Y-%m}")
+        month = sel.previous_month(month)
+    if f"{chosen:%Y-%m}" not in out:
+        out.append(f"{chosen:%Y-%m}")
+    return out
 
 
 @page_view

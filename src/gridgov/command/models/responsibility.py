@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 #: posts of responsible officials (code table: code, 中文, English)
 POSTS: tuple[tuple[str, str, str], ...] = (
@@ -82,8 +83,8 @@ class SupervisoryAction(models.Model):
         LISTED = "listed", _("listed supervision")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        CLOSED = "closed", _("closed")
+        OPEN = "open", pgettext_lazy("supervision status", "open")
+        CLOSED = "closed", pgettext_lazy("supervision status", "closed")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     area_code = models.CharField(_("area"), max_length=12, db_index=True,
