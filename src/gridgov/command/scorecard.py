@@ -109,7 +109,12 @@ def score(measures: Mapping[str, Measure], weights: Mapping[str, float]) -> floa
     shares = effective_weights(measures, weights)
     if not shares:
         return None
-    return 100.0 * sum(share * measures[k].value for k, share in shares.items())  # type: ignore[operator]
+    total = 0.0
+    for key, share in shares.items():
+        value = measures[key].value
+        assert value is not None  # effective_weights keeps only indicators with data
+        total += share * value
+    return 100.0 * total
 
 
 def competition_rank(scores: Mapping[str, float | None], *, digits: int = 6) -> dict[str, int | None]:

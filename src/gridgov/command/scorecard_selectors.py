@@ -97,7 +97,7 @@ class CaseItem:
     case_id: int
     grid_code: str
     category: str
-    registered_at: datetime
+    registered_at: datetime | None
     state: str
     department: str  # department code (lead task), "" for the area rows
     department_name: str
@@ -212,7 +212,7 @@ def contact_items(prefix: str, month: date, *, today: date | None = None) -> lis
                                        .values_list("grid_code", "status", "done_on", "due_date")):
         row = by.setdefault(grid[:12], [0, 0])
         row[0] += 1
-        if status == Contact.Status.COMPLETED and done_on is not None and done_on <= due:
+        if status == Contact.Status.COMPLETED and done_on is not None and due is not None and done_on <= due:
             row[1] += 1
     return [ContactCount(k, v[0], v[1]) for k, v in sorted(by.items())]
 
@@ -413,9 +413,10 @@ def drilldown(user: User, area_code: str, month: date, key: str, *, department: 
     if key == "warning_response":
         return {"kind": "warnings", "key": key, "items": warning_items(area_code, month)}
     if key == "care_contact":
-        items = contact_items(area_code, month)
-        names = _division_names([c.community for c in items])
-        return {"kind": "contacts", "key": key, "items": [{"item": c, "name": names.get(c.community, "")} for c in items]}
+        counts = contact_items(area_code, month)
+        names = _division_names([c.community for c in counts])
+        return {"kind": "contacts", "key": key,
+                "items": [{"item": c, "name": names.get(c.community, "")} for c in counts]}
     return {"kind": "hook", "key": key, "items": []}
 
 

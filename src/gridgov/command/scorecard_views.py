@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.accounts.scope import code_in_scope, has_capability
-from gridgov.command import exports, scorecard_selectors as sel
+from gridgov.command import exports
 from gridgov.command import responsibility_services as services
+from gridgov.command import scorecard_selectors as sel
 from gridgov.command.models.responsibility import Post, SupervisoryAction
 from gridgov.command.supervision import colour_of
 from gridgov.core.errors import FieldError, GridgovError, ValidationFailed
