@@ -162,3 +162,18 @@ def test_district_page_renders_in_chinese(world, client):
     for word in ("按期结案率", "满意率", "走访完成率", "无数据", "月度考核", "排名"):
         assert word in html
     assert "当月立案事件中按期结案数 / 当月立案数" in html  # the formula on hover
+
+
+def test_queries_do_not_grow_with_the_data(world, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gridgov.command.scorecard_selectors import compute_district, weights_of
+
+    with CaptureQueriesContext(connection) as first:
+        compute_district(w.DISTRICT, w.OCT, weights_of(w.DISTRICT))
+    for i in range(15):
+        w.case(w.B if i % 2 else w.A, w.at(w.OCT.replace(day=12), 9 + i % 8), lead=world["cm"], handled_on_time=True)
+        w.contact(w.B, w.OCT.replace(day=15), done_on=w.OCT.replace(day=14))
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        compute_district(w.DISTRICT, w.OCT, weights_of(w.DISTRICT))
