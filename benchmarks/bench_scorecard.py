@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_scorecard.py --scale tiny
 
 Data: the demo city (geo), its cases, care and safety demo data, loaded into a fresh database.
-Ours: ``scorecard_selectors.compute_district`` for the first district and the running month (cases,
+Ours: ``scorecard_selectors.compute_district`` for the first district and the last complete month (cases,
 lead tasks, warnings and contacts each read once for the whole district, grouped in Python).
 Peer: the same figures read unit by unit (``case_items`` / ``warning_items`` / ``contact_items`` per
 street and ``task_items`` per department: one read per unit and source), in the same run. A third
@@ -62,11 +62,12 @@ def main() -> None:
     cases.load(scale=args.scale, seed=1)
     safety.load(scale=args.scale, seed=1, progress=lambda *a: None)
     district = Division.objects.filter(level=6).order_by("prefix").values_list("prefix", flat=True).first()
-    month = sel.month_of(timezone.localdate())
+    month = sel.previous_month(sel.month_of(timezone.localdate()))  # a complete month
     weights = sel.weights_of(district)
     streets = [s for s, _ in sel._streets(district)]
     departments = [d for d, _, _ in sel._departments(district)]
-    n = Case.objects.filter(grid_code__startswith=district, registered_at__gte=sel._bounds(month)[0]).count()
+    start, end = sel._bounds(month)
+    n = Case.objects.filter(grid_code__startswith=district, registered_at__gte=start, registered_at__lt=end).count()
 
     def ours():
         sel.compute_district(district, month, weights)
@@ -77,7 +78,7 @@ def main() -> None:
             sel.warning_items(s, month)
             sel.contact_items(s, month)
         for d in departments:
-            [t for t in sel.task_items(district, month) if t.department == d]
+            sel.task_items(district, month, department=d)
 
     ours_s = _best(ours, args.repeat)
     peer_s = _best(peer, args.repeat)

@@ -70,6 +70,7 @@ def test_export_and_supervise(new_page, live_server, score_demo, artifacts_dir: 
     page.click("[data-testid=sup-submit]")
     expect(page.locator("[data-testid=supervision-detail]")).to_contain_text("电信诈骗警情持续高发")
     expect(page.locator("[data-testid=sup-history]")).to_contain_text("本月电信诈骗警情环比上升")
+    _shots(page, "supervision-detail-1440", artifacts_dir)
 
     page.goto(live_server.url + f"/command/scorecards/{street}/")
     card = page.locator("[data-testid=supervision-card]", has_text="电信诈骗警情持续高发")
@@ -81,6 +82,14 @@ def test_export_and_supervise(new_page, live_server, score_demo, artifacts_dir: 
     phone.goto(live_server.url + "/command/scorecards/310101/")
     expect(phone.locator("[data-testid=scorecard-page]")).to_be_visible()
     _shots(phone, "scorecard-district-390", artifacts_dir)
+    phone.click("[data-testid=weights-link]")
+    expect(phone.locator("[data-testid=weights-form]")).to_be_visible()
+    _shots(phone, "weights-390", artifacts_dir)
+    phone.goto(live_server.url + "/command/scorecards/310101/")
+    phone.locator("[data-testid=drill-on_time_closure]").first.click()
+    expect(phone.locator("[data-testid=drill-page]")).to_be_visible()
+    _shots(phone, "drill-390", artifacts_dir)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     # the page itself does not scroll sideways on a phone (the wide table scrolls in its own box)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 

@@ -120,18 +120,20 @@ def case_items(prefix: str, month: date, *, now: datetime | None = None) -> list
     return out
 
 
-def task_items(prefix: str, month: date, *, now: datetime | None = None) -> list[CaseItem]:
-    """One row per lead task of a department serving under ``prefix``, for cases registered in
-    ``month`` (the cases scorecard's department facts)."""
+def task_items(prefix: str, month: date, *, now: datetime | None = None, department: str = "") -> list[CaseItem]:
+    """One row per lead task of a department serving under ``prefix`` (only ``department``, when
+    given), for cases registered in ``month`` (the cases scorecard's department facts)."""
     from gridgov.cases.models import CaseTask
     from gridgov.cases.selectors import _facts_for
 
     now = now or timezone.now()
     start, end = _bounds(month)
     out = []
-    for t in (CaseTask.objects.filter(role=CaseTask.Role.LEAD, department__jurisdiction__startswith=prefix,
-                                      case__registered_at__gte=start, case__registered_at__lt=end)
-              .select_related("case", "case__category", "department").order_by("case__registered_at", "id")):
+    tasks = CaseTask.objects.filter(role=CaseTask.Role.LEAD, department__jurisdiction__startswith=prefix,
+                                    case__registered_at__gte=start, case__registered_at__lt=end)
+    if department:
+        tasks = tasks.filter(department__code=department)
+    for t in (tasks.select_related("case", "case__category", "department").order_by("case__registered_at", "id")):
         facts = _facts_for(t.case, now, task=t)
         out.append(CaseItem(t.case.pk, t.case.grid_code, t.case.category.name, t.case.registered_at, t.case.state,
                             t.department.code, t.department.name,
@@ -406,7 +408,7 @@ def drilldown(user: User, area_code: str, month: date, key: str, *, department: 
         dept = Department.objects.filter(code=department, jurisdiction__startswith=area_code[:6]).first()
         if dept is None or not dept.jurisdiction.startswith(area_code):
             raise NotFound("department not found")
-        items = [t for t in task_items(area_code[:6], month) if t.department == department]
+        items = task_items(area_code[:6], month, department=department)
         return {"kind": "tasks", "key": key, "items": items, "department": dept}
     if key in ("on_time_closure", "satisfaction"):
         return {"kind": "cases", "key": key, "items": case_items(area_code, month)}
