@@ -227,6 +227,11 @@ def _division_names(codes: list[str]) -> dict[str, str]:
     return dict(Division.objects.filter(prefix__in=codes).values_list("prefix", "name"))
 
 
+def area_name(code: str) -> str:
+    """The name of a division (by its significant code), '' when unknown (display only)."""
+    return _division_names([code]).get(code, "")
+
+
 def _streets(district: str) -> list[tuple[str, str]]:
     from gridgov.geo.models import Division
 

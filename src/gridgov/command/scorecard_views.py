@@ -90,7 +90,8 @@ def drill(request, area_code: str, month: str, key: str):
     data = sel.drilldown(request.user, area_code, month_d, key, department=request.GET.get("department", ""))
     meta = {m["key"]: m for m in sel.indicator_meta("area") + sel.indicator_meta("department")}
     return render(request, "command/scorecard_drill.html", {
-        "data": data, "area_code": area_code, "month": month_d, "indicator": meta.get(key),
+        "data": data, "area_code": area_code, "area_name": sel.area_name(area_code), "month": month_d,
+        "indicator": meta.get(key),
         "department": data.get("department")})
 
 
@@ -229,6 +230,7 @@ def supervision_detail(request, action_id: int):
             _error(request, exc)
     return render(request, "command/supervision_detail.html", {
         "a": action, "events": list(action.events.select_related("actor").all()),
+        "area_name": sel.area_name(action.area_code),
         "colour": colour_of(action) if action.status == "open" else "closed",
         "back": reverse("command:scorecard", args=[action.area_code[:9] if len(action.area_code) >= 9
                                                    else action.area_code[:6]]),
