@@ -86,4 +86,5 @@ def test_every_export_route_is_swept():
         "api/v1/registry/organisations/export.xlsx", "api/v1/registry/imports/template/<kind>.csv",
         "api/v1/care/<programme>/export.csv", "api/v1/cases/indicators.xlsx",
         "registry/import/<int:job_id>/report.csv", "audit/export.csv",
+        "command/scorecards/<str:area_code>/export.xlsx",  # tests/command/test_scorecard_export_injection.py
     }

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from gridgov.accounts.models import User
 from gridgov.command import project_selectors
+from gridgov.command.hooks import PROJECT_COMPLETION
 from gridgov.command.screen import ActionItem, Tile, register_action_source, register_tile_source
 
 
@@ -43,3 +44,22 @@ def public_concerns_overdue(user: User, area_code: str) -> list[ActionItem]:
                        reverse("desk:concern_detail", args=[c.pk]),
                        timezone.localtime(c.due_at).date() if c.due_at else None, "red")
             for c in qs.order_by("due_at")[:20]]
+
+
+@register_action_source
+def supervision_cards(user: User, area_code: str) -> list[ActionItem]:
+    """Open 通报/约谈/挂牌督办 against the area (command/supervision.py)."""
+    from gridgov.command.supervision import supervision_actions
+
+    return [ActionItem("supervision", f"{card['kind']}：{card['title']}", card["url"], card["due"], card["colour"])
+            for card in supervision_actions(user, area_code)]
+
+
+def _project_completion(unit_code: str, month_start: date, month_end: date) -> float | None:
+    """The scorecard's 项目完成率 of an area; departments own no projects (no data)."""
+    if unit_code.startswith("dept:"):
+        return None
+    return project_selectors.project_completion(unit_code, month_start, month_end)
+
+
+PROJECT_COMPLETION.register(_project_completion)

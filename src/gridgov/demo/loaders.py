@@ -43,6 +43,8 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("projects", "gridgov.demo.projects:load", "gridgov.demo.projects:reset"),
     ("prevention", "gridgov.demo.prevention:load", "gridgov.demo.prevention:reset"),
     ("allocation", "gridgov.demo.allocation:load", "gridgov.demo.allocation:reset"),
+    ("command_responsibility", "gridgov.demo.command_responsibility:load",
+     "gridgov.demo.command_responsibility:reset"),
 ]
 
 
