@@ -245,7 +245,7 @@ def test_registered_sources_appear_and_forbidden_ones_are_left_out(client, demo)
     from gridgov.core.errors import Forbidden
 
     def projects(user, code):
-        return [screen.Tile("projects_overdue", "逾期项目", "3", 3, "逾期项目数", "/command/", order=50)]
+        return [screen.Tile("test_figure", "测试指标", "3", 3, "测试指标的公式", "/command/", order=50)]
 
     def secret(user, code):
         raise Forbidden("no")
@@ -259,7 +259,7 @@ def test_registered_sources_appear_and_forbidden_ones_are_left_out(client, demo)
     try:
         client.force_login(_user("district"))
         response = client.get(f"/command/area/{DISTRICT}/")
-        assert _tiles(response)["projects_overdue"].number == 3
+        assert _tiles(response)["test_figure"].number == 3
         assert [a.title for a in response.context["actions"] if a.kind == "project"] == [f"项目到期 {DISTRICT}"]
         assert screen.TILE_SOURCES.count(projects) == 1
     finally:
