@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import has_capability, require_capability, scoped
@@ -42,8 +42,8 @@ CASE_STATES = {
     "verified": "Verified", "closed": "Closed", "evaluated": "Evaluated", "suspended": "Suspended",
 }
 ACTION_LABELS = {
-    "received": "received at the desk", "routed": "routed", "escalated": "overdue: escalated",
-    "closed": "closed",
+    "received": gettext_noop("received at the desk"), "routed": gettext_noop("routed"),
+    "escalated": gettext_noop("overdue: escalated"), "closed": gettext_noop("closed"),
 }
 
 
