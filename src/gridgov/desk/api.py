@@ -3,7 +3,7 @@ Without ``desk.intake``/``desk.migrants`` the answer is 403; outside the jurisdi
 
 from __future__ import annotations
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from gridgov.desk import selectors, services
 
@@ -56,9 +56,9 @@ def request_list(request):
 @router.post("/requests", response={201: dict}, summary="Receive a request and route it in one step")
 def request_receive(request, payload: RequestIn):
     r = services.request_receive(actor=request.user, **payload.dict())
-    return 201, {"id": r.pk, "receipt": r.receipt, "route": r.route, "promised_at": _iso(r.promised_at),
+    return Status(201, {"id": r.pk, "receipt": r.receipt, "route": r.route, "promised_at": _iso(r.promised_at),
                  "case_id": r.case_id, "permit_application_id": r.permit_application_id,
-                 "referral_id": r.referral_id, "status": r.status, "version": r.version}
+                 "referral_id": r.referral_id, "status": r.status, "version": r.version})
 
 
 @router.get("/requests/{request_id}", summary="A request with its timeline across modules (audited)")
