@@ -28,6 +28,7 @@ DEMO_USERS = {
     "city_admin": "admin", "district_centre": "district", "street_centre": "street",
     "community_staff": "community", "grid_worker": "grid", "department_handler": "dept",
     "police_officer": "police", "city_management": "chengguan", "social_worker": "social", "auditor": "auditor",
+    "desk_officer": "desk",
 }
 
 # (name, loader, reset): import paths of callable(scale, seed, progress) -> {role: [(prefix, scope)]}
@@ -38,6 +39,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("care", "gridgov.demo.care:load", "gridgov.demo.care:reset"),
     ("cases", "gridgov.demo.cases:load", "gridgov.demo.cases:reset"),
     ("safety", "gridgov.demo.safety:load", "gridgov.demo.safety:reset"),
+    ("desk", "gridgov.demo.desk:load", "gridgov.demo.desk:reset"),
 ]
 
 

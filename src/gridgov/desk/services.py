@@ -172,7 +172,7 @@ def request_receive(*, actor: User | None, channel: str, kind: str, text: str, p
             actor=actor, category_code=_text("category_code", category_code, limit=32), description=text,
             grid_code=place, address=address, caller_name=caller_name, caller_phone=caller_phone,
             channel=Case.Channel.HOTLINE if channel == DeskRequest.Channel.PHONE and caller_phone else Case.Channel.API,
-            now=now)
+            now=now, system=actor is None)
         request.case = case
     elif route == "registration":
         if house_id in (None, ""):
@@ -219,7 +219,7 @@ def target_state(request: DeskRequest) -> tuple[str, bool]:
 
 
 @transaction.atomic
-def request_close(*, actor: User, request_id: int, version: int, satisfaction: str, note: str = "",
+def request_close(*, actor: User | None, request_id: int, version: int, satisfaction: str, note: str = "",
                   now: datetime | None = None) -> DeskRequest:
     """Close a request once its routed work is done, recording the visitor's satisfaction
     (asked at closure; ``declined`` when the visitor does not answer)."""
@@ -241,11 +241,13 @@ def request_close(*, actor: User, request_id: int, version: int, satisfaction: s
     return request
 
 
-def _request_for_write(actor: User, request_id: int) -> DeskRequest:
-    require_capability(actor, INTAKE)
+def _request_for_write(actor: User | None, request_id: int) -> DeskRequest:
+    if actor is not None:
+        require_capability(actor, INTAKE)
     request = (DeskRequest.objects.filter(pk=request_id)
                .select_related("case", "permit_application", "referral").first())
-    if request is None or not code_in_scope(actor, request.grid_code, capability=INTAKE, purpose="write"):
+    if request is None or (actor is not None and not code_in_scope(actor, request.grid_code, capability=INTAKE,
+                                                                   purpose="write")):
         raise NotFound("request not found")
     return request
 
