@@ -88,8 +88,9 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     due = list(ResidencePermit.objects.filter(person_id__in=floating, status="valid", expiry_date__gte=today,
                                               expiry_date__lte=today + timedelta(days=30)).order_by("id"))
     for i, pid in enumerate(sorted(with_permit)[:max(0, 8 - len(due))]):
+        expiry = today + timedelta(days=3 + 4 * i)
         ResidencePermit.objects.filter(person_id=pid, status="valid").update(
-            expiry_date=today + timedelta(days=3 + 4 * i))
+            expiry_date=expiry, issue_date=expiry.replace(year=expiry.year - 1) + timedelta(days=1))
     services.permit_reminders_raise(today=today)
 
     n = PER_DAY[scale]
@@ -103,7 +104,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                                "residence"])
             try:
                 r = _one(services, rng, kind, at=at, floating=floating, no_permit=no_permit, locals_=locals_,
-                         houses=houses, providers=providers, grid_codes=grid_codes)
+                         houses=houses, providers=providers, grid_codes=grid_codes, area=area)
             except (GridgovError, LookupError, IndexError):  # the drawn resident does not fit the kind: next
                 continue
             made += 1
@@ -116,7 +117,8 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     return {}
 
 
-def _one(services, rng: random.Random, kind: str, *, at, floating, no_permit, locals_, houses, providers, grid_codes):
+def _one(services, rng: random.Random, kind: str, *, at, floating, no_permit, locals_, houses, providers, grid_codes,
+         area):
     base = {"actor": None, "channel": rng.choice(["in_person", "in_person", "phone"]), "now": at}
     if kind == "question":
         q, a = rng.choice(QUESTIONS)
@@ -139,7 +141,8 @@ def _one(services, rng: random.Random, kind: str, *, at, floating, no_permit, lo
     if kind == "permit_renewal":
         from gridgov.desk.models import PermitReminder
 
-        rem = (PermitReminder.objects.filter(permit__status="valid").order_by("expiry_date", "id")
+        rem = (PermitReminder.objects.filter(permit__status="valid", grid_code__startswith=area)
+               .order_by("expiry_date", "id")
                .exclude(permit__person_id__in=_applied()).first())
         if rem is None:
             raise LookupError("no renewal due")

@@ -17,6 +17,7 @@ from gridgov.accounts.models import User
 from gridgov.accounts.scope import has_capability, require_capability, scoped
 from gridgov.cases import selectors as case_selectors
 from gridgov.cases import workcal
+from gridgov.cases.models import Case
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.masking import mask_phone
@@ -157,7 +158,8 @@ def request_detail(user: User, request_id: int) -> dict:
         for ce in case_selectors.case_timeline(user, r.case):
             events.append({"at": ce.at, "source": _("event %(id)s") % {"id": r.case_id},
                            "label": _(CASE_STATES.get(ce.to_state, ce.to_state)) if ce.to_state else ce.action,
-                           "note": ce.note if ce.public else "", "actor": ce.actor_name})
+                           "note": ce.note if ce.public else "",
+                           "actor": "" if ce.actor_name in Case.Channel.values else ce.actor_name})
     if r.permit_application_id is not None:
         app = r.permit_application
         if app.decided_on is not None:
