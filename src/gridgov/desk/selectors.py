@@ -69,11 +69,12 @@ def request_colour(r: DeskRequest, *, now: datetime, cal: workcal.WorkCalendar |
 
 
 def _visitor(r: DeskRequest) -> dict:
-    if r.person_id is not None:
+    if r.person is not None:
         p = r.person
         return {"name": p.name, "phone": mask_phone(p.phone), "person_id": p.pk, "registered": True}
     v = r.visitor
-    return {"name": v.name, "phone": mask_phone(v.phone), "person_id": None, "registered": False}
+    return {"name": v.name if v else "", "phone": mask_phone(v.phone) if v else "", "person_id": None,
+            "registered": False}
 
 
 def target_url(r: DeskRequest) -> str:
@@ -154,25 +155,22 @@ def request_detail(user: User, request_id: int) -> dict:
             label = _("closed; satisfaction: %(s)s") % {"s": r.get_satisfaction_display()}
         events.append({"at": e.at, "source": _("desk"), "label": label, "note": e.note,
                        "actor": getattr(e.actor, "display_name", "") or getattr(e.actor, "username", "")})
-    if r.case_id is not None:
+    if r.case is not None:
         for ce in case_selectors.case_timeline(user, r.case):
             events.append({"at": ce.at, "source": _("event %(id)s") % {"id": r.case_id},
                            "label": _(CASE_STATES.get(ce.to_state, ce.to_state)) if ce.to_state else ce.action,
                            "note": ce.note if ce.public else "",
                            "actor": "" if ce.actor_name in Case.Channel.values else ce.actor_name})
-    if r.permit_application_id is not None:
-        app = r.permit_application
-        if app.decided_on is not None:
-            events.append({"at": datetime.combine(app.decided_on, datetime.max.time().replace(microsecond=0),
-                                                  tzinfo=timezone.get_current_timezone()),
-                           "source": _("residence permit"), "label": pgettext("permit application status", app.status),
-                           "note": app.review_note, "actor": ""})
-    if r.referral_id is not None and r.referral.closed_on is not None:
-        ref = r.referral
-        events.append({"at": datetime.combine(ref.closed_on, datetime.max.time().replace(microsecond=0),
-                                              tzinfo=timezone.get_current_timezone()),
-                       "source": _("service referral"), "label": pgettext("referral status", ref.status),
-                       "note": ref.outcome, "actor": ref.organisation.name})
+    app = r.permit_application
+    if app is not None and app.decided_on is not None:  # the review's time: the application's last change
+        events.append({"at": app.updated_at, "source": _("residence permit"),
+                       "label": pgettext("permit application status", app.status), "note": app.review_note,
+                       "actor": ""})
+    ref = r.referral
+    if ref is not None and ref.closed_on is not None:
+        events.append({"at": ref.updated_at, "source": _("service referral"),
+                       "label": pgettext("referral status", ref.status), "note": ref.outcome,
+                       "actor": ref.organisation.name})
     events.sort(key=lambda e: e["at"])
     audit_write(AuditAction.READ, actor=user, object_type="desk.request", object_id=r.pk, jurisdiction=r.grid_code)
     return {**request_row(r, now=now), "timeline": events,

@@ -165,6 +165,7 @@ def request_receive(*, actor: User | None, channel: str, kind: str, text: str, p
                           promised_at=cal.deadline(now, limit) if limit != "0h" else now,
                           officer=actor if getattr(actor, "pk", None) else None)
     route = request.route
+    resident_id = person.pk if person is not None else 0  # the routes below that use it need a person
     if route == "case":
         caller_name = person.name if person else visitor.name  # type: ignore[union-attr]
         caller_phone = person.phone if person else visitor.phone  # type: ignore[union-attr]
@@ -177,15 +178,15 @@ def request_receive(*, actor: User | None, channel: str, kind: str, text: str, p
     elif route == "registration":
         if house_id in (None, ""):
             raise FieldError("house_id", "is required", code="required")
-        request.registration = residence_register(actor=actor, person_id=person.pk, house_id=int(house_id),
+        request.registration = residence_register(actor=actor, person_id=resident_id, house_id=int(house_id),
                                                   registered_on=_local_day(now))
         request.status = DeskRequest.Status.OPEN
     elif route == "permit":
         request.permit_application = permit_apply(
-            actor=actor, person_id=person.pk, renewal=kind == "permit_renewal", condition=condition,
+            actor=actor, person_id=resident_id, renewal=kind == "permit_renewal", condition=condition,
             documents=documents or [], today=_local_day(now))
     elif route == "referral":
-        request.referral = referral_create(actor=actor, person_id=person.pk, organisation_id=organisation_id,
+        request.referral = referral_create(actor=actor, person_id=resident_id, organisation_id=organisation_id,
                                            kind=referral_kind, reason=text, today=_local_day(now))
     else:
         request.answer = _text("answer", answer)
@@ -415,7 +416,7 @@ def referral_create(*, actor: User | None, person_id: int, organisation_id, kind
     person = _person(actor, person_id)
     kind = _choice("referral_kind", kind, ServiceReferral.Kind.values)
     try:
-        org_id = int(organisation_id)  # type: ignore[arg-type]
+        org_id = int(organisation_id)
     except (TypeError, ValueError):
         raise FieldError("organisation_id", "is required", code="required") from None
     org = (registry_selectors.organisations_visible(actor).filter(pk=org_id).first() if actor is not None
