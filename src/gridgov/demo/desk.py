@@ -63,63 +63,89 @@ def _providers(rng: random.Random, grid_codes: list[str]) -> list:
     return out
 
 
-def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
-    from gridgov.desk import services
+def _pools(area: str, rng: random.Random) -> dict:
     from gridgov.registry.models import House, Person, ResidencePermit
 
-    rng = random.Random(seed * 7919 + 20)
-    today = timezone.localdate()
-    area = _desk_street()
     floating = list(Person.objects.filter(grid_code__startswith=area, population_type="02", status="active")
                     .order_by("id")[:4000].values_list("id", flat=True))
     locals_ = list(Person.objects.filter(grid_code__startswith=area, population_type="01", status="active")
                    .order_by("id")[:4000].values_list("id", flat=True))
     houses = list(House.objects.filter(grid_code__startswith=area).order_by("id")[:4000].values_list("id", flat=True))
-    if not floating or not locals_ or not houses:
-        return {}
     rng.shuffle(floating)
     rng.shuffle(locals_)
     grid_codes = sorted({g for g in Person.objects.filter(pk__in=locals_[:200]).values_list("grid_code", flat=True)})
-    providers = _providers(rng, grid_codes)
     with_permit = set(ResidencePermit.objects.filter(person_id__in=floating).values_list("person_id", flat=True))
-    no_permit = [p for p in floating if p not in with_permit]
+    return {"floating": floating, "locals_": locals_, "houses": houses, "grid_codes": grid_codes,
+            "with_permit": with_permit, "no_permit": [p for p in floating if p not in with_permit]}
 
-    # renewal reminders: permits of the register expiring within 30 days
-    due = list(ResidencePermit.objects.filter(person_id__in=floating, status="valid", expiry_date__gte=today,
-                                              expiry_date__lte=today + timedelta(days=30)).order_by("id"))
-    for i, pid in enumerate(sorted(with_permit)[:max(0, 8 - len(due))]):
+
+def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
+    """Service providers, permits due for renewal (reminders raised) and the social-work projects.
+    The desk's requests are received by the demo desk officer once the demo users exist
+    (``attach_demo_users``)."""
+    from gridgov.desk import services
+    from gridgov.registry.models import ResidencePermit
+
+    rng = random.Random(seed * 7919 + 20)
+    today = timezone.localdate()
+    pools = _pools(_desk_street(), rng)
+    if not pools["floating"] or not pools["locals_"] or not pools["houses"]:
+        return {}
+    providers = _providers(rng, pools["grid_codes"])
+    due = ResidencePermit.objects.filter(person_id__in=pools["floating"], status="valid", expiry_date__gte=today,
+                                         expiry_date__lte=today + timedelta(days=30)).count()
+    for i, pid in enumerate(sorted(pools["with_permit"])[:max(0, 8 - due)]):
         expiry = today + timedelta(days=3 + 4 * i)
         ResidencePermit.objects.filter(person_id=pid, status="valid").update(
             expiry_date=expiry, issue_date=expiry.replace(year=expiry.year - 1) + timedelta(days=1))
     services.permit_reminders_raise(today=today)
+    _projects(services, rng, providers, pools["grid_codes"], today)
+    return {}
 
-    n = PER_DAY[scale]
+
+def attach_demo_users() -> None:
+    """The demo desk officer receives the last two weeks' requests and today's (once per load)."""
+    from gridgov.accounts.models import User
+    from gridgov.core.models import SystemState
+    from gridgov.demo.loaders import DEMO_USERS
+    from gridgov.desk import services
+    from gridgov.desk.models import DeskRequest
+    from gridgov.registry.models import Organisation
+
+    officer = User.objects.filter(username=DEMO_USERS["desk_officer"]).first()
+    state = SystemState.objects.filter(key="demo:desk").first()
+    if officer is None or state is None or DeskRequest.objects.exists():
+        return
+    params = (state.value or {}).get("params") or {}
+    scale, seed = params.get("scale", "small"), int(params.get("seed", 1))
+    rng = random.Random(seed * 7919 + 21)
+    area = _desk_street()
+    pools = _pools(area, rng)
+    providers = list(Organisation.objects.filter(name__in=[name for name, _ in PROVIDERS]).order_by("id"))
+    if not pools["floating"] or not pools["locals_"] or not providers:
+        return
+    today = timezone.localdate()
+    n = PER_DAY.get(scale, PER_DAY["small"])
     days = [(today - timedelta(days=d)) for d in range(PAST_DAYS, 0, -1)]
     days = [d for d in days if d.weekday() < 5] + [today]
-    made = 0
     for day in days:
         for _k in range(n if day == today else max(2, n // 4)):
             at = min(_at(day, rng), timezone.now()) if day == today else _at(day, rng)
             kind = rng.choice(["question", "question", "problem", "problem", "permit", "permit_renewal", "service",
                                "residence"])
             try:
-                r = _one(services, rng, kind, at=at, floating=floating, no_permit=no_permit, locals_=locals_,
-                         houses=houses, providers=providers, grid_codes=grid_codes, area=area)
+                r = _one(services, rng, kind, at=at, actor=officer, providers=providers, area=area, **{
+                    k: pools[k] for k in ("floating", "no_permit", "locals_", "houses", "grid_codes")})
             except (GridgovError, LookupError, IndexError):  # the drawn resident does not fit the kind: next
                 continue
-            made += 1
             if day < today - timedelta(days=3):
-                _advance(services, rng, r, day)
-    if progress:
-        progress("desk: requests", made, made)
+                _advance(services, rng, r, day, officer)
     services.requests_escalate()
-    _projects(services, rng, providers, grid_codes, today)
-    return {}
 
 
-def _one(services, rng: random.Random, kind: str, *, at, floating, no_permit, locals_, houses, providers, grid_codes,
-         area):
-    base = {"actor": None, "channel": rng.choice(["in_person", "in_person", "phone"]), "now": at}
+def _one(services, rng: random.Random, kind: str, *, at, actor, floating, no_permit, locals_, houses, providers,
+         grid_codes, area):
+    base = {"actor": actor, "channel": rng.choice(["in_person", "in_person", "phone"]), "now": at}
     if kind == "question":
         q, a = rng.choice(QUESTIONS)
         if rng.random() < 0.5:
@@ -163,24 +189,24 @@ def _applied() -> list[int]:
     return list(PermitApplication.objects.filter(status="submitted").values_list("person_id", flat=True))
 
 
-def _advance(services, rng: random.Random, r, day: date) -> None:
+def _advance(services, rng: random.Random, r, day: date, officer) -> None:
     """Requests of earlier days: the routed work done and most of them closed with the visitor."""
     from gridgov.desk.models import DeskRequest
 
     if r.route == "permit":
         app = r.permit_application
         complete = all(app.documents.values())
-        services.permit_review(actor=None, application_id=app.pk, version=app.version, approve=complete,
+        services.permit_review(actor=officer, application_id=app.pk, version=app.version, approve=complete,
                                note="" if complete else "缺少申领条件证明，请补齐后重新申请", today=day + timedelta(days=3))
     elif r.route == "referral":
         ref = r.referral
-        services.referral_record(actor=None, referral_id=ref.pk, version=ref.version, status="completed",
+        services.referral_record(actor=officer, referral_id=ref.pk, version=ref.version, status="completed",
                                  outcome=rng.choice(["已对接岗位并上岗", "已完成参保登记", "已安排就诊", "已受理申请"]),
                                  today=day + timedelta(days=2))
     if r.route == "case" or r.status == DeskRequest.Status.CLOSED:
         return  # events follow the events module's own workflow; the overdue ones escalate
     r.refresh_from_db()
-    services.request_close(actor=None, request_id=r.pk, version=r.version, satisfaction=rng.choice(SATISFACTION),
+    services.request_close(actor=officer, request_id=r.pk, version=r.version, satisfaction=rng.choice(SATISFACTION),
                            now=r.received_at + timedelta(days=3))
 
 
