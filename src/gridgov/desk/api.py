@@ -24,11 +24,11 @@ def _row(row: dict) -> dict:
     return out
 
 
-class In(Schema):
+class DeskIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class RequestIn(In):
+class DeskRequestIn(DeskIn):
     channel: str = Field(..., max_length=10)
     kind: str = Field(..., max_length=16)
     text: str = Field(..., max_length=2000)
@@ -54,7 +54,7 @@ def request_list(request):
 
 
 @router.post("/requests", response={201: dict}, summary="Receive a request and route it in one step")
-def request_receive(request, payload: RequestIn):
+def request_receive(request, payload: DeskRequestIn):
     r = services.request_receive(actor=request.user, **payload.dict())
     return Status(201, {"id": r.pk, "receipt": r.receipt, "route": r.route, "promised_at": _iso(r.promised_at),
                  "case_id": r.case_id, "permit_application_id": r.permit_application_id,
@@ -68,14 +68,14 @@ def request_detail(request, request_id: int):
     return {**_row(d), "timeline": timeline}
 
 
-class CloseIn(In):
+class DeskCloseIn(DeskIn):
     version: int
     satisfaction: str = Field(..., max_length=12)
     note: str = Field("", max_length=2000)
 
 
 @router.post("/requests/{request_id}/close", summary="Close with the visitor's satisfaction")
-def request_close(request, request_id: int, payload: CloseIn):
+def request_close(request, request_id: int, payload: DeskCloseIn):
     r = services.request_close(actor=request.user, request_id=request_id, **payload.dict())
     return {"id": r.pk, "status": r.status, "satisfaction": r.satisfaction, "version": r.version}
 
@@ -91,7 +91,7 @@ def reminders(request):
                       for m in selectors.renewal_reminders(request.user)]}
 
 
-class ReviewIn(In):
+class PermitReviewIn(DeskIn):
     version: int
     approve: bool
     note: str = Field("", max_length=2000)
@@ -99,7 +99,7 @@ class ReviewIn(In):
 
 
 @router.post("/permit-applications/{application_id}/review", summary="Review: issue (one year) or reject")
-def permit_review(request, application_id: int, payload: ReviewIn):
+def permit_review(request, application_id: int, payload: PermitReviewIn):
     a = services.permit_review(actor=request.user, application_id=application_id, **payload.dict())
     return {"id": a.pk, "status": a.status, "permit_id": a.permit_id, "version": a.version,
             "expiry_date": _iso(a.permit.expiry_date) if a.permit else None}
