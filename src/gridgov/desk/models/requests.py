@@ -45,7 +45,6 @@ class DeskRequest(Versioned):
 
     class Status(models.TextChoices):
         OPEN = "open", pgettext_lazy("desk status", "in progress")
-        READY = "ready", pgettext_lazy("desk status", "done, awaiting closure")
         CLOSED = "closed", pgettext_lazy("desk status", "closed")
 
     class Satisfaction(models.TextChoices):
