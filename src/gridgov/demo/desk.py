@@ -31,6 +31,8 @@ SERVICE = [("employment", "求职登记，希望从事物业或保洁工作"), (
            ("medical", "孩子疫苗接种和社区就医指引"), ("insurance", "办理灵活就业人员社保参保")]
 PROVIDERS = [("黄浦区就业促进中心", "S01"), ("黄浦区住房保障事务中心", "S01"), ("黄浦区社区卫生服务中心", "S02"),
              ("黄浦区社会保险事业管理中心", "S01"), ("黄浦区乐群社会工作服务社", "S02"), ("上海新航社区服务总站", "S02")]
+#: the provider (index in PROVIDERS) of each kind of referral
+PROVIDER_OF = {"employment": 0, "housing": 1, "medical": 2, "insurance": 3}
 SATISFACTION = ["satisfied", "satisfied", "satisfied", "basic", "unsatisfied", "declined"]
 
 
@@ -178,7 +180,7 @@ def _one(services, rng: random.Random, kind: str, *, at, actor, floating, no_per
     if kind == "service":
         what, text = rng.choice(SERVICE)
         return services.request_receive(**base, kind=kind, text=text, person_id=rng.choice(floating),
-                                        referral_kind=what, organisation_id=rng.choice(providers).pk)
+                                        referral_kind=what, organisation_id=providers[PROVIDER_OF[what]].pk)
     return services.request_receive(**base, kind="residence", text="人户分离，办理居住登记",
                                     person_id=locals_.pop(), house_id=rng.choice(houses))
 
