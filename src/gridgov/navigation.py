@@ -34,6 +34,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem(_("Public concerns"), "desk:concerns", ("desk.concern",)),
     NavItem(_("Projects"), "command:projects", ("command.view",)),
     NavItem(_("Scorecards"), "command:scorecard_index", ("command.view",)),
+    NavItem(_("One-stop desk"), "desk:home", ("desk.intake",)),
+    NavItem(_("Permit renewals"), "desk:reminders", ("registry.edit",)),
     NavItem(_("Audit trail"), "audit:trail", ("audit.view",)),
     NavItem(_("User management"), "accounts:users", ("accounts.manage",)),
 )

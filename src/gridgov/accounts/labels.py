@@ -92,6 +92,14 @@ OBJECT_TYPE_LABELS: dict[str, object] = {
     "care.transfer": pgettext_lazy("audit object", "care transfer"),
     "care.statistics": pgettext_lazy("audit object", "care statistics"),
     "calendar": pgettext_lazy("audit object", "working calendar (official schedule)"),
+    "desk.request": pgettext_lazy("audit object", "desk request"),
+    "desk.permit_application": pgettext_lazy("audit object", "residence permit application"),
+    "desk.permit_reminder": pgettext_lazy("audit object", "residence permit renewal reminders"),
+    "desk.residence_registration": pgettext_lazy("audit object", "residence registration"),
+    "desk.referral": pgettext_lazy("audit object", "service referral"),
+    "desk.project": pgettext_lazy("audit object", "social-work project"),
+    "desk.output_record": pgettext_lazy("audit object", "social-work project output"),
+    "registry.person_search": pgettext_lazy("audit object", "resident search"),
 }
 
 

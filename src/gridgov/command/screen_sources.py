@@ -63,3 +63,32 @@ def _project_completion(unit_code: str, month_start: date, month_end: date) -> f
 
 
 PROJECT_COMPLETION.register(_project_completion)
+
+
+def _day(value) -> date | None:
+    if value is None or isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    from django.utils import timezone
+
+    return timezone.localtime(value).date()
+
+
+@register_tile_source
+def desk_today(user: User, area_code: str) -> list[Tile]:
+    """一站式窗口: requests received today and open requests past their promised date."""
+    from gridgov.desk import selectors as desk_selectors
+
+    figures = desk_selectors.desk_figures(user, area_code)  # Forbidden without desk.intake: left off
+    n, overdue = figures["received_today"], figures["overdue"]
+    return [Tile("desk_today", gettext("Desk requests today"), str(n), n,
+                 gettext("requests received at the one-stop desk today (all routes); open and overdue: %(overdue)s")
+                 % {"overdue": overdue}, url=reverse("desk:home"), colour="red" if overdue else "green", order=70)]
+
+
+@register_action_source
+def desk_cards(user: User, area_code: str) -> list[ActionItem]:
+    """Desk requests overdue or due, finished work to close with the visitor, permits to review."""
+    from gridgov.desk import selectors as desk_selectors
+
+    return [ActionItem(card["kind"], str(card["title"]), card["url"], _day(card["due"]), card["colour"])
+            for card in desk_selectors.desk_actions(user, area_code)]

@@ -29,6 +29,7 @@ def load_demo_city(*, scale: str = "small", seed: int = 1, progress=None) -> dic
         "grid_worker": [(grid.code15, "capture"), (township, "search")],
         "community_staff": [(community, "capture")],
         "street_centre": [(township, "capture")],
+        "desk_officer": [(township, "capture")],
     }
 
 

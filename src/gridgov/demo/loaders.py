@@ -28,6 +28,7 @@ DEMO_USERS = {
     "city_admin": "admin", "district_centre": "district", "street_centre": "street",
     "community_staff": "community", "grid_worker": "grid", "department_handler": "dept",
     "police_officer": "police", "city_management": "chengguan", "social_worker": "social", "auditor": "auditor",
+    "desk_officer": "desk",
 }
 
 # (name, loader, reset): import paths of callable(scale, seed, progress) -> {role: [(prefix, scope)]}
@@ -45,6 +46,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("allocation", "gridgov.demo.allocation:load", "gridgov.demo.allocation:reset"),
     ("command_responsibility", "gridgov.demo.command_responsibility:load",
      "gridgov.demo.command_responsibility:reset"),
+    ("desk", "gridgov.demo.desk:load", "gridgov.demo.desk:reset"),
 ]
 
 

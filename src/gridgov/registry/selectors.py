@@ -207,8 +207,15 @@ def _residence_row(r: Residence) -> dict:
             "end_reason": r.end_reason}
 
 
+#: a valid permit this close to its expiry is due for renewal (the desk's reminders, 30 days)
+RENEWAL_DAYS = 30
+
+
 def _permit_row(p: ResidencePermit) -> dict:
+    renewal_due = (p.status == ResidencePermit.Status.VALID
+                   and p.expiry_date <= date.today() + timedelta(days=RENEWAL_DAYS))
     return {"id": p.id, "number_masked": mask_identity_number(p.number), "cert_type": p.cert_type,
+            "renewal_due": renewal_due,
             "issue_date": p.issue_date, "expiry_date": p.expiry_date, "status": p.status,
             "condition": p.condition, "condition_label": codes.label(codes.PERMIT_CONDITION, p.condition)}
 

@@ -424,6 +424,33 @@ def permit_issue(*, actor: User | None, person_id: int, number: str, issue_date,
     return permit
 
 
+@transaction.atomic
+def permit_end(*, actor: User | None, permit_id: int, reason: str) -> ResidencePermit:
+    """End a valid permit before its expiry (superseded by a renewal): status ``expired``, audited."""
+    permit = ResidencePermit.objects.filter(pk=permit_id).select_related("person").first()
+    if permit is None or (actor is not None and not code_in_scope(actor, permit.grid_code, capability=EDIT,
+                                                                  purpose="write")):
+        raise NotFound("permit not found")
+    if permit.status != ResidencePermit.Status.VALID:
+        raise Conflict("the permit is not valid", code="not_valid")
+    _bump(ResidencePermit, permit, None, status=ResidencePermit.Status.EXPIRED)
+    _audit(AuditAction.UPDATE, actor, permit, changes={"status": "expired", "reason": reason})
+    return permit
+
+
+@transaction.atomic
+def permits_lapse(*, today: date | None = None) -> int:
+    """The worker's job: a valid permit whose expiry date has passed lapses (status ``expired``),
+    each one audited. Returns how many lapsed."""
+    today = today or date.today()
+    lapsed = 0
+    for permit in ResidencePermit.objects.filter(status=ResidencePermit.Status.VALID, expiry_date__lt=today):
+        _bump(ResidencePermit, permit, None, status=ResidencePermit.Status.EXPIRED)
+        _audit(AuditAction.UPDATE, None, permit, changes={"status": "expired", "reason": "lapsed"})
+        lapsed += 1
+    return lapsed
+
+
 # --- organisations ------------------------------------------------------------------------------
 
 def clean_organisation(data: dict, *, partial: bool = False, report: ErrorReport | None = None,
