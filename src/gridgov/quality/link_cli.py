@@ -41,20 +41,23 @@ def read_rows(text: str, *, source: str) -> list[dict]:
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [f for f in FIELDS if f not in header]
     if missing:
-        raise LinkInputError([f"{source}:1: header: missing column(s) {', '.join(missing)} "
-                              f"(expected {','.join(FIELDS)})"])
+        params = {"columns": ", ".join(missing), "expected": ",".join(FIELDS)}
+        raise LinkInputError([f"{source}:1: header: missing column(s) {params['columns']} (expected {params['expected']})"],
+                             [(1, "header", "missing column(s) %(columns)s (expected %(expected)s)", params)])
     pos = {f: header.index(f) for f in FIELDS}
-    rows, problems = [], []
+    rows: list[dict] = []
+    details: list[tuple[int, str, str, dict]] = []
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
-            problems.append(f"{source}:{line}: empty line")
+            details.append((line, "", "empty line", {}))
             continue
         if len(values) != len(header):
-            problems.append(f"{source}:{line}: {len(values)} values for {len(header)} columns")
+            details.append((line, "", "%(values)s values for %(columns)s columns",
+                            {"values": len(values), "columns": len(header)}))
             continue
         rows.append({f: values[i] for f, i in pos.items()})
-    if problems:
-        raise LinkInputError(problems)
+    if details:
+        raise LinkInputError([f"{source}:{line}: {t % p}" for line, _f, t, p in details], details)
     return rows
 
 

@@ -50,9 +50,11 @@ _SEX = {"男": "M", "m": "M", "male": "M", "1": "M", "女": "F", "f": "F", "fema
 class LinkInputError(ValueError):
     """Input refused: ``problems`` says each line and reason (``file:line: field: reason``)."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], details: list[tuple[int, str, str, dict]] | None = None):
         super().__init__("; ".join(problems[:5]))
         self.problems = problems
+        #: (line, field, reason template, params): the same problems, for a page to translate
+        self.details = details or []
 
 
 @dataclass(frozen=True)
@@ -100,28 +102,31 @@ def normalise(rows: Iterable[dict], *, source: str = "", first_line: int = 2) ->
     Refuses the whole input (``LinkInputError``) with every bad line: a missing or duplicate
     record_id, an unreadable birth date or sex."""
     out: list[dict] = []
-    problems: list[str] = []
+    details: list[tuple[int, str, str, dict]] = []
     seen: set[str] = set()
-    prefix = f"{source}:" if source else "line "
+
+    def bad(line: int, field_name: str, template: str, **params) -> None:
+        details.append((line, field_name, template, params))
+
     for line, row in enumerate(rows, start=first_line):
         rid = _fold(row.get("record_id"))
         if not rid:
-            problems.append(f"{prefix}{line}: record_id: empty")
+            bad(line, "record_id", "empty")
         elif len(rid) > MAX_ID_LENGTH:
-            problems.append(f"{prefix}{line}: record_id: longer than {MAX_ID_LENGTH} characters")
+            bad(line, "record_id", "longer than %(max)s characters", max=MAX_ID_LENGTH)
         elif rid in seen:
-            problems.append(f"{prefix}{line}: record_id: {rid!r} appears twice")
+            bad(line, "record_id", "%(value)s appears twice", value=repr(rid))
         seen.add(rid)
         name = re.sub(r"[\s·•.]", "", _fold(row.get("name")))
         sex_text = _fold(row.get("sex")).lower()
         sex = _SEX.get(sex_text) if sex_text else None
         if sex_text and sex is None:
-            problems.append(f"{prefix}{line}: sex: {sex_text!r} is not 男/女 (M/F)")
+            bad(line, "sex", "%(value)s is not 男/女 (M/F)", value=repr(sex_text))
         idn = re.sub(r"[\s-]", "", _fold(row.get("identity_number"))).upper()
         birth_text = _fold(row.get("birth_date"))
         birth = normalise_birth_date(birth_text) if birth_text else None
         if birth_text and birth is None:
-            problems.append(f"{prefix}{line}: birth_date: {birth_text!r} is not a date (YYYY-MM-DD)")
+            bad(line, "birth_date", "%(value)s is not a date (YYYY-MM-DD)", value=repr(birth_text))
         if not birth_text and len(idn) == 18 and idn[6:14].isdigit():
             birth = normalise_birth_date(idn[6:14])
         mobile = re.sub(r"\D", "", _fold(row.get("mobile")))
@@ -131,8 +136,9 @@ def normalise(rows: Iterable[dict], *, source: str = "", first_line: int = 2) ->
         out.append({"record_id": rid, "name": name or None, "name_py": pinyin_key(name) or None,
                     "sex": sex, "birth_date": birth, "identity_number": idn or None, "mobile": mobile or None,
                     "address": address or None})
-    if problems:
-        raise LinkInputError(problems)
+    if details:
+        prefix = f"{source}:" if source else "line "
+        raise LinkInputError([f"{prefix}{line}: {f}: {t % p}" for line, f, t, p in details], details)
     return out
 
 
