@@ -16,7 +16,6 @@ from gridgov.quality.models import LinkCandidate, Reconciliation, WorklistItem
 from gridgov.quality.reconcile_services import RECONCILE, VERIFY
 
 
-
 def reconciliations(user: User) -> QuerySet[Reconciliation]:
     return scoped(Reconciliation.objects.all(), user, field="area_code", capability=RECONCILE)
 

@@ -4,6 +4,8 @@ Nothing is written to the register."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import tempfile
@@ -37,7 +39,7 @@ def spool_dir() -> Path:
 
 
 def _progress(rec_id: int, done: int, message: str = "") -> None:
-    fields = {"progress_done": done}
+    fields: dict[str, int | str] = {"progress_done": done}
     if message:
         fields["message"] = message
     Reconciliation.objects.filter(pk=rec_id).update(**fields)
@@ -98,18 +100,13 @@ def _read_rows(path: Path, encoding: str) -> tuple[list[dict], str]:
 
         wb = load_workbook(path, read_only=True, data_only=True)
         ws = wb.worksheets[0]
-        lines = []
-        import csv
-        import io
-
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         for values in ws.iter_rows(values_only=True):
             writer.writerow(["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v))
                              for v in values])
         wb.close()
-        lines = buf.getvalue()
-        return read_rows(lines, source=""), "xlsx"
+        return read_rows(buf.getvalue(), source=""), "xlsx"
     text, used = decode(path.read_bytes(), encoding or None)
     return read_rows(text, source=""), used
 

@@ -18,7 +18,6 @@ from gridgov.quality import reconcile_services as services
 from gridgov.quality.models import LinkCandidate, Reconciliation
 
 
-
 def _field_names() -> dict:
     return {"name": _("person's name"), "sex": _("sex"), "birth_date": _("birth date"),
             "identity_number": _("identity number"), "mobile": _("mobile"), "address": _("address")}
