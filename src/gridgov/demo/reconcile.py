@@ -78,7 +78,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     text = "\n".join([",".join(header)] + [",".join(str(r[h]).replace(",", " ") for h in header) for r in rows])
     upload = SimpleUploadedFile("出租房屋登记名单.csv", (text + "\n").encode("gb18030"), "text/csv")
     rec = Reconciliation.objects.create(name=NAME, area_code=street, list_kind="rental",
-                                        filename=upload.name, encoding="")
+                                        filename="出租房屋登记名单.csv", encoding="")
     reconcile_services.spool_dir().mkdir(parents=True, exist_ok=True)
     spool = f"demo-{rec.pk}.csv"
     (reconcile_services.spool_dir() / spool).write_bytes(upload.read())
