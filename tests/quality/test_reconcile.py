@@ -161,3 +161,29 @@ def test_start_refuses_bad_fields(make_user, db):
         with pytest.raises(FieldError) as err:
             reconcile_services.reconciliation_start(**values)
         assert err.value.details[0].field == field
+
+
+def test_an_excel_list_is_read(client, make_user, register, django_capture_on_commit_callbacks):
+    import io
+
+    from openpyxl import Workbook
+
+    data, people = register
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER.split(","))
+    for r in data.external[:30]:
+        ws.append([r[f] for f in HEADER.split(",")])
+    buf = io.BytesIO()
+    wb.save(buf)
+    client.force_login(make_user("rec_centre6", ("street_centre", "310101001")))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("quality:reconcile"), {
+            "name": "职工名单", "list_kind": "staff", "area_code": "310101001",
+            "file": SimpleUploadedFile("职工.xlsx", buf.getvalue())})
+    rec = Reconciliation.objects.get()
+    assert (rec.status, rec.encoding, rec.rows) == ("done", "xlsx", 30)
+    linked = {c.record.record_id: c.person_id for c in LinkCandidate.objects.select_related("record")}
+    for r in data.external[:30]:
+        if r["record_id"] in data.truth and not data.typos[r["record_id"]]:
+            assert linked[r["record_id"]] == people[data.truth[r["record_id"]]].pk

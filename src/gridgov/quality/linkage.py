@@ -217,12 +217,15 @@ def _columns(records: Sequence[dict]) -> dict[str, list]:
     return {c: [r[c] for r in records] for c in cols}
 
 
-def train(linker, *, seed: int = DEFAULT_SEED) -> None:
+def train(linker, *, seed: int = DEFAULT_SEED, pairs: float = 0.0) -> None:
+    """``pairs``: the number of possible pairs; up to a million, u is estimated in one pass over all
+    of them (fewer queries: what makes a small job on Spark slow is the count of queries)."""
     from splink import block_on
 
     linker.training.estimate_probability_two_random_records_match(
         [block_on("identity_number"), block_on("mobile")], recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed,
+                                                     num_chunks=1 if 0 < pairs <= 1e6 else 10)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("identity_number"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("birth_date"))
 
@@ -240,7 +243,7 @@ def predict(register: Sequence[dict], external: Sequence[dict], *, threshold: fl
     reg = api.register(_columns(register), dataset_display_name="register")
     ext = api.register(_columns(external), dataset_display_name="external")
     linker = Linker([reg, ext], settings(), log_level=logging.ERROR)
-    train(linker, seed=seed)
+    train(linker, seed=seed, pairs=float(len(register)) * len(external))
     scored = linker.inference.predict(threshold_match_probability=threshold)
     pairs: list[tuple[str, str, float]] = []
     for row in scored.as_record_list():
