@@ -36,6 +36,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem(_("Scorecards"), "command:scorecard_index", ("command.view",)),
     NavItem(_("One-stop desk"), "desk:home", ("desk.intake",)),
     NavItem(_("Permit renewals"), "desk:reminders", ("registry.edit",)),
+    NavItem(_("Reconciliation"), "quality:reconcile", ("quality.reconcile",)),
+    NavItem(_("Verification worklist"), "quality:reconcile_worklist", ("quality.verify",)),
     NavItem(_("Audit trail"), "audit:trail", ("audit.view",)),
     NavItem(_("User management"), "accounts:users", ("accounts.manage",)),
 )

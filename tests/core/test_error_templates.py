@@ -44,6 +44,9 @@ ALLOWED: dict[tuple[str, str], str] = {
                                               "first, the command's analyst reads it in English",
     ("prevention/allocate_cli.py", "ArgumentTypeError"): "gridgov allocate runs without Django (no catalogue)",
     ("quality/cli.py", "ArgumentTypeError"): "gridgov quality estimate runs without Django (no catalogue)",
+    ("quality/link_cli.py", "ArgumentTypeError"): "gridgov quality link runs without Django (no catalogue)",
+    ("quality/linkage.py", "ValueError"): "an unknown engine name; argparse choices and the pages check it first: "
+                                          + PROGRAMMER,
     ("quality/estimate.py", "ValueError"): "the pure estimator of gridgov quality estimate, which runs without "
                                            "Django (no catalogue); the analyst reads it in English",
     ("quality/sampling.py", "ValueError"): "quality.services checks every value a person gives first (margin, "

@@ -39,6 +39,8 @@ CAPABILITIES: dict[str, object] = {
     "desk.migrants": _("review and issue residence permits; service referrals and social-work projects"),
     "quality.design": _("design registration-quality verification campaigns and draw their samples"),
     "desk.concern": _("answer public concerns: record them and publish statements"),
+    "quality.reconcile": _("reconcile an external list with the register (Splink) and read its results"),
+    "quality.verify": _("verify reconciliation worklist items by a visit (confirm or reject)"),
     "audit.view": _("read the audit trail (no resident data)"),
     "accounts.manage": _("manage users, roles and memberships"),
 }
@@ -46,6 +48,10 @@ CAPABILITIES: dict[str, object] = {
 CARE = [c for c in CAPABILITIES if c.startswith("care.")]
 _PREVENTION_ALL = ["prevention.view", "prevention.log", "prevention.manage"]
 _CASES_ALL = ["cases.view", "cases.report", "cases.dispatch", "cases.handle", "cases.evaluate"]
+
+# what every 综治中心 (street and district) does beyond events and safety
+_CENTRE = ("command.view", "command.projects", "command.supervise", "quality.design", "quality.reconcile",
+           "desk.concern", *_PREVENTION_ALL)
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,10 @@ ROLES: tuple[RoleDefinition, ...] = (
                     "accounts.manage"), "31"),
     RoleDefinition("district_centre", "区综治中心", "District command centre",
                    ("geo.view", "registry.view", "registry.reveal", *_CASES_ALL, "safety.view", "safety.manage",
-                    "command.view", "command.projects", "command.supervise", "quality.design", "desk.concern", *_PREVENTION_ALL), "310101"),
+                    *_CENTRE), "310101"),
     RoleDefinition("street_centre", "街镇综治中心", "Street centre staff",
                    ("geo.view", "registry.view", "registry.edit", "registry.reveal", *_CASES_ALL, "safety.view",
-                    "command.view", "command.projects", "command.supervise", "quality.design", "desk.concern", "desk.intake", "desk.migrants", *_PREVENTION_ALL), "310101"),
+                    *_CENTRE, "desk.intake", "desk.migrants"), "310101"),
     RoleDefinition("desk_officer", "综治中心窗口人员", "Centre desk officer",
                    ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "desk.intake",
                     "desk.migrants"), "310101"),
@@ -75,7 +81,7 @@ ROLES: tuple[RoleDefinition, ...] = (
                    "310101"),
     RoleDefinition("grid_worker", "网格员", "Grid worker",
                    ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate",
-                    "prevention.view", "prevention.log"),
+                    "prevention.view", "prevention.log", "quality.verify"),
                    "310101"),
     RoleDefinition("department_handler", "部门处置人员", "Department handler",
                    ("geo.view", "cases.view", "cases.handle"), "310101"),

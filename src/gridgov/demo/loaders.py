@@ -47,6 +47,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("command_responsibility", "gridgov.demo.command_responsibility:load",
      "gridgov.demo.command_responsibility:reset"),
     ("desk", "gridgov.demo.desk:load", "gridgov.demo.desk:reset"),
+    ("reconcile", "gridgov.demo.reconcile:load", "gridgov.demo.reconcile:reset"),
 ]
 
 

@@ -2,6 +2,8 @@
 
     gridgov quality estimate --frame FRAME.csv --visits VISITS.csv [--output OUT.csv]
                              [--level all|district|street|community|grid] [--confidence 0.95]
+    gridgov quality link --register REG.csv --external EXT.csv --output LINKS.csv
+                         [--threshold 0.9] [--engine duckdb|spark]
 
 See docs/quality.md. Nothing here imports Django or the ``gridgov`` entry point: the command runs on
 a laptop with only the package installed (no database, no settings).
@@ -12,7 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "registration and accuracy rates from a sample of visited houses (quality estimate); no database needed"
+HELP = ("registration and accuracy rates from a sample of visited houses (quality estimate) and linkage of "
+        "an external list to the register (quality link); no database needed")
 ESTIMATE_HELP = ("estimate the registration and accuracy rates of each campaign (FRAME.csv + VISITS.csv -> "
                  "estimates with intervals)")
 
@@ -93,9 +96,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="all (default: one row per campaign) or the areas of a level, each from its own strata")
     est.add_argument("--confidence", type=_confidence, default=0.95,
                      help="confidence level of the Wald intervals (default 0.95)")
+    from gridgov.quality.link_cli import add_link_parser
+
+    add_link_parser(sub)
 
 
 def main(args) -> int:
     if args.action == "estimate":
         return estimate_main(args)
+    if args.action == "link":
+        from gridgov.quality.link_cli import link_main
+
+        return link_main(args)
     raise AssertionError(args.action)  # argparse allows only the actions above
