@@ -7,4 +7,14 @@
   if (select && select.form) {
     select.addEventListener("change", function () { select.form.submit(); });
   }
+  // one menu of the main navigation open at a time; a click elsewhere closes it
+  var groups = Array.prototype.slice.call(document.querySelectorAll("details.navgroup"));
+  groups.forEach(function (group) {
+    group.addEventListener("toggle", function () {
+      if (group.open) groups.forEach(function (other) { if (other !== group) other.open = false; });
+    });
+  });
+  document.addEventListener("click", function (event) {
+    groups.forEach(function (group) { if (!group.contains(event.target)) group.open = false; });
+  });
 })();
