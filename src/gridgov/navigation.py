@@ -30,6 +30,7 @@ NAV: tuple[NavItem, ...] = (
     # command.view: the 综治中心 see the care figures of their area (no files; care.views redirects them)
     NavItem(_("Special-population care"), "care:caseload",
             (*(c for c in CAPABILITIES if c.startswith("care.")), "command.view")),
+    NavItem(_("Registration quality"), "quality:campaigns", ("quality.view", "quality.design", "quality.visit")),
     NavItem(_("Audit trail"), "audit:trail", ("audit.view",)),
     NavItem(_("User management"), "accounts:users", ("accounts.manage",)),
 )
