@@ -38,6 +38,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
     ("care", "gridgov.demo.care:load", "gridgov.demo.care:reset"),
     ("cases", "gridgov.demo.cases:load", "gridgov.demo.cases:reset"),
     ("safety", "gridgov.demo.safety:load", "gridgov.demo.safety:reset"),
+    ("quality", "gridgov.demo.quality:load", "gridgov.demo.quality:reset"),
 ]
 
 
