@@ -100,8 +100,9 @@ def test_estimates_page_shows_labels(world, campaign, client):
     client.force_login(u["district"])
     html = client.get(f"/quality/{campaign.pk}/estimates/").content.decode()
     # grid 1: every person found is registered and accurate: 100%, interval [1, 1] -> 达标
-    row = re.search(r'data-area="310101001001001" data-indicator="registration_rate">(.*?)</tr>', html, re.S).group(1)
-    assert "100.0%" in row and "达标" in row
+    cell = re.search(r'<tr class="lv-grid" data-area="310101001001001">.*?data-indicator="registration_rate">(.*?)</td>',
+                     html, re.S).group(1)
+    assert "100.0%" in cell and "达标" in cell
     assert client.get(f"/quality/{campaign.pk}/estimates.geojson").status_code == 200
     frame = client.get(f"/quality/{campaign.pk}/frame.csv").content.decode()
     assert frame.splitlines()[0] == "campaign_id,stratum,houses"

@@ -116,10 +116,10 @@ def campaign_detail(user: User, campaign_id: int) -> dict:
         done[wid][outcome] += 1
     users = {u.pk: u for u in User.objects.filter(pk__in=set(assigned) | {k for k in done if k})}
     workers = []
-    for wid in sorted(set(assigned) | {k for k in done if k}, key=lambda k: users[k].username if k in users else ""):
+    for wid in sorted(set(assigned) | set(done), key=lambda k: users[k].username if k in users else "~"):
         u = users.get(wid)
         visits = sum(done[wid].values())
-        workers.append({"id": wid, "name": (u.get_full_name() or u.username) if u else "—",
+        workers.append({"id": wid, "name": (u.display_name or u.username) if u else None,
                         "assigned": assigned.get(wid, 0), "visited": visits,
                         "nonresponse": done[wid][Visit.Outcome.REFUSED] + done[wid][Visit.Outcome.NOT_FOUND],
                         "progress": round(100 * visits / assigned[wid]) if assigned.get(wid) else 100})

@@ -143,12 +143,20 @@ def estimates(request, campaign_id: int):
         r["level_label"] = labels["level"][r["level"]]
         r["pct"], r["ci_low_pct"], r["ci_high_pct"], r["se_pct"] = (
             _pct(r["estimate"]), _pct(r["ci_low"]), _pct(r["ci_high"]), _pct(r["std_error"]))
+    groups: list[dict] = []
+    for r in e["rows"]:
+        if not groups or groups[-1]["level"] != r["level"]:
+            groups.append({"level": r["level"], "label": r["level_label"], "areas": []})
+        areas = groups[-1]["areas"]
+        if not areas or areas[-1]["area"] != r["area"]:
+            areas.append({"area": r["area"], "area_name": r["area_name"], "houses": r["houses_visited"]})
+        areas[-1]["reg" if r["indicator"] == "registration_rate" else "acc"] = r
     trend = selectors.estimates_trend(request.user, campaign_id)
     for t in trend:
         reg, acc = t["registration_rate"] or {}, t["accuracy_rate"] or {}
         t["reg_pct"], t["reg_text"] = (reg.get("estimate") or 0) * 100, _pct(reg.get("estimate"))
         t["acc_pct"], t["acc_text"] = (acc.get("estimate") or 0) * 100, _pct(acc.get("estimate"))
-    return render(request, "quality/estimates.html", {**e, "trend": trend})
+    return render(request, "quality/estimates.html", {**e, "groups": groups, "trend": trend})
 
 
 @page_view
