@@ -227,6 +227,10 @@ def campaign_estimates(user: User, campaign_id: int, *, level: str | None = None
                       "not_found": k[Visit.Outcome.NOT_FOUND], "nonresponse": nonresp,
                       "pending": s.sample_houses - responding - nonresp, "lonely": responding == 1,
                       "outside": responding == 0})
+    stratum_names = dict(geo_selectors.grids_visible(user).filter(code__in=[n["stratum"] for n in notes])
+                         .values_list("code", "name"))
+    for n in notes:
+        n["name"] = stratum_names.get(n["stratum"]) or names.get(n["stratum"][:12], "")
     return {"campaign": c, "rows": rows, "levels": levels, "outcomes": dict(detail),
             "nonresponse": detail[Visit.Outcome.REFUSED] + detail[Visit.Outcome.NOT_FOUND],
             "notes": [n for n in notes if n["nonresponse"] or n["lonely"] or n["outside"]]}

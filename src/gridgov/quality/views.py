@@ -87,7 +87,8 @@ def design(request):
 @page_view
 def campaign(request, campaign_id: int):
     d = selectors.campaign_detail(request.user, campaign_id)
-    d["corrections_open"] = selectors.corrections_open(request.user, campaign_id)
+    pending = selectors.corrections_open(request.user, campaign_id)
+    d["corrections_open"], d["corrections_more"] = pending[:20], max(0, d["corrections"].get("proposed", 0) - 20)
     d["field_labels"] = _field_labels()
     return render(request, "quality/campaign.html", d)
 
