@@ -15,8 +15,12 @@ import pytest
 
 from gridgov.quality import selectors, visit_services
 from gridgov.quality.models import CorrectionProposal, SampledHouse
+from tests.quality import test_visits_data
 from tests.quality.test_against_r import r_estimates
-from tests.quality.test_visits_data import design, fast_hashing, residents_of, world  # noqa: F401
+from tests.quality.test_visits_data import design, residents_of
+
+# the shared fixtures of the visit tests
+world, fast_hashing = test_visits_data.world, test_visits_data.fast_hashing
 
 GRIDGOV = str(Path(sys.executable).with_name("gridgov"))
 

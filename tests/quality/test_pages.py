@@ -9,7 +9,11 @@ import re
 import pytest
 
 from gridgov.quality.models import Campaign, SampledHouse, Visit
-from tests.quality.test_visits_data import G1, design, fast_hashing, residents_of, world  # noqa: F401
+from tests.quality import test_visits_data
+from tests.quality.test_visits_data import G1, design, residents_of
+
+# the shared fixtures of the visit tests
+world, fast_hashing = test_visits_data.world, test_visits_data.fast_hashing
 
 
 @pytest.fixture

@@ -12,7 +12,11 @@ from gridgov.core.errors import Conflict, FieldError, Forbidden, NotFound
 from gridgov.core.models import AuditEvent
 from gridgov.quality import selectors, visit_services
 from gridgov.quality.models import CorrectionProposal, SampledHouse, Visit, VisitAssignment
-from tests.quality.test_visits_data import G1, G2, G3, design, fast_hashing, residents_of, world  # noqa: F401
+from tests.quality import test_visits_data
+from tests.quality.test_visits_data import G1, G2, G3, design, residents_of
+
+# the shared fixtures of the visit tests
+world, fast_hashing = test_visits_data.world, test_visits_data.fast_hashing
 
 
 def _first(campaign, grid):

@@ -98,7 +98,7 @@ def campaign_detail(user: User, campaign_id: int) -> dict:
     names = geo_selectors.place_names({s.code[:12] for s in strata} | {c.area_code})
     grid_names = dict(geo_selectors.grids_visible(user).filter(code__in=[s.code for s in strata])
                       .values_list("code", "name")) if c.strata_level == Campaign.StrataLevel.GRID else {}
-    stratum_rows = []
+    stratum_rows: list[dict] = []
     for s in strata:
         counts = by_stratum[s.pk]
         visited = sum(counts.values())
@@ -110,20 +110,22 @@ def campaign_detail(user: User, campaign_id: int) -> dict:
             "pending": s.sample_houses - visited,
             "nonresponse_rate": (counts[Visit.Outcome.REFUSED] + counts[Visit.Outcome.NOT_FOUND]) / visited
             if visited else None})
-    assigned = Counter(VisitAssignment.objects.filter(campaign=c).values_list("worker_id", flat=True))
+    assigned: Counter[int | None] = Counter(VisitAssignment.objects.filter(campaign=c)
+                                            .values_list("worker_id", flat=True))
     done: dict[int | None, Counter] = defaultdict(Counter)
-    for wid, outcome in Visit.objects.filter(campaign=c).values_list("worker_id", "outcome"):
-        done[wid][outcome] += 1
-    users = {u.pk: u for u in User.objects.filter(pk__in=set(assigned) | {k for k in done if k})}
+    for visitor, outcome in Visit.objects.filter(campaign=c).values_list("worker_id", "outcome"):
+        done[visitor][outcome] += 1
+    ids = {k for k in set(assigned) | set(done) if k is not None}
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
     workers = []
     for wid in sorted(set(assigned) | set(done), key=lambda k: users[k].username if k in users else "~"):
-        u = users.get(wid)
+        u = users.get(wid) if wid is not None else None
         visits = sum(done[wid].values())
         workers.append({"id": wid, "name": (u.display_name or u.username) if u else None,
                         "assigned": assigned.get(wid, 0), "visited": visits,
                         "nonresponse": done[wid][Visit.Outcome.REFUSED] + done[wid][Visit.Outcome.NOT_FOUND],
                         "progress": round(100 * visits / assigned[wid]) if assigned.get(wid) else 100})
-    total = Counter()
+    total: Counter[str] = Counter()
     for row in stratum_rows:
         for k in ("visited", "found", "empty", "refused", "not_found", "pending"):
             total[k] += row[k]
@@ -230,7 +232,8 @@ def campaign_estimates(user: User, campaign_id: int, *, level: str | None = None
     stratum_names = dict(geo_selectors.grids_visible(user).filter(code__in=[n["stratum"] for n in notes])
                          .values_list("code", "name"))
     for n in notes:
-        n["name"] = stratum_names.get(n["stratum"]) or names.get(n["stratum"][:12], "")
+        code = str(n["stratum"])
+        n["name"] = stratum_names.get(code) or names.get(code[:12], "")
     return {"campaign": c, "rows": rows, "levels": levels, "outcomes": dict(detail),
             "nonresponse": detail[Visit.Outcome.REFUSED] + detail[Visit.Outcome.NOT_FOUND],
             "notes": [n for n in notes if n["nonresponse"] or n["lonely"] or n["outside"]]}
@@ -240,7 +243,7 @@ def estimates_map(user: User, campaign_id: int) -> str:
     """GeoJSON of the campaign's grids (or communities) with the registration-rate label of each."""
     c = campaign_get(user, campaign_id)
     level = "grid" if c.strata_level == Campaign.StrataLevel.GRID else "community"
-    by_area = {}
+    by_area: dict[str, dict[str, dict]] = {}
     for r in _estimate(c, level):
         by_area.setdefault(r["area"], {})[r["indicator"]] = r
     if level == "grid":
@@ -284,10 +287,11 @@ def corrections_open(user: User, campaign_id: int) -> list[dict]:
     rows = []
     props = (CorrectionProposal.objects.filter(q, campaign=c, status=CorrectionProposal.Status.PROPOSED)
              .select_related("house", "visit_person").order_by("grid_code", "id")[:200])
-    for p in props:
-        data = {k: ("" if k == "house" else _masked(k, v)) for k, v in p.data.items()}
-        rows.append({"id": p.pk, "kind": p.kind, "house_code": p.house.house_code, "address": p.house.address,
-                     "name": p.visit_person.name, "fields": sorted(data), "values": data})
+    for prop in props:
+        data = {k: ("" if k == "house" else _masked(k, v)) for k, v in prop.data.items()}
+        rows.append({"id": prop.pk, "kind": prop.kind, "house_code": prop.house.house_code,
+                     "address": prop.house.address, "name": prop.visit_person.name, "fields": sorted(data),
+                     "values": data})
     return rows
 
 

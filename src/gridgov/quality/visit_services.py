@@ -256,7 +256,7 @@ def visit_record(*, actor: User, sampled_house_id: int, outcome: str, persons: l
     for row in cleaned:
         vp = VisitPerson.objects.create(
             visit=visit, registered=row["registered"], person_id=row.get("person_id"),
-            name=names.get(row.get("person_id"), row.get("name", "")) if row["registered"] else row["name"],
+            name=names.get(int(row["person_id"]), "") if row["registered"] else str(row["name"]),
             differing=sorted(row.get("differing", {})),
             stub={k: v for k, v in row.get("stub", {}).items() if k != "identity_number"})
         if row["registered"] and row["differing"]:
