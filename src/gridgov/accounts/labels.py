@@ -90,6 +90,10 @@ OBJECT_TYPE_LABELS: dict[str, object] = {
     "care.transfer": pgettext_lazy("audit object", "care transfer"),
     "care.statistics": pgettext_lazy("audit object", "care statistics"),
     "calendar": pgettext_lazy("audit object", "working calendar (official schedule)"),
+    "quality.campaign": pgettext_lazy("audit object", "verification campaign"),
+    "quality.assignment": pgettext_lazy("audit object", "verification visit assignment"),
+    "quality.visit": pgettext_lazy("audit object", "verification visit"),
+    "quality.correction": pgettext_lazy("audit object", "register correction from a visit"),
 }
 
 
