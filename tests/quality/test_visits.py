@@ -191,3 +191,31 @@ def test_visit_form_lists_residents_masked_and_scoped_search(world):
     assert all("*" in r["phone_masked"] for r in form["residents"])
     with pytest.raises(NotFound):
         selectors.visit_form(u["w2"], house.pk)
+
+
+def test_api_worklist_and_visit(world, client):
+    u = world["users"]
+    campaign = design(u["centre"])
+    house = _first(campaign, G1)
+    a, b = residents_of(house.house_id)
+    client.force_login(u["w1"])
+    listed = client.get("/api/v1/quality/worklist")
+    assert listed.status_code == 200 and house.pk in {r["id"] for r in listed.json()}
+    posted = client.post(f"/api/v1/quality/visits/{house.pk}", content_type="application/json", data={
+        "outcome": "found", "persons": [{"person_id": a}, {"person_id": b, "differing": {"name": "改名"}}]})
+    assert posted.status_code == 201
+    assert posted.json() == {"id": posted.json()["id"], "outcome": "found", "persons_found": 2,
+                             "persons_registered": 2, "records_checked": 2, "records_accurate": 1}
+    again = client.post(f"/api/v1/quality/visits/{house.pk}", content_type="application/json",
+                        data={"outcome": "empty"})
+    assert again.status_code == 409
+    bad = client.post(f"/api/v1/quality/visits/{_first(campaign, G2).pk}", content_type="application/json",
+                      data={"outcome": "empty"})
+    assert bad.status_code == 404
+    proposal = CorrectionProposal.objects.get(campaign=campaign)
+    assert client.post(f"/api/v1/quality/corrections/{proposal.pk}/decision", content_type="application/json",
+                       data={"approve": True}).status_code == 403
+    client.force_login(u["centre"])
+    decided = client.post(f"/api/v1/quality/corrections/{proposal.pk}/decision", content_type="application/json",
+                          data={"approve": False, "reason": "核实有误"})
+    assert decided.status_code == 200 and decided.json()["status"] == "rejected"
