@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
+from gridgov.core.errors import FieldError
 from gridgov.quality import selectors, visit_services
+from gridgov.quality.estimate import LEVEL_DIGITS
 
 router = Router(tags=["quality"])
 
@@ -44,9 +46,6 @@ def campaigns(request):
 @router.get("/campaigns/{campaign_id}/estimates",
             summary="Registration and accuracy rates from the stored visits: estimate, 95% interval, label")
 def estimates(request, campaign_id: int, level: str | None = None):
-    from gridgov.core.errors import FieldError
-    from gridgov.quality.estimate import LEVEL_DIGITS
-
     if level is not None and level not in LEVEL_DIGITS:
         raise FieldError("level", "%(value)s is not one of %(values)s", code="choice",
                          params={"value": repr(level), "values": ", ".join(LEVEL_DIGITS)})
@@ -68,9 +67,9 @@ def visit_record(request, sampled_house_id: int, payload: VisitIn):
     v = visit_services.visit_record(actor=request.user, sampled_house_id=sampled_house_id, outcome=payload.outcome,
                                     persons=payload.persons, visited_on=payload.visited_on, notes=payload.notes,
                                     client_uuid=payload.client_uuid)
-    return 201, {"id": v.pk, "outcome": v.outcome, "persons_found": v.persons_found,
-                 "persons_registered": v.persons_registered, "records_checked": v.records_checked,
-                 "records_accurate": v.records_accurate}
+    return Status(201, {"id": v.pk, "outcome": v.outcome, "persons_found": v.persons_found,
+                        "persons_registered": v.persons_registered, "records_checked": v.records_checked,
+                        "records_accurate": v.records_accurate})
 
 
 @router.post("/corrections/{proposal_id}/decision", summary="Approve (applied to the register) or reject")
