@@ -219,3 +219,13 @@ def test_api_worklist_and_visit(world, client):
     decided = client.post(f"/api/v1/quality/corrections/{proposal.pk}/decision", content_type="application/json",
                           data={"approve": False, "reason": "核实有误"})
     assert decided.status_code == 200 and decided.json()["status"] == "rejected"
+
+
+def test_worklist_reads_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    u = world["users"]
+    design(u["centre"])
+    design(u["centre"], name="第二次核查", seed=99)
+    u["w1"]._gridgov_memberships = None
+    with django_assert_max_num_queries(8):
+        rows = selectors.worklist(u["w1"])
+    assert len(rows) > 10
