@@ -289,7 +289,7 @@ def _apply(actor: User, proposal: CorrectionProposal) -> dict:
     if proposal.person_id is None:
         raise Conflict("the resident has been removed from the register", code="gone")
     house = data.pop("house", None)
-    update = {"phone" if k == "phone" else k: v for k, v in data.items()}
+    update = dict(data)  # the checked fields are the register's own field names
     if update:
         registry_services.person_update(actor=actor, person_id=proposal.person_id, data=update)
     if house:
