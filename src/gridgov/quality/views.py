@@ -90,6 +90,7 @@ def campaign(request, campaign_id: int):
     pending = selectors.corrections_open(request.user, campaign_id)
     d["corrections_open"], d["corrections_more"] = pending[:20], max(0, d["corrections"].get("proposed", 0) - 20)
     d["field_labels"] = _field_labels()
+    d["can_apply"] = has_capability(request.user, "registry.edit")  # approving writes the register
     return render(request, "quality/campaign.html", d)
 
 
