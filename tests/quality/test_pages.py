@@ -110,3 +110,18 @@ def test_estimates_page_shows_labels(world, campaign, client):
     assert client.get(f"/quality/{campaign.pk}/estimates.geojson").status_code == 200
     frame = client.get(f"/quality/{campaign.pk}/frame.csv").content.decode()
     assert frame.splitlines()[0] == "campaign_id,stratum,houses"
+
+
+def test_only_a_register_editor_sees_the_approve_buttons(world, campaign, client):
+    from gridgov.quality import visit_services
+
+    u = world["users"]
+    house = SampledHouse.objects.filter(campaign=campaign, grid_code=G1).order_by("rank").first()
+    a = residents_of(house.house_id)[0]
+    visit_services.visit_record(actor=u["w1"], sampled_house_id=house.pk, outcome="found",
+                                persons=[{"person_id": a, "differing": {"phone": "13900002222"}}])
+    client.force_login(u["centre"])  # street centre: registry.edit
+    assert 'value="approve"' in client.get(f"/quality/{campaign.pk}/").content.decode()
+    client.force_login(u["district"])  # district centre: reads, does not write the register
+    html = client.get(f"/quality/{campaign.pk}/").content.decode()
+    assert 'value="approve"' not in html and "待审核" in html
