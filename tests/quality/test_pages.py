@@ -125,3 +125,18 @@ def test_only_a_register_editor_sees_the_approve_buttons(world, campaign, client
     client.force_login(u["district"])  # district centre: reads, does not write the register
     html = client.get(f"/quality/{campaign.pk}/").content.decode()
     assert 'value="approve"' not in html and "待审核" in html
+
+
+def test_corrections_show_labels_and_masked_values(world, campaign, client):
+    from gridgov.quality import visit_services
+
+    u = world["users"]
+    house = SampledHouse.objects.filter(campaign=campaign, grid_code=G1).order_by("rank").first()
+    a, b = residents_of(house.house_id)
+    visit_services.visit_record(actor=u["w1"], sampled_house_id=house.pk, outcome="found", persons=[
+        {"person_id": a, "differing": {"population_type": "02"}},
+        {"person_id": b, "differing": {"phone": "13900003333"}}])
+    client.force_login(u["centre"])
+    html = client.get(f"/quality/{campaign.pk}/").content.decode()
+    assert "来沪人员" in html and "→ 02<" not in html
+    assert "13900003333" not in html and "139****3333" in html

@@ -32,6 +32,7 @@ from gridgov.quality.models import (
     VisitAssignment,
     VisitPerson,
 )
+from gridgov.registry import codes as registry_codes
 from gridgov.registry import selectors as registry_selectors
 from gridgov.registry.models import Residence
 
@@ -302,6 +303,8 @@ def _masked(field: str, value: str) -> str:
         return mask_identity_number(value)
     if field == "phone":
         return mask_phone(value)
+    if field == "population_type":
+        return registry_codes.label(registry_codes.POPULATION_TYPE, value)
     return value
 
 
