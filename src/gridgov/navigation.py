@@ -51,6 +51,7 @@ NAV: tuple[NavItem | NavGroup, ...] = (
         NavItem(_("Public concerns"), "desk:concerns", ("desk.concern",)),
     )),
     NavGroup(_("Registration quality"), (
+        NavItem(_("Campaigns and estimates"), "quality:campaigns", ("quality.view", "quality.design", "quality.visit")),
         NavItem(_("Reconciliation"), "quality:reconcile", ("quality.reconcile",)),
         NavItem(_("Verification worklist"), "quality:reconcile_worklist", ("quality.verify",)),
     )),

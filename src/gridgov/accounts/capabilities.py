@@ -41,6 +41,8 @@ CAPABILITIES: dict[str, object] = {
     "desk.concern": _("answer public concerns: record them and publish statements"),
     "quality.reconcile": _("reconcile an external list with the register (Splink) and read its results"),
     "quality.verify": _("verify reconciliation worklist items by a visit (confirm or reject)"),
+    "quality.view": _("view registration-quality campaigns and their estimates"),
+    "quality.visit": _("visit the sampled houses of verification campaigns"),
     "audit.view": _("read the audit trail (no resident data)"),
     "accounts.manage": _("manage users, roles and memberships"),
 }
@@ -50,7 +52,7 @@ _PREVENTION_ALL = ["prevention.view", "prevention.log", "prevention.manage"]
 _CASES_ALL = ["cases.view", "cases.report", "cases.dispatch", "cases.handle", "cases.evaluate"]
 
 # what every 综治中心 (street and district) does beyond events and safety
-_CENTRE = ("command.view", "command.projects", "command.supervise", "quality.design", "quality.reconcile",
+_CENTRE = ("command.view", "command.projects", "command.supervise", "quality.view", "quality.design", "quality.reconcile",
            "desk.concern", *_PREVENTION_ALL)
 
 
@@ -77,11 +79,12 @@ ROLES: tuple[RoleDefinition, ...] = (
                    ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "desk.intake",
                     "desk.migrants"), "310101"),
     RoleDefinition("community_staff", "居村工作人员", "Community staff",
-                   ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate"),
+                   ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate",
+                    "quality.visit"),
                    "310101"),
     RoleDefinition("grid_worker", "网格员", "Grid worker",
                    ("geo.view", "registry.view", "registry.edit", "cases.view", "cases.report", "cases.evaluate",
-                    "prevention.view", "prevention.log", "quality.verify"),
+                    "prevention.view", "prevention.log", "quality.verify", "quality.visit"),
                    "310101"),
     RoleDefinition("department_handler", "部门处置人员", "Department handler",
                    ("geo.view", "cases.view", "cases.handle"), "310101"),

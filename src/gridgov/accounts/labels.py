@@ -103,6 +103,10 @@ OBJECT_TYPE_LABELS: dict[str, object] = {
     "desk.project": pgettext_lazy("audit object", "social-work project"),
     "desk.output_record": pgettext_lazy("audit object", "social-work project output"),
     "registry.person_search": pgettext_lazy("audit object", "resident search"),
+    "quality.campaign": pgettext_lazy("audit object", "verification campaign"),
+    "quality.assignment": pgettext_lazy("audit object", "verification visit assignment"),
+    "quality.visit": pgettext_lazy("audit object", "verification visit"),
+    "quality.correction": pgettext_lazy("audit object", "register correction from a visit"),
 }
 
 

@@ -48,6 +48,7 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
      "gridgov.demo.command_responsibility:reset"),
     ("desk", "gridgov.demo.desk:load", "gridgov.demo.desk:reset"),
     ("reconcile", "gridgov.demo.reconcile:load", "gridgov.demo.reconcile:reset"),
+    ("quality", "gridgov.demo.quality:load", "gridgov.demo.quality:reset"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from gridgov.quality.models.campaigns import Campaign, CampaignStratum, SampledHouse
 from gridgov.quality.models.reconciliation import ExternalRecord, LinkCandidate, Reconciliation, WorklistItem
+from gridgov.quality.models.visits import CorrectionProposal, Visit, VisitAssignment, VisitPerson
 
-__all__ = ["Campaign", "CampaignStratum", "ExternalRecord", "LinkCandidate", "Reconciliation", "SampledHouse",
-           "WorklistItem"]
+__all__ = ["Campaign", "CampaignStratum", "CorrectionProposal", "ExternalRecord", "LinkCandidate", "Reconciliation",
+           "SampledHouse", "Visit", "VisitAssignment", "VisitPerson", "WorklistItem"]
