@@ -17,11 +17,28 @@ EVENTS = ("/cases/", "事件")
 SAFETY = ("/safety/", "治安态势")
 CARE = ("/care/", "特殊人群服务管理")
 CONCERNS = ("/desk/concerns/", "舆情回应")
+CAMPAIGNS = ("/safety/campaigns/", "专项整治")
+PREVENTION = ("/prevention/", "六张网防控")
+DESK = ("/desk/", "一站式窗口")
+RENEWALS = ("/desk/reminders/", "居住证续签")
+QUALITY = ("/quality/", "核查活动与估计")
+RECONCILE = ("/quality/reconcile/", "名单对账")
+VERIFY = ("/quality/reconcile/worklist/", "对账核实清单")
+SCREEN = ("/command/", "指挥屏")
+SCORECARDS = ("/command/scorecards/", "考核")
+PROJECTS = ("/command/projects/", "项目清单")
+# the whole navigation of a street centre (menus opened: 治安防控, 一站式服务, 登记质量核查, 综治中心)
+STREET_CENTRE = [MAP, REGISTRY, EVENTS, SAFETY, CAMPAIGNS, PREVENTION, CARE, DESK, RENEWALS, CONCERNS, QUALITY, RECONCILE,
+                 SCREEN, SCORECARDS, PROJECTS]
+# a police station officer: the safety menu and care (street children)
+POLICE = [MAP, REGISTRY, EVENTS, SAFETY, CAMPAIGNS, PREVENTION, CARE]
+# a grid worker: prevention (logs), permit renewals, the two verification lists
+GRID_WORKER = [MAP, REGISTRY, EVENTS, PREVENTION, RENEWALS, QUALITY, VERIFY]
 AUDIT = ("/audit/", "审计日志")
 
 
 def nav_entries(body: str) -> list[tuple[str, str]]:
-    """The (href, label) pairs of the header's main navigation."""
+    """The (href, label) pairs of the header's main navigation, menus opened."""
     match = re.search(r'<nav class="mainnav">(.*?)</nav>', body, re.S)
     assert match, "no main navigation in the page"
     return re.findall(r'<a href="([^"]*)">([^<]*)</a>', match.group(1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from tests.refusal_pages import CARE, EVENTS, MAP, REGISTRY, SAFETY, assert_refusal
+from tests.refusal_pages import CARE, GRID_WORKER, MAP, POLICE, REGISTRY, assert_refusal
 
 
 def test_a_file_outside_the_jurisdiction_is_the_404_page(enrol, users, client_for):
@@ -21,10 +21,10 @@ def test_a_file_outside_the_jurisdiction_is_the_404_page(enrol, users, client_fo
 def test_a_programme_without_its_capability_is_the_403_page(enrol, users, client_for):
     e = enrol("mental_health", "无权页")
     police = client_for(users["police_officer"])  # street children only
-    assert_refusal(police.get(f"/care/mental_health/{e.pk}/"), 403, [MAP, REGISTRY, EVENTS, SAFETY, CARE])
-    assert_refusal(police.get("/care/mental_health/statistics/"), 403, [MAP, REGISTRY, EVENTS, SAFETY, CARE])
+    assert_refusal(police.get(f"/care/mental_health/{e.pk}/"), 403, POLICE)
+    assert_refusal(police.get("/care/mental_health/statistics/"), 403, POLICE)
     # no care capability and no command.view at all: the caseload itself
-    assert_refusal(client_for(users["grid_worker"]).get("/care/"), 403, [MAP, REGISTRY, EVENTS])
+    assert_refusal(client_for(users["grid_worker"]).get("/care/"), 403, GRID_WORKER)
     # the city administrator (command.view) is sent to the area figures instead: no files
     assert client_for(users["city_admin"]).get("/care/")["Location"] == "/care/statistics/"
 

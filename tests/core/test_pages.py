@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.refusal_pages import EVENTS, MAP, REGISTRY, assert_refusal, nav_entries
+from tests.refusal_pages import GRID_WORKER, assert_refusal, nav_entries
 
 
 def _client(user):
@@ -22,7 +22,7 @@ def worker(make_user):
 
 @pytest.mark.parametrize("url", ["/no-such-page/", "/cases/no-such-page/", "/registry/houses/x/"])
 def test_an_unknown_address_is_the_404_page_with_the_navigation(worker, url):
-    assert_refusal(_client(worker).get(url), 404, [MAP, REGISTRY, EVENTS])
+    assert_refusal(_client(worker).get(url), 404, GRID_WORKER)
 
 
 def test_an_unknown_address_for_anonymous_is_the_404_page_without_entries(db):
@@ -35,7 +35,10 @@ def test_the_404_page_speaks_english_on_request(worker):
     body = r.content.decode()
     assert r.status_code == 404 and '<html lang="en">' in body
     assert "<h1>Not found</h1>" in body and "This page or record does not exist, or is outside your jurisdiction." in body
-    assert nav_entries(body) == [("/geo/map/", "Map"), ("/registry/", "Residents and houses"), ("/cases/", "Events")]
+    assert nav_entries(body) == [("/geo/map/", "Map"), ("/registry/", "Residents and houses"), ("/cases/", "Events"),
+                                 ("/prevention/", "Prevention networks"), ("/desk/reminders/", "Permit renewals"),
+                                 ("/quality/", "Campaigns and estimates"),
+                                 ("/quality/reconcile/worklist/", "Verification worklist")]
 
 
 @pytest.mark.parametrize("url", ["/", "/cases/", "/registry/", "/care/", "/safety/", "/geo/map/"])
@@ -48,7 +51,7 @@ def test_home_and_module_pages_carry_the_navigation(worker):
     client = _client(worker)
     for url in ("/", "/cases/", "/registry/", "/geo/map/"):
         r = client.get(url)
-        assert r.status_code == 200 and nav_entries(r.content.decode()) == [MAP, REGISTRY, EVENTS], url
+        assert r.status_code == 200 and nav_entries(r.content.decode()) == GRID_WORKER, url
 
 
 def test_the_login_page_has_no_navigation_entries(db):

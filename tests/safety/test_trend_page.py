@@ -8,9 +8,9 @@ import re
 import pytest
 from django.test import Client
 
-from tests.refusal_pages import CARE, CONCERNS, EVENTS, MAP, REGISTRY, SAFETY, assert_refusal, nav_entries
+from tests.refusal_pages import STREET_CENTRE, assert_refusal, nav_entries
 
-NAV = [MAP, REGISTRY, EVENTS, SAFETY, CARE, CONCERNS]  # a street centre's navigation (care: its figures)
+NAV = STREET_CENTRE  # a street centre's navigation (care: its figures)
 
 
 def _client(user):
