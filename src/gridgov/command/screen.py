@@ -360,20 +360,31 @@ def care_tiles(user: User, code: str) -> list[Tile]:
 # ----------------------------------------------------------------------------- registration quality
 
 def quality_tiles(user: User, code: str) -> list[Tile]:
-    from gridgov.quality.models import Campaign
+    """登记率 of the newest verification campaign of the area with estimates (quality/selectors.py),
+    with its interval and label against the 90 % target; the accuracy rate in the note."""
+    from gridgov.quality import selectors as quality_selectors
 
-    prefixes = command_prefixes(user)
-    qs = Campaign.objects.filter(Q(area_code__startswith=code) | Q(area_code__in=[code[:n] for n in (6, 9)]))
-    latest = next((c for c in qs.order_by("-period_end", "-id")[:20] if c.area_code.startswith(tuple(prefixes))
-                   or any(p.startswith(c.area_code) for p in prefixes)), None)
-    formula = _("the latest registration-quality verification campaign of the area: houses sampled; the "
-                "estimates with their intervals appear once the visits are recorded")
-    if latest is None:
-        return [Tile("quality", _("Registration quality"), _("no campaign yet"), None, formula, note="", order=40)]
-    return [Tile("quality", _("Registration quality"), str(latest.sample_size), latest.sample_size, formula,
-                 note=_("%(name)s, %(start)s – %(end)s: %(n)s houses sampled, estimates not yet recorded") % {
-                     "name": latest.name, "start": latest.period_start.isoformat(),
-                     "end": latest.period_end.isoformat(), "n": latest.sample_size}, order=40)]
+    found = quality_selectors.latest_estimate(user, code)  # Forbidden without quality.view: left off
+    formula = _("registration rate = persons found living in the sampled houses who are in the register / all "
+                "persons found (a stratified sample of houses, 95% interval; 达标 when the lower bound is at "
+                "least 90%)")
+    url = reverse("quality:campaigns")
+    if found is None:
+        return [Tile("quality", _("Registration rate"), _("no estimate yet"), None, formula, url=url, order=40)]
+    labels = {"met": _("target met"), "not_met": _("target not met"), "uncertain": _("uncertain"),
+              "undefined": _("no estimate")}
+    reg, acc, campaign = found["registration"], found["accuracy"], found["campaign"]
+
+    def pct(v):
+        return "—" if v is None else f"{v * 100:.1f}%"
+
+    colour = {"met": "green", "not_met": "red"}.get(reg["status"], "yellow")
+    note = _("%(campaign)s: interval %(low)s – %(high)s, %(label)s; accuracy %(acc)s (%(acc_label)s)") % {
+        "campaign": campaign.name, "low": pct(reg["ci_low"]), "high": pct(reg["ci_high"]),
+        "label": labels[reg["status"]], "acc": pct(acc["estimate"] if acc else None),
+        "acc_label": labels[acc["status"]] if acc else labels["undefined"]}
+    return [Tile("quality", _("Registration rate"), pct(reg["estimate"]), reg["estimate"], formula,
+                 url=reverse("quality:estimates", args=[campaign.pk]), note=note, colour=colour, order=40)]
 
 
 register_tile_source(case_tiles)

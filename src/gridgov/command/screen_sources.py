@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from gridgov.accounts.models import User
 from gridgov.command import project_selectors
-from gridgov.command.hooks import PROJECT_COMPLETION
+from gridgov.command.hooks import PROJECT_COMPLETION, REGISTRATION_QUALITY
 from gridgov.command.screen import ActionItem, Tile, register_action_source, register_tile_source
 
 
@@ -92,3 +92,12 @@ def desk_cards(user: User, area_code: str) -> list[ActionItem]:
 
     return [ActionItem(card["kind"], str(card["title"]), card["url"], _day(card["due"]), card["colour"])
             for card in desk_selectors.desk_actions(user, area_code)]
+
+
+def _registration_quality(unit_code: str, month_start: date, month_end: date) -> float | None:
+    from gridgov.quality import selectors as quality_selectors
+
+    return quality_selectors.accuracy_for_area(unit_code, month_start, month_end)
+
+
+REGISTRATION_QUALITY.register(_registration_quality)

@@ -13,6 +13,7 @@ import io
 import json
 import math
 from collections import Counter, defaultdict
+from datetime import date
 
 import numpy as np
 from django.db.models import Q, QuerySet
@@ -358,3 +359,50 @@ def visit_form(user: User, sampled_house_id: int, *, q: str = "") -> dict:
     persons = list(VisitPerson.objects.filter(visit=visit)) if visit else []
     return {"sampled": sampled, "campaign": sampled.campaign, "house": registry_selectors.house_brief(house),
             "residents": residents, "search": found, "q": q, "visit": visit, "visit_persons": persons}
+
+
+# ----------------------------------------------------------------------------- for the 综治中心
+
+def _covering(code: str) -> QuerySet[Campaign]:
+    """Campaigns of ``code``'s area: inside it, or around it (a street's campaign seen from a community)."""
+    return Campaign.objects.filter(Q(area_code__startswith=code) | Q(area_code__in=[code[:n] for n in (6, 9, 12)]))
+
+
+def _overall(campaign: Campaign) -> dict | None:
+    """The campaign's estimate of its whole area (both indicators), or None before two responding houses."""
+    rows = {r["indicator"]: r for r in _estimate(campaign, "all")}
+    reg = rows.get("registration_rate")
+    if reg is None or reg["estimate"] is None:
+        return None
+    return {"campaign": campaign, "registration": reg, "accuracy": rows.get("accuracy_rate")}
+
+
+def latest_estimate(user: User, code: str, *, today: date | None = None) -> dict | None:
+    """The newest campaign of the area ``code`` that the user reads, whose period has ended and that
+    has estimates: its registration and accuracy rates of the campaign's whole area, with intervals
+    and labels. A campaign still running is left out (its houses visited so far are no sample)."""
+    from django.utils import timezone
+
+    prefixes = tuple(_reader_prefixes(user))
+    today = today or timezone.localdate()
+    for c in _covering(code).filter(period_end__lt=today).order_by("-period_end", "-id")[:20]:
+        if not (c.area_code.startswith(prefixes) or any(p.startswith(c.area_code) for p in prefixes)):
+            continue
+        if not Visit.objects.filter(campaign=c).exists():
+            continue
+        found = _overall(c)
+        if found is not None:
+            return found
+    return None
+
+
+def accuracy_for_area(area_code: str, month_start: date, month_end: date) -> float | None:
+    """The scorecard's 登记准确率 of an area: the accuracy estimate of the newest campaign of the area
+    that ended by ``month_end`` (None when there is none). An aggregate: no resident data."""
+    if area_code.startswith("dept:"):
+        return None
+    for c in _covering(area_code).filter(period_end__lte=month_end).order_by("-period_end", "-id")[:20]:
+        found = _overall(c) if Visit.objects.filter(campaign=c).exists() else None
+        if found is not None and found["accuracy"] is not None:
+            return found["accuracy"]["estimate"]
+    return None
