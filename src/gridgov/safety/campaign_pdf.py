@@ -107,7 +107,16 @@ def chart(c: dict, font: str) -> Drawing:
 
 def campaign_summary_pdf(s: dict, *, language: str = "zh-hans") -> bytes:
     kit = Kit()
-    p, table, small, h2 = kit.p, kit.table, kit.small, kit.h2
+    for style in (kit.title, kit.h2, kit.body, kit.small):
+        style.wordWrap = "CJK"  # Chinese lines break between any two characters, not only at spaces
+    kit.h2.keepWithNext = 1
+
+    def table(*args, **kwargs):
+        t = kit.table(*args, **kwargs)
+        t.hAlign = "LEFT"
+        return t
+
+    p, small, h2 = kit.p, kit.small, kit.h2
     campaign = s["campaign"]
     story: list[Any] = [
         p(campaign.title, kit.title),
@@ -149,7 +158,7 @@ def campaign_summary_pdf(s: dict, *, language: str = "zh-hans") -> bytes:
                                                 and e["reason"] else "")
                 rows.append([e["method"], _num(e["observed"], 0), _num(e["expected"]), _percent(e["change"]),
                              interval, verdict])
-            story += [table(rows, widths=[38 * mm, 16 * mm, 24 * mm, 16 * mm, 28 * mm, 58 * mm]),
+            story += [table(rows, widths=[48 * mm, 14 * mm, 22 * mm, 14 * mm, 28 * mm, 54 * mm]),
                       Spacer(1, 2 * mm)]
         story.append(p(_("Comparison areas"), h2))
         story.append(p("、".join(s["comparison_names"]) if s["comparison_names"] else

@@ -2,7 +2,8 @@
  * inline script. Data: #campaign-map-data {campaign, comparison}: two GeoJSON FeatureCollections of
  * outlines (geo selectors: areas_outline) with properties {code, name, level, role}. Campaign areas
  * blue and filled, comparison areas orange and dashed; the map fits both. data-ready="true" once
- * drawn, data-campaign / data-comparison the number of outlines drawn. */
+ * drawn, data-campaign / data-comparison the number of outlines drawn. Up to 12 outlines carry their
+ * names; more show them on hover. */
 (function () {
   "use strict";
   var el = document.getElementById("campaign-map");
@@ -17,6 +18,8 @@
   window.gridgovCampaignMap = map;
   var bounds = null;
   var counts = {};
+  var total = ((data.campaign || {}).features || []).length + ((data.comparison || {}).features || []).length;
+  var LABELS = total <= 12;  // names on the map when few; otherwise on hover
   ["comparison", "campaign"].forEach(function (role) {
     var fc = data[role] || { type: "FeatureCollection", features: [] };
     counts[role] = (fc.features || []).length;
@@ -24,7 +27,9 @@
       style: function () { return Object.assign({ className: "campaign-area campaign-" + role }, STYLE[role]); },
       onEachFeature: function (f, lyr) {
         var p = f.properties || {};
-        lyr.bindTooltip(String(p.name || p.code || ""), { className: "campaign-map-tip" });
+        lyr.bindTooltip(String(p.name || p.code || ""), LABELS
+          ? { permanent: true, direction: "center", className: "campaign-map-tip campaign-map-label" }
+          : { className: "campaign-map-tip" });
         lyr.on("add", function () {
           var path = lyr.getElement && lyr.getElement();
           if (path) { path.setAttribute("data-code", p.code); path.setAttribute("data-role", role); }
