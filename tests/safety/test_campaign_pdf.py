@@ -16,7 +16,10 @@ from django.test import Client
 
 from gridgov.core.models import AuditAction, AuditEvent
 from gridgov.safety import campaign_services as services
-from tests.safety.test_campaigns import START, A, B, C, _create, world  # noqa: F401  (world is a fixture)
+from tests.safety import test_campaigns
+from tests.safety.test_campaigns import START, A, B, C, _create
+
+world = test_campaigns.world  # the fixture of test_campaigns.py
 
 Z95 = 1.959963984540054
 

@@ -238,11 +238,11 @@ def areas_outline(user: User, codes, *, zoom: int = 14, **properties) -> str:
     if prefixes:
         for b, p, n, lv in divisions_visible(user).filter(prefix__in=prefixes, boundary__isnull=False).order_by(
                 "prefix").values_list("boundary", "prefix", "name", "level"):
-            rows.append((b, {"code": p, "name": n, "level": lv, **properties}))
+            rows.append((boundary_wkb(b), {"code": p, "name": n, "level": lv, **properties}))
     if grid_codes:
         for b, c, n in grids_visible(user).filter(code__in=grid_codes, boundary__isnull=False).order_by(
                 "code").values_list("boundary", "code", "name"):
-            rows.append((b, {"code": c, "name": n, "level": 15, **properties}))
+            rows.append((boundary_wkb(b), {"code": c, "name": n, "level": 15, **properties}))
     return _collection(_features(rows, zoom))
 
 

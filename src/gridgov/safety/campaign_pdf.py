@@ -31,6 +31,17 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}%"
 
 
+def _box(x: float, y: float, width: float, height: float, colour: colors.Color) -> Rect:
+    """A filled rectangle without an outline."""
+    rect = Rect(x, y, width, height)
+    rect.fillColor, rect.strokeColor = colour, None
+    return rect
+
+
+def _dashed(dash: list[float] | None) -> dict[str, Any]:
+    return {"strokeDashArray": dash} if dash else {}
+
+
 def _nice_step(top: float) -> float:
     """A round step for about four to six grid lines up to ``top``."""
     raw = max(top, 1.0) / 5
@@ -47,7 +58,8 @@ def chart(c: dict, font: str) -> Drawing:
     the campaign weeks. ``c``: {weeks, reported, discovered, expected, comparison_expected,
     campaign_first, campaign_last} (indices into weeks, inclusive)."""
     d = Drawing(CHART_W, CHART_H)
-    d.initialFontName, d.initialFontSize = font, 7  # the renderer starts in Helvetica, listed unembedded
+    # the renderer starts in Helvetica, which pdffonts would list unembedded (attributes the stubs lack)
+    d.initialFontName, d.initialFontSize = font, 7  # type: ignore[attr-defined]
     left, bottom, right, top = 26, 30, CHART_W - 6, CHART_H - 18
     n = max(len(c["weeks"]), 1)
     values = [v for key in ("reported", "discovered", "expected", "comparison_expected")
@@ -64,8 +76,7 @@ def chart(c: dict, font: str) -> Drawing:
 
     if c["campaign_first"] is not None:
         first, last = c["campaign_first"], c["campaign_last"]
-        d.add(Rect(left + slot * first, bottom, slot * (last - first + 1), top - bottom, fillColor=CAMPAIGN_SHADE,
-                   strokeColor=None))
+        d.add(_box(left + slot * first, bottom, slot * (last - first + 1), top - bottom, CAMPAIGN_SHADE))
         d.add(String(left + slot * first + 2, top - 9, _("Campaign"), fontName=font, fontSize=7,
                      fillColor=colors.HexColor("#1f6fd1")))
     tick = 0.0
@@ -77,7 +88,7 @@ def chart(c: dict, font: str) -> Drawing:
     bar = max(slot * 0.7, 0.5)
     for i, v in enumerate(c["reported"]):
         if v:
-            d.add(Rect(x(i) - bar / 2, bottom, bar, y(v) - bottom, fillColor=REPORTED, strokeColor=None))
+            d.add(_box(x(i) - bar / 2, bottom, bar, y(v) - bottom, REPORTED))
     for key, colour, dash, width in (("discovered", DISCOVERED, [2, 1.5], 0.7), ("expected", BASELINE, None, 1.3),
                                      ("comparison_expected", COMPARISON, None, 1.3)):
         run: list[float] = []
@@ -86,7 +97,7 @@ def chart(c: dict, font: str) -> Drawing:
                 run += [x(i), y(v)]
                 continue
             if len(run) >= 4:
-                d.add(PolyLine(run, strokeColor=colour, strokeWidth=width, strokeDashArray=dash))
+                d.add(PolyLine(run, strokeColor=colour, strokeWidth=width, **_dashed(dash)))
             run = []
     labels = max(1, math.ceil(n / 8))  # about eight dates under the axis
     for i in range(0, n, labels):
@@ -97,9 +108,9 @@ def chart(c: dict, font: str) -> Drawing:
     lx = left
     for colour, label, dash in legend:
         if dash is None and colour is REPORTED:
-            d.add(Rect(lx, 5, 8, 6, fillColor=colour, strokeColor=None))
+            d.add(_box(lx, 5, 8, 6, colour))
         else:
-            d.add(Line(lx, 8, lx + 8, 8, strokeColor=colour, strokeWidth=1.3, strokeDashArray=dash))
+            d.add(Line(lx, 8, lx + 8, 8, strokeColor=colour, strokeWidth=1.3, **_dashed(dash)))
         d.add(String(lx + 11, 5.5, label, fontName=font, fontSize=7))
         lx += 14 + 7 * len(label)
     return d
@@ -158,7 +169,7 @@ def campaign_summary_pdf(s: dict, *, language: str = "zh-hans") -> bytes:
                                                 and e["reason"] else "")
                 rows.append([e["method"], _num(e["observed"], 0), _num(e["expected"]), _percent(e["change"]),
                              interval, verdict])
-            story += [table(rows, widths=[48 * mm, 14 * mm, 22 * mm, 14 * mm, 28 * mm, 54 * mm]),
+            story += [table(rows, widths=[52 * mm, 14 * mm, 22 * mm, 14 * mm, 28 * mm, 50 * mm]),
                       Spacer(1, 2 * mm)]
         story.append(p(_("Comparison areas"), h2))
         story.append(p("、".join(s["comparison_names"]) if s["comparison_names"] else

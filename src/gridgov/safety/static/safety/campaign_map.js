@@ -14,7 +14,7 @@
     campaign: { color: "#1f6fd1", weight: 2.5, opacity: 1, fillColor: "#1f6fd1", fillOpacity: 0.35 },
     comparison: { color: "#f07c00", weight: 2, opacity: 1, dashArray: "6 4", fillColor: "#f07c00", fillOpacity: 0.12 }
   };
-  var map = L.map(el, { minZoom: 8, maxZoom: 19, scrollWheelZoom: false }).setView([31.2304, 121.4737], 12);
+  var map = L.map(el, { minZoom: 8, maxZoom: 19, zoomSnap: 0.25, scrollWheelZoom: false }).setView([31.2304, 121.4737], 12);
   window.gridgovCampaignMap = map;
   var bounds = null;
   var counts = {};
