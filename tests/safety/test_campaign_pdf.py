@@ -10,6 +10,7 @@ import math
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -121,3 +122,15 @@ def test_the_page_links_the_summary_and_maps_campaign_and_comparison_areas(city,
     assert {f["properties"]["role"] for f in data["comparison"]["features"]} == {"comparison"}
     assert data["campaign"]["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert "对照区域" in html and "整治区域" in html  # the legend
+
+
+@pytest.mark.django_db
+def test_a_campaign_without_incident_data_still_has_a_summary(make_user, tmp_path):
+    from gridgov.safety.services import categories_sync
+
+    categories_sync()
+    police = make_user("police", ("police_officer", "310101"))
+    campaign = services.campaign_create(actor=police, title="夏季治安专项行动", areas=[A], categories=["04"],
+                                        start=START, end=START + timedelta(days=13), lead_unit="派出所")
+    text = _pdf_text(_client(police), campaign.pk, tmp_path)
+    assert "夏季治安专项行动" in text and "尚无警情数据" in text and "尚未记录整治行动" in text
