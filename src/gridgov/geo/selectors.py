@@ -227,6 +227,25 @@ def jurisdiction_outline(user: User, *, capture_only: bool = False) -> str:
     return _collection(_features(rows, 14))
 
 
+def areas_outline(user: User, codes, *, zoom: int = 14, **properties) -> str:
+    """Outlines of the given areas (significant division prefixes of 2-12 digits or 15-digit grid
+    codes) that ``user`` may see, as a FeatureCollection; ``properties`` are added to every feature
+    (e.g. ``role="campaign"``). Codes outside the user's view or without a boundary are left out."""
+    codes = [str(c) for c in codes]
+    grid_codes = [c for c in codes if len(c) == 15]
+    prefixes = [c for c in codes if len(c) < 15]
+    rows: list[tuple[bytes, dict]] = []
+    if prefixes:
+        for b, p, n, lv in divisions_visible(user).filter(prefix__in=prefixes, boundary__isnull=False).order_by(
+                "prefix").values_list("boundary", "prefix", "name", "level"):
+            rows.append((boundary_wkb(b), {"code": p, "name": n, "level": lv, **properties}))
+    if grid_codes:
+        for b, c, n in grids_visible(user).filter(code__in=grid_codes, boundary__isnull=False).order_by(
+                "code").values_list("boundary", "code", "name"):
+            rows.append((boundary_wkb(b), {"code": c, "name": n, "level": 15, **properties}))
+    return _collection(_features(rows, zoom))
+
+
 # --- point location -----------------------------------------------------------------------
 
 # How long a process trusts its locator without re-reading ``geo:version`` (seconds). Within the

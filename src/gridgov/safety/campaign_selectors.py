@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import scoped
+from gridgov.core.audit import audit_write
 from gridgov.core.errors import NotFound
+from gridgov.core.models import AuditAction
 from gridgov.safety import campaign_effect, detect
 from gridgov.safety.models import Incident, SpecialCampaign
 from gridgov.safety.services import data_start, week_of, weekly_counts
@@ -133,6 +135,24 @@ def _window(name, first, last, reported, expected, comparison_weekly, pre_first,
         did = campaign_effect.Effect("did", float(reported[first:last].sum()), None, None, None, None,
                                      campaign_effect.NOT_ESTIMABLE, "no comparison areas with incidents before")
     return Window(name, first, last, baseline, did)
+
+
+def comparison_expected(report: Report) -> list[float | None]:
+    """Per week, the reported incidents the comparison areas say the campaign areas would have had:
+    their weekly count times (campaign areas before / comparison areas before), the weekly form of
+    the expected count of estimate (b). None for every week without comparison areas."""
+    pre_first = max(report.start - PRE_WEEKS, 0)
+    t_before = float(report.reported[pre_first:report.start].sum())
+    c_before = float(report.comparison_weekly[pre_first:report.start].sum())
+    if not report.comparison or c_before <= 0:
+        return [None] * len(report.weeks)
+    return [float(c) * t_before / c_before for c in report.comparison_weekly]
+
+
+def campaign_summary_exported(user: User, campaign: SpecialCampaign, *, size: int) -> None:
+    """Record that ``user`` exported the campaign's summary PDF (audit action EXPORT)."""
+    audit_write(AuditAction.EXPORT, actor=user, object_type="safety.campaign", object_id=campaign.pk,
+                changes={"format": "pdf", "bytes": size, "areas": campaign.areas})
 
 
 def actions_summary(campaign: SpecialCampaign) -> list[dict]:

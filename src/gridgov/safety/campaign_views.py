@@ -3,9 +3,11 @@ Thin: parse the form, call one service or selector, render or redirect."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -15,6 +17,7 @@ from gridgov.accounts.scope import has_capability, require_capability
 from gridgov.core.errors import GridgovError
 from gridgov.core.i18n import texts_of
 from gridgov.core.pages import page_view
+from gridgov.geo import selectors as geo_selectors
 from gridgov.safety import campaign_effect, campaign_selectors, campaign_services, selectors
 from gridgov.safety.models import CampaignAction
 
@@ -97,13 +100,37 @@ def campaign_detail(request, campaign_id: int):
         else:
             messages.success(request, gettext("The action is logged."))
             return redirect("safety:campaign", campaign.pk)
-    report = campaign_selectors.campaign_report(request.user, campaign)
-    context = {"campaign": campaign, "errors": errors, "report": report,
-               "areas": campaign.areas,
-               "actions": campaign.actions.select_related("actor")[:200],
-               "action_totals": campaign_selectors.actions_summary(campaign),
-               "kinds": CampaignAction.Kind.choices,
-               "can_manage": has_capability(request.user, campaign_services.MANAGE)}
+    context = summary(request.user, campaign)
+    context.update({"errors": errors, "actions": campaign.actions.select_related("actor")[:200],
+                    "kinds": CampaignAction.Kind.choices,
+                    "can_manage": has_capability(request.user, campaign_services.MANAGE),
+                    "map_data": _map_data(request.user, campaign, context["comparison"])})
+    return render(request, "safety/campaign_detail.html", context)
+
+
+@page_view
+def campaign_summary_pdf(request, campaign_id: int):
+    """The campaign summary as PDF (safety/campaign_pdf.py); audited as an EXPORT."""
+    from gridgov.safety.campaign_pdf import campaign_summary_pdf as render_pdf
+
+    campaign = campaign_selectors.campaign_get(request.user, campaign_id)
+    data = summary(request.user, campaign)
+    data["synthetic"] = geo_selectors.is_demo_data()
+    data["area_names"] = _named(campaign.areas)
+    data["comparison_names"] = _named(data["comparison"])
+    data["category_names"] = [c.name for c in campaign.categories.all()]
+    pdf = render_pdf(data, language=getattr(request, "LANGUAGE_CODE", "zh-hans"))
+    campaign_selectors.campaign_summary_exported(request.user, campaign, size=len(pdf))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="campaign-{campaign.pk}.pdf"'
+    return response
+
+
+def summary(user, campaign) -> dict:
+    """What the campaign page and its PDF show: the facts, the actions by kind, the effect report."""
+    report = campaign_selectors.campaign_report(user, campaign)
+    context: dict = {"campaign": campaign, "report": report, "areas": campaign.areas,
+                     "action_totals": campaign_selectors.actions_summary(campaign), "comparison": []}
     if report is not None:
         context.update({
             "status": STATUS_LABELS[report.status],
@@ -112,10 +139,25 @@ def campaign_detail(request, campaign_id: int):
                          "effects": [_effect_row(w.baseline), _effect_row(w.did)]} for w in report.windows],
             "comparison": report.comparison,
             "chart": _chart(report),
+            "pdf_chart": _pdf_chart(report),
+            "reporting_changed": report.reporting.changed,
             "discovered_before": _percent(report.reporting.discovered_share_before),
             "discovered_during": _percent(report.reporting.discovered_share_during),
         })
-    return render(request, "safety/campaign_detail.html", context)
+    return context
+
+
+def _named(codes) -> list[str]:
+    names = geo_selectors.place_names(codes)
+    return [f"{names[c]} {c}" if names.get(c) else c for c in codes]
+
+
+def _map_data(user, campaign, comparison: list[str]) -> dict | None:
+    """Outlines of the campaign and comparison areas for the page's map; None without ``geo.view``."""
+    if not has_capability(user, geo_selectors.CAPABILITY):
+        return None
+    return {"campaign": json.loads(geo_selectors.areas_outline(user, campaign.areas, role="campaign")),
+            "comparison": json.loads(geo_selectors.areas_outline(user, comparison, role="comparison"))}
 
 
 def _percent(share: float | None) -> str:
@@ -134,3 +176,20 @@ def _chart(report: campaign_selectors.Report) -> dict:
             "threshold": clean(report.threshold),
             "start": report.weeks[report.start].isoformat() if report.start < len(report.weeks) else None,
             "end": report.weeks[report.windows[0].last - 1].isoformat() if report.windows else None}
+
+
+def _pdf_chart(report: campaign_selectors.Report) -> dict:
+    """The PDF chart's data: the weeks the comparison uses before the campaign, the campaign and the
+    weeks after it; per week also what the comparison areas say was to be expected (b)."""
+    first = max(report.start - campaign_selectors.PRE_WEEKS, 0)
+    last = report.windows[-1].last if report.windows else len(report.weeks)
+
+    def clean(values):
+        return [None if v is None or v != v else round(float(v), 2) for v in values[first:last]]
+
+    return {"weeks": [w.isoformat() for w in report.weeks[first:last]],
+            "reported": clean(report.reported), "discovered": clean(report.discovered),
+            "expected": clean(report.expected),
+            "comparison_expected": clean(campaign_selectors.comparison_expected(report)),
+            "campaign_first": report.start - first if report.windows else None,
+            "campaign_last": report.windows[0].last - 1 - first if report.windows else None}

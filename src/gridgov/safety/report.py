@@ -32,28 +32,50 @@ def _font() -> str:
     return FONT
 
 
-def briefing_pdf(b: dict, *, language: str = "zh-hans") -> bytes:
-    font = _font()
-    title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, spaceAfter=6)
-    h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4)
-    body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14)
-    small = ParagraphStyle("small", fontName=font, fontSize=8, leading=11, textColor=colors.HexColor("#5b6b7c"))
+class Kit:
+    """The shared machinery of gridgov's PDFs (the briefing here, the campaign summary in
+    campaign_pdf.py): the embedded CJK font, the paragraph styles, a paragraph and a table maker,
+    and ``build`` that lays the story out on A4 with the canvas in the same font."""
 
-    def p(text, style=body):
-        return Paragraph(escape(str(text)), style)
+    def __init__(self) -> None:
+        self.font = font = _font()
+        self.title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, spaceAfter=6)
+        self.h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4)
+        self.body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14)
+        self.small = ParagraphStyle("small", fontName=font, fontSize=8, leading=11,
+                                    textColor=colors.HexColor("#5b6b7c"))
 
-    def table(rows, widths=None, fills=None):
+    def p(self, text: Any, style: ParagraphStyle | None = None) -> Paragraph:
+        return Paragraph(escape(str(text)), style or self.body)
+
+    def table(self, rows: list[list[Any]], widths: list[float] | None = None,
+              fills: list[str | None] | None = None) -> Table:
         """``fills``: per body row, the background colour of its first cell (or None)."""
-        data = [[p(c, small) if i == 0 else p(c) for c in row] for i, row in enumerate(rows)]
+        data = [[self.p(c, self.small) if i == 0 else self.p(c) for c in row] for i, row in enumerate(rows)]
         t = Table(data, colWidths=widths, repeatRows=1)
         style: list[tuple[Any, ...]] = [
-            ("FONTNAME", (0, 0), (-1, -1), font), ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.grey),
+            ("FONTNAME", (0, 0), (-1, -1), self.font), ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.grey),
             ("LINEBELOW", (0, 1), (-1, -1), 0.2, colors.lightgrey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
         for r, colour in enumerate(fills or [], start=1):
             if colour:
                 style.append(("BACKGROUND", (0, r), (0, r), colors.HexColor(colour)))
         t.setStyle(TableStyle(style))
         return t
+
+    def build(self, story: list, *, title: str) -> bytes:
+        buf = io.BytesIO()
+        doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                                bottomMargin=15 * mm, title=title, author="gridgov",
+                                # the canvas starts in our font: its default (Helvetica) would be listed unembedded
+                                initialFontName=self.font, initialFontSize=9.5)
+        doc.build(story)
+        return buf.getvalue()
+
+
+def briefing_pdf(b: dict, *, language: str = "zh-hans") -> bytes:
+    kit = Kit()
+    title, h2, small = kit.title, kit.h2, kit.small
+    p, table = kit.p, kit.table
 
     jurisdictions = "、".join(f"{name} {code}" if name else code
                               for code, name in zip(b["jurisdictions"], b["jurisdiction_names"], strict=True))
@@ -101,10 +123,4 @@ def briefing_pdf(b: dict, *, language: str = "zh-hans") -> bytes:
           _("Only incidents reported by citizens or victims count towards levels and hotspots; incidents discovered "
             "by police are shown but do not raise an area's level (patrols find more where they patrol)."), small),
     ]
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=_("Weekly public-safety situation briefing"), author="gridgov",
-                            # the canvas starts in our font: its default (Helvetica) would be listed unembedded
-                            initialFontName=font, initialFontSize=9.5)
-    doc.build(story)
-    return buf.getvalue()
+    return kit.build(story, title=_("Weekly public-safety situation briefing"))

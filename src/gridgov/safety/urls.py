@@ -16,4 +16,5 @@ urlpatterns = [
     path("campaigns/", campaign_views.campaign_list, name="campaigns"),
     path("campaigns/new/", campaign_views.campaign_new, name="campaign_new"),
     path("campaigns/<int:campaign_id>/", campaign_views.campaign_detail, name="campaign"),
+    path("campaigns/<int:campaign_id>/summary.pdf", campaign_views.campaign_summary_pdf, name="campaign_pdf"),
 ]
