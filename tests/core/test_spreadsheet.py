@@ -87,4 +87,6 @@ def test_every_export_route_is_swept():
         "api/v1/care/<programme>/export.csv", "api/v1/cases/indicators.xlsx",
         "registry/import/<int:job_id>/report.csv", "audit/export.csv",
         "command/scorecards/<str:area_code>/export.xlsx",  # tests/command/test_scorecard_export_injection.py
+        "quality/<int:campaign_id>/<slug:part>.csv",  # tests/quality/test_export_injection.py
+        "prevention/import/<slug:network>/template.xlsx",  # tests/prevention/test_export_injection.py
     }

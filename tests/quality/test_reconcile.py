@@ -130,7 +130,7 @@ def test_a_bad_list_is_refused_with_its_lines(client, make_user, register, djang
     rec = Reconciliation.objects.get()
     assert rec.status == "failed"
     assert rec.message.splitlines() == ["第 3 行 · 记录编号: 'E1' 出现了两次",
-                                        "第 3 行 · 出生日期: '31/12/1990' 不是日期（应为 YYYY-MM-DD）",
+                                        "第 3 行 · 出生日期: '31/12/1990' 不是日期（年-月-日）",
                                         "第 4 行 · 性别: 'x' 不是“男”或“女”"]
     assert not LinkCandidate.objects.exists()
 

@@ -94,10 +94,11 @@ def read_history(text: str) -> list[tuple[str, str, int, int, float]]:
 
 
 def write_plan(plan, total: float, out) -> int:
+    from gridgov.core.spreadsheet import csv_writer
     from gridgov.prevention.allocate import round_to_sum
 
     units = round_to_sum(plan.units, total)
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")  # a grid id read from HISTORY.csv may look like a formula
     writer.writerow(PLAN_COLUMNS)
     for i, grid in enumerate(plan.grids):
         writer.writerow([grid, f"{units[i]:.4f}", f"{plan.risk.mean[i]:.4f}", f"{plan.risk.low[i]:.4f}",

@@ -37,7 +37,12 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 
 def read_rows(text: str, *, source: str) -> list[dict]:
     """Rows of a CSV text with the ``FIELDS`` header; refuses a missing column or a ragged line."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    return read_table(csv.reader(io.StringIO(text, newline="")), source=source)
+
+
+def read_table(lines, *, source: str) -> list[dict]:
+    """Rows of a table (an iterable of lists of cells, the header first): as ``read_rows``."""
+    reader = iter(lines)
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [f for f in FIELDS if f not in header]
     if missing:

@@ -4,8 +4,6 @@ Nothing is written to the register."""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import tempfile
@@ -93,20 +91,16 @@ def reconciliation_start(*, actor: User, name: str, area_code: str, list_kind: s
 
 
 def _read_rows(path: Path, encoding: str) -> tuple[list[dict], str]:
-    from gridgov.quality.link_cli import decode, read_rows
+    from gridgov.quality.link_cli import decode, read_rows, read_table
 
     if path.suffix == ".xlsx":
         from openpyxl import load_workbook
 
         wb = load_workbook(path, read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        for values in ws.iter_rows(values_only=True):
-            writer.writerow(["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v))
-                             for v in values])
+        table = [["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)) for v in values]
+                 for values in wb.worksheets[0].iter_rows(values_only=True)]
         wb.close()
-        return read_rows(buf.getvalue(), source=""), "xlsx"
+        return read_table(table, source=""), "xlsx"
     text, used = decode(path.read_bytes(), encoding or None)
     return read_rows(text, source=""), used
 
