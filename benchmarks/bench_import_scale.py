@@ -99,6 +99,7 @@ def child(n: int) -> int:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from bench_import import clear_persons, setup_django
 
+    os.environ["GRIDGOV_IMPORT_MAX_ROWS"] = str(max(n, 200_000))  # the city-scale file is one file here
     setup_django(tmp)
     from django.db import connection
 

@@ -18,6 +18,9 @@
   enforce the upsert keys and serve the existence probes). PostgreSQL: nothing (``DROP INDEX`` would
   lock the table against readers until the commit; ``COPY`` is fast enough there).
 - ``holds_write_lock(connection)``: SQLite's ``BEGIN IMMEDIATE`` transaction keeps other writers out.
+- ``probe(connection, table, key, columns, keys)``: the rows of ``table`` whose ``key`` is one of
+  ``keys``, as tuples of ``columns``: PostgreSQL one statement a batch (``key = ANY(array)``, one
+  round trip instead of one per 900 keys); SQLite ``IN (…)`` lists of 900 (its bound-parameter limit).
 - ``bulk_insert(connection, table, columns, rows, constants)``: PostgreSQL ``COPY … FROM STDIN`` through psycopg's
   copy protocol; elsewhere ``executemany`` of a plain parametrised INSERT.
 """
@@ -88,6 +91,24 @@ def holds_write_lock(connection) -> bool:
     at the start of the transaction holds only this transaction's rows."""
     return (connection.vendor == "sqlite" and connection.in_atomic_block
             and connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") in ("IMMEDIATE", "EXCLUSIVE"))
+
+
+def probe(connection, table: str, key: str, columns: Sequence[str], keys: Sequence) -> list[tuple]:
+    """The rows (``columns``) of ``table`` whose ``key`` column is in ``keys``."""
+    if not keys:
+        return []
+    qn = connection.ops.quote_name
+    head = f"SELECT {', '.join(qn(c) for c in columns)} FROM {qn(table)} WHERE {qn(key)}"
+    out: list[tuple] = []
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"{head} = ANY(%s)", [list(keys)])
+            return list(cur.fetchall())
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
+            cur.execute(f"{head} IN ({', '.join(['%s'] * len(chunk))})", list(chunk))
+            out.extend(cur.fetchall())
+    return out
 
 
 def bulk_insert(connection, table: str, columns: Sequence[str], rows: Sequence[Sequence],

@@ -675,24 +675,19 @@ class PersonImporter(_Importer):
         found_h, found_d = {}, {}
         same: set[str] = set()
         if by_hmac:  # which exist (one plain indexed probe each) with their row hash, then the changed rows
-            qn = connection.ops.quote_name
-            sql = (f"SELECT {qn('id_hmac')}, {qn('version')}, {qn('import_hash')}, {qn('status')} "
-                   f"FROM {qn(self.table)} WHERE {qn('id_hmac')} IN ")
             hits: list[str] = []
             by_key = {o["id_hmac"]: o for _, o in good if o["id_hmac"]}
             active = Person.Status.ACTIVE.value
             compared = self.COMPARED
-            with connection.cursor() as cur:
-                for start in range(0, len(by_hmac), 900):
-                    chunk = by_hmac[start:start + 900]
-                    cur.execute(sql + f"({', '.join(['%s'] * len(chunk))})", chunk)
-                    for h, version, stored, status in cur.fetchall():
-                        o = by_key[h]
-                        if (stored and (status == active or not o["house_id"])
-                                and stored == person_row_hash([o[c] for c in compared], version)):
-                            same.add(h)
-                        else:
-                            hits.append(h)
+            for h, version, stored, status in db_adapter.probe(connection, self.table, "id_hmac",
+                                                                ("id_hmac", "version", "import_hash", "status"),
+                                                                by_hmac):
+                o = by_key[h]
+                if (stored and (status == active or not o["house_id"])
+                        and stored == person_row_hash([o[c] for c in compared], version)):
+                    same.add(h)
+                else:
+                    hits.append(h)
             by_hmac = hits
         for start in range(0, len(by_hmac), 900):
             for row in Person.objects.filter(id_hmac__in=by_hmac[start:start + 900]).values_list(*cols):
