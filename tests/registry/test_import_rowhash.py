@@ -118,3 +118,44 @@ def test_a_bad_row_refuses_the_file_and_writes_nothing(tmp_path, place, users):
     assert (result.created, result.updated, result.unchanged, result.rejected) == (0, 0, 0, 1)
     assert [(d.row, d.field) for d in result.details] == [(5, "identity_number")]
     assert _state() == before and Person.objects.count() == 5
+
+
+def _probe_misses(monkeypatch):
+    """The batch's probe ran before another writer committed its rows (a concurrent import)."""
+    from gridgov.registry.imports import PersonImporter
+
+    monkeypatch.setattr(PersonImporter, "_existing", lambda self, good: ({}, {}, set()))
+
+
+def test_a_key_registered_meanwhile_refuses_the_file_with_its_row(tmp_path, place, users, monkeypatch):
+    rows = _rows(place, 4)
+    import_file(kind="persons", path=write_csv(tmp_path / "a.csv", HEADER, rows[1:2]), actor=users["street_a"])
+    before = _state()
+    _probe_misses(monkeypatch)
+    result = import_file(kind="persons", path=write_csv(tmp_path / "b.csv", HEADER, rows), actor=users["street_a"])
+    assert not result.written
+    assert [(d.row, d.field, d.code) for d in result.details] == [(3, "identity_number", "concurrent")]
+    assert _state() == before and Person.objects.count() == 1
+
+
+def test_a_key_registered_meanwhile_in_valid_rows_mode_keeps_the_others(tmp_path, place, users, monkeypatch):
+    rows = _rows(place, 4)
+    import_file(kind="persons", path=write_csv(tmp_path / "a.csv", HEADER, rows[1:2]), actor=users["street_a"])
+    _probe_misses(monkeypatch)
+    result = import_file(kind="persons", path=write_csv(tmp_path / "b.csv", HEADER, rows), actor=users["street_a"],
+                         mode="valid-rows")
+    assert result.written and (result.created, result.rejected) == (3, 1)
+    assert [(d.row, d.code) for d in result.details] == [(3, "concurrent")]
+    assert sorted(Person.objects.values_list("phone", flat=True)) == sorted(r[3] for r in rows)
+
+
+def test_the_concurrent_message_is_translated(tmp_path, place, users, monkeypatch):
+    from django.utils import translation
+
+    rows = _rows(place, 2)
+    import_file(kind="persons", path=write_csv(tmp_path / "a.csv", HEADER, rows[:1]), actor=users["street_a"])
+    _probe_misses(monkeypatch)
+    with translation.override("zh-hans"):
+        result = import_file(kind="persons", path=write_csv(tmp_path / "b.csv", HEADER, rows),
+                             actor=users["street_a"])
+    assert result.details[0].message == "导入期间已被其他导入或用户登记，请重新导入该文件"

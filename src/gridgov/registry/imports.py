@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -741,7 +741,7 @@ class PersonImporter(_Importer):
                 if column.count(column[0]) == len(column):
                     constants[c] = column[0]
             cols = [c for c in self.COLUMNS if c not in constants]
-            db_adapter.bulk_insert(connection, self.table, cols, list(map(itemgetter(*cols), new)), constants)
+            new = self._insert_new(good, new, cols, constants)
             self.result.created += len(new)
             housed = [o for o in new if o["house_id"]]
             if housed:
@@ -756,6 +756,38 @@ class PersonImporter(_Importer):
         for pk, current, o, diff in changed:
             self._update(pk, current, o, diff, today)
         self.result.updated += len(changed)
+
+    def _insert_new(self, good, new, cols, constants) -> list:
+        """Insert the new rows in a savepoint. A key that another writer registered after this batch's
+        probe (a concurrent import or edit) breaks a unique index: its rows are rejected with their
+        row numbers and the others inserted again (all-or-nothing: the file is then refused)."""
+        try:
+            with transaction.atomic():
+                db_adapter.bulk_insert(connection, self.table, cols, list(map(itemgetter(*cols), new)), constants)
+            return new
+        except IntegrityError as exc:
+            error = exc
+        number_of = {id(o): number for number, o in good}
+        taken = {h for (h,) in db_adapter.probe(connection, self.table, "id_hmac", ("id_hmac",),
+                                                [o["id_hmac"] for o in new if o["id_hmac"]])}
+        taken_docs = {(t, n) for t, n in db_adapter.probe(connection, self.table, "doc_number",
+                                                           ("doc_type", "doc_number"),
+                                                           [o["doc_number"] for o in new if not o["id_hmac"]])}
+        rest = []
+        for o in new:
+            if (o["id_hmac"] in taken) if o["id_hmac"] else ((o["doc_type"], o["doc_number"]) in taken_docs):
+                self.reject(number_of[id(o)], "identity_number" if o["id_hmac"] else "doc_number",
+                            "registered meanwhile by another import or user; import the file again", "concurrent")
+            else:
+                rest.append(o)
+        if len(rest) == len(new):
+            raise error  # not a key taken meanwhile: a real fault
+        if rest and not (self.mode == "all-or-nothing" and self.result.details):
+            with transaction.atomic():
+                db_adapter.bulk_insert(connection, self.table, cols, list(map(itemgetter(*cols), rest)), constants)
+        elif self.mode == "all-or-nothing":
+            rest = []
+        return rest
 
     @staticmethod
     def _ident(o):
