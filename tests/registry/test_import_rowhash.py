@@ -159,3 +159,36 @@ def test_the_concurrent_message_is_translated(tmp_path, place, users, monkeypatc
         result = import_file(kind="persons", path=write_csv(tmp_path / "b.csv", HEADER, rows),
                              actor=users["street_a"])
     assert result.details[0].message == "导入期间已被其他导入或用户登记，请重新导入该文件"
+
+
+def test_a_key_added_after_the_start_into_an_empty_table(tmp_path, place, users, monkeypatch):
+    """Into a table empty at the start, PostgreSQL skips the probes (so does SQLite holding the write
+    lock): a key another writer adds meanwhile is then caught by the unique index and reported with
+    its row; with the probes on, the row is found and updated."""
+    from gridgov.registry import db_adapter
+    from gridgov.registry.identity import blind_indexer
+    from gridgov.registry.imports import PersonImporter
+
+    rows = _rows(place, 4)
+    real_write = PersonImporter.write
+    seen = {}
+
+    def write_after_another_writer(self, good, today):
+        if not seen:
+            seen["empty_at_start"] = self.empty_at_start
+            n = rows[2][0]
+            Person.objects.create(identity_number=n, id_hmac=blind_indexer()(n), id_last4=n[-4:], name="别人",
+                                  grid_code=place["a1"])
+        return real_write(self, good, today)
+
+    monkeypatch.setattr(PersonImporter, "write", write_after_another_writer)
+    result = import_file(kind="persons", path=write_csv(tmp_path / "b.csv", HEADER, rows), actor=users["street_a"])
+    assert seen["empty_at_start"] == db_adapter.empty_table_needs_no_probe(connection)
+    if seen["empty_at_start"]:
+        assert not result.written
+        assert [(d.row, d.code) for d in result.details] == [(4, "concurrent")]
+    else:
+        assert result.written and (result.created, result.updated) == (3, 1)
+        assert Person.objects.get(phone=rows[2][3]).name == rows[2][1]
+    if connection.vendor == "postgresql":
+        assert seen["empty_at_start"]

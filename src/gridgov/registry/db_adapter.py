@@ -17,6 +17,7 @@
   and readers (WAL) see the committed schema with its indexes throughout. Unique indexes stay (they
   enforce the upsert keys and serve the existence probes). PostgreSQL: nothing (``DROP INDEX`` would
   lock the table against readers until the commit; ``COPY`` is fast enough there).
+- ``empty_table_needs_no_probe(connection)``: SQLite with the write lock; PostgreSQL always.
 - ``holds_write_lock(connection)``: SQLite's ``BEGIN IMMEDIATE`` transaction keeps other writers out.
 - ``probe(connection, table, key, columns, keys)``: the rows of ``table`` whose ``key`` is one of
   ``keys``, as tuples of ``columns``: PostgreSQL one statement a batch (``key = ANY(array)``, one
@@ -111,6 +112,15 @@ def probe(connection, table: str, key: str, columns: Sequence[str], keys: Sequen
     return out
 
 
+def empty_table_needs_no_probe(connection) -> bool:
+    """Whether an import into a table that was empty at its start may skip the existence probes.
+    SQLite: when the transaction holds the write lock (no other writer can add a row). PostgreSQL:
+    always — a row with one of the file's keys committed meanwhile by another writer makes the
+    insert wait for that writer and then fail on the unique index, and the import reports those
+    rows (``PersonImporter._insert_new``); rows with other keys change nothing for this file."""
+    return connection.vendor == "postgresql" or holds_write_lock(connection)
+
+
 def bulk_insert(connection, table: str, columns: Sequence[str], rows: Sequence[Sequence],
                 constants: dict | None = None) -> None:
     """Insert ``rows`` (one value per column of ``columns``) into ``table``; ``constants`` (column ->
@@ -125,7 +135,8 @@ def bulk_insert(connection, table: str, columns: Sequence[str], rows: Sequence[S
         if connection.vendor == "postgresql":
             col_sql = ", ".join(qn(c) for c in (*columns, *constants))
             tail = tuple(constants.values())
-            with cur.cursor.copy(f"COPY {qn(table)} ({col_sql}) FROM STDIN") as copy:
+            # the raw psycopg cursor: its errors are turned into Django's (IntegrityError) here
+            with connection.wrap_database_errors, cur.cursor.copy(f"COPY {qn(table)} ({col_sql}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row((*row, *tail))
             return

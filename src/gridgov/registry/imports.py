@@ -432,7 +432,7 @@ class PersonImporter(_Importer):
     def run(self, table: Table) -> ImportResult:
         # no row to find when the table was empty and no other writer can add one meanwhile: every
         # key then comes from this file, and ``self.seen`` already refuses a key twice
-        self.empty_at_start = db_adapter.holds_write_lock(connection) and not Person.objects.exists()
+        self.empty_at_start = db_adapter.empty_table_needs_no_probe(connection) and not Person.objects.exists()
         return super().run(table)
 
     # -- validation --
