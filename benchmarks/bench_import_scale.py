@@ -14,7 +14,9 @@ by construction, ``demo/identities.identity_numbers``; vectorised, a few seconds
     same columns — PostgreSQL ``COPY`` from the CSV, SQLite ``executemany``.
 
 One JSON line per size: {"bench","n","db","ours_s","rows_per_s","peer","peer_s","ratio",
-"reimport_unchanged_s","peak_rss_mb",...}.
+"reimport_unchanged_s","peak_rss_mb",...}. ``*_cpu_s`` are this process's CPU seconds (with
+SQLite they include the database's work, with PostgreSQL they do not): steadier than wall time on a
+shared machine; ``load_avg_1m`` says how shared it was.
 """
 
 from __future__ import annotations
@@ -111,13 +113,13 @@ def child(n: int) -> int:
     t = time.perf_counter()
     write_csv(path, n, list(Grid.objects.values_list("code", flat=True)))
     gen_s = time.perf_counter() - t
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     result = import_file(kind="persons", path=path)
-    ours_s = time.perf_counter() - t
+    ours_s, ours_cpu = time.perf_counter() - t, time.process_time() - c
     assert result.written and result.created == n, result.as_dict()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     again = import_file(kind="persons", path=path)
-    reimport_s = time.perf_counter() - t
+    reimport_s, reimport_cpu = time.perf_counter() - t, time.process_time() - c
     assert again.unchanged == n and again.created == 0 and again.updated == 0, again.as_dict()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     clear_persons()
@@ -128,6 +130,8 @@ def child(n: int) -> int:
         "rows_per_s": round(n / ours_s), "peer": "raw floor: COPY/executemany into an unindexed table",
         "peer_s": round(peer_s, 3), "ratio": round(peer_s / ours_s, 3), "peer_rows_per_s": round(n / peer_s),
         "reimport_unchanged_s": round(reimport_s, 3), "reimport_rows_per_s": round(n / reimport_s),
+        "ours_cpu_s": round(ours_cpu, 3), "reimport_cpu_s": round(reimport_cpu, 3),
+        "load_avg_1m": round(os.getloadavg()[0], 1),
         "peak_rss_mb": round(peak_mb, 1), "csv_generate_s": round(gen_s, 1),
     }), flush=True)
     return 0
