@@ -147,7 +147,7 @@ class ImportResult:
 def person_row_hash(values: Iterable, version: int) -> str:
     """The row hash of a person: 16 hex digits of BLAKE2b over the normalised compared fields
     (``PersonImporter.COMPARED``, in that order) and the version that holds them."""
-    text = "\x1f".join("" if x is None else str(x) for x in values) + "\x1f" + str(int(version))
+    text = "\x1f".join(["" if x is None else str(x) for x in values]) + "\x1f" + str(int(version))
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -678,13 +678,13 @@ class PersonImporter(_Importer):
             hits: list[str] = []
             by_key = {o["id_hmac"]: o for _, o in good if o["id_hmac"]}
             active = Person.Status.ACTIVE.value
-            compared = self.COMPARED
+            compared = itemgetter(*self.COMPARED)
             for h, version, stored, status in db_adapter.probe(connection, self.table, "id_hmac",
                                                                 ("id_hmac", "version", "import_hash", "status"),
                                                                 by_hmac):
                 o = by_key[h]
                 if (stored and (status == active or not o["house_id"])
-                        and stored == person_row_hash([o[c] for c in compared], version)):
+                        and stored == person_row_hash(compared(o), version)):
                     same.add(h)
                 else:
                     hits.append(h)
@@ -728,8 +728,9 @@ class PersonImporter(_Importer):
                 diff["import_hash"] = person_row_hash([after[c] for c in compared_all], row[-1] + 1)
                 changed.append((row[0], current, o, diff))
         if new:
+            values_of = itemgetter(*compared_all)
             for o in new:
-                o["import_hash"] = person_row_hash([o[c] for c in compared_all], 1)
+                o["import_hash"] = person_row_hash(values_of(o), 1)
             # in the order of the unique blind index: its B-tree fills near-sequentially, not at random
             new.sort(key=lambda o: o["id_hmac"] or "")
             now = timezone.now()
