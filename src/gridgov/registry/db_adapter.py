@@ -17,7 +17,11 @@
   and readers (WAL) see the committed schema with its indexes throughout. Unique indexes stay (they
   enforce the upsert keys and serve the existence probes). PostgreSQL: nothing (``DROP INDEX`` would
   lock the table against readers until the commit; ``COPY`` is fast enough there).
+- ``empty_table_needs_no_probe(connection)``: SQLite with the write lock; PostgreSQL always.
 - ``holds_write_lock(connection)``: SQLite's ``BEGIN IMMEDIATE`` transaction keeps other writers out.
+- ``probe(connection, table, key, columns, keys)``: the rows of ``table`` whose ``key`` is one of
+  ``keys``, as tuples of ``columns``: PostgreSQL one statement a batch (``key = ANY(array)``, one
+  round trip instead of one per 900 keys); SQLite ``IN (…)`` lists of 900 (its bound-parameter limit).
 - ``bulk_insert(connection, table, columns, rows, constants)``: PostgreSQL ``COPY … FROM STDIN`` through psycopg's
   copy protocol; elsewhere ``executemany`` of a plain parametrised INSERT.
 """
@@ -90,6 +94,33 @@ def holds_write_lock(connection) -> bool:
             and connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") in ("IMMEDIATE", "EXCLUSIVE"))
 
 
+def probe(connection, table: str, key: str, columns: Sequence[str], keys: Sequence) -> list[tuple]:
+    """The rows (``columns``) of ``table`` whose ``key`` column is in ``keys``."""
+    if not keys:
+        return []
+    qn = connection.ops.quote_name
+    head = f"SELECT {', '.join(qn(c) for c in columns)} FROM {qn(table)} WHERE {qn(key)}"
+    out: list[tuple] = []
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"{head} = ANY(%s)", [list(keys)])
+            return list(cur.fetchall())
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
+            cur.execute(f"{head} IN ({', '.join(['%s'] * len(chunk))})", list(chunk))
+            out.extend(cur.fetchall())
+    return out
+
+
+def empty_table_needs_no_probe(connection) -> bool:
+    """Whether an import into a table that was empty at its start may skip the existence probes.
+    SQLite: when the transaction holds the write lock (no other writer can add a row). PostgreSQL:
+    always — a row with one of the file's keys committed meanwhile by another writer makes the
+    insert wait for that writer and then fail on the unique index, and the import reports those
+    rows (``PersonImporter._insert_new``); rows with other keys change nothing for this file."""
+    return connection.vendor == "postgresql" or holds_write_lock(connection)
+
+
 def bulk_insert(connection, table: str, columns: Sequence[str], rows: Sequence[Sequence],
                 constants: dict | None = None) -> None:
     """Insert ``rows`` (one value per column of ``columns``) into ``table``; ``constants`` (column ->
@@ -104,7 +135,8 @@ def bulk_insert(connection, table: str, columns: Sequence[str], rows: Sequence[S
         if connection.vendor == "postgresql":
             col_sql = ", ".join(qn(c) for c in (*columns, *constants))
             tail = tuple(constants.values())
-            with cur.cursor.copy(f"COPY {qn(table)} ({col_sql}) FROM STDIN") as copy:
+            # the raw psycopg cursor: its errors are turned into Django's (IntegrityError) here
+            with connection.wrap_database_errors, cur.cursor.copy(f"COPY {qn(table)} ({col_sql}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row((*row, *tail))
             return

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -142,6 +142,13 @@ class ImportResult:
                 "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
                 "written": self.written, "encoding": self.encoding, "truncated": self.truncated,
                 "errors": [d.as_dict() for d in self.details]}
+
+
+def person_row_hash(values: Iterable, version: int) -> str:
+    """The row hash of a person: 16 hex digits of BLAKE2b over the normalised compared fields
+    (``PersonImporter.COMPARED``, in that order) and the version that holds them."""
+    text = "\x1f".join(["" if x is None else str(x) for x in values]) + "\x1f" + str(int(version))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 _DIGITS15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
@@ -407,7 +414,7 @@ class PersonImporter(_Importer):
     raw_rows = True
     COLUMNS = ("identity_number", "id_hmac", "id_last4", "doc_type", "doc_number", "name", "former_name", "sex",
                "birth_date", "ethnicity", "nationality", "hukou_division", "hukou_address", "phone",
-               "population_type", "household_separated", "grid_code", "house_id")
+               "population_type", "household_separated", "grid_code", "house_id", "import_hash")
     MAYBE_CONSTANT = ("doc_type", "doc_number", "former_name", "ethnicity", "nationality", "hukou_address",
                       "house_id")
     COMPARED = ("doc_type", "doc_number", "name", "former_name", "sex", "birth_date", "ethnicity", "nationality",
@@ -425,7 +432,7 @@ class PersonImporter(_Importer):
     def run(self, table: Table) -> ImportResult:
         # no row to find when the table was empty and no other writer can add one meanwhile: every
         # key then comes from this file, and ``self.seen`` already refuses a key twice
-        self.empty_at_start = db_adapter.holds_write_lock(connection) and not Person.objects.exists()
+        self.empty_at_start = db_adapter.empty_table_needs_no_probe(connection) and not Person.objects.exists()
         return super().run(table)
 
     # -- validation --
@@ -657,21 +664,30 @@ class PersonImporter(_Importer):
         self.write(good, today)
 
     def _existing(self, good):
+        """(rows found by blind index, rows found by document, blind indexes of unchanged rows): a row
+        whose stored ``import_hash`` is the hash of the file's row at the stored version is unchanged
+        and not read further; the others are read whole and compared field by field."""
         if self.empty_at_start:
-            return {}, {}
+            return {}, {}, set()
         by_hmac = [o["id_hmac"] for _, o in good if o["id_hmac"]]
         by_doc = [o["doc_number"] for _, o in good if not o["id_hmac"]]
-        cols = ["pk", "id_hmac", *self.COMPARED, "status"]
+        cols = ["pk", "id_hmac", *self.COMPARED, "status", "version"]
         found_h, found_d = {}, {}
-        if by_hmac:  # which exist (one plain indexed probe each), then the rows of those through the ORM
-            qn = connection.ops.quote_name
-            sql = f"SELECT {qn('id_hmac')} FROM {qn(self.table)} WHERE {qn('id_hmac')} IN "
+        same: set[str] = set()
+        if by_hmac:  # which exist (one plain indexed probe each) with their row hash, then the changed rows
             hits: list[str] = []
-            with connection.cursor() as cur:
-                for start in range(0, len(by_hmac), 900):
-                    chunk = by_hmac[start:start + 900]
-                    cur.execute(sql + f"({', '.join(['%s'] * len(chunk))})", chunk)
-                    hits.extend(h for (h,) in cur.fetchall())
+            by_key = {o["id_hmac"]: o for _, o in good if o["id_hmac"]}
+            active = Person.Status.ACTIVE.value
+            compared = itemgetter(*self.COMPARED)
+            for h, version, stored, status in db_adapter.probe(connection, self.table, "id_hmac",
+                                                                ("id_hmac", "version", "import_hash", "status"),
+                                                                by_hmac):
+                o = by_key[h]
+                if (stored and (status == active or not o["house_id"])
+                        and stored == person_row_hash(compared(o), version)):
+                    same.add(h)
+                else:
+                    hits.append(h)
             by_hmac = hits
         for start in range(0, len(by_hmac), 900):
             for row in Person.objects.filter(id_hmac__in=by_hmac[start:start + 900]).values_list(*cols):
@@ -679,31 +695,42 @@ class PersonImporter(_Importer):
         for start in range(0, len(by_doc), 900):
             for row in Person.objects.filter(doc_number__in=by_doc[start:start + 900]).values_list(*cols):
                 found_d[(row[2], row[3])] = row
-        return found_h, found_d
+        return found_h, found_d, same
 
     def write(self, good, today):
         if not good:
             return
-        found_h, found_d = self._existing(good)
+        found_h, found_d, same = self._existing(good)
         present = self.present
         compared = [c for c in self.COMPARED
                     if c in present or c in ("grid_code", "house_id", "sex", "birth_date", "doc_type",
                                              "hukou_division", "nationality")]
         new, changed = [], []
+        compared_all = self.COMPARED
         for _, o in good:
+            if same and o["id_hmac"] in same:
+                self.result.unchanged += 1
+                continue
             row = found_h.get(o["id_hmac"]) if o["id_hmac"] else found_d.get((o["doc_type"], o["doc_number"]))
             if row is None:
                 new.append(o)
                 continue
             current = dict(zip(self.COMPARED, row[2:2 + len(self.COMPARED)], strict=True))
             diff = {c: o[c] for c in compared if current[c] != o[c]}
-            if row[-1] != Person.Status.ACTIVE and o["house_id"]:
+            if row[-2] != Person.Status.ACTIVE and o["house_id"]:
                 diff["status"] = Person.Status.ACTIVE
             if not diff:
                 self.result.unchanged += 1
             else:
+                # the stored row after the update: its fields and the next version (a concurrent
+                # writer bumps the version too, so the hash then no longer matches: a full compare)
+                after = {**current, **diff}
+                diff["import_hash"] = person_row_hash([after[c] for c in compared_all], row[-1] + 1)
                 changed.append((row[0], current, o, diff))
         if new:
+            values_of = itemgetter(*compared_all)
+            for o in new:
+                o["import_hash"] = person_row_hash(values_of(o), 1)
             # in the order of the unique blind index: its B-tree fills near-sequentially, not at random
             new.sort(key=lambda o: o["id_hmac"] or "")
             now = timezone.now()
@@ -715,7 +742,7 @@ class PersonImporter(_Importer):
                 if column.count(column[0]) == len(column):
                     constants[c] = column[0]
             cols = [c for c in self.COLUMNS if c not in constants]
-            db_adapter.bulk_insert(connection, self.table, cols, list(map(itemgetter(*cols), new)), constants)
+            new = self._insert_new(good, new, cols, constants)
             self.result.created += len(new)
             housed = [o for o in new if o["house_id"]]
             if housed:
@@ -730,6 +757,38 @@ class PersonImporter(_Importer):
         for pk, current, o, diff in changed:
             self._update(pk, current, o, diff, today)
         self.result.updated += len(changed)
+
+    def _insert_new(self, good, new, cols, constants) -> list:
+        """Insert the new rows in a savepoint. A key that another writer registered after this batch's
+        probe (a concurrent import or edit) breaks a unique index: its rows are rejected with their
+        row numbers and the others inserted again (all-or-nothing: the file is then refused)."""
+        try:
+            with transaction.atomic():
+                db_adapter.bulk_insert(connection, self.table, cols, list(map(itemgetter(*cols), new)), constants)
+            return new
+        except IntegrityError as exc:
+            error = exc
+        number_of = {id(o): number for number, o in good}
+        taken = {h for (h,) in db_adapter.probe(connection, self.table, "id_hmac", ("id_hmac",),
+                                                [o["id_hmac"] for o in new if o["id_hmac"]])}
+        taken_docs = {(t, n) for t, n in db_adapter.probe(connection, self.table, "doc_number",
+                                                           ("doc_type", "doc_number"),
+                                                           [o["doc_number"] for o in new if not o["id_hmac"]])}
+        rest = []
+        for o in new:
+            if (o["id_hmac"] in taken) if o["id_hmac"] else ((o["doc_type"], o["doc_number"]) in taken_docs):
+                self.reject(number_of[id(o)], "identity_number" if o["id_hmac"] else "doc_number",
+                            "registered meanwhile by another import or user; import the file again", "concurrent")
+            else:
+                rest.append(o)
+        if len(rest) == len(new):
+            raise error  # not a key taken meanwhile: a real fault
+        if rest and not (self.mode == "all-or-nothing" and self.result.details):
+            with transaction.atomic():
+                db_adapter.bulk_insert(connection, self.table, cols, list(map(itemgetter(*cols), rest)), constants)
+        elif self.mode == "all-or-nothing":
+            rest = []
+        return rest
 
     @staticmethod
     def _ident(o):
@@ -855,7 +914,7 @@ class HouseImporter(_Importer):
                                       batch_size=500)
             for h in changed:  # residents and rentals follow the house
                 Residence.objects.filter(house=h, end_date__isnull=True).update(grid_code=h.grid_code)
-                Person.objects.filter(house=h).update(grid_code=h.grid_code)
+                Person.objects.filter(house=h).update(grid_code=h.grid_code, import_hash="")
         self.result.created += len(new)
         self.result.updated += len(changed)
 

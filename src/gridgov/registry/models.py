@@ -84,6 +84,10 @@ class Person(Versioned):
     # no index of its own: registry_person_grid_name (grid_code, name) serves every grid prefix scan
     grid_code = models.CharField(_("grid code"), max_length=15)
     house = models.ForeignKey(House, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # the row hash of the last import that wrote every imported field (imports.person_row_hash: the
+    # normalised fields and the version it wrote); "" when unknown. A re-import of an unchanged row
+    # matches it and is skipped without reading the row.
+    import_hash = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["id"]

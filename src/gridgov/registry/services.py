@@ -207,7 +207,7 @@ def house_update(*, actor: User | None, house_id: int, data: dict, version: int 
     _bump(House, house, version, **changes)
     if "grid_code" in changes:  # residents and rentals follow the house
         Residence.objects.filter(house=house, end_date__isnull=True).update(grid_code=house.grid_code)
-        Person.objects.filter(house=house).update(grid_code=house.grid_code)
+        Person.objects.filter(house=house).update(grid_code=house.grid_code, import_hash="")
         RentalRegistration.objects.filter(house=house).update(grid_code=house.grid_code)
     _audit(AuditAction.UPDATE, actor, house, changes={k: str(x) for k, x in changes.items()})
     return house
@@ -598,7 +598,7 @@ def duplicate_merge(*, actor: User, candidate_id: int, keep_id: int, version: in
     current = Residence.objects.filter(person=keep, end_date__isnull=True).select_related("house").first()
     if current is not None and keep.house_id != current.house_id:
         Person.objects.filter(pk=keep.pk).update(house=current.house, grid_code=current.grid_code,
-                                                 status=Person.Status.ACTIVE)
+                                                 status=Person.Status.ACTIVE, import_hash="")
     _audit(AuditAction.UPDATE, actor, keep, changes={"merged": drop_id, "moved": moved,
                                                      "filled": sorted(fills)})
     return {"kept": keep.pk, "dropped": drop_id, "moved": moved, "filled": sorted(fills)}
