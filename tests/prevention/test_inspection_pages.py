@@ -91,7 +91,7 @@ def test_record_and_walk_the_loop_through_the_pages(grids, make_user, venues):
                      ("TRANSITION", ["submitted", "rectifying"]), ("TRANSITION", ["rectifying", "submitted"]),
                      ("TRANSITION", ["submitted", "closed"])]
     page = police.get(f"/prevention/inspections/{ins.pk}/").content.decode()
-    assert 'data-testid="inspection-state">已销号<' in page and "已清理" in page and "仍有杂物" in page
+    assert 'data-testid="inspection-state">已关闭<' in page and "已清理" in page and "仍有杂物" in page
     assert "平安宾馆" not in _table(police.get("/prevention/inspections/").content.decode())  # closed: not open
 
 
