@@ -109,13 +109,14 @@ def test_open_list_filters_and_colours(grids, make_user, venues):
     Inspection.objects.create(venue=v1, grid_code=g1, inspected_on=today, state="passed")
     user = make_user("pol", ("police_officer", g1[:9]))
     rows, total = selectors.inspection_rows(user)
-    assert total == 3 and [r["findings"] for r in rows] == ["a", "c", "b"]  # earliest deadline first
-    assert [r["colour"] for r in rows] == ["red", "", "green"]
+    # the most urgent first: overdue, then the running clock, then the one waiting for acceptance
+    assert total == 3 and [r["findings"] for r in rows] == ["a", "b", "c"]
+    assert [r["colour"] for r in rows] == ["red", "green", ""]
     assert [r["findings"] for r in selectors.inspection_rows(user, colour="red")[0]] == ["a"]
     assert [r["findings"] for r in selectors.inspection_rows(user, state="submitted")[0]] == ["c"]
     assert [r["findings"] for r in selectors.inspection_rows(user, venue_type="hotel")[0]] == ["a"]
-    assert [r["findings"] for r in selectors.inspection_rows(user, area=g2)[0]] == ["c", "b"]
-    assert [r["findings"] for r in selectors.inspection_rows(user, q="星空")[0]] == ["c", "b"]
+    assert [r["findings"] for r in selectors.inspection_rows(user, area=g2)[0]] == ["b", "c"]
+    assert [r["findings"] for r in selectors.inspection_rows(user, q="星空")[0]] == ["b", "c"]
     page = _table(_client(user).get("/prevention/inspections/?colour=red").content.decode())
     assert "clock-red" in page and "平安宾馆" in page and "星空网吧" not in page
     # a grid worker of g2 sees the rectifications of g2 only, and no form

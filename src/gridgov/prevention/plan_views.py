@@ -18,6 +18,7 @@ from gridgov.core.errors import Forbidden, GridgovError, NotFound
 from gridgov.core.i18n import text_of
 from gridgov.core.pages import page_view
 from gridgov.prevention import plan_selectors, plan_services
+from gridgov.prevention.views import can_staffing
 
 #: reason code -> sentence (plan_services.line_reasons gives the code and its numbers)
 REASONS = {
@@ -68,7 +69,8 @@ def plan(request):
     can_manage = has_capability(request.user, plan_services.MANAGE)
     context = {"area": area, "week": week, "week_end": week + timedelta(days=6),
                "previous_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
-               "can_manage": can_manage, "plan": current, "default_units": 20}
+               "can_manage": can_manage, "plan": current, "default_units": 20,
+               "can_staffing": can_staffing(request.user)}
     if current is not None:
         detail = plan_selectors.plan_detail(request.user, current)
         for row in detail["rows"]:

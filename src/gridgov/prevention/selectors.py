@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 
 import shapely
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -303,7 +303,8 @@ def _inspection_row(ins: Inspection, names: dict, *, cal, now: dt.datetime) -> d
 
 def inspection_rows(user: User, *, state: str = "", colour: str = "", venue_type: str = "", area: str = "",
                     q: str = "", limit: int = 200) -> tuple[list[dict], int]:
-    """The open rectifications of the user's jurisdiction, earliest deadline first, filtered by state,
+    """The open rectifications of the user's jurisdiction, the most urgent first (overdue, then
+    running clocks, then those waiting for acceptance; each by deadline), filtered by state,
     deadline colour, venue type, area (a street, community or grid code) and a venue name or code;
     the rows (at most ``limit``) and how many matched."""
     from gridgov.cases.selectors import work_calendar
@@ -317,7 +318,9 @@ def inspection_rows(user: User, *, state: str = "", colour: str = "", venue_type
         qs = qs.filter(grid_code__startswith=area.strip())
     if q.strip():
         qs = qs.filter(Q(venue__name__icontains=q.strip()) | Q(venue__code__iexact=q.strip()))
-    items = list(qs[:5000])
+    urgency = Case(When(state=venueflow.OVERDUE, then=Value(0)), When(state=venueflow.RECTIFYING, then=Value(1)),
+                   default=Value(2), output_field=IntegerField())
+    items = list(qs.order_by(urgency, "deadline", "id")[:5000])
     cal, now = work_calendar(), timezone.now()
     names = place_names(list({i.grid_code for i in items}))
     rows = [_inspection_row(i, names, cal=cal, now=now) for i in items]

@@ -36,7 +36,14 @@ def _week(raw: str | None) -> tuple[dt.date, bool]:
 def _ctx(request, **extra) -> dict:
     return {"synthetic": geo_selectors.is_demo_data(),
             "can_log": has_capability(request.user, services.LOG),
-            "can_manage": has_capability(request.user, services.MANAGE), **extra}
+            "can_manage": has_capability(request.user, services.MANAGE),
+            "can_staffing": can_staffing(request.user), **extra}
+
+
+def can_staffing(user) -> bool:
+    """The staffing review reads reported incidents per street (``safety.view``): its link is shown
+    to those who can open it only."""
+    return has_capability(user, "prevention.view") and has_capability(user, "safety.view")
 
 
 @page_view
