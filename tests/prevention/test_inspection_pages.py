@@ -36,6 +36,11 @@ def test_the_deadline_clock_counts_working_time_like_the_cases():
     assert selectors.inspection_clock(ins, cal=cal, now=dt.datetime(2026, 3, 6, 10, tzinfo=SH)) == (33 / 40, "yellow")
     # Saturday: past the deadline
     assert selectors.inspection_clock(ins, cal=cal, now=dt.datetime(2026, 3, 7, 10, tzinfo=SH))[1] == "red"
+    # a deadline on a rest day: its working time is spent on Friday evening, yet it is not overdue
+    # before the day is over
+    weekend = Inspection(inspected_on=dt.date(2026, 3, 2), deadline=dt.date(2026, 3, 7), state="rectifying")
+    assert selectors.inspection_clock(weekend, cal=cal, now=dt.datetime(2026, 3, 7, 20, tzinfo=SH)) == (0.99, "yellow")
+    assert selectors.inspection_clock(weekend, cal=cal, now=dt.datetime(2026, 3, 8, 0, 1, tzinfo=SH))[1] == "red"
     ins.state = "overdue"
     assert selectors.inspection_clock(ins, cal=cal, now=dt.datetime(2026, 3, 3, 10, tzinfo=SH)) == (1.0, "red")
     ins.state = "submitted"  # waits for acceptance: no running clock

@@ -287,8 +287,9 @@ def inspection_clock(ins: Inspection, *, cal, now: dt.datetime) -> tuple[float |
         fraction = 1.0 if now >= end else 0.0
     else:
         fraction = cal.working_seconds(start, min(now, end)) / total
-        if now >= end:
-            fraction = max(fraction, 1.0)
+        # calendar-dated: overdue only once the deadline day is over (a deadline on a rest day, its
+        # working time all spent, is due soon until then)
+        fraction = max(fraction, 1.0) if now >= end else min(fraction, 0.99)
     return fraction, workcal.colour(fraction)
 
 
