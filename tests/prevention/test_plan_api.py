@@ -79,3 +79,17 @@ def test_plan_api_refusals(setup, make_user):
     social = _client(make_user("sw", ("social_worker", "310101")))
     assert social.get(f"/api/v1/prevention/plan?week={week.isoformat()}").status_code == 403
     assert PatrolPlan.objects.get().status == "proposed"
+
+
+def test_a_street_or_grid_worker_sees_the_district_plan_of_their_grids(setup, make_user):
+    grids, week = setup["grids"], setup["week"]
+    street = grids[0][:9]
+    mine = [g for g in grids if g.startswith(street)]
+    worker = _client(make_user("gw3", ("grid_worker", street)))
+    page = worker.get(f"/prevention/plan/?week={week.isoformat()}").content.decode()
+    assert 'data-testid="plan-covering"' in page
+    assert page.count('data-testid="plan-row"') == len(mine) and 0 < len(mine) < len(grids)
+    assert all(f'data-grid="{g}"' in page for g in mine)
+    assert 'data-testid="accept-form"' not in page and 'data-testid="propose-form"' not in page
+    # realised hours of the grid patrolled in that week (3 h; grids[0] lies in the worker's street)
+    assert page.split(f'data-grid="{grids[0]}"')[1].split('data-testid="realised-hours">')[1].startswith("3.0")
