@@ -80,7 +80,8 @@ def plan(request):
         for row in detail["rows"]:
             row["reasons"] = [t for t in (reason_text(r) for r in row["line"].reasons) if t]
         context.update(detail)
-        context.update({"covering": True, "can_manage": False, "own_area_name": place_name(area)})
+        context.update({"covering": True, "can_manage": False, "own_area_name": place_name(area),
+                        "area": covering.area_code})
     elif current is not None:
         detail = plan_selectors.plan_detail(request.user, current)
         for row in detail["rows"]:
