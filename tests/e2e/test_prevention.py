@@ -69,7 +69,7 @@ def test_a_patrol_log_updates_coverage_and_the_gap_list(new_page, live_server, p
     page.fill("[data-testid=grids]", code)
     page.click("[data-testid=save-patrol]")
     expect(page.locator("[data-testid=messages]")).to_contain_text("巡逻记录已保存")
-    expect(page.locator("[data-testid=patrol-logs]")).to_contain_text(code)
+    expect(page.locator(f"[data-testid=patrol-logs] [data-code='{code}']").first).to_be_attached()
 
     page.goto(live_server.url + "/prevention/")
     row = _row(page, code)

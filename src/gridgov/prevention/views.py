@@ -101,9 +101,12 @@ def patrol_log(request):
             else:
                 messages.success(request, _("Patrol log saved: the coverage of its grids is updated."))
                 return redirect("prevention:patrol_log")
+    logs = selectors.patrol_logs(request.user, limit=15)
+    names = geo_selectors.place_names(sorted({c for log in logs for c in log.grids_visited}))
+    for log in logs:  # grid names, not codes, in the list (the code stays in the title)
+        log.grid_labels = [(names.get(c) or c, c) for c in log.grids_visited]  # type: ignore[attr-defined]
     return render(request, "prevention/patrol_log.html", _ctx(
-        request, units=units, teams=teams, form=form, errors=errors,
-        logs=selectors.patrol_logs(request.user, limit=15)), status=400 if errors else 200)
+        request, units=units, teams=teams, form=form, errors=errors, logs=logs), status=400 if errors else 200)
 
 
 @page_view
