@@ -83,7 +83,8 @@ def test_periodic_tasks_are_enqueued_when_due_and_not_twice():
     assert {n: p.every for n, p in names.items()} == {
         "cases escalation": 300, "care daily jobs": 86400, "safety weekly scan": 86400,
         "task results pruning": 86400, "sign-in sessions pruning": 3600, "grid locator file": 300,
-        "public concern escalation": 300, "desk escalation": 300, "residence permit reminders and lapse": 86400}
+        "public concern escalation": 300, "desk escalation": 300, "residence permit reminders and lapse": 86400,
+        "inspections overdue sweep": 86400}
     assert sorted(worker.enqueue_due()) == sorted(names)
     assert worker.enqueue_due() == []  # all waiting: nothing more
     escalation = DBTaskResult.objects.get(task_path="gridgov.cases.tasks.escalate")

@@ -183,6 +183,9 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                        heading=float(rng.integers(0, 360)), angle=float(rng.choice([90, 120, 360])),
                        status=str(status[i])) for i, g in enumerate(cg)]
         Camera.objects.bulk_create(cams, batch_size=2000)
+        from gridgov.prevention.services import cameras_bump_version
+
+        cameras_bump_version()
         progress("prevention: venues and cameras", 1, 1)
 
         neighbour = (Division.objects.filter(level=6).exclude(prefix=district).order_by("code")
@@ -216,3 +219,6 @@ def reset() -> None:
     for model in (PatrolLog, PatrolUnit, DefenceActivity, DefenceTeam, Inspection, Venue, Camera,
                   CooperationAgreement):
         model.objects.all().delete()
+    from gridgov.prevention.services import cameras_bump_version
+
+    cameras_bump_version()

@@ -86,3 +86,81 @@ def network_import(request, network: str, file: File[UploadedFile], dry_run: boo
     if result.errors:
         raise ValidationFailed("import rejected", details=result.errors)
     return result
+
+
+# ---------------------------------------------------------------------------------- the weekly plan
+
+class PatrolPlanLineOut(Schema):
+    grid_code: str
+    name: str
+    units: float
+    proposed_units: float
+    risk: float
+    risk_low: float
+    risk_high: float
+    reported: int
+    discovered: int
+    patrol_hours: float
+    realised_hours: float
+    reasons: list[str]
+
+
+class PatrolPlanOut(Schema):
+    id: int
+    area_code: str
+    week_start: date
+    status: str
+    version: int
+    units_total: float
+    exploration: float
+    floor: float
+    cap: float | None
+    history_weeks: int
+    area_mean: float
+    decided_at: datetime | None
+    realised_hours_total: float
+    lines: list[PatrolPlanLineOut]
+
+
+class PatrolPlanAcceptIn(Schema):
+    version: int
+    note: str = ""
+
+
+def _plan_out(request, plan) -> dict:
+    from gridgov.prevention import plan_selectors
+    from gridgov.prevention.plan_views import reason_text
+
+    detail = plan_selectors.plan_detail(request.user, plan)
+    lines = [{"grid_code": r["line"].grid_code, "name": r["name"], "units": r["line"].units,
+              "proposed_units": r["line"].proposed_units, "risk": r["line"].risk, "risk_low": r["line"].risk_low,
+              "risk_high": r["line"].risk_high, "reported": r["line"].reported, "discovered": r["line"].discovered,
+              "patrol_hours": r["line"].patrol_hours, "realised_hours": r["hours"],
+              "reasons": [t for t in (reason_text(x) for x in r["line"].reasons) if t]} for r in detail["rows"]]
+    return {"id": plan.pk, "area_code": plan.area_code, "week_start": plan.week_start, "status": plan.status,
+            "version": plan.version, "units_total": plan.units_total, "exploration": plan.exploration,
+            "floor": plan.floor, "cap": plan.cap, "history_weeks": plan.history_weeks, "area_mean": plan.area_mean,
+            "decided_at": plan.decided_at, "realised_hours_total": detail["total_hours"], "lines": lines}
+
+
+@router.get("/plan", response=PatrolPlanOut,
+            summary="The weekly patrol plan of an area (default: your area, next week) with its reasons per grid")
+def plan_current(request, week: date | None = None, area: str | None = None):
+    from gridgov.core.errors import NotFound
+    from gridgov.prevention import plan_selectors, plan_services
+
+    area_code = area or plan_selectors.default_area(request.user)
+    week_start = plan_services.monday(week) if week else plan_services.next_week()
+    plan = plan_selectors.plan_for_week(request.user, area_code=area_code, week_start=week_start)
+    if plan is None:
+        raise NotFound("no plan for this area and week", code="not_found")
+    return _plan_out(request, plan)
+
+
+@router.post("/plan/{plan_id}/accept", response=PatrolPlanOut,
+             summary="Accept a proposed patrol plan (the version read with it; audited)")
+def plan_accept(request, plan_id: int, payload: PatrolPlanAcceptIn):
+    from gridgov.prevention import plan_selectors, plan_services
+
+    plan_services.plan_accept(actor=request.user, plan_id=plan_id, version=payload.version, note=payload.note)
+    return _plan_out(request, plan_selectors.plan_get(request.user, plan_id))

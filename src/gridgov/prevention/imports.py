@@ -275,6 +275,10 @@ def network_import(*, actor: User, network: str, rows: list[dict], dry_run: bool
     if not dry_run:
         with transaction.atomic():
             sheet.model._default_manager.bulk_create(objects, batch_size=1000)
+            if sheet.model is Camera:
+                from .services import cameras_bump_version
+
+                cameras_bump_version()
             audit_write(AuditAction.IMPORT, actor=actor, object_type=f"prevention_{network}",
                         object_id=f"{len(objects)} rows", changes={"network": network, "rows": len(objects)})
         result.written = len(objects)

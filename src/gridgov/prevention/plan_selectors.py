@@ -39,6 +39,16 @@ def plan_for_week(user: User, *, area_code: str, week_start: date) -> PatrolPlan
     return plans(user).filter(area_code=area_code, week_start=week_start).first()
 
 
+def plan_covering(user: User, *, area_code: str, week_start: date) -> PatrolPlan | None:
+    """The plan of a larger area holding ``area_code`` for that week (a street's or a grid worker's
+    view of the district's plan), or None. Its lines are read through ``plan_detail(..., within=)``
+    restricted to the user's own grids; the plan itself is not the user's to decide."""
+    require_capability(user, VIEW)
+    ancestors = [area_code[:n] for n in (6, 9, 12) if n < len(area_code)]
+    return (PatrolPlan.objects.filter(area_code__in=ancestors, week_start=week_start)
+            .order_by("-area_code").first() if ancestors else None)
+
+
 def plan_get(user: User, plan_id: int) -> PatrolPlan:
     plan = plans(user).filter(pk=plan_id).first()
     if plan is None:
@@ -46,11 +56,14 @@ def plan_get(user: User, plan_id: int) -> PatrolPlan:
     return plan
 
 
-def plan_detail(user: User, plan: PatrolPlan) -> dict:
+def plan_detail(user: User, plan: PatrolPlan, *, within: bool = False) -> dict:
     """The plan's lines (ordered by units, largest first) with grid names and the realised patrol
-    hours of the planned week from the patrol logs, each as a share beside the plan's share."""
-    require_capability(user, VIEW)
+    hours of the planned week from the patrol logs, each as a share beside the plan's share.
+    ``within``: only the lines of grids in the user's jurisdiction (a larger area's plan)."""
+    own = prefixes(user)
     lines = list(plan.lines.all())
+    if within:
+        lines = [line for line in lines if any(line.grid_code.startswith(p) for p in own)]
     names = geo_selectors.place_names([line.grid_code for line in lines])
     realised = patrol_hours_by_grid(prefix=plan.area_code, week_start=plan.week_start)
     total_units = sum(line.units for line in lines) or 1.0

@@ -17,7 +17,9 @@ from gridgov.accounts.scope import has_capability
 from gridgov.core.errors import Forbidden, GridgovError, NotFound
 from gridgov.core.i18n import text_of
 from gridgov.core.pages import page_view
+from gridgov.geo.selectors import place_name
 from gridgov.prevention import plan_selectors, plan_services
+from gridgov.prevention.views import can_staffing
 
 #: reason code -> sentence (plan_services.line_reasons gives the code and its numbers)
 REASONS = {
@@ -66,17 +68,26 @@ def plan(request):
     week = _week(request.GET.get("week"))
     current = plan_selectors.plan_for_week(request.user, area_code=area, week_start=week)
     can_manage = has_capability(request.user, plan_services.MANAGE)
+    covering = None
+    if current is None:  # the district's plan, its lines of the user's own grids (read only here)
+        covering = plan_selectors.plan_covering(request.user, area_code=area, week_start=week)
     context = {"area": area, "week": week, "week_end": week + timedelta(days=6),
                "previous_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
-               "can_manage": can_manage, "plan": current, "default_units": 20}
-    if current is not None:
+               "can_manage": can_manage, "plan": current, "default_units": 20,
+               "can_staffing": can_staffing(request.user)}
+    if covering is not None:
+        detail = plan_selectors.plan_detail(request.user, covering, within=True)
+        for row in detail["rows"]:
+            row["reasons"] = [t for t in (reason_text(r) for r in row["line"].reasons) if t]
+        context.update(detail)
+        context.update({"covering": True, "can_manage": False, "own_area_name": place_name(area),
+                        "area": covering.area_code})
+    elif current is not None:
         detail = plan_selectors.plan_detail(request.user, current)
         for row in detail["rows"]:
             row["reasons"] = [t for t in (reason_text(r) for r in row["line"].reasons) if t]
         context.update(detail)
     else:
-        from gridgov.geo.selectors import place_name
-
         context["area_name"] = place_name(area)
     return render(request, "prevention/plan.html", context)
 

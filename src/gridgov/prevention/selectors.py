@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 
 import shapely
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -126,7 +126,46 @@ def _grid_rows(ps: list[str]) -> list[tuple]:
                 .values_list("code", "boundary", "min_lon", "min_lat", "max_lon", "max_lat"))
 
 
+#: seconds a cached camera coverage lives (its key changes with every camera or grid write anyway)
+CAMERA_CACHE_SECONDS = 24 * 3600
+
+
+def camera_cache_key(ps: list[str]) -> str | None:
+    """The cache key of the camera coverage of the grids under ``ps``: the grid version and the
+    camera set's version (both with their random token, so a key never returns after a database
+    reset). None when either version is unknown: then nothing is cached."""
+    import hashlib
+
+    from gridgov.core.models import SystemState
+    from gridgov.geo.locator_store import version_key
+
+    from .services import CAMERA_VERSION_KEY
+
+    grids = version_key()
+    cams = SystemState.objects.filter(key=CAMERA_VERSION_KEY).values_list("value", flat=True).first()
+    if grids is None or not cams or not cams.get("token"):
+        return None
+    scope = hashlib.sha1("|".join(sorted(ps)).encode()).hexdigest()[:16]
+    return f"prevention:camshare:{grids}:{int(cams.get('version', 0))}-{cams['token']}:{scope}"
+
+
 def _camera_shares(grid_rows, ps: list[str]) -> dict[str, float]:
+    """Camera coverage share per grid, from Django's cache when the grids and cameras are unchanged
+    since it was computed (the costliest input of the gap: ~1 s for 1,000 grids)."""
+    from django.core.cache import cache
+
+    key = camera_cache_key(ps)
+    if key is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    shares = _camera_shares_computed(grid_rows, ps)
+    if key is not None:
+        cache.set(key, shares, CAMERA_CACHE_SECONDS)
+    return shares
+
+
+def _camera_shares_computed(grid_rows, ps: list[str]) -> dict[str, float]:
     cams = list(Camera.objects.filter(scope_q(ps, "grid_code"), status=Camera.Status.ONLINE)
                 .values_list("lon", "lat", "radius_m", "heading", "angle"))
     if not cams or not grid_rows:
@@ -222,3 +261,101 @@ def gap_geojson(user: User, *, week: dt.date) -> str:
 def camera_points(user: User) -> list[dict]:
     return [{"code": c.code, "lon": c.lon, "lat": c.lat, "radius": c.radius_m, "status": c.status}
             for c in cameras(user).only("code", "lon", "lat", "radius_m", "status")[:5000]]
+
+
+# ---------------------------------------------------------------------------------- inspections
+
+#: the deadline clock's colours, as the cases' (cases/workcal.py: green < 80 % <= yellow < 100 % <= red)
+CLOCK_COLOURS = ("green", "yellow", "red")
+
+
+def inspection_clock(ins: Inspection, *, cal, now: dt.datetime) -> tuple[float | None, str]:
+    """Share of the rectification time used (working time of the cases' calendar, from the start of
+    the inspection day to the end of the deadline day) and its colour. An overdue rectification is
+    red; one reported rectified waits for acceptance (no running clock: ``None, ""``)."""
+    from gridgov.cases import workcal
+
+    if ins.state == venueflow.OVERDUE:
+        return 1.0, "red"
+    if ins.state != venueflow.RECTIFYING or ins.deadline is None:
+        return None, ""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(ins.inspected_on, dt.time(0), tzinfo=tz)
+    end = dt.datetime.combine(ins.deadline + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    total = cal.working_seconds(start, end)
+    if total <= 0:
+        fraction = 1.0 if now >= end else 0.0
+    else:
+        fraction = cal.working_seconds(start, min(now, end)) / total
+        # calendar-dated: overdue only once the deadline day is over (a deadline on a rest day, its
+        # working time all spent, is due soon until then)
+        fraction = max(fraction, 1.0) if now >= end else min(fraction, 0.99)
+    return fraction, workcal.colour(fraction)
+
+
+def _inspection_row(ins: Inspection, names: dict, *, cal, now: dt.datetime) -> dict:
+    fraction, colour = inspection_clock(ins, cal=cal, now=now)
+    return {"id": ins.pk, "venue": ins.venue, "grid_code": ins.grid_code,
+            "grid_name": names.get(ins.grid_code, ins.grid_code), "inspected_on": ins.inspected_on,
+            "deadline": ins.deadline, "state": ins.state, "state_label": ins.get_state_display(),
+            "findings": ins.findings, "colour": colour,
+            "percent": None if fraction is None else round(fraction * 100), "version": ins.version}
+
+
+def inspection_rows(user: User, *, state: str = "", colour: str = "", venue_type: str = "", area: str = "",
+                    q: str = "", limit: int = 200) -> tuple[list[dict], int]:
+    """The open rectifications of the user's jurisdiction, the most urgent first (overdue, then
+    running clocks, then those waiting for acceptance; each by deadline), filtered by state,
+    deadline colour, venue type, area (a street, community or grid code) and a venue name or code;
+    the rows (at most ``limit``) and how many matched."""
+    from gridgov.cases.selectors import work_calendar
+
+    qs = inspections_open(user)
+    if state in venueflow.OPEN_STATES:
+        qs = qs.filter(state=state)
+    if venue_type in Venue.Type.values:
+        qs = qs.filter(venue__type=venue_type)
+    if area.strip().isdigit():
+        qs = qs.filter(grid_code__startswith=area.strip())
+    if q.strip():
+        qs = qs.filter(Q(venue__name__icontains=q.strip()) | Q(venue__code__iexact=q.strip()))
+    urgency = Case(When(state=venueflow.OVERDUE, then=Value(0)), When(state=venueflow.RECTIFYING, then=Value(1)),
+                   default=Value(2), output_field=IntegerField())
+    items = list(qs.order_by(urgency, "deadline", "id")[:5000])
+    cal, now = work_calendar(), timezone.now()
+    names = place_names(list({i.grid_code for i in items}))
+    rows = [_inspection_row(i, names, cal=cal, now=now) for i in items]
+    if colour in CLOCK_COLOURS:
+        rows = [r for r in rows if r["colour"] == colour]
+    return rows[:limit], len(rows)
+
+
+def inspection_get(user: User, inspection_id: int) -> dict:
+    """One inspection of the user's jurisdiction with its clock and its history (the audited steps);
+    NotFound when absent or outside the jurisdiction."""
+    from gridgov.cases.selectors import work_calendar
+    from gridgov.core.models import AuditEvent
+
+    ins = scoped(Inspection.objects.select_related("venue"), user, field="grid_code",
+                 capability=VIEW).filter(pk=inspection_id).first()
+    if ins is None:
+        raise NotFound("inspection not found", code="not_found")
+    row = _inspection_row(ins, place_names([ins.grid_code]), cal=work_calendar(), now=timezone.now())
+    labels = dict(Inspection._meta.get_field("state").choices or [])
+    history = []
+    for e in AuditEvent.objects.filter(object_type="inspection", object_id=str(ins.pk)).order_by("at", "id"):
+        step = (e.changes or {}).get("state")
+        if isinstance(step, list) and len(step) == 2:
+            text = f"{labels.get(step[0], step[0])} → {labels.get(step[1], step[1])}"
+        else:
+            text = str(labels.get(step, step or ""))
+        history.append({"at": e.at, "by": e.actor_username, "step": text, "note": e.reason})
+    row["history"] = history
+    row["actions"] = [a for a in ("report", "accept", "reject") if venueflow.next_state(ins.state, a)]
+    return row
+
+
+def venue_choices(user: User, *, limit: int = 2000) -> list[dict]:
+    """Venues of the jurisdiction for the inspection form (code, name, type)."""
+    return [{"code": v.code, "name": v.name, "type": v.get_type_display(), "hazard": v.get_hazard_display()}
+            for v in venues(user).only("code", "name", "type", "hazard")[:limit]]

@@ -13,16 +13,18 @@ from gridgov.accounts.models import User
 from gridgov.accounts.scope import code_in_scope, require_capability
 from gridgov.core.audit import audit_write
 from gridgov.core.errors import Conflict, ErrorReport, NotFound
-from gridgov.core.models import AuditAction
+from gridgov.core.models import AuditAction, SystemState
 from gridgov.geo.models import Grid
 
 from . import venueflow
-from .models import DefenceActivity, DefenceTeam, Inspection, PatrolLog, PatrolUnit, Venue
+from .models import Camera, DefenceActivity, DefenceTeam, Inspection, PatrolLog, PatrolUnit, Venue
 
 VIEW = "prevention.view"
 LOG = "prevention.log"
 MANAGE = "prevention.manage"
 MAX_LOG_HOURS = 24
+#: ``core.SystemState`` key of the camera set's version: ``{"version": n, "token": hex}``
+CAMERA_VERSION_KEY = "prevention:cameras"
 
 
 def _writable(actor: User, code: str, capability: str) -> bool:
@@ -161,3 +163,50 @@ def inspections_expire(*, today: dt.date | None = None) -> int:
         audit_write(AuditAction.TRANSITION, object_type="inspection", object_id=f"{len(ids)} rows",
                     changes={"state": [venueflow.RECTIFYING, venueflow.OVERDUE], "ids": ids[:50]})
     return len(ids)
+
+
+def cameras_bump_version() -> None:
+    """Tell every process that the camera set changed: a new version number and token. The cached
+    camera coverage of the gap page (``selectors.camera_shares``) is keyed by it, so every camera
+    write calls this (the services, the sheet import, the demo; ``apps.py`` connects it to a single
+    camera's save and delete too)."""
+    from uuid import uuid4
+
+    with transaction.atomic():
+        SystemState.objects.get_or_create(key=CAMERA_VERSION_KEY, defaults={"value": {"version": 0}})
+        state = SystemState.objects.select_for_update().get(key=CAMERA_VERSION_KEY)
+        state.value = {"version": int(state.value.get("version", 0)) + 1, "token": uuid4().hex[:16]}
+        state.save(update_fields=["value", "updated_at"])
+
+
+@transaction.atomic
+def camera_update(*, actor: User, camera_id: int, status: str | None = None,
+                  radius_m: float | None = None) -> Camera:
+    """Change a camera's status (online, faulty, offline) or view radius; the gap follows at once."""
+    require_capability(actor, MANAGE)
+    cam = Camera.objects.filter(pk=camera_id).first()
+    if cam is None or not _writable(actor, cam.grid_code, MANAGE):
+        raise NotFound("camera not found", code="not_found")
+    report = ErrorReport()
+    changes: dict = {}
+    if status is not None:
+        if status not in Camera.Status.values:
+            report.add("status", "%(value)s is not one of %(choices)s", code="choice",
+                       params={"value": status, "choices": ", ".join(Camera.Status.values)})
+        elif status != cam.status:
+            changes["status"] = [cam.status, status]
+            cam.status = status
+    if radius_m is not None:
+        if not 1 <= radius_m <= 500:
+            report.add("radius_m", "%(value)s is outside %(low)s to %(high)s", code="range",
+                       params={"value": radius_m, "low": 1, "high": 500})
+        elif radius_m != cam.radius_m:
+            changes["radius_m"] = [cam.radius_m, radius_m]
+            cam.radius_m = radius_m
+    report.raise_if_any("camera change rejected")
+    if changes:
+        cam.save(update_fields=["status", "radius_m"])
+        cameras_bump_version()
+        audit_write(AuditAction.UPDATE, actor=actor, object_type="camera", object_id=cam.pk,
+                    jurisdiction=cam.grid_code, changes=changes)
+    return cam

@@ -23,7 +23,7 @@ def staffing(request):
     review = staffing_selectors.staffing_review(request.user)
     return render(request, "prevention/staffing.html", {
         **review, "can_manage": has_capability(request.user, staffing_services.MANAGE),
-        "today": timezone.localdate(),
+        "today": timezone.localdate(), "can_staffing": True,
     })
 
 
