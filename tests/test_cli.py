@@ -21,7 +21,10 @@ def test_worker_once_runs_every_job(capsys, roles):
                     "gridgov.safety.tasks.weekly_scan": "SUCCESSFUL",
                     "gridgov.core.tasks.prune_task_results": "SUCCESSFUL",
                     "gridgov.accounts.tasks.prune_sign_in_sessions": "SUCCESSFUL",
-                    "gridgov.geo.tasks.locator_build": "SUCCESSFUL"}
+                    "gridgov.geo.tasks.locator_build": "SUCCESSFUL",
+                    "gridgov.desk.tasks.concerns_escalate": "SUCCESSFUL", "gridgov.desk.tasks.escalate": "SUCCESSFUL",
+                    "gridgov.desk.tasks.permits_daily": "SUCCESSFUL",
+                    "gridgov.prevention.tasks.inspections_expire": "SUCCESSFUL"}
 
 
 @pytest.mark.django_db

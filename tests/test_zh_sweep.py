@@ -168,14 +168,14 @@ EXPECTED_ELSEWHERE: dict[str, set[str]] = {}  # (the safety pages were fixed on 
 @pytest.mark.django_db
 def test_every_page_of_every_role_is_in_chinese(demo):
     from gridgov.accounts.models import User
-    from gridgov.navigation import navigation_for
+    from gridgov.navigation import flat, navigation_for
 
     failures = {}
     pages = 0
     shapes = set()
     for role, username in demo.items():
         client = _client(username)
-        start = ["/"] + [n["url"] for n in navigation_for(User.objects.get(username=username))]
+        start = ["/"] + [n["url"] for n in flat(navigation_for(User.objects.get(username=username)))]
         reached = crawl(client, start)
         # refusals: an unknown address, an absent record (404) and a page the role may not see (403)
         for url in ("/no-such-page/", "/cases/999999999/", "/registry/persons/999999999/", "/care/"):
