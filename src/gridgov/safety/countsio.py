@@ -338,10 +338,10 @@ def _fast_columns(data: bytes, width: int, cols: tuple[int, int, int]
     starts = np.empty(n, dtype=np.int64)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
-    commas = np.flatnonzero(arr == 44)
-    if len(commas) != n * (width - 1):
+    found = np.flatnonzero(arr == 44)
+    if len(found) != n * (width - 1):
         return None
-    commas = commas.reshape(n, width - 1)
+    commas = found.reshape(n, width - 1)
     if (commas[:, 0] < starts).any() or (commas[:, -1] > ends).any():
         return None  # (the counts agree, so each line holds exactly width - 1 commas)
 

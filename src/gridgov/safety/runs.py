@@ -161,8 +161,8 @@ def _plan(run: SafetyRun) -> None:
     if first is not None and since is not None:
         run.first_week, run.since_id, run.upto_id = first, since, upto
         pairs = _new_series(run)
-        streets = sorted({g[:STREET] for g, _ in pairs})
-        plan = [[_CITY, [6]], *([s, [9, 12, 15]] for s in streets)] if pairs else []
+        changed = sorted({g[:STREET] for g, _ in pairs})
+        plan = [[_CITY, [6]], *([s, [9, 12, 15]] for s in changed)] if pairs else []
         total = sum(len({(g[:level], c) for g, c in pairs}) for level in services.AREA_LEVELS)
     elif first is not None:
         window = Incident.objects.filter(week_start__gte=first, week_start__lte=weeks[-1]).order_by()
