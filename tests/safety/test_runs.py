@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from gridgov.core.models import SystemState
 from gridgov.safety import runs, services
 from gridgov.safety.models import Alert, Hotspot, Incident, SafetyRun
 
@@ -20,6 +21,9 @@ def weeks(demo):
     last = Incident.objects.order_by("-week_start").values_list("week_start", flat=True).first()
     Alert.objects.all().delete()
     Hotspot.objects.all().delete()
+    # the demo's own run and the watermarks it left (each test starts from no run)
+    SafetyRun.objects.all().delete()
+    SystemState.objects.filter(key=runs.WATERMARK_KEY).delete()
     return [last - timedelta(weeks=i) for i in range(4)]
 
 
