@@ -241,3 +241,14 @@ def test_changed_settings_make_an_incremental_run_evaluate_every_series(weeks, r
     both = runs.safety_run_execute(run_id=runs.safety_run_start(actor=None, weeks=weeks[:2], enqueue=False,
                                                                 incremental=True).pk)
     assert both["incremental"] is False and both["series_done"] > 0
+
+
+def test_a_code_prefix_range_selects_what_startswith_selects(weeks):
+    assert services.code_prefix("310101009") == {"grid_code__gte": "310101009", "grid_code__lt": "310101010"}
+    assert services.code_prefix("999") == {"grid_code__gte": "999"}
+    assert services.code_prefix("") == {}
+    codes = sorted(set(Incident.objects.values_list("grid_code", flat=True)))
+    prefixes = {c[:n] for c in codes for n in (6, 9, 12, 15)} | {"3101010", "31", "4"}
+    for prefix in sorted(prefixes):
+        ranged = set(Incident.objects.filter(**services.code_prefix(prefix)).values_list("id", flat=True))
+        assert ranged == set(Incident.objects.filter(grid_code__startswith=prefix).values_list("id", flat=True))

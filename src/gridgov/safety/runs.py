@@ -144,7 +144,7 @@ def _new_series(run: SafetyRun, prefix: str = "") -> set[tuple[str, str]]:
     new = Incident.objects.filter(id__gt=run.since_id, id__lte=run.upto_id, week_start__gte=run.first_week,
                                   week_start__lte=weeks[-1]).order_by()
     if prefix:
-        new = new.filter(grid_code__startswith=prefix)
+        new = new.filter(**services.code_prefix(prefix))
     return set(new.values_list("grid_code", "category__code").distinct())
 
 
@@ -199,7 +199,7 @@ def _chunk(run: SafetyRun, index: int, categories: dict[str, Category], cutoffs:
     report = services.RunReport(weeks=weeks)
     incidents = Incident.objects.all()
     if prefix:
-        incidents = incidents.filter(grid_code__startswith=prefix)
+        incidents = incidents.filter(**services.code_prefix(prefix))
     new = _new_series(run, prefix) if run.since_id is not None else None
     if new is not None:
         incidents = incidents.filter(category__code__in=sorted({c for _, c in new}))
