@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from gridgov.core.models import SystemState
 from gridgov.safety import runs, services
@@ -252,3 +253,19 @@ def test_a_code_prefix_range_selects_what_startswith_selects(weeks):
     for prefix in sorted(prefixes):
         ranged = set(Incident.objects.filter(**services.code_prefix(prefix)).values_list("id", flat=True))
         assert ranged == set(Incident.objects.filter(grid_code__startswith=prefix).values_list("id", flat=True))
+
+
+def test_the_daily_scan_after_the_demo_load_evaluates_nothing_until_an_incident_arrives(demo, roles):
+    """The demo's own run left watermarks for its four weeks; the worker's daily scan of the last
+    complete week is incremental: nothing new, no series; one late incident, its four series."""
+    from gridgov.safety.tasks import weekly_scan
+
+    last = services.week_of(timezone.localdate()) - timedelta(weeks=1)
+    assert SystemState.objects.get(key=runs.WATERMARK_KEY).value.keys() >= {last.isoformat()}
+    spots = Hotspot.objects.filter(week_start=last).count()
+    quiet = weekly_scan.call()
+    assert quiet["incremental"] is True and quiet["series_total"] == 0 and quiet["hotspots"] == spots
+    grid = Incident.objects.order_by("-grid_code").values_list("grid_code", flat=True).first()
+    _new_incident(grid, "05", last)
+    busy = weekly_scan.call()
+    assert busy["incremental"] is True and busy["series_done"] == 4 and busy["chunks_total"] == 2
