@@ -129,3 +129,48 @@ def test_counts_beyond_int32_take_the_row_by_row_path(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out == _whole(text, method="c1")
     assert out.splitlines()[1].startswith("A,2024-02-19,3000000007,3000000003,")  # C1: mean of the 7 before
+
+
+def _same_as_row_reading(text: str) -> None:
+    table = countsio.read_counts(text)
+    compact = countsio.read_compact(io.StringIO(text))
+    assert compact is not None
+    assert compact.series_ids == table.series_ids and compact.weeks == table.weeks
+    np.testing.assert_array_equal(compact.block(0, len(compact.series_ids)).counts, table.counts)
+
+
+@pytest.mark.parametrize("read_chars", [40, 97, 1 << 20])
+def test_the_vectorised_reader_reads_what_the_row_reading_reads(read_chars, monkeypatch):
+    """Plain chunks are split with NumPy; from the first chunk that is not plain (quotes, spaces
+    around a count, CR LF, an id with a trailing ideographic space) the csv module reads the rest.
+    Small chunks cut lines in the middle and switch at different places."""
+    monkeypatch.setattr(countsio, "READ_CHARS", read_chars)
+    weeks = [(date(2024, 1, 1) + timedelta(weeks=i)).isoformat() for i in range(12)]
+
+    def rows(tag: str = "") -> str:
+        return "".join(f"{sid}{tag},{w},{c}\n" for i, w in enumerate(weeks) for sid, c in (
+            ("310101001001001-02", i), ("黄浦区-盗窃", 7 * i + 3), ("0042", 1000 + i),
+            ("B", "007" if i == 3 else i % 2)))
+
+    plain = rows()
+    # not in series order, ids of different lengths and bytes (CJK), a leading-zero count
+    _same_as_row_reading("series_id,week_start,count\n" + plain)
+    odd = ('"quoted, id",2024-01-01,5\n' + "C, 2024-01-08 ,  4 \r\n" + "D\u3000,2024-01-15,2\n"
+           + "E,2024-01-01,1\n")
+    _same_as_row_reading("series_id,week_start,count\n" + plain + odd + rows("-2"))
+    # the columns in another order, with an extra column
+    _same_as_row_reading("week_start,note,count,series_id\n" + "".join(
+        f"{w},x,{i},S{i % 3}\n" for i, w in enumerate(weeks)))
+    # a file that does not end in a newline
+    _same_as_row_reading("series_id,week_start,count\n" + plain.rstrip("\n"))
+
+
+def test_the_vectorised_reader_gives_up_where_the_row_reading_finds_a_problem(monkeypatch):
+    monkeypatch.setattr(countsio, "READ_CHARS", 64)
+    head = "series_id,week_start,count\n" + "".join(
+        f"A,{(date(2024, 1, 1) + timedelta(weeks=i)).isoformat()},{i}\n" for i in range(6))
+    for bad in ("B,2024-13-01,1\n", "B,2024-01-01,x\n", "B,2024-01-01,-1\n", "A,2024-01-01,4\n", "B,2024-01-01\n",
+                ",2024-01-01,1\n", "B,2024-01-03,1\n"):
+        with pytest.raises(countsio.CountsError):
+            countsio.read_counts(head + bad)
+        assert countsio.read_compact(io.StringIO(head + bad)) is None, bad

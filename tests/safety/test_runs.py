@@ -9,7 +9,9 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from gridgov.core.models import SystemState
 from gridgov.safety import runs, services
 from gridgov.safety.models import Alert, Hotspot, Incident, SafetyRun
 
@@ -20,6 +22,9 @@ def weeks(demo):
     last = Incident.objects.order_by("-week_start").values_list("week_start", flat=True).first()
     Alert.objects.all().delete()
     Hotspot.objects.all().delete()
+    # the demo's own run and the watermarks it left (each test starts from no run)
+    SafetyRun.objects.all().delete()
+    SystemState.objects.filter(key=runs.WATERMARK_KEY).delete()
     return [last - timedelta(weeks=i) for i in range(4)]
 
 
@@ -161,3 +166,106 @@ def test_the_warnings_page_button_starts_a_run_and_shows_its_page(weeks, make_us
     client.force_login(viewer)
     assert 'data-testid="run-start"' not in client.get("/safety/warnings/").content.decode()
     assert client.post("/safety/runs/").status_code == 403
+
+
+def _new_incident(grid_code: str, category: str, week) -> Incident:
+    """One more incident recorded now in ``grid_code`` (a copy of one of its incidents' place)."""
+    from datetime import datetime, time
+
+    from gridgov.safety.models import Category
+
+    like = Incident.objects.filter(grid_code=grid_code).first()
+    return Incident.objects.create(
+        category=Category.objects.get(code=category), occurred_at=datetime.combine(week, time(10), services.LOCAL_TZ),
+        week_start=week, lon=like.lon, lat=like.lat, grid_code=grid_code, origin="reported", summary="late report")
+
+
+def _without_versions(state):
+    alerts, spots = state
+    return [a[:-1] for a in alerts], spots
+
+
+def test_an_incremental_run_evaluates_only_the_series_with_new_incidents(weeks, roles):
+    week = weeks[0]
+    first = runs.safety_run_execute(run_id=runs.safety_run_start(actor=None, weeks=[week], enqueue=False,
+                                                                 incremental=True).pk)
+    # no watermark for the week yet: every series, as a full run
+    assert first["state"] == "done" and first["incremental"] is False
+    assert first["series_done"] == first["series_total"] > 100
+    before = _state()
+    assert len(before[0]) > 0
+
+    again = runs.safety_run_execute(run_id=runs.safety_run_start(actor=None, weeks=[week], enqueue=False,
+                                                                 incremental=True).pk)
+    assert again["incremental"] is True
+    assert again["series_total"] == again["series_done"] == 0 and again["chunks_total"] == 0
+    assert again["warnings"] == {} and again["hotspots"] == len(before[1])
+    assert _state() == before  # nothing rewritten (same versions)
+
+    grid = Incident.objects.order_by("grid_code").values_list("grid_code", flat=True).first()
+    _new_incident(grid, "02", week)
+    third = runs.safety_run_execute(run_id=runs.safety_run_start(actor=None, weeks=[week], enqueue=False,
+                                                                 incremental=True).pk)
+    run = SafetyRun.objects.get(pk=third["run"])
+    # the grid's burglary series and those of its community, street and district: 4 series
+    assert third["incremental"] is True and third["series_total"] == third["series_done"] == 4
+    assert run.plan == [["", [6]], [grid[:9], [9, 12, 15]]]
+    after = _state()
+    changed = {(a[0], a[1]) for a in after[0] if a[-1] > 1 or a not in before[0]}
+    assert changed <= {(grid[:n], "02") for n in (6, 9, 12, 15)}
+
+    # the oracle: a full run over everything gives the same warnings and hotspots
+    _clear()
+    full = runs.safety_run_execute(run_id=runs.safety_run_start(actor=None, weeks=[week], enqueue=False).pk)
+    assert full["series_done"] == first["series_done"] + _added_series(grid, week)
+    assert _without_versions(_state()) == _without_versions(after)
+
+
+def _added_series(grid: str, week) -> int:
+    """Series that exist only because of the new incident (none had burglaries there before)."""
+    first = week - timedelta(weeks=services.HISTORY_WEEKS)
+    old = Incident.objects.filter(category__code="02", week_start__gte=first, week_start__lte=week).exclude(
+        summary="late report")
+    return sum(not old.filter(grid_code__startswith=grid[:n]).exists() for n in (6, 9, 12, 15))
+
+
+def test_changed_settings_make_an_incremental_run_evaluate_every_series(weeks, roles):
+    from gridgov.core.models import SystemState
+
+    week = weeks[0]
+    first = runs.safety_run_execute(run_id=runs.safety_run_start(actor=None, weeks=[week], enqueue=False).pk)
+    SystemState.objects.update_or_create(key=services.CONFIG_KEY, defaults={"value": {"include_discovered": True}})
+    again = runs.safety_run_execute(run_id=runs.safety_run_start(actor=None, weeks=[week], enqueue=False,
+                                                                 incremental=True).pk)
+    assert again["incremental"] is False and again["series_done"] == first["series_done"] > 100
+    # a week evaluated before and one never evaluated: every series too
+    both = runs.safety_run_execute(run_id=runs.safety_run_start(actor=None, weeks=weeks[:2], enqueue=False,
+                                                                incremental=True).pk)
+    assert both["incremental"] is False and both["series_done"] > 0
+
+
+def test_a_code_prefix_range_selects_what_startswith_selects(weeks):
+    assert services.code_prefix("310101009") == {"grid_code__gte": "310101009", "grid_code__lt": "310101010"}
+    assert services.code_prefix("999") == {"grid_code__gte": "999"}
+    assert services.code_prefix("") == {}
+    codes = sorted(set(Incident.objects.values_list("grid_code", flat=True)))
+    prefixes = {c[:n] for c in codes for n in (6, 9, 12, 15)} | {"3101010", "31", "4"}
+    for prefix in sorted(prefixes):
+        ranged = set(Incident.objects.filter(**services.code_prefix(prefix)).values_list("id", flat=True))
+        assert ranged == set(Incident.objects.filter(grid_code__startswith=prefix).values_list("id", flat=True))
+
+
+def test_the_daily_scan_after_the_demo_load_evaluates_nothing_until_an_incident_arrives(demo, roles):
+    """The demo's own run left watermarks for its four weeks; the worker's daily scan of the last
+    complete week is incremental: nothing new, no series; one late incident, its four series."""
+    from gridgov.safety.tasks import weekly_scan
+
+    last = services.week_of(timezone.localdate()) - timedelta(weeks=1)
+    assert SystemState.objects.get(key=runs.WATERMARK_KEY).value.keys() >= {last.isoformat()}
+    spots = Hotspot.objects.filter(week_start=last).count()
+    quiet = weekly_scan.call()
+    assert quiet["incremental"] is True and quiet["series_total"] == 0 and quiet["hotspots"] == spots
+    grid = Incident.objects.order_by("-grid_code").values_list("grid_code", flat=True).first()
+    _new_incident(grid, "05", last)
+    busy = weekly_scan.call()
+    assert busy["incremental"] is True and busy["series_done"] == 4 and busy["chunks_total"] == 2

@@ -24,6 +24,7 @@ from gridgov.cases.models import Case, CaseEvent, CaseTask, Category, Department
 from gridgov.demo import texts
 
 SCALES = {"tiny": 400, "small": 12000, "city": 60000}  # cases in the year
+WRITE_BATCH = 5000  # cases simulated, then written with their tasks and events, then dropped
 WEEKDAY = np.array([1.15, 1.1, 1.05, 1.05, 1.0, 0.6, 0.5])
 DOMAIN_WEIGHTS = {"event": 0.62, "component": 0.25, "dispute": 0.09, "hazard": 0.04}
 CHANNELS = (["grid", "hotline", "open311", "api"], [0.6, 0.25, 0.1, 0.05])
@@ -110,7 +111,34 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     def pick(n: int) -> int:
         return int(trng.integers(0, n))
 
-    cases, plans = [], []
+    def write(cases: list, plans: list) -> None:
+        """Insert a batch of simulated cases with their tasks and timelines (batches keep the
+        year's model instances of the city scale out of memory: 60,000 cases, 430 MB before)."""
+        with transaction.atomic():
+            Case.objects.bulk_create(cases, batch_size=2000)
+            tasks, events = [], []
+            for case, plan in zip(cases, plans, strict=True):
+                for t in plan["tasks"]:
+                    tasks.append(CaseTask(case=case, grid_code=case.grid_code, **t))
+                for at, action, src, dst, note in plan["events"]:
+                    # an escalation says where it went, as cases_escalate writes it (the timeline names the place)
+                    data = ({"stage": workflow.STAGE_OF_STATE[dst], "from": case.grid_code[:9], "to": case.grid_code[:6],
+                             "step": 1} if action == "escalate" else {})
+                    if action in ("reject", "close") and case.public_note:  # written for the public, as
+                        data = {"public_note": case.public_note}          # case_transition records it
+                    events.append(CaseEvent(case=case, grid_code=case.grid_code, at=at, action=action, from_state=src,
+                                            to_state=dst, note=note, actor_name="演示" if action != "escalate" else "system",
+                                            public=action in services.PUBLIC_ACTIONS or action == "report", data=data))
+            CaseTask.objects.bulk_create(tasks, batch_size=5000)
+            if progress:
+                progress("cases: timeline", 0, len(events))
+            CaseEvent.objects.bulk_create(events, batch_size=5000)
+            if progress:
+                progress("cases: timeline", len(events), len(events))
+
+    cases: list = []
+    plans: list = []
+    written = 0
     k = 0
     for day, count in zip(days, per_day, strict=True):
         for _ in range(int(count)):
@@ -135,31 +163,15 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             cases.append(case)
             plans.append(plan)
         if progress:
-            progress("cases: simulating", len(cases), total)
+            progress("cases: simulating", written + len(cases), total)
+        if len(cases) >= WRITE_BATCH:
+            write(cases, plans)
+            written += len(cases)
+            cases, plans = [], []
     for case, plan in _plant_worklists(rng, cal, cats, points, grids, now, deps, pick):
         cases.append(case)
         plans.append(plan)
-    with transaction.atomic():
-        Case.objects.bulk_create(cases, batch_size=2000)
-        tasks, events = [], []
-        for case, plan in zip(cases, plans, strict=True):
-            for t in plan["tasks"]:
-                tasks.append(CaseTask(case=case, grid_code=case.grid_code, **t))
-            for at, action, src, dst, note in plan["events"]:
-                # an escalation says where it went, as cases_escalate writes it (the timeline names the place)
-                data = ({"stage": workflow.STAGE_OF_STATE[dst], "from": case.grid_code[:9], "to": case.grid_code[:6],
-                         "step": 1} if action == "escalate" else {})
-                if action in ("reject", "close") and case.public_note:  # written for the public, as
-                    data = {"public_note": case.public_note}          # case_transition records it
-                events.append(CaseEvent(case=case, grid_code=case.grid_code, at=at, action=action, from_state=src,
-                                        to_state=dst, note=note, actor_name="演示" if action != "escalate" else "system",
-                                        public=action in services.PUBLIC_ACTIONS or action == "report", data=data))
-        CaseTask.objects.bulk_create(tasks, batch_size=5000)
-        if progress:
-            progress("cases: timeline", 0, len(events))
-        CaseEvent.objects.bulk_create(events, batch_size=5000)
-        if progress:
-            progress("cases: timeline", len(events), len(events))
+    write(cases, plans)
     return {}
 
 

@@ -6,6 +6,8 @@ A loader takes (scale, seed, progress) and is skipped when the same scale and se
 
 from __future__ import annotations
 
+import resource
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -126,6 +128,25 @@ def capture_places(username: str) -> list[tuple[str, str]]:
     return out
 
 
+def _peak_mb() -> float:
+    """The process's peak resident set size so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+#: SQLite page cache of the loading connection (KiB): each module loads in one transaction, and
+#: with the default 2 MB cache the B-trees of millions of rows spill the same pages to the WAL
+#: again and again (register, small scale: 3.7 s of system time, 0.4 s with this cache)
+DEMO_CACHE_KIB = 256 * 1024
+
+
+def _large_page_cache() -> None:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA cache_size=-{DEMO_CACHE_KIB}")
+
+
 def _resolve(path: str) -> Callable:
     module, _, attr = path.partition(":")
     mod = __import__(module, fromlist=[attr])
@@ -189,6 +210,7 @@ def load_all(*, scale: str = "small", seed: int = 1, force: bool = False) -> lis
         reset_all()
         states = {}
     jurisdictions: dict[str, list] = {}
+    _large_page_cache()
     for name, load, _ in MODULE_LOADERS:
         key = f"demo:{name}"
         state = states.get(key)
@@ -197,11 +219,14 @@ def load_all(*, scale: str = "small", seed: int = 1, force: bool = False) -> lis
             jurisdictions.update(state.get("jurisdictions", {}))
             continue
         print(f"• {name}: generating ({scale}, seed {seed}) …", flush=True)
+        wall, cpu = time.monotonic(), time.process_time()
         with transaction.atomic():
             result = _resolve(load)(scale=scale, seed=seed, progress=progress) or {}
             SystemState.objects.update_or_create(key=key, defaults={"value": {"params": wanted,
                                                                               "jurisdictions": result}})
         jurisdictions.update(result)
+        print(f"  {name}: {time.monotonic() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU, "
+              f"peak RSS so far {_peak_mb():.0f} MB", flush=True)
     logins = demo_users(jurisdictions)
     # Modules that link demo users to their own data (e.g. department membership) do it now.
     for _name, load, _ in MODULE_LOADERS:

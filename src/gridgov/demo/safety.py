@@ -46,8 +46,8 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     from gridgov.demo.bulk import Inserter
     from gridgov.geo.models import Grid, boundary_wkb
     from gridgov.geo.selectors import locate_codes
-    from gridgov.safety import services
-    from gridgov.safety.models import Category, Incident
+    from gridgov.safety import runs, services
+    from gridgov.safety.models import Category, Incident, SafetyRun
 
     progress = progress or Progress()
     categories = {c.code: c for c in services.categories_sync()}
@@ -71,13 +71,19 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     trend = 1 + 0.04 * np.arange(n_weeks) / 52
     # (grids, categories, weeks) as int32, one category at a time: at city scale (40,000 grids) a
     # float64 mean and two int64 count arrays of the whole cube were 1.4 GB
-    counts = np.zeros((len(codes), len(cats), n_weeks), dtype=np.int32)  # reported
+    # uint8 now (a cell's count is a Poisson draw of mean < 1 plus at most 15 planted): 0.24 GB
+    # instead of 0.95 GB for the two cubes at city scale
+    counts = np.zeros((len(codes), len(cats), n_weeks), dtype=np.uint8)  # reported
     discovered = np.zeros_like(counts)
     for ci in range(len(cats)):
         mean = grid_rate[:, None] * share[ci] * season[ci][None, :] * trend[None, :]
-        counts[:, ci, :] = rng.poisson(mean)
-        discovered[:, ci, :] = rng.poisson(mean * DISCOVERED_SHARE / (1 - DISCOVERED_SHARE))
-    del mean
+        drawn = rng.poisson(mean)
+        counts[:, ci, :] = drawn
+        extra = rng.poisson(mean * DISCOVERED_SHARE / (1 - DISCOVERED_SHARE))
+        discovered[:, ci, :] = extra
+        if max(int(drawn.max(initial=0)), int(extra.max(initial=0))) > 200:  # never at these rates
+            raise ValueError("demo incident rate too high for uint8 counts")
+    del mean, drawn, extra
 
     communities = np.array([c[:12] for c in codes])
     uniq = np.unique(communities)
@@ -140,10 +146,21 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                                               lon[lo:hi].tolist(), lat[lo:hi].tolist(), located[lo:hi].tolist(),
                                               o_all[lo:hi].tolist(), strict=True)])
         progress("safety: incidents", hi, len(g_all))
+    del counts, discovered, rows, g_all, c_all, w_all, o_all, lon, lat, located, minutes
     Category.objects.filter(code__in=cats).update(active=True)
+    # the warnings of the last 4 weeks and the hotspots, as the worker does them: a chunked run
+    # (safety/runs.py) reads one street at a time, where services.warnings_refresh held the whole
+    # city's series of each level (2.6 GB at city scale); same warnings (tests/safety/test_runs.py)
     recent = [last_week - timedelta(weeks=i) for i in range(4)]
-    services.warnings_refresh(weeks=recent, progress=progress)
-    services.hotspots_refresh(week=last_week)
+    run = runs.safety_run_start(actor=None, weeks=recent, enqueue=False)
+    chunks: list[int] = []
+
+    def step(index: int) -> None:
+        if not chunks:
+            chunks.append(len(SafetyRun.objects.get(pk=run.pk).plan))
+        progress("safety: detection", index + 1, chunks[0])
+
+    runs.safety_run_execute(run_id=run.pk, after_chunk=step)
     return {}
 
 
@@ -169,8 +186,12 @@ def _points_in(geoms, grid_idx: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray
 
 
 def reset() -> None:
-    from gridgov.safety.models import Alert, Hotspot, Incident
+    from gridgov.core.models import SystemState
+    from gridgov.safety.models import Alert, Hotspot, Incident, SafetyRun
+    from gridgov.safety.runs import WATERMARK_KEY
 
     Hotspot.objects.all().delete()
     Alert.objects.all().delete()
     Incident.objects.all().delete()
+    SafetyRun.objects.filter(actor=None).delete()
+    SystemState.objects.filter(key=WATERMARK_KEY).delete()

@@ -318,13 +318,133 @@ class CompactTable:
         return CountTable(series_ids=self.series_ids[lo:hi], weeks=self.weeks, counts=counts)
 
 
+#: characters read at a time by the vectorised reader (whole lines are parsed, the rest carried)
+READ_CHARS = 8 << 20
+
+
+def _fast_columns(data: bytes, width: int, cols: tuple[int, int, int]
+                  ) -> tuple[list[str], np.ndarray, list[str], np.ndarray, np.ndarray] | None:
+    """The series, week and count columns of ``data`` (whole lines, each ending in a newline) split
+    and parsed with NumPy, when every line is in the plain form: exactly ``width - 1`` commas, no
+    quote, carriage return or NUL, a series id without surrounding whitespace, a 10-character
+    week, a count of 1-9 digits. Returns (unique series ids, index of each row's id, unique week
+    texts, index of each row's week, counts), or None: the caller then parses with the csv module,
+    which gives the same rows for a plain chunk (tests/safety/test_detect_stream.py)."""
+    if not data or b'"' in data or b"\r" in data or b"\x00" in data:
+        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    n = len(ends)
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    found = np.flatnonzero(arr == 44)
+    if len(found) != n * (width - 1):
+        return None
+    commas = found.reshape(n, width - 1)
+    if (commas[:, 0] < starts).any() or (commas[:, -1] > ends).any():
+        return None  # (the counts agree, so each line holds exactly width - 1 commas)
+
+    def field(i: int) -> tuple[np.ndarray, np.ndarray]:
+        return (starts if i == 0 else commas[:, i - 1] + 1), (ends if i == width - 1 else commas[:, i])
+
+    padded = np.concatenate([np.zeros(300, dtype=np.uint8), arr, np.zeros(300, dtype=np.uint8)])
+
+    def window(lo: np.ndarray, size: int) -> np.ndarray:
+        """(rows, size) copy of the bytes from ``lo`` on (a strided view, no index matrix)."""
+        return np.lib.stride_tricks.sliding_window_view(padded, size)[lo + 300]
+
+    ci, wi, ni = cols
+    lo, hi = field(ci)
+    length = hi - lo
+    size = int(length.max())
+    if int(length.min()) < 1 or size > 256:
+        return None
+    raw = window(lo, size)
+    raw[np.arange(size)[None, :] >= length[:, None]] = 0
+    # rows of one series usually follow each other: compare with the row before, then look up
+    # only the first row of each run
+    head = np.ones(n, dtype=bool)
+    head[1:] = (raw[1:] != raw[:-1]).any(axis=1)
+    heads = np.flatnonzero(head)
+    ids, id_of_head = np.unique(raw[heads].view(f"S{size}").ravel(), return_inverse=True)
+    id_of = id_of_head.ravel()[np.cumsum(head) - 1]
+    series = [b.decode("utf-8") for b in ids.tolist()]
+    if any(s != s.strip() for s in series):
+        return None
+    lo, hi = field(wi)
+    if ((hi - lo) != 10).any():
+        return None
+    w = window(lo, 10).astype(np.int32) - 48
+    digit = np.array([0, 1, 2, 3, 5, 6, 8, 9])
+    if ((w[:, digit] < 0) | (w[:, digit] > 9)).any() or (w[:, [4, 7]] != ord("-") - 48).any():
+        return None
+    key = (w[:, 0] * 1000 + w[:, 1] * 100 + w[:, 2] * 10 + w[:, 3]) * 10000 + (w[:, 5] * 10 + w[:, 6]) * 100 \
+        + w[:, 8] * 10 + w[:, 9]
+    keys, week_of = np.unique(key, return_inverse=True)
+    texts = [f"{k // 10000:04d}-{k // 100 % 100:02d}-{k % 100:02d}" for k in keys.tolist()]
+    lo, hi = field(ni)
+    length = hi - lo
+    size = int(length.max())
+    if int(length.min()) < 1 or size > 9:
+        return None
+    digits = window(hi - size, size).astype(np.int64) - 48  # right-aligned: the last byte is the units
+    inside = np.arange(size)[None, :] >= (size - length)[:, None]
+    if ((digits < 0) | (digits > 9))[inside].any():
+        return None
+    values = (np.where(inside, digits, 0) * (10 ** np.arange(size - 1, -1, -1, dtype=np.int64))[None, :]).sum(axis=1)
+    return series, id_of, texts, week_of.ravel(), values
+
+
+def _plain_chunks(fh, width: int, cols: tuple[int, int, int], index: dict[str, int], ordinals: dict[str, int]
+                  ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], str | None, bool]:
+    """Read ``fh`` by :data:`READ_CHARS` and parse the plain chunks with :func:`_fast_columns`.
+    Returns (parts, rest, ok): ``rest`` is the text from the first chunk that is not plain (the
+    csv module reads it and the rest of ``fh``), None at the end of the file; ``ok`` False: a bad
+    week or count (the caller gives up, as the csv path does)."""
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    carry = ""
+    while True:
+        text = fh.read(READ_CHARS)
+        chunk = carry + text
+        if not text:
+            if not chunk:
+                return parts, None, True
+            if not chunk.endswith("\n"):
+                chunk += "\n"
+            carry = ""
+        else:
+            cut = chunk.rfind("\n") + 1
+            chunk, carry = chunk[:cut], chunk[cut:]
+            if not chunk:
+                continue
+        parsed = _fast_columns(chunk.encode("utf-8"), width, cols)
+        if parsed is None:  # the csv module takes lines: complete the carried partial one
+            return parts, chunk + carry + (fh.readline() if carry else ""), True
+        series, id_of, weeks, week_of, values = parsed
+        for week in set(weeks).difference(ordinals):
+            day = _parse_date(week)
+            if day is None:
+                return parts, None, False
+            ordinals[week] = day.toordinal()
+        if int(values.max(initial=0)) > 2**31 - 1:
+            return parts, None, False
+        ids = np.fromiter((index.setdefault(s, len(index)) for s in series), dtype=np.int32, count=len(series))
+        days = np.fromiter((ordinals[w] for w in weeks), dtype=np.int32, count=len(weeks))
+        parts.append((ids[id_of], days[week_of], values.astype(np.int32)))
+        if not text:
+            return parts, None, True
+
+
 def read_compact(fh) -> CompactTable | None:
     """Stream a clean counts file (a text handle, BOM already removed) into a :class:`CompactTable`,
     batch by batch; None at the first doubt (bad or incomplete row, duplicate, a count above 2^31 - 1,
     other weekday): the caller then reads the file row by row with :func:`read_counts`, which names
-    every problem. Peak memory: one batch of parsed rows plus 12 bytes per row."""
-    reader = csv.reader(fh)
-    header = next(reader, None)
+    every problem. Peak memory: one batch of parsed rows plus 12 bytes per row. Plain lines (the
+    usual export) are split and parsed with NumPy (:func:`_fast_columns`), by chunks; from the
+    first chunk that is not plain on, the csv module reads the rest."""
+    header_line = fh.readline()
+    header = next(csv.reader([header_line]), None) if header_line else None
     if header is None:
         return None
     names = [h.strip().lower() for h in header]
@@ -335,8 +455,11 @@ def read_compact(fh) -> CompactTable | None:
     index: dict[str, int] = {}
     ordinals: dict[str, int] = {}
     values: dict[str, int] = {}
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     limit = 2**31 - 1
+    parts, rest, ok = _plain_chunks(fh, width, (ci, wi_, ni), index, ordinals)
+    if not ok:
+        return None
+    reader = csv.reader(itertools.chain(io.StringIO(rest), fh)) if rest is not None else iter(())
     while True:
         batch = list(itertools.islice(reader, READ_BATCH))
         if not batch:

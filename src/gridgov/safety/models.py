@@ -179,6 +179,11 @@ class SafetyRun(models.Model):
     include_discovered = models.BooleanField(default=False, help_text="the guard setting when the run was planned")
     plan = models.JSONField(default=list, blank=True, help_text="the chunks: [area prefix, [levels]]")
     chunks_done = models.PositiveIntegerField(default=0)
+    incremental = models.BooleanField(default=False, help_text="only series with incidents recorded since the "
+                                                              "last run of these weeks (safety/runs.py)")
+    since_id = models.BigIntegerField(null=True, blank=True, help_text="incremental: incidents with a larger id "
+                                                                       "are new; null: every series")
+    upto_id = models.BigIntegerField(null=True, blank=True, help_text="the largest incident id at planning")
     series_total = models.PositiveIntegerField(default=0)
     series_done = models.PositiveIntegerField(default=0)
     evaluated = models.PositiveIntegerField(default=0)

@@ -24,7 +24,8 @@ def run_execute(*, run_id: int) -> dict:
 @task()
 def weekly_scan() -> dict:
     """Warnings and hotspots for the last complete week (daily: the week is re-evaluated until it is
-    complete; idempotent), as a chunked run; an unfinished run of the schedule for that week (its
+    complete; idempotent), as a chunked, incremental run (only the series with incidents recorded
+    since the last run of that week; the first run of a week evaluates every series); an unfinished run of the schedule for that week (its
     worker died) is continued instead of started again."""
     from gridgov.safety import runs, services
     from gridgov.safety.models import SafetyRun
@@ -35,5 +36,5 @@ def weekly_scan() -> dict:
                                                                      SafetyRun.State.RUNNING]).order_by("-created_at")
         run = next((r for r in unfinished[:10] if r.weeks == [last.isoformat()]), None)
         if run is None:
-            run = runs.safety_run_start(actor=None, weeks=[last], enqueue=False)
+            run = runs.safety_run_start(actor=None, weeks=[last], enqueue=False, incremental=True)
         return runs.safety_run_execute(run_id=run.pk)
