@@ -150,7 +150,9 @@ def test_without_audit_view_the_page_and_export_are_403(trail, people):
         assert response.status_code == 403, url
     assert not AuditEvent.objects.filter(action="EXPORT", object_type="audit").exists()
     assert "/audit/" not in c.get("/").content.decode()  # no navigation entry
-    assert 'href="/audit/"' in _client(people["auditor"]).get("/").content.decode()
+    auditor = _client(people["auditor"])
+    assert auditor.get("/")["Location"] == "/audit/"  # the auditor's home is the audit trail
+    assert 'href="/audit/"' in auditor.get("/audit/").content.decode()
 
 
 def test_anonymous_goes_to_the_login_page(db):

@@ -25,8 +25,10 @@ QUESTIONS = [("居住证办理需要哪些材料？", "身份证、近期照片�
              ("孩子入学积分怎么查？", "已告知登录市教委网站查询并留存办理指引"),
              ("灵活就业人员怎样参加社保？", "已告知到街道社保服务窗口办理灵活就业登记"),
              ("租房合同备案在哪里办？", "已告知到房屋所在居委会或街道房管办办理")]
-PROBLEMS = ["楼道堆物堵塞消防通道，多次反映未解决", "隔壁装修噪音扰民，晚上十点后仍施工", "小区门口共享单车乱停放",
-            "楼上空调外机滴水，协商不成", "小区路灯损坏一周未修"]
+#: problems brought to the desk, each with its event category (cases/data/taxonomy.json)
+PROBLEMS = [("楼道堆物堵塞消防通道，多次反映未解决", "E0199"), ("隔壁装修噪音扰民，晚上十点后仍施工", "E0301"),
+            ("小区门口共享单车乱停放，堵住人行道", "E0505"), ("楼上空调外机滴水，协商不成", "E0199"),
+            ("小区路灯损坏一周未修", "C0111")]
 SERVICE = [("employment", "求职登记，希望从事物业或保洁工作"), ("housing", "咨询公租房申请条件"),
            ("medical", "孩子疫苗接种和社区就医指引"), ("insurance", "办理灵活就业人员社保参保")]
 PROVIDERS = [("黄浦区就业促进中心", "S01"), ("黄浦区住房保障事务中心", "S01"), ("黄浦区社区卫生服务中心", "S02"),
@@ -156,9 +158,13 @@ def _one(services, rng: random.Random, kind: str, *, at, actor, floating, no_per
                 grid_code=rng.choice(grid_codes))
         return services.request_receive(**base, kind=kind, text=q, answer=a, person_id=rng.choice(locals_))
     if kind == "problem":
-        return services.request_receive(**base, kind=kind, text=rng.choice(PROBLEMS),
-                                        category_code=rng.choice(["E0101", "E0101", "E0102"]),
-                                        person_id=rng.choice(locals_ + floating))
+        text, category = rng.choice(PROBLEMS)
+        pid = rng.choice(locals_ + floating)
+        # where the problem is: a street address (from the visitor's id, not the generator, so the
+        # draws after it stay as they were)
+        address = f"{('汉口路', '福州路', '九江路', '南京东路')[pid % 4]}{pid % 300 + 1}号"
+        return services.request_receive(**base, kind=kind, text=text, category_code=category, person_id=pid,
+                                        address=address)
     if kind == "permit":
         pid = no_permit.pop() if no_permit else rng.choice(floating)
         docs = ["identity", "photo", "residence_proof", "condition_proof"]
