@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from django.core.cache import cache
+
 TZ = ZoneInfo("Asia/Shanghai")
 DISTRICT = "310101"
 A, B, C = "310101001", "310101002", "310101003"
@@ -93,3 +96,12 @@ def build(make_user) -> dict:
         "far": make_user("farcentre", ("district_centre", FAR_DISTRICT)),
         "worker": make_user("gridw", ("grid_worker", A + "001001")),
     }
+
+
+@pytest.fixture
+def world(make_user, settings):
+    """The scorecard tests' world (``build``) with fast password hashing and a clean cache."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield build(make_user)
+    cache.clear()

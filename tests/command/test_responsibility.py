@@ -3,18 +3,11 @@
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 
 from gridgov.core.errors import Forbidden, NotFound, ValidationFailed
 from tests.command import score_world as w
 
-
-@pytest.fixture
-def world(make_user, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield w.build(make_user)
-    cache.clear()
+world = w.world  # the shared scorecard world (tests/command/score_world.py)
 
 
 def test_district_records_a_street_official_with_a_term(world):

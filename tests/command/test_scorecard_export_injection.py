@@ -3,18 +3,9 @@ are written as text, never as a formula (core/spreadsheet.py)."""
 
 import io
 
-import pytest
-from django.core.cache import cache
-
 from tests.command import score_world as w
 
-
-@pytest.fixture
-def world(make_user, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield w.build(make_user)
-    cache.clear()
+world = w.world  # the shared scorecard world (tests/command/score_world.py)
 
 
 def test_formula_like_names_are_text(world, client):

@@ -4,17 +4,10 @@ import io
 import subprocess
 
 import pytest
-from django.core.cache import cache
 
 from tests.command import score_world as w
 
-
-@pytest.fixture
-def world(make_user, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield w.build(make_user)
-    cache.clear()
+world = w.world  # the shared scorecard world (tests/command/score_world.py)
 
 
 def test_xlsx_holds_the_numbers(world, client):

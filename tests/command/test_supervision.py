@@ -4,7 +4,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 
 from gridgov.core.errors import Conflict, FieldError, NotFound
 from tests.command import score_world as w
@@ -12,12 +11,7 @@ from tests.command import score_world as w
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture
-def world(make_user, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
-    yield w.build(make_user)
-    cache.clear()
+world = w.world  # the shared scorecard world (tests/command/score_world.py)
 
 
 def _issue(world, **kw):
