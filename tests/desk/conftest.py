@@ -19,18 +19,8 @@ FRIDAY_3PM = datetime(2026, 3, 6, 15, 0, tzinfo=SHANGHAI)
 _seq = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_calendar():
-    from gridgov.cases.selectors import work_calendar_clear
-
-    work_calendar_clear()
-    yield
-    work_calendar_clear()
+# fast password hashing and a fresh working calendar in every test, as in the events' tests
+from tests.cases.conftest import _fast_passwords, _fresh_calendar  # noqa: E402, F401
 
 
 @pytest.fixture
