@@ -18,11 +18,11 @@ from gridgov.quality.estimate import LEVEL_DIGITS
 router = Router(tags=["quality"])
 
 
-class In(Schema):
+class QualityIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class VisitIn(In):
+class VerificationVisitIn(QualityIn):
     outcome: str
     persons: list[dict[str, Any]] = []
     visited_on: date | None = None
@@ -30,7 +30,7 @@ class VisitIn(In):
     client_uuid: str | None = None
 
 
-class DecisionIn(In):
+class CorrectionDecisionIn(QualityIn):
     approve: bool
     reason: str = ""
 
@@ -63,7 +63,7 @@ def worklist(request):
 
 
 @router.post("/visits/{sampled_house_id}", response={201: dict}, summary="Record the visit of a sampled house")
-def visit_record(request, sampled_house_id: int, payload: VisitIn):
+def visit_record(request, sampled_house_id: int, payload: VerificationVisitIn):
     v = visit_services.visit_record(actor=request.user, sampled_house_id=sampled_house_id, outcome=payload.outcome,
                                     persons=payload.persons, visited_on=payload.visited_on, notes=payload.notes,
                                     client_uuid=payload.client_uuid)
@@ -73,7 +73,7 @@ def visit_record(request, sampled_house_id: int, payload: VisitIn):
 
 
 @router.post("/corrections/{proposal_id}/decision", summary="Approve (applied to the register) or reject")
-def correction_decide(request, proposal_id: int, payload: DecisionIn):
+def correction_decide(request, proposal_id: int, payload: CorrectionDecisionIn):
     p = visit_services.correction_decide(actor=request.user, proposal_id=proposal_id, approve=payload.approve,
                                          reason=payload.reason)
     return {"id": p.pk, "status": p.status}
