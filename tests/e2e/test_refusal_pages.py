@@ -50,7 +50,8 @@ def test_refusal_page_is_chinese_with_the_navigation(page: Page, live_server, wo
     expect(page.locator("main h1")).to_have_text(heading)
     expect(page.locator("main")).to_contain_text(text)
     nav = page.locator("nav.mainnav a")
-    expect(nav).to_have_text(["地图", "实有人口与房屋", "事件"])
+    # a grid worker's navigation (tests/refusal_pages.py GRID_WORKER)
+    expect(nav).to_have_text(["地图", "实有人口与房屋", "事件", "六张网防控", "居住证续签", "核查活动与估计", "对账核实清单"])
     for i in range(3):
         expect(nav.nth(i)).to_be_visible()
     page.screenshot(path=str(artifacts_dir / f"refusal-{kind}-{viewport}.png"), full_page=True)
