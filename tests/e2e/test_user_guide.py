@@ -5,6 +5,8 @@ docs/img/ (1440 px wide, zh-hans)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -30,11 +32,13 @@ def test_home_and_briefing_in_chinese(new_page, live_server, full_demo) -> None:
     page = new_page(width=1440)
     log_in(page, live_server.url, full_demo["username"], full_demo["password"])
     page.goto(live_server.url + "/")
-    expect(page.locator("[data-testid=memberships]")).to_contain_text("区综治中心")
+    expect(page).to_have_title(re.compile("指挥屏"))  # a district centre's home is its command screen
     nav = page.locator("nav").first
     for name in ("地图", "事件", "治安态势"):
         expect(nav).to_contain_text(name)
     doc_shot(page, "home")
+    page.goto(live_server.url + "/command/positions/")
+    expect(page.locator("[data-testid=memberships]")).to_contain_text("区综治中心")
 
     page.goto(live_server.url + "/safety/briefing/")
     briefing = page.locator("[data-testid=briefing]")
