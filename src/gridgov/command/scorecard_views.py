@@ -21,6 +21,7 @@ from gridgov.command.supervision import colour_of
 from gridgov.core.errors import FieldError, GridgovError, ValidationFailed
 from gridgov.core.i18n import message_of, text_of
 from gridgov.core.pages import page_view
+from gridgov.geo import selectors as geo_selectors
 
 
 def _month(request) -> date:
@@ -169,10 +170,7 @@ def responsibility(request, area_code: str):
         except (GridgovError, ValueError) as exc:
             _error(request, exc if isinstance(exc, GridgovError) else FieldError("official_id", "not a number"))
     areas = [a for a in sel.scorecard_areas(request.user) if a["code"].startswith(area_code)]
-    from gridgov.geo.models import Division
-
-    streets = list(Division.objects.filter(level=9, prefix__startswith=area_code).order_by("prefix")
-                   .values_list("prefix", "name")) if len(area_code) == 6 else []
+    streets = geo_selectors.streets_of(area_code)
     names = dict(streets)
     names.update({a["code"]: a["name"] for a in areas})
     return render(request, "command/responsibility.html", {
@@ -200,10 +198,7 @@ def supervision(request, area_code: str):
             return redirect("command:supervision_detail", action_id=action.pk)
         except GridgovError as exc:
             _error(request, exc)
-    from gridgov.geo.models import Division
-
-    streets = list(Division.objects.filter(level=9, prefix__startswith=area_code).order_by("prefix")
-                   .values_list("prefix", "name")) if len(area_code) == 6 else []
+    streets = geo_selectors.streets_of(area_code)
     return render(request, "command/supervision.html", {
         "area_code": area_code, "cards": [{"action": a, "colour": colour_of(a) if a.status == "open" else "closed"}
                                           for a in actions],

@@ -167,6 +167,15 @@ def place_names(codes) -> dict[str, str]:
     return {c: _names[c] for c in wanted if _names.get(c)}
 
 
+def streets_of(district_code: str) -> list[tuple[str, str]]:
+    """(code, name) of the streets/towns of a district (6 digits), in code order; [] for any other
+    code. Names of places are public, as for ``place_names``."""
+    if len(district_code) != 6:
+        return []
+    return list(Division.objects.filter(level=9, prefix__startswith=district_code).order_by("prefix")
+                .values_list("prefix", "name"))
+
+
 def place_name(code) -> str:
     """The name of one division or grid code ("" when unknown)."""
     return place_names([code]).get(str(code or ""), "")
