@@ -18,8 +18,8 @@ from gridgov.command import responsibility_services as services
 from gridgov.command import scorecard_selectors as sel
 from gridgov.command.models.responsibility import Post, SupervisoryAction
 from gridgov.command.supervision import colour_of
-from gridgov.core.errors import FieldError, GridgovError, ValidationFailed
-from gridgov.core.i18n import message_of, text_of
+from gridgov.core.errors import FieldError, GridgovError
+from gridgov.core.i18n import texts_of
 from gridgov.core.pages import page_view
 from gridgov.geo import selectors as geo_selectors
 
@@ -32,11 +32,9 @@ def _month(request) -> date:
 
 
 def _error(request, exc: GridgovError) -> None:
-    if isinstance(exc, ValidationFailed) and exc.details and not isinstance(exc, FieldError):
-        for d in exc.details:
-            messages.error(request, f"{_(d.field) if d.field in ('weights',) else d.field}: {message_of(d)}")
-    else:
-        messages.error(request, text_of(exc))
+    """Every problem of ``exc`` as a message, each field by its reader's name (core.i18n.texts_of)."""
+    for text in texts_of(exc):
+        messages.error(request, text)
 
 
 def _date(raw: str | None, field: str) -> date | None:
