@@ -92,3 +92,14 @@ def test_unreadable_file(tmp_path, capsys):
     code, _, err = _run(["quality", "link", "--register", str(tmp_path / "none.csv"), "--external",
                          str(tmp_path / "ext.csv")], capsys)
     assert code == 2 and "cannot read" in err
+
+
+def test_chinese_column_names_are_read_like_the_english_ones():
+    from gridgov.quality.link_cli import read_rows
+
+    english = read_rows(HEADER + "\nE1,王伟,男,1990-01-02,110101199001020015,13900000000,梅兴路1号\n", source="x")
+    chinese = read_rows("姓名,记录编号,性别,出生日期,身份证号码,联系电话,居住地址,备注\n"
+                        "王伟,E1,男,1990-01-02,110101199001020015,13900000000,梅兴路1号,无\n", source="x")
+    assert chinese == english == [{"record_id": "E1", "name": "王伟", "sex": "男", "birth_date": "1990-01-02",
+                                   "identity_number": "110101199001020015", "mobile": "13900000000",
+                                   "address": "梅兴路1号"}]

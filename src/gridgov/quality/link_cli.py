@@ -3,8 +3,9 @@
     gridgov quality link --register REG.csv --external EXT.csv --output LINKS.csv
                          [--threshold 0.9] [--engine duckdb|spark] [--spark-master local[2]]
 
-Both inputs: ``record_id,name,sex,birth_date,identity_number,mobile,address`` (any but record_id may
-be empty; other columns are ignored), UTF-8 or GBK. LINKS.csv: ``external_id,register_id,
+Both inputs: ``record_id,name,sex,birth_date,identity_number,mobile,address`` or the same columns
+under their Chinese names ``记录编号,姓名,性别,出生日期,公民身份号码,手机号码,地址`` (``HEADER_NAMES``;
+any but the record number may be empty; other columns are ignored), UTF-8 or GBK. LINKS.csv: ``external_id,register_id,
 match_probability``, at most one register row per external row. Bad input is refused whole, with
 each line and its reason. The model is described in quality/linkage.py and docs/quality.md.
 """
@@ -21,6 +22,18 @@ from gridgov.quality.linkage import DEFAULT_THRESHOLD, ENGINES, FIELDS, LinkInpu
 LINK_HELP = ("link an external list (rental registrations, staff, enrolments) to the register with Splink "
              "(REG.csv + EXT.csv -> LINKS.csv)")
 OUTPUT_COLUMNS = ("external_id", "register_id", "match_probability")
+#: Column names a list may carry instead of the ``FIELDS`` (the names on Chinese forms), the first of
+#: each field being the one the upload page shows.
+HEADER_NAMES = {
+    "记录编号": "record_id", "编号": "record_id", "序号": "record_id",
+    "姓名": "name",
+    "性别": "sex",
+    "出生日期": "birth_date",
+    "公民身份号码": "identity_number", "身份证号码": "identity_number", "身份证号": "identity_number",
+    "手机号码": "mobile", "手机号": "mobile", "联系电话": "mobile",
+    "地址": "address", "居住地址": "address", "现住址": "address",
+}
+CHINESE_HEADER = ",".join(next(k for k, v in HEADER_NAMES.items() if v == f) for f in FIELDS)
 MAX_REPORTED = 20
 
 
@@ -44,9 +57,10 @@ def read_table(lines, *, source: str) -> list[dict]:
     """Rows of a table (an iterable of lists of cells, the header first): as ``read_rows``."""
     reader = iter(lines)
     header = [h.strip().lower() for h in next(reader, [])]
+    header = [HEADER_NAMES.get(h, h) for h in header]
     missing = [f for f in FIELDS if f not in header]
     if missing:
-        params = {"columns": ", ".join(missing), "expected": ",".join(FIELDS)}
+        params = {"columns": ", ".join(missing), "expected": f"{','.join(FIELDS)} / {CHINESE_HEADER}"}
         raise LinkInputError([f"{source}:1: header: missing column(s) {params['columns']} (expected {params['expected']})"],
                              [(1, "header", "missing column(s) %(columns)s (expected %(expected)s)", params)])
     pos = {f: header.index(f) for f in FIELDS}

@@ -15,6 +15,8 @@ from gridgov.core.i18n import exc_message
 from gridgov.core.pages import page_view
 from gridgov.quality import reconcile_selectors as selectors
 from gridgov.quality import reconcile_services as services
+from gridgov.quality.link_cli import CHINESE_HEADER
+from gridgov.quality.linkage import FIELDS
 from gridgov.quality.models import LinkCandidate, Reconciliation
 
 
@@ -54,7 +56,8 @@ def reconcile_list(request):
     prefixes = [m.jurisdiction for m in request.user.active_memberships()]
     return render(request, "quality/reconcile_list.html", dict(
         error=error, reconciliations=list(selectors.reconciliations(request.user)[:20]),
-        kinds=Reconciliation.ListKind.choices, default_area=prefixes[0] if prefixes else ""), status=status)
+        kinds=Reconciliation.ListKind.choices, default_area=prefixes[0] if prefixes else "",
+        chinese_header=CHINESE_HEADER, english_header=",".join(FIELDS)), status=status)
 
 
 @never_cache
