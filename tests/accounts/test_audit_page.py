@@ -173,3 +173,25 @@ def test_jurisdictions_are_named(db, roles, people):
     rows = _client(people["auditor"]).get("/audit/", {"actor": "named"}).context["rows"]
     assert {r["jurisdiction"]: r["jurisdiction_name"] for r in rows} == {
         "310101": "黄浦区", street.prefix: street.name, grid.code: grid.name}
+
+
+def test_reasons_the_system_wrote_read_in_chinese_and_typed_ones_as_typed(db, people):
+    rows = [
+        ("sign-in: authenticator code", "8 records", "登录：身份验证器验证码", "8 条"),
+        ("step-up: password", "3", "再次确认身份：密码", "3"),
+        ("5 consecutive failures; locked until 2026-12-01T02:15:30.123456+00:00", "", "连续失败 5 次；锁定至 2026-12-01 10:15", ""),
+        ("break-glass: 病人走失，紧急查找", "12", "紧急查看：病人走失，紧急查找", "12"),
+        ("协查核实", "17", "协查核实", "17"),
+    ]
+    for i, (reason, oid, _, _) in enumerate(rows):
+        AuditEvent.objects.create(at=datetime(2026, 12, 1, 8, i, tzinfo=SH), actor_username="street",
+                                  role="street_centre", jurisdiction="310101001", action="LOGIN",
+                                  object_type="user", object_id=oid, outcome="success", reason=reason)
+    response = _client(people["auditor"]).get("/audit/", {"since": "2026-12-01", "until": "2026-12-01",
+                                                          "action": "LOGIN"})
+    assert response.status_code == 200
+    shown = [(r["reason_name"], r["object_id_name"]) for r in response.context["rows"]]
+    assert shown == [(name, oid) for _, _, name, oid in reversed(rows)]
+    html = response.content.decode()
+    assert "authenticator code" not in html.replace('title="sign-in: authenticator code"', "")
+    assert 'title="sign-in: authenticator code"' in html  # the stored text stays one hover away

@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from gridgov.accounts import selectors
-from gridgov.accounts.labels import action_label, jurisdiction_names, object_type_label, outcome_label
+from gridgov.accounts.labels import (
+    action_label,
+    jurisdiction_names,
+    object_id_label,
+    object_type_label,
+    outcome_label,
+    reason_label,
+)
 from gridgov.accounts.models import User
 from gridgov.core.audit import audit_write
 from gridgov.core.models import AuditAction, AuditEvent
@@ -46,8 +53,9 @@ def present(events: Iterable[AuditEvent]) -> list[dict]:
             "jurisdiction_name": places.get(e.jurisdiction, ""),
             "action": e.action, "action_name": action_label(e.action),
             "object_type": e.object_type, "object_type_name": object_type_label(e.object_type),
-            "object_id": e.object_id, "outcome": e.outcome, "outcome_name": outcome_label(e.outcome),
-            "reason": e.reason, "request_id": e.request_id, "ip": e.ip or "", "channel": e.channel,
+            "object_id": e.object_id, "object_id_name": object_id_label(e.object_id),
+            "outcome": e.outcome, "outcome_name": outcome_label(e.outcome),
+            "reason": e.reason, "reason_name": reason_label(e.reason), "request_id": e.request_id, "ip": e.ip or "", "channel": e.channel,
             "changes": json.dumps(e.changes, ensure_ascii=False, sort_keys=True) if e.changes else "",
         })
     return out

@@ -5,9 +5,12 @@ The codes stay what the rows hold; pages and exports show these names, with the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import datetime
 
-from django.utils.translation import pgettext_lazy
+from django.utils import timezone
+from django.utils.translation import pgettext, pgettext_lazy
 
 ACTION_LABELS: dict[str, object] = {
     "LOGIN": pgettext_lazy("audit action", "sign-in"),
@@ -108,6 +111,97 @@ OBJECT_TYPE_LABELS: dict[str, object] = {
     "quality.visit": pgettext_lazy("audit object", "verification visit"),
     "quality.correction": pgettext_lazy("audit object", "register correction from a visit"),
 }
+
+
+#: Reasons the system itself writes (in English, as stored; the reasons people type are shown as
+#: typed). The page shows these names; the stored text stays in the row and the CSV export.
+REASON_LABELS: dict[str, object] = {
+    "authenticator code": pgettext_lazy("audit reason", "authenticator code"),
+    "recovery code used": pgettext_lazy("audit reason", "recovery code used"),
+    "wrong second-factor code": pgettext_lazy("audit reason", "wrong second-factor code"),
+    "too many wrong codes, refused while waiting": pgettext_lazy(
+        "audit reason", "too many wrong codes, refused while waiting"),
+    "password": pgettext_lazy("audit reason", "password"),
+    "wrong authenticator code at enrolment": pgettext_lazy("audit reason", "wrong authenticator code at enrolment"),
+    "no enrolment in progress": pgettext_lazy("audit reason", "no enrolment in progress"),
+    "authenticator enrolled": pgettext_lazy("audit reason", "authenticator enrolled"),
+    "demo authenticator (documented demo secret)": pgettext_lazy(
+        "audit reason", "demo authenticator (documented demo secret)"),
+    "unknown user or wrong password": pgettext_lazy("audit reason", "unknown user or wrong password"),
+    "inactive account": pgettext_lazy("audit reason", "inactive account"),
+    "account locked": pgettext_lazy("audit reason", "account locked"),
+    "current password wrong": pgettext_lazy("audit reason", "current password wrong"),
+    "changed by the user": pgettext_lazy("audit reason", "changed by the user"),
+    "changed by the user after a reset": pgettext_lazy("audit reason", "changed by the user after a reset"),
+    "reset by an administrator; must change at next sign-in": pgettext_lazy(
+        "audit reason", "reset by an administrator; must change at next sign-in"),
+    "the user signed out everywhere else": pgettext_lazy("audit reason", "the user signed out everywhere else"),
+    "the user ended one of their sessions": pgettext_lazy("audit reason", "the user ended one of their sessions"),
+    "an administrator ended the user's sessions": pgettext_lazy(
+        "audit reason", "an administrator ended the user's sessions"),
+    "statement overdue": pgettext_lazy("audit reason", "statement overdue"),
+    "overdue stage escalated": pgettext_lazy("audit reason", "overdue stage escalated"),
+    "new residence in the register": pgettext_lazy("audit reason", "new residence in the register"),
+    "enrolment closed": pgettext_lazy("audit reason", "enrolment closed"),
+    "retention": pgettext_lazy("audit reason", "retention period over"),
+    "transfer": pgettext_lazy("audit reason", "transfer"),
+    "team member": pgettext_lazy("audit reason", "team member"),
+    "renewed": pgettext_lazy("audit reason", "renewed"),
+    "merged": pgettext_lazy("audit reason", "merged"),
+    "import": pgettext_lazy("audit reason", "import"),
+}
+#: The two purposes of a second-factor check ("sign-in: authenticator code").
+_PURPOSES = {"sign-in": pgettext_lazy("audit reason", "sign-in"), "step-up": pgettext_lazy("audit reason", "step-up")}
+_PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (re.compile(r"(\d+) consecutive failures; locked until (\S+)$"),
+     lambda m: pgettext("audit reason", "%(n)s consecutive failures; locked until %(until)s")
+     % {"n": m.group(1), "until": _local_minute(m.group(2))}),
+    (re.compile(r"transfer (\d+) accepted$"),
+     lambda m: pgettext("audit reason", "transfer %(id)s accepted") % {"id": m.group(1)}),
+    (re.compile(r"retention: closed more than (\d+) days ago$"),
+     lambda m: pgettext("audit reason", "retention: closed more than %(days)s days ago") % {"days": m.group(1)}),
+    (re.compile(r"legal query (\d+): (.*)$", re.S),
+     lambda m: pgettext("audit reason", "legal query %(id)s: %(basis)s") % {"id": m.group(1), "basis": m.group(2)}),
+    (re.compile(r"eligibility override: (.*)$", re.S),
+     lambda m: pgettext("audit reason", "eligibility override: %(text)s") % {"text": m.group(1)}),
+    (re.compile(r"break-glass: (.*)$", re.S),
+     lambda m: pgettext("audit reason", "emergency access: %(text)s") % {"text": m.group(1)}),
+]
+
+
+def _local_minute(iso: str) -> str:
+    """An ISO time as the pages show times (local time, to the minute); unreadable text as it is."""
+    try:
+        return timezone.localtime(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+_RECORDS = re.compile(r"(\d+) records$")
+
+
+def reason_label(text: str) -> str:
+    """The reason as a person reads it: a reason the system wrote, in the user's language; any
+    other (typed by a person) as it is."""
+    if not text:
+        return text
+    if text in REASON_LABELS:
+        return str(REASON_LABELS[text])
+    purpose, sep, rest = text.partition(": ")
+    if sep and purpose in _PURPOSES and rest in REASON_LABELS:
+        return pgettext("audit reason", "%(purpose)s: %(reason)s") % {
+            "purpose": _PURPOSES[purpose], "reason": REASON_LABELS[rest]}
+    for pattern, name in _PATTERNS:
+        m = pattern.match(text)
+        if m:
+            return name(m)
+    return text
+
+
+def object_id_label(object_id: str) -> str:
+    """An object id as a person reads it: "12 records" (a list read) as "12 条"."""
+    m = _RECORDS.match(object_id or "")
+    return pgettext("audit object id", "%(n)s records") % {"n": m.group(1)} if m else object_id
 
 
 def action_label(code: str) -> str:
