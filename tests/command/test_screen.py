@@ -275,13 +275,41 @@ def test_registered_sources_appear_and_forbidden_ones_are_left_out(client, demo)
 @pytest.mark.parametrize(("username", "template"), [
     ("district", "command/screen.html"), ("street", "command/screen.html"), ("grid", "command/home_grid.html"),
     ("dept", "command/home_department.html"), ("social", "command/home_care.html"),
-    ("police", "command/home_care.html")])  # the police officer holds care.street_children
+    ("police", "command/home_police.html")])
 def test_each_role_lands_on_its_home(client, demo, username, template):
     client.force_login(_user(username))
     response = client.get("/")
     assert response.status_code == 200
     assert template in [t.name for t in response.templates]
     assert "/command/positions/" in response.content.decode()
+
+
+def test_police_home_shows_warnings_plan_and_rectifications_of_the_district(client, demo):
+    from gridgov.prevention import venueflow
+    from gridgov.prevention.models import Inspection, PatrolPlan
+    from gridgov.safety.models import Alert
+
+    user = _user("police")
+    client.force_login(user)
+    response = client.get("/")
+    ctx = response.context
+    html = response.content.decode()
+    today = timezone.localdate()
+    last_week = today - timedelta(days=today.weekday() + 7)
+    active = Alert.objects.filter(area_code__startswith=DISTRICT, week_start=last_week, level__gte=1).exclude(
+        status="closed")
+    assert ctx["warnings"].number == active.count()
+    assert len(ctx["warning_rows"]) == min(active.filter(status="open", level__gte=3).count(), 10)
+    next_monday = today + timedelta(days=7 - today.weekday())
+    plan = PatrolPlan.objects.filter(area_code=DISTRICT, week_start=next_monday).first()
+    assert ctx["plan_week"] == next_monday and ctx["plan"] == plan
+    assert ("尚未生成" in html) == (plan is None)
+    open_rect = Inspection.objects.filter(grid_code__startswith=DISTRICT, state__in=venueflow.OPEN_STATES)
+    assert ctx["inspections_total"] == open_rect.count() > 0
+    assert html.count('data-testid="inspection-row"') == min(open_rect.count(), 10)
+    overdue = open_rect.filter(state=venueflow.OVERDUE).count()
+    assert ctx["inspections_overdue"] >= overdue  # overdue by state, and clocks past the deadline not yet swept
+    assert "下周巡逻计划" in html and "场所整改" in html
 
 
 def test_auditor_lands_on_the_audit_page_and_positions_stay_reachable(client, demo):

@@ -65,7 +65,7 @@ def test_district_tiles_match_their_lists_and_drill_down(page: Page, live_server
 
 
 ROLES = [("district", "command-screen"), ("street", "command-screen"), ("grid", "home-grid"),
-         ("dept", "home-department"), ("social", "home-care")]
+         ("dept", "home-department"), ("social", "home-care"), ("police", "home-police")]
 
 
 @pytest.mark.parametrize("width", [1440, 390])

@@ -3,13 +3,16 @@
 - a 综治中心 (``command.view`` at street level or above): its command screen;
 - a department handler: the department's open tasks by deadline colour;
 - a grid worker (or community staff, who report and check events): my grid, my tasks, my reports;
+- a police station officer (safety and the prevention networks, no event reporting): the week's
+  warnings in the area, next week's patrol plan, the venue rectifications by deadline and, when the
+  officer also holds a care programme, its contacts due;
 - a social worker: the caseload's contacts due this week and overdue;
 - an auditor: the audit trail;
 - anyone else: the memberships table and the modules (``home.html``).
 The memberships table ("我的岗位") stays one link away from every home page (``positions``).
 
-The order decides for a user of several roles: centre, department, grid worker, social worker,
-auditor. Reads go through the apps' selectors, scoped to the user."""
+The order decides for a user of several roles: centre, department, grid worker, police officer,
+social worker, auditor. Reads go through the apps' selectors, scoped to the user."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ LIST_LIMIT = 10
 
 
 def home_kind(user) -> str:
-    """Which home page: screen | department | grid | care | audit | generic."""
+    """Which home page: screen | department | grid | police | care | audit | generic."""
     if screen.home_area_code(user) is not None:
         return "screen"
     if has_capability(user, "cases.handle") and not has_capability(user, "cases.report"):
@@ -37,6 +40,8 @@ def home_kind(user) -> str:
             return "department"
     if has_capability(user, "cases.report"):
         return "grid"
+    if has_capability(user, "safety.view") and has_capability(user, "prevention.view"):
+        return "police"
     from gridgov.care import access
 
     if access.held_programmes(user):
@@ -99,6 +104,24 @@ def _care_context(user) -> dict:
             "alerts_total": len(work["alerts_open"]), "today": work["today"]}
 
 
+def _police_context(user) -> dict:
+    from gridgov.care import access
+    from gridgov.prevention import plan_selectors, plan_services
+    from gridgov.prevention import selectors as prevention
+
+    area = plan_selectors.default_area(user)
+    week = plan_services.next_week()
+    plan = plan_selectors.plan_for_week(user, area_code=area, week_start=week)
+    rows, open_total = prevention.inspection_rows(user, limit=LIST_LIMIT)
+    _all, overdue_total = prevention.inspection_rows(user, colour="red", limit=0)
+    context = {"warnings": screen.warning_tiles(user, area)[0], "warning_rows": screen.warning_actions(user, area),
+               "plan": plan, "plan_week": week, "inspections": rows, "inspections_total": open_total,
+               "inspections_overdue": overdue_total, "care": None}
+    if access.held_programmes(user):
+        context["care"] = _care_context(user)
+    return context
+
+
 @page_view
 def home(request):
     kind = home_kind(request.user)
@@ -116,6 +139,8 @@ def home(request):
         return render(request, "command/home_department.html", _department_context(request.user))
     if kind == "grid":
         return render(request, "command/home_grid.html", _grid_context(request.user))
+    if kind == "police":
+        return render(request, "command/home_police.html", _police_context(request.user))
     if kind == "care":
         return render(request, "command/home_care.html", _care_context(request.user))
     return render(request, "home.html")
