@@ -312,6 +312,13 @@ def test_police_home_shows_warnings_plan_and_rectifications_of_the_district(clie
     assert "下周巡逻计划" in html and "场所整改" in html
 
 
+def test_desk_officer_lands_on_the_one_stop_desk(client, demo):
+    client.force_login(_user("desk"))
+    response = client.get("/")
+    assert response.status_code == 302 and response.url == "/desk/"
+    assert client.get(response.url).status_code == 200
+
+
 def test_auditor_lands_on_the_audit_page_and_positions_stay_reachable(client, demo):
     client.force_login(_user("auditor"))
     response = client.get("/")

@@ -2,6 +2,7 @@
 
 - a 综治中心 (``command.view`` at street level or above): its command screen;
 - a department handler: the department's open tasks by deadline colour;
+- a desk officer (``desk.intake``): the one-stop desk (``desk:home``);
 - a grid worker (or community staff, who report and check events): my grid, my tasks, my reports;
 - a police station officer (safety and the prevention networks, no event reporting): the week's
   warnings in the area, next week's patrol plan, the venue rectifications by deadline and, when the
@@ -11,8 +12,8 @@
 - anyone else: the memberships table and the modules (``home.html``).
 The memberships table ("我的岗位") stays one link away from every home page (``positions``).
 
-The order decides for a user of several roles: centre, department, grid worker, police officer,
-social worker, auditor. Reads go through the apps' selectors, scoped to the user."""
+The order decides for a user of several roles: centre, department, desk officer, grid worker,
+police officer, social worker, auditor. Reads go through the apps' selectors, scoped to the user."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ LIST_LIMIT = 10
 
 
 def home_kind(user) -> str:
-    """Which home page: screen | department | grid | police | care | audit | generic."""
+    """Which home page: screen | department | desk | grid | police | care | audit | generic."""
     if screen.home_area_code(user) is not None:
         return "screen"
     if has_capability(user, "cases.handle") and not has_capability(user, "cases.report"):
@@ -38,6 +39,8 @@ def home_kind(user) -> str:
 
         if department_ids(user):
             return "department"
+    if has_capability(user, "desk.intake"):
+        return "desk"
     if has_capability(user, "cases.report"):
         return "grid"
     if has_capability(user, "safety.view") and has_capability(user, "prevention.view"):
@@ -135,6 +138,8 @@ def home(request):
             return render(request, "home.html")
     if kind == "audit":
         return redirect("audit:trail")
+    if kind == "desk":
+        return redirect("desk:home")
     if kind == "department":
         return render(request, "command/home_department.html", _department_context(request.user))
     if kind == "grid":
