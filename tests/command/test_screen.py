@@ -352,6 +352,13 @@ def test_grid_worker_home_shows_my_grid_tasks_and_reports(client, demo):
     grid = next(g for g in ctx["grids"] if g["code"] == cell)
     assert grid["open"] == Case.objects.filter(grid_code=cell, state__in=OPEN).count()
     assert ctx["mine_total"] == Case.objects.filter(reporter=user).count()
+    assert "我的网格" in client.get("/").content.decode()
+
+
+def test_community_staff_home_names_the_community_as_the_area(client, demo):
+    client.force_login(_user("community"))
+    html = client.get("/").content.decode()
+    assert "我的辖区" in html and "我的网格" not in html and "大泉居委会" in html
 
 
 def test_query_budget_of_the_district_screen(client, demo, django_assert_max_num_queries):
