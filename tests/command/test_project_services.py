@@ -104,3 +104,13 @@ def test_note_with_a_bad_photo_writes_nothing(new_project, users, media):
     assert [(d.field, d.code) for d in caught.value.details] == [("file", "unsupported_type")]
     assert not ProgressNote.objects.exists() and not ProjectPhoto.objects.exists()
     assert not (media / "projects").exists() or not any((media / "projects").rglob("*.*"))
+
+
+def test_an_empty_note_is_refused_naming_the_note_not_a_residents_request(new_project, users):
+    from gridgov.core.i18n import texts_of
+
+    p = new_project()
+    with pytest.raises(ValidationFailed) as caught:
+        svc.note_add(actor=users["street"], project_id=p.pk, text="  ")
+    assert [(d.field, d.code) for d in caught.value.details] == [("note", "required")]
+    assert texts_of(caught.value)[0].startswith("备注")

@@ -127,6 +127,18 @@ def test_a_stale_version_publishes_nothing(staff):
 
 
 @pytest.mark.django_db
+def test_an_empty_statement_is_refused_naming_the_statement(staff):
+    from gridgov.core.errors import FieldError
+    from gridgov.core.i18n import text_of
+
+    concern = _open(staff)
+    with pytest.raises(FieldError) as caught:
+        services.statement_publish(actor=staff["street"], concern_id=concern.pk, kind="first", text=" ", version=1)
+    assert text_of(caught.value).startswith("回应内容")
+    assert Statement.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_overdue_items_are_escalated_once_and_a_statement_clears_it(staff):
     concern = _open(staff, first_response_hours=2)
     assert services.concerns_escalate(now=T0 + timedelta(hours=1)) == []

@@ -297,7 +297,7 @@ def note_add(*, actor: User, project_id: int, text: str, photos: Iterable[bytes]
     written; files written are removed if the transaction fails."""
     photos = list(photos)
     report = ErrorReport()
-    clean = _text(report, "text", text, MAX_TEXT, required=True, row=None)
+    clean = _text(report, "note", text, MAX_TEXT, required=True, row=None)
     if len(photos) > MAX_PHOTOS:
         report.add("photos", "at most %(limit)s photos", code="too_many", params={"limit": MAX_PHOTOS})
     for data in photos:

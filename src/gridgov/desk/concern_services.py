@@ -129,7 +129,7 @@ def statement_publish(*, actor: User, concern_id: int, kind: str, text: str, ver
     concern = _writable(actor, concern_id)
     text = (text or "").strip()
     if not text:
-        raise FieldError("text", "is required", code="required")
+        raise FieldError("statement", "is required", code="required")
     new_status = TRANSITIONS.get((concern.status, kind))
     if new_status is None:
         raise ValidationFailed("a %(kind)s cannot be published while the item is %(status)s", code="invalid_transition",
