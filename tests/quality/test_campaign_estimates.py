@@ -163,3 +163,54 @@ def test_estimates_map_colours_each_grid(finished, world):
                     if r["area"] == "310101001001001" and r["indicator"] == "registration_rate")
     assert feature["properties"]["status"] == grid_row["status"]
     assert feature["properties"]["registration"]["estimate"] == grid_row["estimate"]
+
+
+def _residual_sds(campaign) -> dict[str, float]:
+    """The test's own S_h: per stratum, the sample standard deviation of y - R x over the responding
+    houses, R = sum(w y) / sum(w x), w = N_h / n_h (plain Python over the stored visits)."""
+    import statistics
+
+    from gridgov.quality.models import CampaignStratum, Visit
+
+    frame = dict(CampaignStratum.objects.filter(campaign=campaign).values_list("code", "frame_houses"))
+    rows = [(v.sampled_house.stratum.code, v.persons_found, v.persons_registered)
+            for v in Visit.objects.filter(campaign=campaign, outcome__in=["found", "empty"])
+            .select_related("sampled_house__stratum")]
+    visited = {h: sum(1 for r in rows if r[0] == h) for h in frame}
+    sx = sum(frame[h] / visited[h] * x for h, x, _ in rows)
+    sy = sum(frame[h] / visited[h] * y for h, _, y in rows)
+    ratio = sy / sx
+    return {h: statistics.stdev([y - ratio * x for g, x, y in rows if g == h])
+            for h in frame if visited[h] >= 2}
+
+
+def test_neyman_takes_its_deviations_from_the_finished_campaign_of_the_area(finished, world):
+    from datetime import date
+
+    from gridgov.core.errors import FieldError
+    from gridgov.core.models import AuditEvent
+    from gridgov.quality import services
+
+    campaign, _ = finished
+    expected = _residual_sds(campaign)
+    assert len(expected) == 3 and all(v > 0 for v in expected.values())
+    got = selectors.stratum_sd(campaign)
+    assert got.keys() == expected.keys()
+    assert all(math.isclose(got[h], expected[h], rel_tol=1e-12) for h in expected)
+
+    centre = world["users"]["centre"]
+    # the finished campaign's period (November 2026) has ended by the next one's design
+    follow = services.campaign_design(actor=centre, name="2027年第一季度核查", area_code="310101001",
+                                      period_start=date(2027, 1, 1), period_end=date(2027, 1, 31),
+                                      target_margin=0.1, allocation="neyman", seed=5)
+    used = {s.code: s.prior_sd for s in follow.strata.all()}
+    assert all(math.isclose(used[h], expected[h], rel_tol=1e-12) for h in expected)
+    event = AuditEvent.objects.get(object_type="quality.campaign", object_id=str(follow.pk))
+    assert event.changes["prior_campaign"] == campaign.pk and event.changes["strata_without_prior"] == 0
+
+    # a community with no earlier campaign of its own: refused, naming the way out
+    with pytest.raises(FieldError) as caught:
+        services.campaign_design(actor=centre, name="社区核查", area_code="310101001001",
+                                 period_start=date(2027, 1, 1), period_end=date(2027, 1, 31),
+                                 target_margin=0.1, allocation="neyman", seed=5)
+    assert caught.value.details[0].field == "allocation" and caught.value.details[0].code == "no_prior"

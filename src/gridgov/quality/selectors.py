@@ -155,6 +155,42 @@ def estimate_inputs(campaign: Campaign) -> dict:
             "house_code": [v[1] for v in visits], "counts": counts}
 
 
+def stratum_sd(campaign: Campaign) -> dict[str, float]:
+    """Per stratum of a campaign with visits: the standard deviation (n - 1) over its responding houses
+    of the registration residuals d = y - R x (y registered persons found, x persons found, R the
+    campaign's combined ratio) — the S_h of Neyman allocation for a ratio estimator (Cochran 1977,
+    §6.9 and §5.5). Strata with fewer than two responding houses are left out."""
+    data = estimate_inputs(campaign)
+    counts, house_stratum = data["counts"], data["house_stratum"]
+    n_strata = len(data["stratum_code"])
+    visited = np.bincount(house_stratum, minlength=n_strata)
+    weight = np.divide(data["stratum_houses"], visited, out=np.zeros(n_strata), where=visited > 0)[house_stratum]
+    x, y = counts[:, 0], counts[:, 1]
+    total_x = float((weight * x).sum())
+    if total_x <= 0:
+        return {}
+    d = y - (float((weight * y).sum()) / total_x) * x
+    out = {}
+    for h, code in enumerate(data["stratum_code"]):
+        values = d[house_stratum == h]
+        if values.size >= 2:
+            out[code] = float(values.std(ddof=1))
+    return out
+
+
+def prior_campaign(user: User, area_code: str, strata_level: str, *, today: date | None = None) -> Campaign | None:
+    """The newest campaign of exactly this area and strata level that the user reads, whose period has
+    ended and that has responding houses: the source of Neyman allocation's standard deviations."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    for c in (campaigns_visible(user).filter(area_code=area_code, strata_level=strata_level, period_end__lt=today)
+              .order_by("-period_end", "-id")[:20]):
+        if Visit.objects.filter(campaign=c, outcome__in=Visit.RESPONSES).exists():
+            return c
+    return None
+
+
 def campaign_csv(user: User, campaign_id: int) -> tuple[str, str]:
     """FRAME.csv and VISITS.csv of the campaign, as ``gridgov quality estimate`` reads them."""
     c = campaign_get(user, campaign_id)

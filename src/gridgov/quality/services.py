@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+import numpy as np
 from django.db import transaction
 
 from gridgov.accounts.models import User
@@ -107,6 +108,9 @@ def campaign_design(
     for _, _, grid in houses:
         sizes[grid[:digits]] += 1
     sd = None
+    prior: dict = {}
+    if allocation == Campaign.Allocation.NEYMAN and stratum_sd is None:
+        stratum_sd, prior = _prior_sd(actor, area, strata_level, strata_codes)
     if allocation == Campaign.Allocation.NEYMAN:
         missing = [code for code in strata_codes if code not in (stratum_sd or {})]
         if missing:
@@ -142,5 +146,24 @@ def campaign_design(
                     "name": name, "period": [period_start.isoformat(), period_end.isoformat()],
                     "strata_level": strata_level, "strata": len(strata_codes), "allocation": allocation,
                     "target_margin": margin, "confidence": conf, "frame_houses": len(houses),
-                    "sample_size": campaign.sample_size, "seed": seed})
+                    "sample_size": campaign.sample_size, "seed": seed, **prior})
     return campaign
+
+
+def _prior_sd(actor: User, area: str, strata_level: str, strata_codes: list[str]) -> tuple[dict[str, float], dict]:
+    """Neyman's standard deviations from the newest finished campaign of the same area and strata
+    (``selectors.stratum_sd``); a stratum it did not measure (a new grid, fewer than two responding
+    houses) takes the median of the others. Returns them and what the audit row says of them."""
+    from gridgov.quality import selectors
+
+    earlier = selectors.prior_campaign(actor, area, strata_level)
+    measured = selectors.stratum_sd(earlier) if earlier is not None else {}
+    if not measured:
+        raise FieldError("allocation", "Neyman allocation needs an earlier finished campaign of %(code)s with the "
+                                       "same strata and visited houses; choose proportional allocation",
+                         code="no_prior", params={"code": area})
+    median = float(np.median(list(measured.values())))
+    filled = [c for c in strata_codes if c not in measured]
+    assert earlier is not None  # measured is not empty
+    return ({c: measured.get(c, median) for c in strata_codes},
+            {"prior_campaign": earlier.pk, "strata_without_prior": len(filled)})
