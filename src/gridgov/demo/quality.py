@@ -4,6 +4,8 @@ estimates, the map, the trend and the grid worker's worklist show something on f
 
 Runs after the demo users exist (``attach_demo_users``): the campaigns are designed by the demo
 district centre through ``campaign_design`` (the real sample), assigned by ``assignment_default``;
+every grid of the street without a grid worker gets one (``_grid_workers``: an account without a
+password, a record of who visits, not a login), so every sampled house has its visitor;
 the visits are generated in bulk (synthetic, deterministic by seed) with realistic rates: about 4%
 refused and 2% house not found (non-response), 5% empty houses, about 93% of the persons found
 registered and about 90% of the registered records accurate. Idempotent.
@@ -103,6 +105,28 @@ def _visit_many(rng, campaign, sampled_houses, start, days) -> int:
     return len(visits)
 
 
+def _grid_workers(street: str) -> int:
+    """A grid worker for every grid of ``street`` that has none (username ``gw`` + the grid's last six
+    digits, named after the grid, no usable password: it cannot sign in). Returns how many were made."""
+    from gridgov.accounts import services as account_services
+    from gridgov.accounts.models import Membership, User
+    from gridgov.geo.models import Grid
+
+    staffed = set(Membership.objects.filter(active=True, role__code="grid_worker", scope=Membership.Scope.CAPTURE,
+                                            jurisdiction__startswith=street).values_list("jurisdiction", flat=True))
+    made = 0
+    for code, name in Grid.objects.filter(code__startswith=street).order_by("code").values_list("code", "name"):
+        if code in staffed:
+            continue
+        user, created = User.objects.get_or_create(username=f"gw{code[-6:]}", defaults={"display_name": f"{name}网格员"})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            made += 1
+        account_services.membership_grant(user=user, role_code="grid_worker", jurisdiction=code)
+    return made
+
+
 def attach_demo_users() -> dict:
     from gridgov.accounts.models import User
     from gridgov.quality import services, visit_services
@@ -116,6 +140,7 @@ def attach_demo_users() -> dict:
     if not capture:
         return {}
     street = capture[0][:9]
+    _grid_workers(street)
     rng = random.Random(4099)
     today = timezone.localdate()
     out = {}
