@@ -233,7 +233,11 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
     y = as_matrix(counts)
     z = _norm_isf(alpha)
     lag = 1 if method == "C1" else 3
-    mean, sd = _rolling_past(y, baseline, lag)
+    first = _since(since, y.shape[1])
+    # only the periods reported are computed (C3 also needs the two before them)
+    done = max(0, first - 2) if method == "C3" else first
+    mean, sd = _rolling_past(y, baseline, lag, since=done)
+    y = y[:, done:]
     sigma = np.maximum(sd, min_sigma)
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.where(sigma > 0, (y - mean) / np.where(sigma > 0, sigma, 1.0),
@@ -255,15 +259,16 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
         pvalue = _norm_sf(c3)
         expected = np.where(np.isnan(c3), np.nan, mean)
     pvalue = np.where(np.isnan(expected), np.nan, pvalue)
-    first = _since(since, y.shape[1])
-    periods = np.arange(first, y.shape[1])
-    y, expected, threshold, pvalue = y[:, first:], expected[:, first:], threshold[:, first:], pvalue[:, first:]
+    periods = np.arange(first, done + y.shape[1])
+    cut = first - done
+    y, expected, threshold, pvalue = y[:, cut:], expected[:, cut:], threshold[:, cut:], pvalue[:, cut:]
     return Detection(method.lower(), periods, y, expected, threshold, pvalue,
                      _score(y, expected, threshold), alpha)
 
 
-def _rolling_past(y: np.ndarray, length: int, lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sample sd of y[t-lag-length+1 .. t-lag] for every t; NaN unless all present."""
+def _rolling_past(y: np.ndarray, length: int, lag: int, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample sd of y[t-lag-length+1 .. t-lag] for every t from ``since`` on (column 0 of
+    the results is period ``since``); NaN unless all present."""
     S, T = y.shape
     filled = np.nan_to_num(y)
     present = (~np.isnan(y)).astype(float)
@@ -271,9 +276,9 @@ def _rolling_past(y: np.ndarray, length: int, lag: int) -> tuple[np.ndarray, np.
     c1 = np.concatenate([zeros, np.cumsum(filled, axis=1)], axis=1)
     c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=1)], axis=1)
     cn = np.concatenate([zeros, np.cumsum(present, axis=1)], axis=1)
-    mean = np.full((S, T), np.nan)
-    sd = np.full((S, T), np.nan)
-    start = lag + length - 1
+    mean = np.full((S, T - since), np.nan)
+    sd = np.full((S, T - since), np.nan)
+    start = max(lag + length - 1, since)
     if T > start:
         hi = np.arange(start, T) - lag + 1  # exclusive end index into the cumsums
         lo = hi - length
@@ -283,8 +288,8 @@ def _rolling_past(y: np.ndarray, length: int, lag: int) -> tuple[np.ndarray, np.
         m = s1 / length
         var = np.maximum((s2 - length * m * m) / (length - 1), 0.0)
         ok = n == length
-        mean[:, start:] = np.where(ok, m, np.nan)
-        sd[:, start:] = np.where(ok, np.sqrt(var), np.nan)
+        mean[:, start - since:] = np.where(ok, m, np.nan)
+        sd[:, start - since:] = np.where(ok, np.sqrt(var), np.nan)
     return mean, sd
 
 
@@ -330,38 +335,49 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
     s2 = c2[si, hi] - c2[si, lo]
     mean = s1 / n
     sd = np.sqrt(np.maximum((s2 - n * mean * mean) / (n - 1), 0.0))
-    ucl_alert, ucl_warn, t_alpha = _t_limits(n, alpha)
-    sigmas = []
-    for w in weights:
-        corr = np.sqrt(w / (2 - w) + 1 / n - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** n) / n)
+    # the limits, and each smoother's sigma correction, floor and constant, depend on the baseline
+    # length only (at most max_baseline values): computed once per length, then taken per cell
+    lengths, which = _distinct(n)
+    ucl_alert, ucl_warn, t_alpha = _t_limits(lengths, alpha)
+    ucl_alert, t_alpha = ucl_alert[which], t_alpha[which]
+    sigma2 = np.empty((len(n), len(weights)))  # column j: the sigma of smoother weights[j]
+    for j, w in enumerate(weights):
+        corr = np.sqrt(w / (2 - w) + 1 / lengths - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** lengths) / lengths)
         min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
         constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
-        sigmas.append(np.maximum(min_sigma, sd * corr + constant))
-    # the smoothers; z_now: each smoother's value in each cell before clipping
+        np.maximum(min_sigma[which], sd * corr[which] + constant[which], out=sigma2[:, j])
+    # the smoothers, both at once (column j: weights[j]); z_now: their values in each cell before
+    # clipping. Series starting at period i take that period's count as is.
+    w_row = np.array(weights, dtype=float)
+    rest_row = 1 - w_row
+    order = np.argsort(start, kind="stable")
+    begins = np.searchsorted(start[order], np.arange(T + 1))
     yt = np.ascontiguousarray(y.T)
-    z = [np.full(S, np.nan) for _ in weights]
-    z_now = [np.empty(len(si)) for _ in weights]
+    z = np.full((S, len(weights)), np.nan)
+    z_now = np.empty((len(si), len(weights)))
     for i in range(T):
-        yi = yt[i]
-        begin = start == i
-        for zs, w in zip(z, weights, strict=True):
-            zs[:] = np.where(begin, yi, w * yi + (1 - w) * zs)
+        yi = yt[i][:, None]
+        z *= rest_row
+        z += w_row * yi
+        if begins[i] < begins[i + 1]:
+            new = order[begins[i]:begins[i + 1]]
+            z[new] = yi[new]
         a, b = ptr[i], ptr[i + 1]
         if a == b:
             continue
         rows = si[a:b]
-        m = mean[a:b]
-        limit = ucl_alert[a:b]
-        for zs, now, sigma in zip(z, z_now, sigmas, strict=True):
-            now[a:b] = zn = zs[rows]
-            stat = (zn - m) / sigma[a:b]
-            zs[rows] = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma[a:b], zn)
+        m = mean[a:b, None]
+        limit = ucl_alert[a:b, None]
+        sigma = sigma2[a:b]
+        z_now[a:b] = zn = z[rows]
+        stat = (zn - m) / sigma
+        z[rows] = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma, zn)
     # p-values and thresholds of the cells to report
     keep = slice(ptr[first], None)
     si, ti, n, mean, t_alpha = si[keep], ti[keep], n[keep], mean[keep], t_alpha[keep]
     p_best: np.ndarray | None = None
     thr_best: np.ndarray | None = None
-    for w, now, sigma in zip(weights, z_now, sigmas, strict=True):
+    for w, now, sigma in zip(weights, z_now.T, sigma2.T, strict=True):
         now, sigma = now[keep], sigma[keep]
         p = _t_sf((now - mean) / sigma, n - 1)
         # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
@@ -376,14 +392,21 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
     pvalue[cells] = p_best
 
 
-def _t_limits(n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _distinct(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``n`` (small whole numbers >= 0), ascending, and the index of each
+    entry's value among them: np.unique's answer, from a table over 0..max instead of a sort."""
+    seen = np.zeros(int(n.max(initial=0)) + 1, dtype=bool)
+    seen[n] = True
+    return np.flatnonzero(seen), (np.cumsum(seen) - 1)[n]
+
+
+def _t_limits(lengths: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ESSENCE's alert and warning limits (Student-t 0.01 and 0.05, rounded to 5 decimals) and
-    the (1 - alpha) limit, for baselines of n periods."""
-    values, where = np.unique(n, return_inverse=True)
-    df = values - 1
+    the (1 - alpha) limit, for baselines of ``lengths`` periods."""
+    df = lengths - 1
     alert = np.array([round(float(x), 5) for x in _t_isf(0.01, df)])
     warn = np.array([round(float(x), 5) for x in _t_isf(0.05, df)])
-    return alert[where], warn[where], _t_isf(alpha, df)[where]
+    return alert, warn, _t_isf(alpha, df)
 
 
 # ------------------------------------------------------------------------------------------
