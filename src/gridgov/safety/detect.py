@@ -328,7 +328,6 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
     lo = np.maximum(start[:, None], hi[None, :] - max_baseline)
     n = hi[None, :] - lo
     ti, si = np.nonzero(((n >= min_baseline) & ~np.isnan(y)).T)
-    ptr = np.searchsorted(ti, np.arange(T + 1))
     n = n[si, ti]
     lo, hi = lo[si, ti], hi[ti]
     s1 = c1[si, hi] - c1[si, lo]
@@ -346,39 +345,43 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
         min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
         constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
         np.maximum(min_sigma[which], sd * corr[which] + constant[which], out=sigma2[:, j])
-    # the smoothers, both at once (column j: weights[j]); z_now: their values in each cell before
-    # clipping. Series starting at period i take that period's count as is.
+    # the smoothers, both at once (column j: weights[j]), over every series of the block each
+    # period: the loop reads dense (period, series) copies of the cells' mean, limit and sigmas, NaN
+    # where a cell has no baseline (the clipping then leaves that series' smoothers as they are:
+    # NaN compares False). Series starting at period i take that period's count as is.
     w_row = np.array(weights, dtype=float)
     rest_row = 1 - w_row
     order = np.argsort(start, kind="stable")
     begins = np.searchsorted(start[order], np.arange(T + 1))
-    yt = np.ascontiguousarray(y.T)
+    mean_at = np.full((T, S, 1), np.nan)
+    mean_at[ti, si, 0] = mean
+    limit_at = np.full((T, S, 1), np.nan)
+    limit_at[ti, si, 0] = ucl_alert
+    sigma_at = np.full((T, S, len(weights)), np.nan)
+    sigma_at[ti, si] = sigma2
+    yt = np.ascontiguousarray(y.T)[:, :, None]
     z = np.full((S, len(weights)), np.nan)
-    z_now = np.empty((len(si), len(weights)))
-    for i in range(T):
-        yi = yt[i][:, None]
-        z *= rest_row
-        z += w_row * yi
-        if begins[i] < begins[i + 1]:
-            new = order[begins[i]:begins[i + 1]]
-            z[new] = yi[new]
-        a, b = ptr[i], ptr[i + 1]
-        if a == b:
-            continue
-        rows = si[a:b]
-        m = mean[a:b, None]
-        limit = ucl_alert[a:b, None]
-        sigma = sigma2[a:b]
-        z_now[a:b] = zn = z[rows]
-        stat = (zn - m) / sigma
-        z[rows] = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma, zn)
+    z_seen = np.empty((T - first, S, len(weights)))  # before clipping, in the periods reported
+    with np.errstate(invalid="ignore"):
+        for i in range(T):
+            yi = yt[i]
+            z *= rest_row
+            z += w_row * yi
+            if begins[i] < begins[i + 1]:
+                new = order[begins[i]:begins[i + 1]]
+                z[new] = yi[new]
+            if i >= first:
+                z_seen[i - first] = z
+            m, limit, sigma = mean_at[i], limit_at[i], sigma_at[i]
+            stat = (z - m) / sigma
+            z = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma, z)
     # p-values and thresholds of the cells to report
-    keep = slice(ptr[first], None)
-    si, ti, n, mean, t_alpha = si[keep], ti[keep], n[keep], mean[keep], t_alpha[keep]
+    keep = slice(np.searchsorted(ti, first), None)
+    si, ti, n, mean, t_alpha, sigma2 = si[keep], ti[keep], n[keep], mean[keep], t_alpha[keep], sigma2[keep]
+    z_now = z_seen[ti - first, si]
     p_best: np.ndarray | None = None
     thr_best: np.ndarray | None = None
     for w, now, sigma in zip(weights, z_now.T, sigma2.T, strict=True):
-        now, sigma = now[keep], sigma[keep]
         p = _t_sf((now - mean) / sigma, n - 1)
         # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
         z_prev = (now - w * y[si, ti]) / (1 - w) if w < 1 else np.zeros_like(now)
