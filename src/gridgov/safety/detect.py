@@ -315,84 +315,79 @@ def ewma(counts, *, max_baseline: int = 28, min_baseline: int = 11, guard: int =
 
 
 def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, expected, threshold, pvalue) -> None:
-    """EWMA of a block of series. Everything but the smoothers is computed for all cells at once;
-    the smoothers (clipped at the alert limit, so each period needs the last) loop over periods."""
+    """EWMA of a block of series. Everything is computed on dense (period, series) arrays, every
+    cell at once, but the smoothers (clipped at the alert limit, so each period needs the last),
+    which loop over periods; a cell without a baseline has a NaN mean, and NaN wherever it leads."""
     S, T = y.shape
     start = _first_valid(y)
-    filled = np.nan_to_num(y)
-    zeros = np.zeros((S, 1))
-    c1 = np.concatenate([zeros, np.cumsum(filled, axis=1)], axis=1)
-    c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=1)], axis=1)
-    # the cells with a baseline (periods lo..hi-1 before the guard band), in period order
+    yt = np.ascontiguousarray(y.T)
+    filled = np.nan_to_num(yt)
+    zeros = np.zeros((1, S))
+    c1 = np.concatenate([zeros, np.cumsum(filled, axis=0)])
+    c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=0)])
+    # the cells with a baseline: periods lo..hi-1 before the guard band, at least min_baseline
     hi = np.arange(T) - guard
-    lo = np.maximum(start[:, None], hi[None, :] - max_baseline)
-    n = hi[None, :] - lo
-    ti, si = np.nonzero(((n >= min_baseline) & ~np.isnan(y)).T)
-    n = n[si, ti]
-    lo, hi = lo[si, ti], hi[ti]
-    s1 = c1[si, hi] - c1[si, lo]
-    s2 = c2[si, hi] - c2[si, lo]
+    lo = np.maximum(start[None, :], hi[:, None] - max_baseline)
+    n = hi[:, None] - lo
+    cell = (n >= min_baseline) & ~np.isnan(yt)
+    n = np.where(cell, n, min_baseline)  # a length of the table below where there is no cell
+    lo = np.where(cell, lo, 0)
+    top = np.clip(hi, 0, T)[:, None]
+    s1 = np.take_along_axis(c1, np.broadcast_to(top, lo.shape), axis=0) - np.take_along_axis(c1, lo, axis=0)
+    s2 = np.take_along_axis(c2, np.broadcast_to(top, lo.shape), axis=0) - np.take_along_axis(c2, lo, axis=0)
     mean = s1 / n
     sd = np.sqrt(np.maximum((s2 - n * mean * mean) / (n - 1), 0.0))
+    mean[~cell] = np.nan
     # the limits, and each smoother's sigma correction, floor and constant, depend on the baseline
     # length only (at most max_baseline values): computed once per length, then taken per cell
     lengths, which = _distinct(n)
     ucl_alert, ucl_warn, t_alpha = _t_limits(lengths, alpha)
     ucl_alert, t_alpha = ucl_alert[which], t_alpha[which]
-    sigma2 = np.empty((len(n), len(weights)))  # column j: the sigma of smoother weights[j]
+    sigmas = np.empty((T, S, len(weights)))  # [..., j]: the sigma of smoother weights[j]
     for j, w in enumerate(weights):
         corr = np.sqrt(w / (2 - w) + 1 / lengths - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** lengths) / lengths)
         min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
         constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
-        np.maximum(min_sigma[which], sd * corr[which] + constant[which], out=sigma2[:, j])
+        np.maximum(min_sigma[which], sd * corr[which] + constant[which], out=sigmas[..., j])
     # the smoothers, both at once (column j: weights[j]), over every series of the block each
-    # period: the loop reads dense (period, series) copies of the cells' mean, limit and sigmas, NaN
-    # where a cell has no baseline (the clipping then leaves that series' smoothers as they are:
-    # NaN compares False). Series starting at period i take that period's count as is.
+    # period; where a cell has no baseline the clipping leaves that series' smoothers as they are
+    # (NaN compares False). Series starting at period i take that period's count as is.
     w_row = np.array(weights, dtype=float)
     rest_row = 1 - w_row
     order = np.argsort(start, kind="stable")
     begins = np.searchsorted(start[order], np.arange(T + 1))
-    mean_at = np.full((T, S, 1), np.nan)
-    mean_at[ti, si, 0] = mean
-    limit_at = np.full((T, S, 1), np.nan)
-    limit_at[ti, si, 0] = ucl_alert
-    sigma_at = np.full((T, S, len(weights)), np.nan)
-    sigma_at[ti, si] = sigma2
-    yt = np.ascontiguousarray(y.T)[:, :, None]
+    mean3, limit3, y3 = mean[:, :, None], ucl_alert[:, :, None], yt[:, :, None]
     z = np.full((S, len(weights)), np.nan)
-    z_seen = np.empty((T - first, S, len(weights)))  # before clipping, in the periods reported
+    z_now = np.empty((T - first, S, len(weights)))  # before clipping, in the periods reported
     with np.errstate(invalid="ignore"):
         for i in range(T):
-            yi = yt[i]
+            yi = y3[i]
             z *= rest_row
             z += w_row * yi
             if begins[i] < begins[i + 1]:
                 new = order[begins[i]:begins[i + 1]]
                 z[new] = yi[new]
             if i >= first:
-                z_seen[i - first] = z
-            m, limit, sigma = mean_at[i], limit_at[i], sigma_at[i]
+                z_now[i - first] = z
+            m, limit, sigma = mean3[i], limit3[i], sigmas[i]
             stat = (z - m) / sigma
             z = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma, z)
-    # p-values and thresholds of the cells to report
-    keep = slice(np.searchsorted(ti, first), None)
-    si, ti, n, mean, t_alpha, sigma2 = si[keep], ti[keep], n[keep], mean[keep], t_alpha[keep], sigma2[keep]
-    z_now = z_seen[ti - first, si]
+    # p-values and thresholds of the periods reported
+    mean, n, t_alpha, obs, cell = mean[first:], n[first:], t_alpha[first:], yt[first:], cell[first:]
     p_best: np.ndarray | None = None
     thr_best: np.ndarray | None = None
-    for w, now, sigma in zip(weights, z_now.T, sigma2.T, strict=True):
+    for j, w in enumerate(weights):
+        now, sigma = z_now[..., j], sigmas[first:, :, j]
         p = _t_sf((now - mean) / sigma, n - 1)
         # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
-        z_prev = (now - w * y[si, ti]) / (1 - w) if w < 1 else np.zeros_like(now)
+        z_prev = (now - w * obs) / (1 - w) if w < 1 else np.zeros_like(now)
         thr = (mean + t_alpha * sigma - (1 - w) * z_prev) / w
         p_best = p if p_best is None else np.minimum(p_best, p)
         thr_best = thr if thr_best is None else np.minimum(thr_best, thr)
     assert p_best is not None and thr_best is not None  # weights is (w1, w2): the loop ran
-    cells = (si, ti - first)
-    expected[cells] = mean
-    threshold[cells] = np.maximum(thr_best, 0.0)
-    pvalue[cells] = p_best
+    expected[...] = mean.T  # NaN where there is no cell
+    threshold[...] = np.where(cell, np.maximum(thr_best, 0.0), np.nan).T
+    pvalue[...] = np.where(cell, p_best, np.nan).T
 
 
 def _distinct(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
