@@ -270,27 +270,36 @@ def _rolling_past(y: np.ndarray, length: int, lag: int, since: int = 0) -> tuple
     """Mean and sample sd of y[t-lag-length+1 .. t-lag] for every t from ``since`` on (column 0 of
     the results is period ``since``); NaN unless all present."""
     S, T = y.shape
-    filled = np.nan_to_num(y)
-    present = (~np.isnan(y)).astype(float)
-    zeros = np.zeros((S, 1))
-    c1 = np.concatenate([zeros, np.cumsum(filled, axis=1)], axis=1)
-    c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=1)], axis=1)
-    cn = np.concatenate([zeros, np.cumsum(present, axis=1)], axis=1)
+    yt = y.T
+    filled = np.nan_to_num(yt)
+    c1, c2, cn = _running_sums(np.stack([filled, filled * filled, (~np.isnan(yt)).astype(float)], axis=1))
     mean = np.full((S, T - since), np.nan)
     sd = np.full((S, T - since), np.nan)
     start = max(lag + length - 1, since)
     if T > start:
-        hi = np.arange(start, T) - lag + 1  # exclusive end index into the cumsums
+        hi = np.arange(start, T) - lag + 1  # exclusive end index into the running sums
         lo = hi - length
-        n = cn[:, hi] - cn[:, lo]
-        s1 = c1[:, hi] - c1[:, lo]
-        s2 = c2[:, hi] - c2[:, lo]
+        n = cn[hi] - cn[lo]
+        s1 = c1[hi] - c1[lo]
+        s2 = c2[hi] - c2[lo]
         m = s1 / length
         var = np.maximum((s2 - length * m * m) / (length - 1), 0.0)
         ok = n == length
-        mean[:, start - since:] = np.where(ok, m, np.nan)
-        sd[:, start - since:] = np.where(ok, np.sqrt(var), np.nan)
+        mean[:, start - since:] = np.where(ok, m, np.nan).T
+        sd[:, start - since:] = np.where(ok, np.sqrt(var), np.nan).T
     return mean, sd
+
+
+def _running_sums(x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For x of shape (periods, k, series): k arrays (periods + 1, series), a row of zeros then the
+    running sums over the periods, i.e. np.cumsum(x[:, j], axis=0) under a row of zeros: the same
+    additions in the same order, done a period at a time for all k x series values at once (NumPy's
+    cumsum, along either axis, takes several times as long)."""
+    out = np.empty((x.shape[0] + 1,) + x.shape[1:])
+    out[0] = 0.0
+    for i, row in enumerate(x):
+        np.add(out[i], row, out=out[i + 1])
+    return tuple(out[:, j] for j in range(x.shape[1]))
 
 
 # ------------------------------------------------------------------------------------------
@@ -322,15 +331,15 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
     start = _first_valid(y)
     yt = np.ascontiguousarray(y.T)
     filled = np.nan_to_num(yt)
-    zeros = np.zeros((1, S))
-    c1 = np.concatenate([zeros, np.cumsum(filled, axis=0)])
-    c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=0)])
+    c1, c2 = (np.ascontiguousarray(c) for c in _running_sums(np.stack([filled, filled * filled], axis=1)))
     # the cells with a baseline: periods lo..hi-1 before the guard band, at least min_baseline
     hi = np.arange(T) - guard
     lo = np.maximum(start[None, :], hi[:, None] - max_baseline)
     n = hi[:, None] - lo
     cell = (n >= min_baseline) & ~np.isnan(yt)
     n = np.where(cell, n, min_baseline)  # a length of the table below where there is no cell
+    lengths, which = _distinct(n)
+    n = n.astype(float)  # (exact: converted once instead of in every operation)
     lo = np.where(cell, lo, 0)
     top = np.clip(hi, 0, T)[:, None]
     s1 = np.take_along_axis(c1, np.broadcast_to(top, lo.shape), axis=0) - np.take_along_axis(c1, lo, axis=0)
@@ -340,44 +349,42 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
     mean[~cell] = np.nan
     # the limits, and each smoother's sigma correction, floor and constant, depend on the baseline
     # length only (at most max_baseline values): computed once per length, then taken per cell
-    lengths, which = _distinct(n)
     ucl_alert, ucl_warn, t_alpha = _t_limits(lengths, alpha)
-    ucl_alert, t_alpha = ucl_alert[which], t_alpha[which]
-    sigmas = np.empty((T, S, len(weights)))  # [..., j]: the sigma of smoother weights[j]
+    sigmas = np.empty((len(weights), T, S))  # [j]: the sigma of smoother weights[j]
     for j, w in enumerate(weights):
         corr = np.sqrt(w / (2 - w) + 1 / lengths - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** lengths) / lengths)
         min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
         constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
-        np.maximum(min_sigma[which], sd * corr[which] + constant[which], out=sigmas[..., j])
-    # the smoothers, both at once (column j: weights[j]), over every series of the block each
+        np.maximum(min_sigma[which], sd * corr[which] + constant[which], out=sigmas[j])
+    ucl_alert = ucl_alert[which]
+    # the smoothers, both at once (row j: weights[j]), over every series of the block each
     # period; where a cell has no baseline the clipping leaves that series' smoothers as they are
     # (NaN compares False). Series starting at period i take that period's count as is.
-    w_row = np.array(weights, dtype=float)
-    rest_row = 1 - w_row
+    w_col = np.array(weights, dtype=float)[:, None]
+    rest_col = 1 - w_col
     order = np.argsort(start, kind="stable")
     begins = np.searchsorted(start[order], np.arange(T + 1))
-    mean3, limit3, y3 = mean[:, :, None], ucl_alert[:, :, None], yt[:, :, None]
-    z = np.full((S, len(weights)), np.nan)
-    z_now = np.empty((T - first, S, len(weights)))  # before clipping, in the periods reported
+    z = np.full((len(weights), S), np.nan)
+    z_now = np.empty((len(weights), T - first, S))  # before clipping, in the periods reported
     with np.errstate(invalid="ignore"):
         for i in range(T):
-            yi = y3[i]
-            z *= rest_row
-            z += w_row * yi
+            yi = yt[i]
+            z *= rest_col
+            z += w_col * yi
             if begins[i] < begins[i + 1]:
                 new = order[begins[i]:begins[i + 1]]
-                z[new] = yi[new]
+                z[:, new] = yi[new]
             if i >= first:
-                z_now[i - first] = z
-            m, limit, sigma = mean3[i], limit3[i], sigmas[i]
+                z_now[:, i - first] = z
+            m, limit, sigma = mean[i], ucl_alert[i], sigmas[:, i]
             stat = (z - m) / sigma
             z = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma, z)
     # p-values and thresholds of the periods reported
-    mean, n, t_alpha, obs, cell = mean[first:], n[first:], t_alpha[first:], yt[first:], cell[first:]
+    mean, n, t_alpha, obs, cell = mean[first:], n[first:], t_alpha[which[first:]], yt[first:], cell[first:]
     p_best: np.ndarray | None = None
     thr_best: np.ndarray | None = None
     for j, w in enumerate(weights):
-        now, sigma = z_now[..., j], sigmas[first:, :, j]
+        now, sigma = z_now[j], sigmas[j, first:]
         p = _t_sf((now - mean) / sigma, n - 1)
         # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
         z_prev = (now - w * obs) / (1 - w) if w < 1 else np.zeros_like(now)
