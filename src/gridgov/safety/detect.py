@@ -270,9 +270,9 @@ def _rolling_past(y: np.ndarray, length: int, lag: int, since: int = 0) -> tuple
     """Mean and sample sd of y[t-lag-length+1 .. t-lag] for every t from ``since`` on (column 0 of
     the results is period ``since``); NaN unless all present."""
     S, T = y.shape
-    yt = y.T
+    yt = np.ascontiguousarray(y.T)
     filled = np.nan_to_num(yt)
-    c1, c2, cn = _running_sums(np.stack([filled, filled * filled, (~np.isnan(yt)).astype(float)], axis=1))
+    c1, c2, cn = _running_sum(filled), _running_sum(filled * filled), _running_sum((~np.isnan(yt)).astype(float))
     mean = np.full((S, T - since), np.nan)
     sd = np.full((S, T - since), np.nan)
     start = max(lag + length - 1, since)
@@ -290,16 +290,16 @@ def _rolling_past(y: np.ndarray, length: int, lag: int, since: int = 0) -> tuple
     return mean, sd
 
 
-def _running_sums(x: np.ndarray) -> tuple[np.ndarray, ...]:
-    """For x of shape (periods, k, series): k arrays (periods + 1, series), a row of zeros then the
-    running sums over the periods, i.e. np.cumsum(x[:, j], axis=0) under a row of zeros: the same
-    additions in the same order, done a period at a time for all k x series values at once (NumPy's
-    cumsum, along either axis, takes several times as long)."""
+def _running_sum(x: np.ndarray) -> np.ndarray:
+    """For x of shape (periods, series): a row of zeros, then the running sums over the periods,
+    i.e. np.cumsum(x, axis=0) under a row of zeros: the same additions in the same order, done a
+    period at a time for all series at once (NumPy's cumsum, along either axis, takes several times
+    as long)."""
     out = np.empty((x.shape[0] + 1,) + x.shape[1:])
     out[0] = 0.0
     for i, row in enumerate(x):
         np.add(out[i], row, out=out[i + 1])
-    return tuple(out[:, j] for j in range(x.shape[1]))
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, exp
     start = _first_valid(y)
     yt = np.ascontiguousarray(y.T)
     filled = np.nan_to_num(yt)
-    c1, c2 = (np.ascontiguousarray(c) for c in _running_sums(np.stack([filled, filled * filled], axis=1)))
+    c1, c2 = _running_sum(filled), _running_sum(filled * filled)
     # the cells with a baseline: periods lo..hi-1 before the guard band, at least min_baseline
     hi = np.arange(T) - guard
     lo = np.maximum(start[None, :], hi[:, None] - max_baseline)
