@@ -799,25 +799,32 @@ def detect_auto(counts, *, alpha: float = 0.01, since: int = 0) -> tuple[Detecti
     the method index per cell (into ``("farrington", "ewma", "c1")``, -1 where nothing applies)."""
     y = as_matrix(counts)
     first = _since(since, y.shape[1])
-    parts = [farrington(y, alpha=alpha, since=first), ewma(y, alpha=alpha, since=first),
-             ears(y, method="C1", alpha=alpha, since=first)]
     shape = (y.shape[0], y.shape[1] - first)
     which = np.full(shape, -1, dtype=np.int8)
     out = {k: np.full(shape, np.nan) for k in ("expected", "threshold", "pvalue", "score")}
     suppressed = np.zeros(shape, dtype=bool)
-    for i, part in reversed(list(enumerate(parts))):
-        m = part.evaluated
-        cols = part.periods - first
-        sub = which[:, cols]
+    methods = (lambda v: farrington(v, alpha=alpha, since=first), lambda v: ewma(v, alpha=alpha, since=first),
+               lambda v: ears(v, method="C1", alpha=alpha, since=first))
+    # each method in turn fills the cells still without a result, and runs only on the series that
+    # have such cells (every series is computed on its own: leaving others out changes nothing)
+    rows = np.arange(y.shape[0])
+    for i, method in enumerate(methods):
+        if not len(rows):
+            break
+        part = method(y if len(rows) == y.shape[0] else y[rows])
+        cells = np.ix_(rows, part.periods - first)
+        sub = which[cells]
+        m = part.evaluated & (sub == -1)
         sub[m] = i
-        which[:, cols] = sub
+        which[cells] = sub
         for key in out:
-            sub = out[key][:, cols]
+            sub = out[key][cells]
             sub[m] = getattr(part, key)[m]
-            out[key][:, cols] = sub
-        sub = suppressed[:, cols]
+            out[key][cells] = sub
+        sub = suppressed[cells]
         sub[m] = part.suppressed[m]
-        suppressed[:, cols] = sub
+        suppressed[cells] = sub
+        rows = rows[(which[rows] == -1).any(axis=1)]
     return Detection("auto", np.arange(first, y.shape[1]), y[:, first:], out["expected"], out["threshold"],
                      out["pvalue"], out["score"], alpha, suppressed), which
 
