@@ -22,9 +22,12 @@ Methods (docs/safety.md, ../shared/reference/analytics.md §1):
   exceedances over 1, current period included); R ``surveillance``'s C3 ignores the current count.
 
 Farrington fits every (series, period) pair of the same design together, so its cost grows with
-the number of pairs, not with the number of periods; EWMA's recursion is the one Python loop over
-periods (a few array operations each), never over series. ``since`` (a column index) evaluates
-only the periods from there on; the earlier ones still serve as history.
+the number of pairs, not with the number of periods; EWMA's recursion and the running sums of EWMA
+and EARS are the Python loops over periods (a few array operations on all series each), never
+over series. ``since`` (a column index) evaluates only the periods from there on; the earlier ones
+still serve as history (EARS computes only the periods reported, EWMA runs its smoothers over all).
+``detect_auto`` runs EWMA only on the series Farrington leaves cells to, EARS C1 only on those EWMA
+also leaves.
 
 Distribution functions come from ``scipy.special`` (importing ``scipy.stats`` costs seconds, which
 ``gridgov detect`` would pay on every run); they are written as scipy.stats defines them, and
