@@ -2,7 +2,7 @@
 it replaced, as the number of series grows.
 
     .venv/bin/python benchmarks/bench_detect_stream.py [--series 20000,50000] [--weeks 260]
-                                                      [--peer-max 20000] [--all-weeks]
+                                                      [--peer-max 20000] [--all-weeks] [--previous DIR]
 
 For each N: a counts CSV of N grid x category series of ``--weeks`` weeks (Poisson with a yearly
 season, one series in ten starting late) is written to a temporary directory; then, each as a
@@ -13,7 +13,10 @@ is that command's own peak resident set size and CPU time):
     week read, the last one evaluated; with ``--all-weeks`` every week is evaluated);
   * peer (N <= ``--peer-max``: it holds everything in memory, ~490 bytes per input row): the
     previous implementation, ``countsio.read_counts`` + ``run`` + ``write_alarms`` on the whole file
-    at once, writing to a second file; the two outputs must be byte-identical.
+    at once, writing to a second file; the two outputs must be byte-identical;
+  * previous (with ``--previous DIR``, every N): the same ``gridgov detect`` command with the
+    package sources of an earlier commit first on the path (DIR: the ``src`` folder of, e.g., a
+    ``git archive`` of that commit), writing a third file, also compared byte for byte.
 
 Prints one JSON line per N with wall and CPU seconds, peak MB, rows and the load average.
 """
@@ -81,9 +84,9 @@ def _child(argv: list[str]) -> None:
                       "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}))
 
 
-def _watch(argv: list[str]) -> dict:
+def _watch(argv: list[str], env: dict | None = None) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", json.dumps(argv)], stdout=subprocess.PIPE, text=True,
-                         check=True)
+                         check=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["rc"] != 0:
         raise SystemExit(f"failed: {' '.join(argv)}\n{result['err']}")
@@ -96,6 +99,7 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=260)
     parser.add_argument("--peer-max", type=int, default=20_000)
     parser.add_argument("--all-weeks", action="store_true")
+    parser.add_argument("--previous", metavar="DIR", help="package sources of an earlier commit to run side by side")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -111,6 +115,12 @@ def main() -> None:
             cmd = [gridgov, "detect", "-i", str(src), "-o", str(ours_out)] + (["--since", since] if since else [])
             ours = _watch(cmd)
             peer = _watch([sys.executable, "-c", PEER, str(src), str(peer_out), since]) if n <= args.peer_max else None
+            prev = None
+            if args.previous:
+                prev_out = Path(tmp) / "previous.csv"
+                prev_cmd = [gridgov, "detect", "-i", str(src), "-o", str(prev_out)] + (["--since", since] if since else [])
+                prev = _watch(prev_cmd, env={**os.environ, "PYTHONPATH": args.previous})
+                prev["identical"] = filecmp.cmp(ours_out, prev_out, shallow=False)
             rows_out = sum(1 for _ in ours_out.open(encoding="utf-8")) - 1
             print(json.dumps({
                 "bench": "detect_stream", "n": n, "weeks": args.weeks, "rows_in": rows, "rows_out": rows_out,
@@ -122,6 +132,10 @@ def main() -> None:
                 "peer_peak_mb": round(peer["peak_mb"]) if peer else None,
                 "identical": filecmp.cmp(ours_out, peer_out, shallow=False) if peer else None,
                 "ratio": round(ours["peak_mb"] / peer["peak_mb"], 3) if peer else None,
+                "previous_s": round(prev["wall_s"], 1) if prev else None,
+                "previous_cpu_s": round(prev["cpu_s"], 1) if prev else None,
+                "previous_peak_mb": round(prev["peak_mb"]) if prev else None,
+                "previous_identical": prev["identical"] if prev else None,
                 "load_avg": [round(load, 1), round(os.getloadavg()[0], 1)],
             }), flush=True)
 

@@ -303,7 +303,7 @@ def test_since_gives_the_tail_of_the_full_run(method):
     # Farrington fits fewer rows together with since: BLAS may sum a row's products in another
     # order (last-bit differences); everything else is computed cell by cell
     rtol = 1e-12 if method == "farrington" else 0
-    for since in (0, 100, 170, 207, 208, 500):
+    for since in (0, 1, 2, 3, 100, 170, 207, 208, 500):
         part = detect.detect(Y, method, since=since)
         keep = full.periods >= since
         assert part.periods.tolist() == full.periods[keep].tolist()
@@ -323,3 +323,28 @@ def test_auto_since_keeps_the_method_choice():
     np.testing.assert_array_equal(which_part, which[:, 170:])
     np.testing.assert_allclose(part.pvalue, full.pvalue[:, 170:], rtol=1e-12)
     assert (which_part[0] == 0).all() and (which_part[1] == 1).all()
+
+
+def test_auto_takes_each_cell_from_the_first_method_that_evaluates_it():
+    """auto runs EWMA and C1 only on the series left with cells to fill; every cell must still be
+    the value of Farrington, else EWMA, else C1, each run on the whole matrix."""
+    rng = np.random.default_rng(15)
+    Y = rng.poisson(rng.uniform(0.5, 9, (8, 1)), (8, 3 * 52 + 30)).astype(float)
+    Y[1, :150] = np.nan  # about a year of history: EWMA
+    Y[2, :-10] = np.nan  # 10 weeks: C1 only
+    Y[3, :-4] = np.nan  # 4 weeks: nothing
+    Y[4, -1] = np.nan  # a missing last week
+    for since in (0, 170, Y.shape[1] - 1):
+        auto, which = detect.detect_auto(Y, since=since)
+        parts = [detect.farrington(Y, since=since), detect.ewma(Y, since=since), detect.ears(Y, method="C1", since=since)]
+        expected_which = np.full(which.shape, -1)
+        expected_p = np.full(which.shape, np.nan)
+        for i, part in reversed(list(enumerate(parts))):
+            cols = part.periods - since
+            for s, j in zip(*np.nonzero(part.evaluated), strict=True):
+                expected_which[s, cols[j]] = i
+                expected_p[s, cols[j]] = part.pvalue[s, j]
+        np.testing.assert_array_equal(which, expected_which)
+        np.testing.assert_array_equal(auto.pvalue, expected_p)
+        if since == Y.shape[1] - 1:
+            assert which[:, 0].tolist() == [0, 1, 2, -1, -1, 0, 0, 0]

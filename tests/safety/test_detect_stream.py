@@ -174,3 +174,30 @@ def test_the_vectorised_reader_gives_up_where_the_row_reading_finds_a_problem(mo
         with pytest.raises(countsio.CountsError):
             countsio.read_counts(head + bad)
         assert countsio.read_compact(io.StringIO(head + bad)) is None, bad
+
+
+def test_the_vectorised_reader_tells_ids_apart_past_their_first_8_bytes():
+    """Ids are compared with the row before as 64-bit words: ids equal in their first 8 or 16
+    bytes, or one the prefix of the next, are still different series; weeks centuries apart (beyond
+    the table of YYYYMMDD values) are found by sorting instead."""
+    ids = ["ABCDEFGH", "ABCDEFGHI", "ABCDEFGHIJKLMNOPQ", "ABCDEFGHIJKLMNOPR", "ABCDEFGH0", "A B&C (1)+#", "A"]
+    text = "series_id,week_start,count\n" + "".join(
+        f"{sid},{(date(2024, 1, 1) + timedelta(weeks=w)).isoformat()},{k + w}\n"
+        for w in range(3) for k, sid in enumerate(ids))
+    data = text.split("\n", 1)[1].encode()
+    parsed = countsio._fast_columns(data, 3, (0, 1, 2))
+    assert parsed is not None  # the vectorised path, not the csv module
+    series, id_of, weeks, week_of, values = parsed
+    assert series == sorted(set(ids))
+    assert [series[i] for i in id_of.tolist()] == ids * 3
+    assert weeks == ["2024-01-01", "2024-01-08", "2024-01-15"]
+    assert week_of.tolist() == [0] * 7 + [1] * 7 + [2] * 7
+    assert values.tolist() == [k + w for w in range(3) for k in range(7)]
+    _same_as_row_reading(text)
+    far = date(2024, 1, 1) - timedelta(weeks=52 * 450)  # 450 years earlier, the same weekday
+    old = "series_id,week_start,count\n" + f"A,{far.isoformat()},3\nB,2024-01-01,4\n"
+    parsed = countsio._fast_columns(old.split("\n", 1)[1].encode(), 3, (0, 1, 2))
+    assert parsed is not None and parsed[2] == [far.isoformat(), "2024-01-01"] and parsed[3].tolist() == [0, 1]
+    compact = countsio.read_compact(io.StringIO(old))
+    assert compact is not None and compact.weeks[0] == far and compact.weeks[-1] == date(2024, 1, 1)
+    assert compact.cells[0, 0] == 3 and compact.cells[1, -1] == 4 and (compact.cells[:, 1:-1] == -1).all()

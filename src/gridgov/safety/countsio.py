@@ -322,6 +322,14 @@ class CompactTable:
 READ_CHARS = 8 << 20
 
 
+#: bytes of zeros around a chunk, so that a window of up to this many bytes from any field stays inside
+_PAD = 256
+#: MASKS[k]: the low k bytes of a little-endian 64-bit word
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+#: the positions of the dashes in YYYY-MM-DD
+_DASH = np.array([k in (4, 7) for k in range(10)])
+
+
 def _fast_columns(data: bytes, width: int, cols: tuple[int, int, int]
                   ) -> tuple[list[str], np.ndarray, list[str], np.ndarray, np.ndarray] | None:
     """The series, week and count columns of ``data`` (whole lines, each ending in a newline) split
@@ -329,43 +337,52 @@ def _fast_columns(data: bytes, width: int, cols: tuple[int, int, int]
     quote, carriage return or NUL, a series id without surrounding whitespace, a 10-character
     week, a count of 1-9 digits. Returns (unique series ids, index of each row's id, unique week
     texts, index of each row's week, counts), or None: the caller then parses with the csv module,
-    which gives the same rows for a plain chunk (tests/safety/test_detect_stream.py)."""
+    which gives the same rows for a plain chunk (tests/safety/test_detect_stream.py).
+
+    Every step works on whole columns of small integers: the ids are compared with the row before
+    as 64-bit words (rows of one series usually follow each other, so only the first row of a run
+    is looked up), the weeks become YYYYMMDD integers whose few distinct values are found with a
+    table over their range (no sort), the counts are summed digit column by digit column."""
     if not data or b'"' in data or b"\r" in data or b"\x00" in data:
         return None
     arr = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(arr == 10)
-    n = len(ends)
-    starts = np.empty(n, dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    found = np.flatnonzero(arr == 44)
-    if len(found) != n * (width - 1):
+    stops = np.flatnonzero((arr == 44) | (arr == 10))  # commas and line ends, in order
+    if len(stops) % width or not len(stops) or stops[-1] != len(arr) - 1:
         return None
-    commas = found.reshape(n, width - 1)
-    if (commas[:, 0] < starts).any() or (commas[:, -1] > ends).any():
-        return None  # (the counts agree, so each line holds exactly width - 1 commas)
+    stops = stops.reshape(-1, width)  # each line: width - 1 commas, then its end
+    n = len(stops)
+    if (arr[stops[:, -1]] != 10).any() or (width > 1 and (arr[stops[:, :-1]] != 44).any()):
+        return None
+    padded = np.zeros(len(arr) + 2 * _PAD, dtype=np.uint8)
+    padded[_PAD:-_PAD] = arr
+    windows = np.lib.stride_tricks.sliding_window_view(padded, _PAD)
 
     def field(i: int) -> tuple[np.ndarray, np.ndarray]:
-        return (starts if i == 0 else commas[:, i - 1] + 1), (ends if i == width - 1 else commas[:, i])
-
-    padded = np.concatenate([np.zeros(300, dtype=np.uint8), arr, np.zeros(300, dtype=np.uint8)])
+        if i:
+            return stops[:, i - 1] + 1, stops[:, i]
+        lo = np.zeros(n, dtype=np.int64)
+        lo[1:] = stops[:-1, -1] + 1
+        return lo, stops[:, 0]
 
     def window(lo: np.ndarray, size: int) -> np.ndarray:
         """(rows, size) copy of the bytes from ``lo`` on (a strided view, no index matrix)."""
-        return np.lib.stride_tricks.sliding_window_view(padded, size)[lo + 300]
+        return windows[lo + _PAD, :size]
 
     ci, wi, ni = cols
     lo, hi = field(ci)
     length = hi - lo
-    size = int(length.max())
-    if int(length.min()) < 1 or size > 256:
+    size = -(-int(length.max()) // 8) * 8
+    if int(length.min()) < 1 or size > _PAD:
         return None
     raw = window(lo, size)
-    raw[np.arange(size)[None, :] >= length[:, None]] = 0
-    # rows of one series usually follow each other: compare with the row before, then look up
-    # only the first row of each run
+    words = raw.view("<u8")  # byte j of the id is byte j % 8 of word j // 8
+    for k in range(words.shape[1]):  # keep the id's own bytes only
+        words[:, k] &= _MASKS[np.clip(length - 8 * k, 0, 8)]
     head = np.ones(n, dtype=bool)
-    head[1:] = (raw[1:] != raw[:-1]).any(axis=1)
+    changed = head[1:]
+    np.not_equal(words[1:, 0], words[:-1, 0], out=changed)
+    for k in range(1, words.shape[1]):
+        changed |= words[1:, k] != words[:-1, k]
     heads = np.flatnonzero(head)
     ids, id_of_head = np.unique(raw[heads].view(f"S{size}").ravel(), return_inverse=True)
     id_of = id_of_head.ravel()[np.cumsum(head) - 1]
@@ -375,24 +392,40 @@ def _fast_columns(data: bytes, width: int, cols: tuple[int, int, int]
     lo, hi = field(wi)
     if ((hi - lo) != 10).any():
         return None
-    w = window(lo, 10).astype(np.int32) - 48
-    digit = np.array([0, 1, 2, 3, 5, 6, 8, 9])
-    if ((w[:, digit] < 0) | (w[:, digit] > 9)).any() or (w[:, [4, 7]] != ord("-") - 48).any():
+    w = window(lo, 10)
+    w -= 48  # digits 0-9; anything else wraps to a larger byte, a dash to 253
+    if ((w > 9) != _DASH).any() or (w[:, 4] != 253).any() or (w[:, 7] != 253).any():
         return None
-    key = (w[:, 0] * 1000 + w[:, 1] * 100 + w[:, 2] * 10 + w[:, 3]) * 10000 + (w[:, 5] * 10 + w[:, 6]) * 100 \
-        + w[:, 8] * 10 + w[:, 9]
-    keys, week_of = np.unique(key, return_inverse=True)
+    key = w[:, 0].astype(np.int32)  # YYYYMMDD
+    for c in (1, 2, 3, 5, 6, 8, 9):
+        key *= 10
+        key += w[:, c]
+    low = int(key.min())
+    span = int(key.max()) - low + 1
+    if span <= 1 << 22:  # a table over the range: weeks of up to about 400 years
+        seen = np.zeros(span, dtype=bool)
+        seen[key - low] = True
+        keys = np.flatnonzero(seen)
+        week_of = (np.cumsum(seen, dtype=np.int32) - 1)[key - low]
+        keys += low
+    else:
+        keys, week_of = np.unique(key, return_inverse=True)
     texts = [f"{k // 10000:04d}-{k // 100 % 100:02d}-{k % 100:02d}" for k in keys.tolist()]
     lo, hi = field(ni)
     length = hi - lo
     size = int(length.max())
     if int(length.min()) < 1 or size > 9:
         return None
-    digits = window(hi - size, size).astype(np.int64) - 48  # right-aligned: the last byte is the units
-    inside = np.arange(size)[None, :] >= (size - length)[:, None]
-    if ((digits < 0) | (digits > 9))[inside].any():
-        return None
-    values = (np.where(inside, digits, 0) * (10 ** np.arange(size - 1, -1, -1, dtype=np.int64))[None, :]).sum(axis=1)
+    digits = window(hi - size, size)  # right-aligned: the last column is the units
+    digits -= 48
+    values = np.zeros(n, dtype=np.int32)  # 9 digits fit
+    for k in range(size):
+        inside = length >= size - k  # column k holds a digit of this row's count
+        column = np.where(inside, digits[:, k], 0)
+        if (column > 9).any():
+            return None
+        values *= 10
+        values += column
     return series, id_of, texts, week_of.ravel(), values
 
 
@@ -431,7 +464,7 @@ def _plain_chunks(fh, width: int, cols: tuple[int, int, int], index: dict[str, i
             return parts, None, False
         ids = np.fromiter((index.setdefault(s, len(index)) for s in series), dtype=np.int32, count=len(series))
         days = np.fromiter((ordinals[w] for w in weeks), dtype=np.int32, count=len(weeks))
-        parts.append((ids[id_of], days[week_of], values.astype(np.int32)))
+        parts.append((ids[id_of], days[week_of], values.astype(np.int32, copy=False)))
         if not text:
             return parts, None, True
 

@@ -22,9 +22,12 @@ Methods (docs/safety.md, ../shared/reference/analytics.md §1):
   exceedances over 1, current period included); R ``surveillance``'s C3 ignores the current count.
 
 Farrington fits every (series, period) pair of the same design together, so its cost grows with
-the number of pairs, not with the number of periods; EWMA's recursion is the one Python loop over
-periods (a few array operations each), never over series. ``since`` (a column index) evaluates
-only the periods from there on; the earlier ones still serve as history.
+the number of pairs, not with the number of periods; EWMA's recursion and the running sums of EWMA
+and EARS are the Python loops over periods (a few array operations on all series each), never
+over series. ``since`` (a column index) evaluates only the periods from there on; the earlier ones
+still serve as history (EARS computes only the periods reported, EWMA runs its smoothers over all).
+``detect_auto`` runs EWMA only on the series Farrington leaves cells to, EARS C1 only on those EWMA
+also leaves.
 
 Distribution functions come from ``scipy.special`` (importing ``scipy.stats`` costs seconds, which
 ``gridgov detect`` would pay on every run); they are written as scipy.stats defines them, and
@@ -233,7 +236,11 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
     y = as_matrix(counts)
     z = _norm_isf(alpha)
     lag = 1 if method == "C1" else 3
-    mean, sd = _rolling_past(y, baseline, lag)
+    first = _since(since, y.shape[1])
+    # only the periods reported are computed (C3 also needs the two before them)
+    done = max(0, first - 2) if method == "C3" else first
+    mean, sd = _rolling_past(y, baseline, lag, since=done)
+    y = y[:, done:]
     sigma = np.maximum(sd, min_sigma)
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.where(sigma > 0, (y - mean) / np.where(sigma > 0, sigma, 1.0),
@@ -255,37 +262,47 @@ def ears(counts, *, method: str = "C1", baseline: int = 7, min_sigma: float = 0.
         pvalue = _norm_sf(c3)
         expected = np.where(np.isnan(c3), np.nan, mean)
     pvalue = np.where(np.isnan(expected), np.nan, pvalue)
-    first = _since(since, y.shape[1])
-    periods = np.arange(first, y.shape[1])
-    y, expected, threshold, pvalue = y[:, first:], expected[:, first:], threshold[:, first:], pvalue[:, first:]
+    periods = np.arange(first, done + y.shape[1])
+    cut = first - done
+    y, expected, threshold, pvalue = y[:, cut:], expected[:, cut:], threshold[:, cut:], pvalue[:, cut:]
     return Detection(method.lower(), periods, y, expected, threshold, pvalue,
                      _score(y, expected, threshold), alpha)
 
 
-def _rolling_past(y: np.ndarray, length: int, lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sample sd of y[t-lag-length+1 .. t-lag] for every t; NaN unless all present."""
+def _rolling_past(y: np.ndarray, length: int, lag: int, since: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample sd of y[t-lag-length+1 .. t-lag] for every t from ``since`` on (column 0 of
+    the results is period ``since``); NaN unless all present."""
     S, T = y.shape
-    filled = np.nan_to_num(y)
-    present = (~np.isnan(y)).astype(float)
-    zeros = np.zeros((S, 1))
-    c1 = np.concatenate([zeros, np.cumsum(filled, axis=1)], axis=1)
-    c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=1)], axis=1)
-    cn = np.concatenate([zeros, np.cumsum(present, axis=1)], axis=1)
-    mean = np.full((S, T), np.nan)
-    sd = np.full((S, T), np.nan)
-    start = lag + length - 1
+    yt = np.ascontiguousarray(y.T)
+    filled = np.nan_to_num(yt)
+    c1, c2, cn = _running_sum(filled), _running_sum(filled * filled), _running_sum((~np.isnan(yt)).astype(float))
+    mean = np.full((S, T - since), np.nan)
+    sd = np.full((S, T - since), np.nan)
+    start = max(lag + length - 1, since)
     if T > start:
-        hi = np.arange(start, T) - lag + 1  # exclusive end index into the cumsums
+        hi = np.arange(start, T) - lag + 1  # exclusive end index into the running sums
         lo = hi - length
-        n = cn[:, hi] - cn[:, lo]
-        s1 = c1[:, hi] - c1[:, lo]
-        s2 = c2[:, hi] - c2[:, lo]
+        n = cn[hi] - cn[lo]
+        s1 = c1[hi] - c1[lo]
+        s2 = c2[hi] - c2[lo]
         m = s1 / length
         var = np.maximum((s2 - length * m * m) / (length - 1), 0.0)
         ok = n == length
-        mean[:, start:] = np.where(ok, m, np.nan)
-        sd[:, start:] = np.where(ok, np.sqrt(var), np.nan)
+        mean[:, start - since:] = np.where(ok, m, np.nan).T
+        sd[:, start - since:] = np.where(ok, np.sqrt(var), np.nan).T
     return mean, sd
+
+
+def _running_sum(x: np.ndarray) -> np.ndarray:
+    """For x of shape (periods, series): a row of zeros, then the running sums over the periods,
+    i.e. np.cumsum(x, axis=0) under a row of zeros: the same additions in the same order, done a
+    period at a time for all series at once (NumPy's cumsum, along either axis, takes several times
+    as long)."""
+    out = np.empty((x.shape[0] + 1,) + x.shape[1:])
+    out[0] = 0.0
+    for i, row in enumerate(x):
+        np.add(out[i], row, out=out[i + 1])
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -310,80 +327,94 @@ def ewma(counts, *, max_baseline: int = 28, min_baseline: int = 11, guard: int =
 
 
 def _ewma_block(y, max_baseline, min_baseline, guard, weights, alpha, first, expected, threshold, pvalue) -> None:
-    """EWMA of a block of series. Everything but the smoothers is computed for all cells at once;
-    the smoothers (clipped at the alert limit, so each period needs the last) loop over periods."""
+    """EWMA of a block of series. Everything is computed on dense (period, series) arrays, every
+    cell at once, but the smoothers (clipped at the alert limit, so each period needs the last),
+    which loop over periods; a cell without a baseline has a NaN mean, and NaN wherever it leads."""
     S, T = y.shape
     start = _first_valid(y)
-    filled = np.nan_to_num(y)
-    zeros = np.zeros((S, 1))
-    c1 = np.concatenate([zeros, np.cumsum(filled, axis=1)], axis=1)
-    c2 = np.concatenate([zeros, np.cumsum(filled * filled, axis=1)], axis=1)
-    # the cells with a baseline (periods lo..hi-1 before the guard band), in period order
+    yt = np.ascontiguousarray(y.T)
+    filled = np.nan_to_num(yt)
+    c1, c2 = _running_sum(filled), _running_sum(filled * filled)
+    # the cells with a baseline: periods lo..hi-1 before the guard band, at least min_baseline
     hi = np.arange(T) - guard
-    lo = np.maximum(start[:, None], hi[None, :] - max_baseline)
-    n = hi[None, :] - lo
-    ti, si = np.nonzero(((n >= min_baseline) & ~np.isnan(y)).T)
-    ptr = np.searchsorted(ti, np.arange(T + 1))
-    n = n[si, ti]
-    lo, hi = lo[si, ti], hi[ti]
-    s1 = c1[si, hi] - c1[si, lo]
-    s2 = c2[si, hi] - c2[si, lo]
+    lo = np.maximum(start[None, :], hi[:, None] - max_baseline)
+    n = hi[:, None] - lo
+    cell = (n >= min_baseline) & ~np.isnan(yt)
+    n = np.where(cell, n, min_baseline)  # a length of the table below where there is no cell
+    lengths, which = _distinct(n)
+    n = n.astype(float)  # (exact: converted once instead of in every operation)
+    lo = np.where(cell, lo, 0)
+    top = np.clip(hi, 0, T)[:, None]
+    s1 = np.take_along_axis(c1, np.broadcast_to(top, lo.shape), axis=0) - np.take_along_axis(c1, lo, axis=0)
+    s2 = np.take_along_axis(c2, np.broadcast_to(top, lo.shape), axis=0) - np.take_along_axis(c2, lo, axis=0)
     mean = s1 / n
     sd = np.sqrt(np.maximum((s2 - n * mean * mean) / (n - 1), 0.0))
-    ucl_alert, ucl_warn, t_alpha = _t_limits(n, alpha)
-    sigmas = []
-    for w in weights:
-        corr = np.sqrt(w / (2 - w) + 1 / n - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** n) / n)
+    mean[~cell] = np.nan
+    # the limits, and each smoother's sigma correction, floor and constant, depend on the baseline
+    # length only (at most max_baseline values): computed once per length, then taken per cell
+    ucl_alert, ucl_warn, t_alpha = _t_limits(lengths, alpha)
+    sigmas = np.empty((len(weights), T, S))  # [j]: the sigma of smoother weights[j]
+    for j, w in enumerate(weights):
+        corr = np.sqrt(w / (2 - w) + 1 / lengths - 2 * (1 - w) ** (guard + 1) * (1 - (1 - w) ** lengths) / lengths)
         min_sigma = (w / ucl_warn) * (1 + 0.5 * (1 - w) ** 2)
         constant = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * np.log(10 * 0.05)) * (w / ucl_warn)
-        sigmas.append(np.maximum(min_sigma, sd * corr + constant))
-    # the smoothers; z_now: each smoother's value in each cell before clipping
-    yt = np.ascontiguousarray(y.T)
-    z = [np.full(S, np.nan) for _ in weights]
-    z_now = [np.empty(len(si)) for _ in weights]
-    for i in range(T):
-        yi = yt[i]
-        begin = start == i
-        for zs, w in zip(z, weights, strict=True):
-            zs[:] = np.where(begin, yi, w * yi + (1 - w) * zs)
-        a, b = ptr[i], ptr[i + 1]
-        if a == b:
-            continue
-        rows = si[a:b]
-        m = mean[a:b]
-        limit = ucl_alert[a:b]
-        for zs, now, sigma in zip(z, z_now, sigmas, strict=True):
-            now[a:b] = zn = zs[rows]
-            stat = (zn - m) / sigma[a:b]
-            zs[rows] = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma[a:b], zn)
-    # p-values and thresholds of the cells to report
-    keep = slice(ptr[first], None)
-    si, ti, n, mean, t_alpha = si[keep], ti[keep], n[keep], mean[keep], t_alpha[keep]
+        np.maximum(min_sigma[which], sd * corr[which] + constant[which], out=sigmas[j])
+    ucl_alert = ucl_alert[which]
+    # the smoothers, both at once (row j: weights[j]), over every series of the block each
+    # period; where a cell has no baseline the clipping leaves that series' smoothers as they are
+    # (NaN compares False). Series starting at period i take that period's count as is.
+    w_col = np.array(weights, dtype=float)[:, None]
+    rest_col = 1 - w_col
+    order = np.argsort(start, kind="stable")
+    begins = np.searchsorted(start[order], np.arange(T + 1))
+    z = np.full((len(weights), S), np.nan)
+    z_now = np.empty((len(weights), T - first, S))  # before clipping, in the periods reported
+    with np.errstate(invalid="ignore"):
+        for i in range(T):
+            yi = yt[i]
+            z *= rest_col
+            z += w_col * yi
+            if begins[i] < begins[i + 1]:
+                new = order[begins[i]:begins[i + 1]]
+                z[:, new] = yi[new]
+            if i >= first:
+                z_now[:, i - first] = z
+            m, limit, sigma = mean[i], ucl_alert[i], sigmas[:, i]
+            stat = (z - m) / sigma
+            z = np.where(np.abs(stat) > limit, m + np.sign(stat) * limit * sigma, z)
+    # p-values and thresholds of the periods reported
+    mean, n, t_alpha, obs, cell = mean[first:], n[first:], t_alpha[which[first:]], yt[first:], cell[first:]
     p_best: np.ndarray | None = None
     thr_best: np.ndarray | None = None
-    for w, now, sigma in zip(weights, z_now, sigmas, strict=True):
-        now, sigma = now[keep], sigma[keep]
+    for j, w in enumerate(weights):
+        now, sigma = z_now[j], sigmas[j, first:]
         p = _t_sf((now - mean) / sigma, n - 1)
         # count that brings this smoother to the (1 - alpha) limit: w*y + (1-w)*z_prev = limit
-        z_prev = (now - w * y[si, ti]) / (1 - w) if w < 1 else np.zeros_like(now)
+        z_prev = (now - w * obs) / (1 - w) if w < 1 else np.zeros_like(now)
         thr = (mean + t_alpha * sigma - (1 - w) * z_prev) / w
         p_best = p if p_best is None else np.minimum(p_best, p)
         thr_best = thr if thr_best is None else np.minimum(thr_best, thr)
     assert p_best is not None and thr_best is not None  # weights is (w1, w2): the loop ran
-    cells = (si, ti - first)
-    expected[cells] = mean
-    threshold[cells] = np.maximum(thr_best, 0.0)
-    pvalue[cells] = p_best
+    expected[...] = mean.T  # NaN where there is no cell
+    threshold[...] = np.where(cell, np.maximum(thr_best, 0.0), np.nan).T
+    pvalue[...] = np.where(cell, p_best, np.nan).T
 
 
-def _t_limits(n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _distinct(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``n`` (small whole numbers >= 0), ascending, and the index of each
+    entry's value among them: np.unique's answer, from a table over 0..max instead of a sort."""
+    seen = np.zeros(int(n.max(initial=0)) + 1, dtype=bool)
+    seen[n] = True
+    return np.flatnonzero(seen), (np.cumsum(seen) - 1)[n]
+
+
+def _t_limits(lengths: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ESSENCE's alert and warning limits (Student-t 0.01 and 0.05, rounded to 5 decimals) and
-    the (1 - alpha) limit, for baselines of n periods."""
-    values, where = np.unique(n, return_inverse=True)
-    df = values - 1
+    the (1 - alpha) limit, for baselines of ``lengths`` periods."""
+    df = lengths - 1
     alert = np.array([round(float(x), 5) for x in _t_isf(0.01, df)])
     warn = np.array([round(float(x), 5) for x in _t_isf(0.05, df)])
-    return alert[where], warn[where], _t_isf(alpha, df)[where]
+    return alert, warn, _t_isf(alpha, df)
 
 
 # ------------------------------------------------------------------------------------------
@@ -771,25 +802,32 @@ def detect_auto(counts, *, alpha: float = 0.01, since: int = 0) -> tuple[Detecti
     the method index per cell (into ``("farrington", "ewma", "c1")``, -1 where nothing applies)."""
     y = as_matrix(counts)
     first = _since(since, y.shape[1])
-    parts = [farrington(y, alpha=alpha, since=first), ewma(y, alpha=alpha, since=first),
-             ears(y, method="C1", alpha=alpha, since=first)]
     shape = (y.shape[0], y.shape[1] - first)
     which = np.full(shape, -1, dtype=np.int8)
     out = {k: np.full(shape, np.nan) for k in ("expected", "threshold", "pvalue", "score")}
     suppressed = np.zeros(shape, dtype=bool)
-    for i, part in reversed(list(enumerate(parts))):
-        m = part.evaluated
-        cols = part.periods - first
-        sub = which[:, cols]
+    methods = (lambda v: farrington(v, alpha=alpha, since=first), lambda v: ewma(v, alpha=alpha, since=first),
+               lambda v: ears(v, method="C1", alpha=alpha, since=first))
+    # each method in turn fills the cells still without a result, and runs only on the series that
+    # have such cells (every series is computed on its own: leaving others out changes nothing)
+    rows = np.arange(y.shape[0])
+    for i, method in enumerate(methods):
+        if not len(rows):
+            break
+        part = method(y if len(rows) == y.shape[0] else y[rows])
+        cells = np.ix_(rows, part.periods - first)
+        sub = which[cells]
+        m = part.evaluated & (sub == -1)
         sub[m] = i
-        which[:, cols] = sub
+        which[cells] = sub
         for key in out:
-            sub = out[key][:, cols]
+            sub = out[key][cells]
             sub[m] = getattr(part, key)[m]
-            out[key][:, cols] = sub
-        sub = suppressed[:, cols]
+            out[key][cells] = sub
+        sub = suppressed[cells]
         sub[m] = part.suppressed[m]
-        suppressed[:, cols] = sub
+        suppressed[cells] = sub
+        rows = rows[(which[rows] == -1).any(axis=1)]
     return Detection("auto", np.arange(first, y.shape[1]), y[:, first:], out["expected"], out["threshold"],
                      out["pvalue"], out["score"], alpha, suppressed), which
 
