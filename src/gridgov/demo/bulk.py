@@ -48,6 +48,52 @@ class Inserter:
             cur.executemany(self.sql, [r + d for r in rows])
 
 
+class RecordInserter:
+    """``RecordInserter(Case).insert([{"id": 7, "grid_code": …, "reported_at": aware datetime}, …])``:
+    rows given as dicts of attribute names (``category_id``, not ``category``) with Python values;
+    every concrete field is written (an unknown key is an error), a missing key gets the field's default (callable defaults
+    evaluated once, as :class:`Inserter` does), dates, datetimes and JSON are prepared by the
+    database backend's public adapters. For generators whose rows carry a varying set of fields
+    (a case's timestamps); much cheaper than ``bulk_create`` of model instances."""
+
+    def __init__(self, model, *, with_pk: bool = True):
+        from django.db import models
+
+        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+        self._inserter = Inserter(model, [f.attname for f in fields])
+        self._names = [f.attname for f in fields]
+        self._defaults = [None if f.primary_key else f.get_default() for f in fields]
+        ops = connection.ops
+        preps = []
+        for f in fields:
+            if isinstance(f, models.DateTimeField):
+                preps.append(ops.adapt_datetimefield_value)
+            elif isinstance(f, models.DateField):
+                preps.append(ops.adapt_datefield_value)
+            elif isinstance(f, models.JSONField):
+                preps.append(lambda value, f=f: f.get_db_prep_save(value, connection))
+            else:
+                preps.append(None)
+        self._columns = list(zip(self._names, self._defaults, preps, strict=True))
+        self._known = frozenset(self._names)
+        self._label = model._meta.label
+
+    def rows(self, records: Iterable[dict]) -> list[tuple]:
+        out = []
+        for record in records:
+            if not record.keys() <= self._known:
+                raise ValueError(f"{self._label}: no such fields: {', '.join(sorted(record.keys() - self._known))}")
+            row = []
+            for name, default, prep in self._columns:
+                value = record.get(name, default)
+                row.append(prep(value) if prep is not None and value is not None else value)
+            out.append(tuple(row))
+        return out
+
+    def insert(self, records: Iterable[dict]) -> None:
+        self._inserter.insert(self.rows(records))
+
+
 def next_pk(model) -> int:
     """One more than the largest primary key of ``model`` (1 when empty)."""
     return (model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1

@@ -21,6 +21,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
 
 def attach_demo_users() -> None:
     from gridgov.accounts.models import User
+    from gridgov.accounts.scope import code_in_scope
     from gridgov.demo.safety import CAMPAIGN_WEEKS, campaign_street
     from gridgov.geo.models import Grid
     from gridgov.safety import campaign_services as services
@@ -49,7 +50,11 @@ def attach_demo_users() -> None:
     since = last_week - timedelta(weeks=2)
     top = (Incident.objects.filter(category__code="08", origin="discovered", week_start__gte=since)
            .values_list("grid_code", flat=True))
-    communities = Counter(code[:12] for code in top)
+    # the police user leads campaigns in its own jurisdiction only (at the small and city scales the
+    # planted crackdown may lie in another district: the campaign then goes to the busiest community
+    # of its own; campaign_create refuses an area outside it)
+    communities = Counter(code[:12] for code in top
+                          if code_in_scope(police, code[:9], capability=services.MANAGE, purpose="write"))
     if communities:
         community = max(sorted(communities), key=lambda c: communities[c])
         campaign = services.campaign_create(

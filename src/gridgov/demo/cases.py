@@ -22,6 +22,7 @@ from django.utils import timezone
 from gridgov.cases import selectors, services, taxonomy, workflow
 from gridgov.cases.models import Case, CaseEvent, CaseTask, Category, Department, DepartmentMember
 from gridgov.demo import texts
+from gridgov.demo.bulk import RecordInserter, next_pk, reset_sequences
 
 SCALES = {"tiny": 400, "small": 12000, "city": 60000}  # cases in the year
 WRITE_BATCH = 5000  # cases simulated, then written with their tasks and events, then dropped
@@ -111,30 +112,44 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     def pick(n: int) -> int:
         return int(trng.integers(0, n))
 
-    def write(cases: list, plans: list) -> None:
-        """Insert a batch of simulated cases with their tasks and timelines (batches keep the
-        year's model instances of the city scale out of memory: 60,000 cases, 430 MB before)."""
+    case_ins = RecordInserter(Case)
+    task_ins = RecordInserter(CaseTask, with_pk=False)
+    event_ins = RecordInserter(CaseEvent, with_pk=False)
+    next_case = [next_pk(Case)]
+
+    def write(cases: list[dict], plans: list) -> None:
+        """Insert a batch of simulated cases with their tasks and timelines as plain rows
+        (demo/bulk.py: ``bulk_create`` of model instances was two thirds of this loader's CPU);
+        batches keep the year's cases of the city scale out of memory (60,000 cases)."""
         with transaction.atomic():
-            Case.objects.bulk_create(cases, batch_size=2000)
+            for case in cases:
+                case["id"] = next_case[0]
+                next_case[0] += 1
+            case_ins.insert(cases)
             tasks, events = [], []
             for case, plan in zip(cases, plans, strict=True):
                 for t in plan["tasks"]:
-                    tasks.append(CaseTask(case=case, grid_code=case.grid_code, **t))
+                    task = dict(t, case_id=case["id"], grid_code=case["grid_code"])
+                    department = task.pop("department")
+                    task["department_id"] = department.pk if department is not None else None
+                    tasks.append(task)
                 for at, action, src, dst, note in plan["events"]:
                     # an escalation says where it went, as cases_escalate writes it (the timeline names the place)
-                    data = ({"stage": workflow.STAGE_OF_STATE[dst], "from": case.grid_code[:9], "to": case.grid_code[:6],
-                             "step": 1} if action == "escalate" else {})
-                    if action in ("reject", "close") and case.public_note:  # written for the public, as
-                        data = {"public_note": case.public_note}          # case_transition records it
-                    events.append(CaseEvent(case=case, grid_code=case.grid_code, at=at, action=action, from_state=src,
-                                            to_state=dst, note=note, actor_name="演示" if action != "escalate" else "system",
-                                            public=action in services.PUBLIC_ACTIONS or action == "report", data=data))
-            CaseTask.objects.bulk_create(tasks, batch_size=5000)
+                    data = ({"stage": workflow.STAGE_OF_STATE[dst], "from": case["grid_code"][:9],
+                             "to": case["grid_code"][:6], "step": 1} if action == "escalate" else {})
+                    if action in ("reject", "close") and case.get("public_note"):  # written for the public, as
+                        data = {"public_note": case["public_note"]}              # case_transition records it
+                    events.append({"case_id": case["id"], "grid_code": case["grid_code"], "at": at, "action": action,
+                                   "from_state": src, "to_state": dst, "note": note,
+                                   "actor_name": "演示" if action != "escalate" else "system",
+                                   "public": action in services.PUBLIC_ACTIONS or action == "report", "data": data})
+            task_ins.insert(tasks)
             if progress:
                 progress("cases: timeline", 0, len(events))
-            CaseEvent.objects.bulk_create(events, batch_size=5000)
+            event_ins.insert(events)
             if progress:
                 progress("cases: timeline", len(events), len(events))
+        reset_sequences(Case, CaseTask, CaseEvent)
 
     cases: list = []
     plans: list = []
@@ -155,9 +170,9 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                 reported = now - timedelta(minutes=int(rng.integers(5, 120)))
             channel = CHANNELS[0][rng.choice(4, p=CHANNELS[1])]
             plan = _simulate(rng, cal, cat, code, reported, now, deps, citizen=channel in ("hotline", "open311"))
-            case = Case(grid_code=code, category=cat, channel=channel, lon=round(float(x), 6), lat=round(float(y), 6),
-                        description=_describe(cat, pick), address=texts.address(pick), reported_at=reported,
-                        caller_name="市民" if channel == "hotline" else "",
+            case = dict(grid_code=code, category_id=cat.pk, channel=channel, lon=round(float(x), 6),
+                        lat=round(float(y), 6), description=_describe(cat, pick), address=texts.address(pick),
+                        reported_at=reported, caller_name="市民" if channel == "hotline" else "",
                         caller_phone=f"139{rng.integers(0, 10**8):08d}" if channel == "hotline" else "",
                         **{"supervising_prefix": code[:9], **plan["fields"]})
             cases.append(case)
@@ -252,7 +267,7 @@ def _plant_worklists(rng, cal, cats: list[Category], points, grids, now: datetim
                     plan = _simulate(rng, cal, cat, code, reported, now, deps, stop_at=target, citizen=False)
                     if plan["fields"]["state"] == target:
                         break
-                case = Case(grid_code=code, category=cat, channel="grid", lon=round(float(x), 6),
+                case = dict(grid_code=code, category_id=cat.pk, channel="grid", lon=round(float(x), 6),
                             lat=round(float(y), 6), description=_describe(cat, pick), address=texts.address(pick),
                             reported_at=reported, caller_name="", caller_phone="",
                             **{"supervising_prefix": code[:9], **plan["fields"]})

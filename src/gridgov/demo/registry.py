@@ -9,8 +9,8 @@ source provinces), 1 % 境外 (passport holders). Every identity number has a va
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import itertools
 import random
 from datetime import date, timedelta
 
@@ -52,8 +52,13 @@ ROADS = "南京东路 西藏中路 福州路 汉口路 九江路 北京东路 �
 ORG_WORDS = ["商贸", "科技", "餐饮", "物业", "文化传媒", "建筑装饰", "电子商务", "咨询", "物流", "便利店"]
 
 
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    return rng.choices([c for c, _ in weighted], weights=[w for _, w in weighted])[0]
+_SOURCE_CODES = [c for c, _ in SOURCE_COUNTIES]
+_SOURCE_CUMULATIVE = list(itertools.accumulate(w for _, w in SOURCE_COUNTIES))
+
+
+def _pick_source(rng: random.Random) -> str:
+    """A source county, drawn by weight (the cumulative weights computed once)."""
+    return rng.choices(_SOURCE_CODES, cum_weights=_SOURCE_CUMULATIVE)[0]
 
 
 def _name(rng: random.Random) -> str:
@@ -178,7 +183,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
                     area, days = "", rng.randint(18 * 365, 70 * 365)
                 else:
                     area = (rng.choice(SHANGHAI_COUNTIES) if rng.random() < 0.2 else code[:6]) if pop == "01" \
-                        else _pick(rng, SOURCE_COUNTIES)
+                        else _pick_source(rng)
                     days = rng.randint(0 if member else 18 * 365, (90 if pop == "01" else 60) * 365)
                 people.append((len(houses) - 1, member, pop, area, days, male))
         house_ins.insert(houses)
@@ -224,7 +229,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
             else:
                 eth = "01" if rng.random() < 0.93 else rng.choice(("03", "02", "04", "10", "11"))
             phone = f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}" if rng.random() < 0.8 else ""
-            p_rows.append((pid, number, hmac.new(key, number.encode(), hashlib.sha256).hexdigest() if number else None,
+            p_rows.append((pid, number, hmac.digest(key, number.encode(), "sha256").hex() if number else None,
                            number[-4:] if number else "", doc_type, doc_number, name, sex, adapt(birth),
                            eth, nationality, hukou, phone, pop, separated,
                            pop == "01" and rng.random() < 0.01, "active", grid_code, hid))

@@ -13,7 +13,8 @@ Planted (so the demo has something to show, and the feedback-loop guard has some
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import itertools
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import numpy as np
 import shapely
@@ -129,24 +130,22 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     located = np.array(locate_codes(lon, lat), dtype=object)
     located = np.where(located == None, codes[g_all], located)  # noqa: E711 (boundary ties)
     minutes = rng.integers(0, 7 * 24 * 60, len(g_all))
-    start = datetime.combine(first_week, datetime.min.time())
-    tz = timezone.get_default_timezone()
-    week_starts = [connection.ops.adapt_datefield_value(first_week + timedelta(weeks=i)) for i in range(n_weeks)]
-    cat_pk = [categories[c].pk for c in cats]
-    adapt = connection.ops.adapt_datetimefield_value
+    occurred = occurred_utc(first_week, w_all, minutes, timezone.get_default_timezone())
+    week_starts = np.array([connection.ops.adapt_datefield_value(first_week + timedelta(weeks=i))
+                            for i in range(n_weeks)], dtype=object)
+    cat_pk = np.array([categories[c].pk for c in cats])
+    origin = np.array(["reported", "discovered"], dtype=object)
     inserter = Inserter(Incident, ["category_id", "occurred_at", "week_start", "lon", "lat", "grid_code", "origin",
                                    "summary"])
     batch = 20_000  # rows built, inserted and dropped together
     for lo in range(0, len(g_all), batch):
         hi = min(lo + batch, len(g_all))
-        inserter.insert([
-            (cat_pk[c], adapt((start + timedelta(weeks=w, minutes=m)).replace(tzinfo=tz)), week_starts[w], x, y, code,
-             "discovered" if o else "reported", SYNTHETIC)
-            for c, w, m, x, y, code, o in zip(c_all[lo:hi].tolist(), w_all[lo:hi].tolist(), minutes[lo:hi].tolist(),
-                                              lon[lo:hi].tolist(), lat[lo:hi].tolist(), located[lo:hi].tolist(),
-                                              o_all[lo:hi].tolist(), strict=True)])
+        inserter.insert(zip(cat_pk[c_all[lo:hi]].tolist(), datetime_values(occurred[lo:hi]),
+                            week_starts[w_all[lo:hi]].tolist(), lon[lo:hi].tolist(), lat[lo:hi].tolist(),
+                            located[lo:hi].tolist(), origin[o_all[lo:hi].astype(np.intp)].tolist(),
+                            itertools.repeat(SYNTHETIC, hi - lo), strict=True))
         progress("safety: incidents", hi, len(g_all))
-    del counts, discovered, rows, g_all, c_all, w_all, o_all, lon, lat, located, minutes
+    del counts, discovered, rows, g_all, c_all, w_all, o_all, lon, lat, located, minutes, occurred
     Category.objects.filter(code__in=cats).update(active=True)
     # the warnings of the last 4 weeks and the hotspots, as the worker does them: a chunked run
     # (safety/runs.py) reads one street at a time, where services.warnings_refresh held the whole
@@ -162,6 +161,40 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
 
     runs.safety_run_execute(run_id=run.pk, after_chunk=step)
     return {}
+
+
+def occurred_utc(first_week: date, weeks: np.ndarray, minutes: np.ndarray, tz: tzinfo) -> np.ndarray:
+    """UTC times (``datetime64[s]``) of local times ``first_week + weeks + minutes`` in ``tz``,
+    as ``datetime.combine(...).replace(tzinfo=tz)`` gives them (``fold=0`` at a change of offset),
+    computed per distinct hour: one offset lookup per hour of the history instead of per incident;
+    an hour whose offset changes inside it (a 30-minute shift) is converted minute by minute."""
+    local = (np.datetime64(first_week, "m") + weeks.astype(np.int64) * (7 * 24 * 60)
+             + minutes.astype(np.int64)).astype("datetime64[m]")
+    hours, where = np.unique(local.astype("datetime64[h]"), return_inverse=True)
+    offset = np.empty(len(hours), dtype=np.int64)  # minutes east of UTC
+    mixed = []
+    for i, hour in enumerate(hours.astype(datetime)):
+        first = hour.replace(tzinfo=tz).utcoffset()
+        if first != (hour + timedelta(minutes=59)).replace(tzinfo=tz).utcoffset():
+            mixed.append(i)
+        offset[i] = first // timedelta(minutes=1)
+    utc = local - offset[where].astype("timedelta64[m]")
+    for row in np.flatnonzero(np.isin(where, mixed)):
+        moment = local[row].astype(datetime).replace(tzinfo=tz)
+        utc[row] = np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "m")
+    return utc.astype("datetime64[s]")
+
+
+def datetime_values(utc: np.ndarray) -> list:
+    """Values for a DateTimeField from UTC ``datetime64[s]`` times, as the backend's
+    ``adapt_datetimefield_value`` gives them for the aware datetime: SQLite stores text
+    ``YYYY-MM-DD HH:MM:SS`` of the UTC time (formatted here as a column), other backends take
+    aware datetimes."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return np.char.replace(np.datetime_as_string(utc, unit="s"), "T", " ").tolist()
+    return [moment.replace(tzinfo=UTC) for moment in utc.astype(datetime)]
 
 
 def _points_in(geoms, grid_idx: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
