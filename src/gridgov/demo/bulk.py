@@ -10,7 +10,8 @@ allowed and :func:`reset_sequences` moves PostgreSQL's sequences past them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection
@@ -64,14 +65,14 @@ class RecordInserter:
         self._names = [f.attname for f in fields]
         self._defaults = [None if f.primary_key else f.get_default() for f in fields]
         ops = connection.ops
-        preps = []
+        preps: list[Callable[[Any], Any] | None] = []
         for f in fields:
             if isinstance(f, models.DateTimeField):
                 preps.append(ops.adapt_datetimefield_value)
             elif isinstance(f, models.DateField):
                 preps.append(ops.adapt_datefield_value)
             elif isinstance(f, models.JSONField):
-                preps.append(lambda value, f=f: f.get_db_prep_save(value, connection))
+                preps.append(_json_prep(f))
             else:
                 preps.append(None)
         self._columns = list(zip(self._names, self._defaults, preps, strict=True))
@@ -107,3 +108,10 @@ def reset_sequences(*models) -> None:
     with connection.cursor() as cur:
         for sql in connection.ops.sequence_reset_sql(no_style(), list(models)):
             cur.execute(sql)
+
+
+def _json_prep(field) -> Callable[[Any], Any]:
+    """A JSON field's value as the backend stores it (its own ``get_db_prep_save``)."""
+    def prep(value):
+        return field.get_db_prep_save(value, connection)
+    return prep

@@ -134,7 +134,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     week_starts = np.array([connection.ops.adapt_datefield_value(first_week + timedelta(weeks=i))
                             for i in range(n_weeks)], dtype=object)
     cat_pk = np.array([categories[c].pk for c in cats])
-    origin = np.array(["reported", "discovered"], dtype=object)
+    origin_codes = np.array(["reported", "discovered"], dtype=object)
     inserter = Inserter(Incident, ["category_id", "occurred_at", "week_start", "lon", "lat", "grid_code", "origin",
                                    "summary"])
     batch = 20_000  # rows built, inserted and dropped together
@@ -142,7 +142,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
         hi = min(lo + batch, len(g_all))
         inserter.insert(zip(cat_pk[c_all[lo:hi]].tolist(), datetime_values(occurred[lo:hi]),
                             week_starts[w_all[lo:hi]].tolist(), lon[lo:hi].tolist(), lat[lo:hi].tolist(),
-                            located[lo:hi].tolist(), origin[o_all[lo:hi].astype(np.intp)].tolist(),
+                            located[lo:hi].tolist(), origin_codes[o_all[lo:hi].astype(np.intp)].tolist(),
                             itertools.repeat(SYNTHETIC, hi - lo), strict=True))
         progress("safety: incidents", hi, len(g_all))
     del counts, discovered, rows, g_all, c_all, w_all, o_all, lon, lat, located, minutes, occurred

@@ -346,7 +346,7 @@ def _fast_columns(data: bytes, width: int, cols: tuple[int, int, int]
     if not data or b'"' in data or b"\r" in data or b"\x00" in data:
         return None
     arr = np.frombuffer(data, dtype=np.uint8)
-    stops = np.flatnonzero((arr == 44) | (arr == 10))  # commas and line ends, in order
+    stops: np.ndarray = np.flatnonzero((arr == 44) | (arr == 10))  # commas and line ends, in order
     if len(stops) % width or not len(stops) or stops[-1] != len(arr) - 1:
         return None
     stops = stops.reshape(-1, width)  # each line: width - 1 commas, then its end
@@ -402,6 +402,8 @@ def _fast_columns(data: bytes, width: int, cols: tuple[int, int, int]
         key += w[:, c]
     low = int(key.min())
     span = int(key.max()) - low + 1
+    keys: np.ndarray
+    week_of: np.ndarray
     if span <= 1 << 22:  # a table over the range: weeks of up to about 400 years
         seen = np.zeros(span, dtype=bool)
         seen[key - low] = True
