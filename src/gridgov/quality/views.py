@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from gridgov.accounts.scope import has_capability
@@ -29,8 +30,8 @@ def _error_text(exc: GridgovError) -> str:
 
 
 def _field_labels() -> dict[str, str]:
-    return {"name": _("name"), "identity_number": _("identity number"), "house": _("lives in another house"),
-            "population_type": _("residence type"), "phone": _("mobile")}
+    return {"name": pgettext("person", "Name"), "identity_number": _("identity number"),
+            "house": _("lives in another house"), "population_type": _("residence type"), "phone": _("mobile")}
 
 
 @page_view
