@@ -133,8 +133,9 @@ def empty_table_needs_no_probe(connection) -> bool:
     """Whether an import into a table that was empty at its start may skip the existence probes.
     SQLite: when the transaction holds the write lock (no other writer can add a row). PostgreSQL:
     always — a row with one of the file's keys committed meanwhile by another writer makes the
-    insert wait for that writer and then fail on the unique index, and the import reports those
-    rows (``PersonImporter._insert_new``); rows with other keys change nothing for this file."""
+    staged rows' merge wait for that writer and then skip them (``ON CONFLICT DO NOTHING``), and the
+    import reports those rows (``PersonImporter._merge_staged``); rows with other keys change
+    nothing for this file."""
     return connection.vendor == "postgresql" or holds_write_lock(connection)
 
 

@@ -14,8 +14,10 @@
   With SQLite the import's connection gets a bounded page cache (``db_adapter.IMPORT_CACHE_KB``).
 - Speed: persons are validated a batch at a time, column by column (``PersonImporter._fast_columns``);
   only rows that are not plainly valid there go through the full row validator. New rows are
-  inserted in the order of the blind index (``id_hmac``), with ``COPY`` on PostgreSQL; columns with
-  one value in the whole batch are written as constants. A large file defers the non-unique
+  inserted in the order of the blind index (``id_hmac``); on PostgreSQL they are staged by ``COPY``
+  into a temporary table and written in one statement after the last batch
+  (``PersonImporter._merge_staged``, ``db_adapter.merge_staged_persons``); columns with one value
+  in the whole batch are written as constants. A large file defers the non-unique
   indexes to one build at the end (``maybe_defer_indexes``, SQLite), and a person table that was
   empty at the start is not probed for existing rows (``empty_at_start``). docs/registry.md.
 """
