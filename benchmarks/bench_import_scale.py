@@ -15,8 +15,9 @@ by construction, ``demo/identities.identity_numbers``; vectorised, a few seconds
 
 One JSON line per size: {"bench","n","db","ours_s","rows_per_s","peer","peer_s","ratio",
 "reimport_unchanged_s","peak_rss_mb",...}. ``*_cpu_s`` are this process's CPU seconds (with
-SQLite they include the database's work, with PostgreSQL they do not): steadier than wall time on a
-shared machine; ``load_avg_1m`` says how shared it was.
+SQLite they include the database's work, with PostgreSQL they do not; ``*_server_cpu_s`` are then the
+PostgreSQL backend's, from ``/proc``): steadier than wall time on a shared machine; ``load_avg_1m``
+says how shared it was.
 """
 
 from __future__ import annotations
@@ -96,10 +97,50 @@ def raw_floor(path: str) -> float:
     return time.perf_counter() - start
 
 
+def clear_register() -> None:
+    """Empty the person table (and the rows that refer to it). PostgreSQL: ``TRUNCATE … CASCADE`` (a
+    ``DELETE`` of millions of persons checks sixteen referencing tables row by row: minutes, not
+    part of any figure); elsewhere ``bench_import.clear_persons``."""
+    from django.db import connection
+
+    from gridgov.registry.models import Person
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(f"TRUNCATE {connection.ops.quote_name(Person._meta.db_table)} CASCADE")
+        return
+    from bench_import import clear_persons
+
+    clear_persons()
+
+
+def server_cpu() -> float | None:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend so far, from Linux's
+    ``/proc/<pid>/stat`` (the server runs on this machine); ``None`` elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _spent(before: float | None) -> float | None:
+    after = server_cpu()
+    return None if before is None or after is None else round(after - before, 3)
+
+
 def child(n: int) -> int:
     tmp = tempfile.mkdtemp(prefix="gridgov-bench-scale-")
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from bench_import import clear_persons, setup_django
+    from bench_import import setup_django
 
     os.environ["GRIDGOV_IMPORT_MAX_ROWS"] = str(max(n, 200_000))  # the city-scale file is one file here
     setup_django(tmp)
@@ -108,21 +149,25 @@ def child(n: int) -> int:
     from gridgov.geo.models import Grid
     from gridgov.registry.imports import import_file
 
-    clear_persons()
+    clear_register()
     path = os.path.join(tmp, "persons.csv")
     t = time.perf_counter()
     write_csv(path, n, list(Grid.objects.values_list("code", flat=True)))
     gen_s = time.perf_counter() - t
+    s = server_cpu()
     t, c = time.perf_counter(), time.process_time()
     result = import_file(kind="persons", path=path)
     ours_s, ours_cpu = time.perf_counter() - t, time.process_time() - c
+    ours_server = _spent(s)
     assert result.written and result.created == n, result.as_dict()
+    s = server_cpu()
     t, c = time.perf_counter(), time.process_time()
     again = import_file(kind="persons", path=path)
     reimport_s, reimport_cpu = time.perf_counter() - t, time.process_time() - c
+    reimport_server = _spent(s)
     assert again.unchanged == n and again.created == 0 and again.updated == 0, again.as_dict()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    clear_persons()
+    clear_register()
     peer_s = raw_floor(path)
     os.remove(path)
     print(json.dumps({
@@ -131,6 +176,7 @@ def child(n: int) -> int:
         "peer_s": round(peer_s, 3), "ratio": round(peer_s / ours_s, 3), "peer_rows_per_s": round(n / peer_s),
         "reimport_unchanged_s": round(reimport_s, 3), "reimport_rows_per_s": round(n / reimport_s),
         "ours_cpu_s": round(ours_cpu, 3), "reimport_cpu_s": round(reimport_cpu, 3),
+        "ours_server_cpu_s": ours_server, "reimport_server_cpu_s": reimport_server,
         "load_avg_1m": round(os.getloadavg()[0], 1),
         "peak_rss_mb": round(peak_mb, 1), "csv_generate_s": round(gen_s, 1),
     }), flush=True)

@@ -24,6 +24,23 @@
   round trip instead of one per 900 keys); SQLite ``IN (…)`` lists of 900 (its bound-parameter limit).
 - ``bulk_insert(connection, table, columns, rows, constants)``: PostgreSQL ``COPY … FROM STDIN`` through psycopg's
   copy protocol; elsewhere ``executemany`` of a plain parametrised INSERT.
+- ``create_staging(connection, table, columns, extra)`` and ``merge_staged_persons(...)``: PostgreSQL
+  only — the new persons of every batch are copied (``COPY``) into a temporary staging table without
+  indexes, and at the end of the file one set-based statement writes them all::
+
+      WITH ins AS (INSERT INTO person (…) SELECT … FROM staging ORDER BY id_hmac, doc_type, doc_number
+                   ON CONFLICT DO NOTHING RETURNING id, <key>),
+           res AS (INSERT INTO residence (…) SELECT ins.id, … FROM ins JOIN staging USING (<key>)
+                   WHERE house_id IS NOT NULL)
+      SELECT import_row, … FROM staging WHERE <key> NOT IN ins      -- (an anti-join)
+
+  The staged rows reach the person table's twelve indexes in one sorted pass instead of 5,000-row
+  ``COPY`` statements into the indexed table, batch after batch. The staging table lives in the import's one
+  transaction (``ON COMMIT DROP``, and dropped right after the merge): a rollback leaves neither
+  staged nor person rows. ``ON CONFLICT DO NOTHING`` (every unique index is an arbiter) skips a key
+  another writer registered meanwhile (it waits for that writer first, as ``COPY`` did); the
+  statement returns those rows' numbers, and the import reports them (code ``concurrent``).
+  SQLite keeps writing each batch into the person table (its indexes are deferred instead).
 """
 
 from __future__ import annotations
@@ -116,8 +133,9 @@ def empty_table_needs_no_probe(connection) -> bool:
     """Whether an import into a table that was empty at its start may skip the existence probes.
     SQLite: when the transaction holds the write lock (no other writer can add a row). PostgreSQL:
     always — a row with one of the file's keys committed meanwhile by another writer makes the
-    insert wait for that writer and then fail on the unique index, and the import reports those
-    rows (``PersonImporter._insert_new``); rows with other keys change nothing for this file."""
+    staged rows' merge wait for that writer and then skip them (``ON CONFLICT DO NOTHING``), and the
+    import reports those rows (``PersonImporter._merge_staged``); rows with other keys change
+    nothing for this file."""
     return connection.vendor == "postgresql" or holds_write_lock(connection)
 
 
@@ -162,3 +180,57 @@ def _sqlite_literal(connection, value) -> str:
         raise TypeError(f"bulk_insert constant of type {type(value).__name__}")
     # quotes doubled for SQL; "%" doubled for the DB-API "format" paramstyle of Django's cursor
     return "'" + value.replace("'", "''").replace("%", "%%") + "'"
+
+
+#: The temporary staging table of a PostgreSQL person import (one per connection and import).
+STAGING = "gridgov_import_staging"
+
+
+def create_staging(connection, table: str, columns: Sequence[str], extra: dict[str, str]) -> str | None:
+    """PostgreSQL: create the temporary staging table (no indexes, no constraints, not WAL-logged)
+    with ``columns`` typed as in ``table`` plus ``extra`` (name -> SQL type), dropped at the end of the
+    transaction; returns its name. Call inside the import's transaction. Other databases: ``None``."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return None
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE TEMPORARY TABLE {qn(STAGING)} ON COMMIT DROP AS "
+                    f"SELECT {', '.join(qn(c) for c in columns)} FROM {qn(table)} WITH NO DATA")
+        for name, sql_type in extra.items():
+            cur.execute(f"ALTER TABLE {qn(STAGING)} ADD COLUMN {qn(name)} {sql_type}")
+    return STAGING
+
+
+def drop_staging(connection, staging: str) -> None:
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(staging)}")
+
+
+def merge_staged_persons(connection, staging: str, *, table: str, columns: Sequence[str], order_by: Sequence[str],
+                         key: str, key_sql: str, residence_table: str, residence: dict[str, str],
+                         report: Sequence[str], work_mem_mb: int = 64) -> list[tuple]:
+    """PostgreSQL: insert the staged rows into ``table`` (``columns``) in one statement, sorted by
+    ``order_by``, skipping rows whose key another writer registered meanwhile (``ON CONFLICT DO
+    NOTHING``); for each inserted row with a ``house_id`` a row of ``residence_table`` (``residence``:
+    column -> expression over the staging row ``s`` and the new person's ``ins.id``). ``key`` names the
+    staging column equal to ``key_sql`` over the person row (the join of the two). Returns the
+    ``report`` columns of the staged rows that were NOT inserted, in staging order of ``import_row``.
+    ``work_mem`` is raised for this one statement (the sort and the hash joins), then set back."""
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c in columns)
+    res_cols = ", ".join(qn(c) for c in residence)
+    sql = (f"WITH ins AS (INSERT INTO {qn(table)} ({cols}) SELECT {cols} FROM {qn(staging)} "
+           f"ORDER BY {', '.join(qn(c) for c in order_by)} ON CONFLICT DO NOTHING "
+           f"RETURNING {qn('id')} AS id, {key_sql} AS k), "
+           f"res AS (INSERT INTO {qn(residence_table)} ({res_cols}) SELECT {', '.join(residence.values())} "
+           f"FROM ins JOIN {qn(staging)} s ON s.{qn(key)} = ins.k WHERE s.{qn('house_id')} IS NOT NULL) "
+           f"SELECT {', '.join(f's.{qn(c)}' for c in report)} FROM {qn(staging)} s "
+           f"WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.k = s.{qn(key)}) ORDER BY s.{qn('import_row')}")
+    with connection.wrap_database_errors, connection.cursor() as cur:
+        cur.execute("SELECT current_setting('work_mem')")
+        before = cur.fetchone()[0]
+        cur.execute("SELECT set_config('work_mem', %s, true)", [f"{int(work_mem_mb)}MB"])
+        cur.execute(sql)
+        missing = list(cur.fetchall())
+        cur.execute("SELECT set_config('work_mem', %s, true)", [before])
+    return missing

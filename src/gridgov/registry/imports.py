@@ -14,8 +14,10 @@
   With SQLite the import's connection gets a bounded page cache (``db_adapter.IMPORT_CACHE_KB``).
 - Speed: persons are validated a batch at a time, column by column (``PersonImporter._fast_columns``);
   only rows that are not plainly valid there go through the full row validator. New rows are
-  inserted in the order of the blind index (``id_hmac``), with ``COPY`` on PostgreSQL; columns with
-  one value in the whole batch are written as constants. A large file defers the non-unique
+  inserted in the order of the blind index (``id_hmac``); on PostgreSQL they are staged by ``COPY``
+  into a temporary table and written in one statement after the last batch
+  (``PersonImporter._merge_staged``, ``db_adapter.merge_staged_persons``); columns with one value
+  in the whole batch are written as constants. A large file defers the non-unique
   indexes to one build at the end (``maybe_defer_indexes``, SQLite), and a person table that was
   empty at the start is not probed for existing rows (``empty_at_start``). docs/registry.md.
 """
@@ -420,9 +422,18 @@ class PersonImporter(_Importer):
     COMPARED = ("doc_type", "doc_number", "name", "former_name", "sex", "birth_date", "ethnicity", "nationality",
                 "hukou_division", "hukou_address", "phone", "population_type", "grid_code", "house_id")
 
+    #: the columns of a new row (the staging table's person columns on PostgreSQL)
+    STAGED = (*COLUMNS, "empty_registration", "status", "version", "created_at", "updated_at")
+    #: the staging table's own columns: the file's row number, the residence of a housed row, the key
+    IMPORT_KEY_SQL = "COALESCE(id_hmac, doc_type || '|' || doc_number)"
+    STAGING_EXTRA = {"import_row": "integer", "stay_start": "date", "stay_relation": "varchar(2)",
+                     "stay_domicile_type": "varchar(2)", "stay_inflow_reason": "varchar(2)",
+                     "import_key": f"text GENERATED ALWAYS AS ({IMPORT_KEY_SQL}) STORED"}
+
     def __init__(self, **kw):
         super().__init__(**kw)
         self.has_stay = False
+        self.staging: str | None = None
         self.blind_index = blind_indexer()
         self.table = Person._meta.db_table
 
@@ -433,7 +444,32 @@ class PersonImporter(_Importer):
         # no row to find when the table was empty and no other writer can add one meanwhile: every
         # key then comes from this file, and ``self.seen`` already refuses a key twice
         self.empty_at_start = db_adapter.empty_table_needs_no_probe(connection) and not Person.objects.exists()
-        return super().run(table)
+        # PostgreSQL: new rows are staged batch by batch and written in one statement at the end
+        self.staging = db_adapter.create_staging(connection, self.table, self.STAGED, self.STAGING_EXTRA)
+        result = super().run(table)
+        if self.staging:
+            if not (self.mode == "all-or-nothing" and self.result.details):
+                self._merge_staged()
+            db_adapter.drop_staging(connection, self.staging)
+            self.staging = None
+        return result
+
+    def _merge_staged(self) -> None:
+        """Write the staged new rows and their residences (``db_adapter.merge_staged_persons``); a
+        row whose key another writer registered meanwhile is reported with its row number."""
+        missing = db_adapter.merge_staged_persons(
+            connection, self.staging, table=self.table, columns=self.STAGED,
+            order_by=("id_hmac", "doc_type", "doc_number"), key="import_key", key_sql=self.IMPORT_KEY_SQL,
+            residence_table=Residence._meta.db_table,
+            residence={"person_id": "ins.id", "house_id": "s.house_id", "grid_code": "s.grid_code",
+                       "start_date": "s.stay_start", "relation": "s.stay_relation",
+                       "domicile_type": "s.stay_domicile_type", "inflow_reason": "s.stay_inflow_reason",
+                       "end_date": "NULL", "end_reason": "''", "created_at": "s.created_at"},
+            report=("import_row", "id_hmac"))
+        for number, id_hmac in missing:
+            self.reject(number, "identity_number" if id_hmac else "doc_number",
+                        "registered meanwhile by another import or user; import the file again", "concurrent")
+        self.result.created -= len(missing)
 
     # -- validation --
     def _columns(self, rows: list[list]) -> dict[str, list]:
@@ -707,12 +743,13 @@ class PersonImporter(_Importer):
                                              "hukou_division", "nationality")]
         new, changed = [], []
         compared_all = self.COMPARED
-        for _, o in good:
+        for number, o in good:
             if same and o["id_hmac"] in same:
                 self.result.unchanged += 1
                 continue
             row = found_h.get(o["id_hmac"]) if o["id_hmac"] else found_d.get((o["doc_type"], o["doc_number"]))
             if row is None:
+                o["_row"] = number
                 new.append(o)
                 continue
             current = dict(zip(self.COMPARED, row[2:2 + len(self.COMPARED)], strict=True))
@@ -742,9 +779,13 @@ class PersonImporter(_Importer):
                 if column.count(column[0]) == len(column):
                     constants[c] = column[0]
             cols = [c for c in self.COLUMNS if c not in constants]
-            new = self._insert_new(good, new, cols, constants)
+            if self.staging:
+                self._stage(new, cols, constants, today)
+                housed = []
+            else:
+                new = self._insert_new(good, new, cols, constants)
+                housed = [o for o in new if o["house_id"]]
             self.result.created += len(new)
-            housed = [o for o in new if o["house_id"]]
             if housed:
                 ids = self._ids(housed)
                 ident = self._ident
@@ -757,6 +798,18 @@ class PersonImporter(_Importer):
         for pk, current, o, diff in changed:
             self._update(pk, current, o, diff, today)
         self.result.updated += len(changed)
+
+    def _stage(self, new, cols, constants, today) -> None:
+        """COPY the new rows into the staging table with their row numbers and residences."""
+        def staged(o):
+            stay = o["_stay"]
+            return (*values_of(o), o["_row"], stay["moved_in"] or today, stay["relation"], stay["domicile_type"],
+                    stay["inflow_reason"])
+
+        values_of = itemgetter(*cols)
+        db_adapter.bulk_insert(connection, self.staging, [*cols, "import_row", "stay_start", "stay_relation",
+                                                          "stay_domicile_type", "stay_inflow_reason"],
+                               list(map(staged, new)), constants)
 
     def _insert_new(self, good, new, cols, constants) -> list:
         """Insert the new rows in a savepoint. A key that another writer registered after this batch's
