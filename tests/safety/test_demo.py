@@ -27,6 +27,14 @@ def _per_row(first_week, weeks, minutes, tz):
             for w, m in zip(weeks.tolist(), minutes.tolist(), strict=True)]
 
 
+def _instants(values: list) -> list:
+    """Stored values as comparable instants: SQLite's text as it is; PostgreSQL's aware datetimes in
+    UTC (a local time in a gap or a repeated hour never equals a time of another zone: PEP 495)."""
+    from datetime import UTC, datetime
+
+    return [v.astimezone(UTC) if isinstance(v, datetime) else v for v in values]
+
+
 def test_incident_times_in_bulk_equal_the_per_row_conversion(db):
     """The vectorised occurred_at values equal Django's adapter applied to each aware datetime, in
     Shanghai (no change of offset) and in zones with daylight saving (Berlin) and a 30-minute
@@ -50,8 +58,10 @@ def test_incident_times_in_bulk_equal_the_per_row_conversion(db):
         minutes = np.r_[minutes, np.arange(7 * 24 * 60)]
     for name in ("Asia/Shanghai", "Europe/Berlin", "Australia/Lord_Howe"):
         tz = ZoneInfo(name)
-        got = datetime_values(occurred_utc(first_week, weeks, minutes, tz))
-        assert got == _per_row(first_week, weeks, minutes, tz), name
+        got = _instants(datetime_values(occurred_utc(first_week, weeks, minutes, tz)))
+        want = _instants(_per_row(first_week, weeks, minutes, tz))
+        bad = [i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b]
+        assert not bad, (name, len(bad), got[bad[0]], want[bad[0]])
     # one value written out: Monday 2024-01-01 00:00 in Shanghai is 2023-12-31 16:00 UTC
     one = datetime_values(occurred_utc(first_week, np.array([0]), np.array([0]), ZoneInfo("Asia/Shanghai")))
     assert str(one[0]).startswith("2023-12-31 16:00:00")
