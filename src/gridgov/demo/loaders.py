@@ -58,9 +58,9 @@ MODULE_LOADERS: list[tuple[str, str, str]] = [
 RUN_KEY = "demo:run"
 
 #: Wall-clock seconds of `gridgov demo --scale X --no-serve` on an empty SQLite database, 2 shared
-#: cores (README gives the figures; city: benchmarks/bench_demo_city.py, docs/benchmarks.md "The
-#: demo city, third pass": 984 s at load average 5-6, 376.5 s of CPU). Said at the start of `make demo`.
-MEASURED_SECONDS = {"tiny": 29, "small": 125, "city": 984}
+#: cores (README gives the figures; small and city: benchmarks/bench_demo_city.py at load average
+#: 1-2, docs/benchmarks.md "The demo city, fourth pass": 53.2 s and 336 s). Said at the start of `make demo`.
+MEASURED_SECONDS = {"tiny": 29, "small": 55, "city": 340}
 ESTIMATED: frozenset[str] = frozenset()
 
 #: Audit actions that change data; any of them after the demo load (except the worker's own
