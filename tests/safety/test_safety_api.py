@@ -135,6 +135,40 @@ def test_weekly_counts_are_aggregated_in_the_database(police):
             assert sc.discovered[s, w] == qs.filter(origin="discovered").count()
 
 
+def test_series_summed_up_from_the_grids_equal_the_database_s_own_counts_at_every_level(police):
+    """``rollup`` of the grid-level series (what a safety run's chunk reads once) against
+    ``weekly_counts`` aggregated by the database at each coarser level."""
+    import shapely
+
+    from gridgov.geo.models import Grid, boundary_wkb
+
+    grids = list(Grid.objects.filter(boundary__isnull=False).order_by("code").values_list("code", "boundary"))
+    points = shapely.point_on_surface(shapely.from_wkb([boundary_wkb(b) for _, b in grids]))
+    assert len({code[:9] for code, _ in grids}) >= 2  # more than one street, community and grid
+    rng = np.random.default_rng(7)
+    start = datetime(2025, 1, 6, 12, tzinfo=TZ)
+    rows = []
+    for d, g in zip(rng.integers(0, 70, 600), rng.integers(0, len(grids), 600), strict=True):
+        rows.append({"category": str(rng.choice(["02", "05", "08"])), "occurred_at": start + timedelta(days=int(d)),
+                     "lon": shapely.get_x(points[g]), "lat": shapely.get_y(points[g]),
+                     "origin": str(rng.choice(["reported", "discovered"]))})
+    services.incidents_import(actor=police, rows=rows)
+    first, last = start.date(), start.date() + timedelta(weeks=9)
+    for include in (False, True):
+        grid = services.weekly_counts(Incident.objects.all(), area_len=15, first_week=first, last_week=last,
+                                      include_discovered=include)
+        assert len(grid.areas) > 20
+        for level in (12, 9, 6):
+            db = services.weekly_counts(Incident.objects.all(), area_len=level, first_week=first, last_week=last,
+                                        include_discovered=include)
+            summed = services.rollup(grid, level)
+            assert summed.areas.tolist() == db.areas.tolist()
+            assert summed.categories.tolist() == db.categories.tolist()
+            assert summed.weeks == db.weeks
+            assert np.array_equal(summed.counts, db.counts) and np.array_equal(summed.discovered, db.discovered)
+            assert summed.counts.sum() == (600 if include else (np.array([r["origin"] for r in rows]) == "reported").sum())
+
+
 # ------------------------------------------------------------------ warnings, guard, pages (demo data)
 
 def test_demo_warnings_workflow(demo, make_user):

@@ -10,7 +10,8 @@ allowed and :func:`reset_sequences` moves PostgreSQL's sequences past them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.color import no_style
@@ -93,6 +94,20 @@ class RecordInserter:
 
     def insert(self, records: Iterable[dict]) -> None:
         self._inserter.insert(self.rows(records))
+
+
+@contextmanager
+def indexes_built_after(*models) -> Iterator[None]:
+    """Write ``models``' rows first and build their non-unique indexes once at the end: SQLite sorts
+    each index in one pass instead of inserting every row into every B-tree at a random place
+    (``registry.db_adapter.deferred_indexes``, as a large import does). Inside the loader's
+    transaction; other databases keep their indexes. Nothing in the block may need the indexes."""
+    from gridgov.registry.db_adapter import deferred_indexes
+
+    handles = [deferred_indexes(connection, model._meta.db_table) for model in models]
+    yield
+    for handle in handles:
+        handle.rebuild()
 
 
 def next_pk(model) -> int:

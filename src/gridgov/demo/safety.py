@@ -44,7 +44,7 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from gridgov.demo.bulk import Inserter
+    from gridgov.demo.bulk import Inserter, indexes_built_after
     from gridgov.geo.models import Grid, boundary_wkb
     from gridgov.geo.selectors import locate_codes
     from gridgov.safety import runs, services
@@ -138,13 +138,14 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     inserter = Inserter(Incident, ["category_id", "occurred_at", "week_start", "lon", "lat", "grid_code", "origin",
                                    "summary"])
     batch = 20_000  # rows built, inserted and dropped together
-    for lo in range(0, len(g_all), batch):
-        hi = min(lo + batch, len(g_all))
-        inserter.insert(zip(cat_pk[c_all[lo:hi]].tolist(), datetime_values(occurred[lo:hi]),
-                            week_starts[w_all[lo:hi]].tolist(), lon[lo:hi].tolist(), lat[lo:hi].tolist(),
-                            located[lo:hi].tolist(), origin_codes[o_all[lo:hi].astype(np.intp)].tolist(),
-                            itertools.repeat(SYNTHETIC, hi - lo), strict=True))
-        progress("safety: incidents", hi, len(g_all))
+    with indexes_built_after(Incident):  # built before the detection below reads through them
+        for lo in range(0, len(g_all), batch):
+            hi = min(lo + batch, len(g_all))
+            inserter.insert(zip(cat_pk[c_all[lo:hi]].tolist(), datetime_values(occurred[lo:hi]),
+                                week_starts[w_all[lo:hi]].tolist(), lon[lo:hi].tolist(), lat[lo:hi].tolist(),
+                                located[lo:hi].tolist(), origin_codes[o_all[lo:hi].astype(np.intp)].tolist(),
+                                itertools.repeat(SYNTHETIC, hi - lo), strict=True))
+            progress("safety: incidents", hi, len(g_all))
     del counts, discovered, rows, g_all, c_all, w_all, o_all, lon, lat, located, minutes, occurred
     Category.objects.filter(code__in=cats).update(active=True)
     # the warnings of the last 4 weeks and the hotspots, as the worker does them: a chunked run

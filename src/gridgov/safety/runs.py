@@ -36,7 +36,6 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import F, Max
-from django.db.models.functions import Substr
 from django.utils import timezone
 
 from gridgov.accounts.models import User
@@ -165,13 +164,12 @@ def _plan(run: SafetyRun) -> None:
         plan = [[_CITY, [6]], *([s, [9, 12, 15]] for s in changed)] if pairs else []
         total = sum(len({(g[:level], c) for g, c in pairs}) for level in services.AREA_LEVELS)
     elif first is not None:
+        # one read of the window's (grid, category) pairs gives the streets and the series of every
+        # level (four GROUP BY passes over the incidents before: 20 s of 144 s at city scale)
         window = Incident.objects.filter(week_start__gte=first, week_start__lte=weeks[-1]).order_by()
-        streets = (window.annotate(street=Substr("grid_code", 1, STREET)).values_list("street", flat=True)
-                   .distinct().order_by("street"))
-        plan = [[_CITY, [6]], *([s, [9, 12, 15]] for s in streets)]
-        for level in services.AREA_LEVELS:
-            total += (window.annotate(area=Substr("grid_code", 1, level)).values("area", "category")
-                      .distinct().count())
+        pairs = set(window.values_list("grid_code", "category").distinct())
+        plan = [[_CITY, [6]], *([s, [9, 12, 15]] for s in sorted({g[:STREET] for g, _ in pairs}))]
+        total = sum(len({(g[:level], c) for g, c in pairs}) for level in services.AREA_LEVELS)
     SafetyRun.objects.filter(pk=run.pk).update(
         first_week=first, include_discovered=services.safety_config()["include_discovered"], plan=plan,
         series_total=total, since_id=since, upto_id=upto, state=SafetyRun.State.RUNNING,
@@ -204,9 +202,11 @@ def _chunk(run: SafetyRun, index: int, categories: dict[str, Category], cutoffs:
     if new is not None:
         incidents = incidents.filter(category__code__in=sorted({c for _, c in new}))
     with transaction.atomic():
-        for area_len in levels:
-            sc = services.weekly_counts(incidents, area_len=area_len, first_week=first, last_week=weeks[-1],
+        # one read of the incidents at the finest level; the coarser levels are its sums
+        finest = services.weekly_counts(incidents, area_len=max(levels), first_week=first, last_week=weeks[-1],
                                         include_discovered=run.include_discovered)
+        for area_len in levels:
+            sc = finest if area_len == max(levels) else services.rollup(finest, area_len)
             if new is not None:
                 sc = _only(sc, {(g[:area_len], c) for g, c in new})
             if not len(sc.areas):
