@@ -10,6 +10,9 @@ allowed and :func:`reset_sequences` moves PostgreSQL's sequences past them.
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -108,6 +111,59 @@ def indexes_built_after(*models) -> Iterator[None]:
     yield
     for handle in handles:
         handle.rebuild()
+
+
+#: items a producing child may be ahead of its consumer (bounds the memory of the pipe)
+AHEAD = 4
+
+
+def produced_in_child(generate: Callable[..., Iterable], /, **kwargs) -> Iterator:
+    """The items of ``generate(**kwargs)``, made in a child process while this process consumes
+    them: a generator that draws rows beside the loader that writes them, one core each. The child
+    is a fork of this process: it gets ``kwargs`` without copying them through a pipe and does not
+    re-run the main script (``spawn`` would, and an unguarded script then hangs); it must not
+    touch the database (it inherits this process's connection and never uses it; it ends with
+    ``os._exit``, so nothing is closed or rolled back). Where ``fork`` does not exist the items are
+    made here. The items must be picklable; at most :data:`AHEAD` of them wait in the pipe. An
+    exception in the child is raised here with the child's traceback; a child that dies without
+    one is an error too."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from generate(**kwargs)
+        return
+    context = multiprocessing.get_context("fork")
+    pipe = context.Queue(maxsize=AHEAD)
+    child = context.Process(target=_produce, args=(pipe, generate, kwargs), name="gridgov-demo-producer",
+                            daemon=True)
+    child.start()
+    try:
+        while True:
+            try:
+                kind, item = pipe.get(timeout=5)
+            except queue.Empty:
+                if not child.is_alive():
+                    raise RuntimeError(f"the demo's producer process ended without its rows "
+                                       f"(exit code {child.exitcode})") from None
+                continue
+            if kind == "item":
+                yield item
+            elif kind == "done":
+                break
+            else:
+                raise RuntimeError(f"the demo's producer process failed:\n{item}")
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _produce(pipe, generate: Callable[..., Iterable], kwargs: dict) -> None:
+    try:
+        for item in generate(**kwargs):
+            pipe.put(("item", item))
+    except BaseException:  # noqa: BLE001 (reported to the consumer, which raises it)
+        pipe.put(("error", traceback.format_exc()))
+        return
+    pipe.put(("done", None))
 
 
 def next_pk(model) -> int:
