@@ -167,9 +167,9 @@ def _plan(run: SafetyRun) -> None:
         # one read of the window's (grid, category) pairs gives the streets and the series of every
         # level (four GROUP BY passes over the incidents before: 20 s of 144 s at city scale)
         window = Incident.objects.filter(week_start__gte=first, week_start__lte=weeks[-1]).order_by()
-        pairs = set(window.values_list("grid_code", "category").distinct())
-        plan = [[_CITY, [6]], *([s, [9, 12, 15]] for s in sorted({g[:STREET] for g, _ in pairs}))]
-        total = sum(len({(g[:level], c) for g, c in pairs}) for level in services.AREA_LEVELS)
+        grid_categories = set(window.values_list("grid_code", "category").distinct())
+        plan = [[_CITY, [6]], *([s, [9, 12, 15]] for s in sorted({g[:STREET] for g, _ in grid_categories}))]
+        total = sum(len({(g[:level], c) for g, c in grid_categories}) for level in services.AREA_LEVELS)
     SafetyRun.objects.filter(pk=run.pk).update(
         first_week=first, include_discovered=services.safety_config()["include_discovered"], plan=plan,
         series_total=total, since_id=since, upto_id=upto, state=SafetyRun.State.RUNNING,
