@@ -22,7 +22,7 @@ from django.utils import timezone
 from gridgov.cases import selectors, services, taxonomy, workflow
 from gridgov.cases.models import Case, CaseEvent, CaseTask, Category, Department, DepartmentMember
 from gridgov.demo import texts
-from gridgov.demo.bulk import RecordInserter, next_pk, reset_sequences
+from gridgov.demo.bulk import RecordInserter, indexes_built_after, next_pk, reset_sequences
 
 SCALES = {"tiny": 400, "small": 12000, "city": 60000}  # cases in the year
 WRITE_BATCH = 5000  # cases simulated, then written with their tasks and events, then dropped
@@ -155,38 +155,40 @@ def load(*, scale: str = "small", seed: int = 1, progress=None) -> dict:
     plans: list = []
     written = 0
     k = 0
-    for day, count in zip(days, per_day, strict=True):
-        for _ in range(int(count)):
-            code, x, y = points[k % len(points)]
-            k += 1
-            domain = domains[rng.choice(len(domains), p=dom_p)]
-            pool = by_domain[domain]
-            if domain == "event" and 5 <= day.month <= 9:  # summer: more cityscape and construction events
-                pool = pool + [c for c in pool if c.parent is not None and c.parent.code in ("E01", "E03")]
-            cat = pool[rng.integers(0, len(pool))]
-            minute = int(np.clip(rng.normal(13 * 60, 180), 7 * 60, 21 * 60))
-            reported = datetime.combine(day, time(minute // 60, minute % 60), tz)
-            if reported > now:
-                reported = now - timedelta(minutes=int(rng.integers(5, 120)))
-            channel = CHANNELS[0][rng.choice(4, p=CHANNELS[1])]
-            plan = _simulate(rng, cal, cat, code, reported, now, deps, citizen=channel in ("hotline", "open311"))
-            case = dict(grid_code=code, category_id=cat.pk, channel=channel, lon=round(float(x), 6),
-                        lat=round(float(y), 6), description=_describe(cat, pick), address=texts.address(pick),
-                        reported_at=reported, caller_name="市民" if channel == "hotline" else "",
-                        caller_phone=f"139{rng.integers(0, 10**8):08d}" if channel == "hotline" else "",
-                        **{"supervising_prefix": code[:9], **plan["fields"]})
+    # the cases, tasks and timelines first, their non-unique indexes built once at the end
+    with indexes_built_after(Case, CaseTask, CaseEvent):
+        for day, count in zip(days, per_day, strict=True):
+            for _ in range(int(count)):
+                code, x, y = points[k % len(points)]
+                k += 1
+                domain = domains[rng.choice(len(domains), p=dom_p)]
+                pool = by_domain[domain]
+                if domain == "event" and 5 <= day.month <= 9:  # summer: more cityscape and construction events
+                    pool = pool + [c for c in pool if c.parent is not None and c.parent.code in ("E01", "E03")]
+                cat = pool[rng.integers(0, len(pool))]
+                minute = int(np.clip(rng.normal(13 * 60, 180), 7 * 60, 21 * 60))
+                reported = datetime.combine(day, time(minute // 60, minute % 60), tz)
+                if reported > now:
+                    reported = now - timedelta(minutes=int(rng.integers(5, 120)))
+                channel = CHANNELS[0][rng.choice(4, p=CHANNELS[1])]
+                plan = _simulate(rng, cal, cat, code, reported, now, deps, citizen=channel in ("hotline", "open311"))
+                case = dict(grid_code=code, category_id=cat.pk, channel=channel, lon=round(float(x), 6),
+                            lat=round(float(y), 6), description=_describe(cat, pick), address=texts.address(pick),
+                            reported_at=reported, caller_name="市民" if channel == "hotline" else "",
+                            caller_phone=f"139{rng.integers(0, 10**8):08d}" if channel == "hotline" else "",
+                            **{"supervising_prefix": code[:9], **plan["fields"]})
+                cases.append(case)
+                plans.append(plan)
+            if progress:
+                progress("cases: simulating", written + len(cases), total)
+            if len(cases) >= WRITE_BATCH:
+                write(cases, plans)
+                written += len(cases)
+                cases, plans = [], []
+        for case, plan in _plant_worklists(rng, cal, cats, points, grids, now, deps, pick):
             cases.append(case)
             plans.append(plan)
-        if progress:
-            progress("cases: simulating", written + len(cases), total)
-        if len(cases) >= WRITE_BATCH:
-            write(cases, plans)
-            written += len(cases)
-            cases, plans = [], []
-    for case, plan in _plant_worklists(rng, cal, cats, points, grids, now, deps, pick):
-        cases.append(case)
-        plans.append(plan)
-    write(cases, plans)
+        write(cases, plans)
     return {}
 
 
