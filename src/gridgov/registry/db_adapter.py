@@ -21,7 +21,9 @@
 - ``holds_write_lock(connection)``: SQLite's ``BEGIN IMMEDIATE`` transaction keeps other writers out.
 - ``probe(connection, table, key, columns, keys)``: the rows of ``table`` whose ``key`` is one of
   ``keys``, as tuples of ``columns``: PostgreSQL one statement a batch (``key = ANY(array)``, one
-  round trip instead of one per 900 keys); SQLite ``IN (…)`` lists of 900 (its bound-parameter limit).
+  round trip instead of one per 900 keys; keys without a comma go as one comma-joined text parameter,
+  ``= ANY(string_to_array(%s, ','))``, which the client does not dump key by key); SQLite ``IN (…)``
+  lists of 900 (its bound-parameter limit).
 - ``bulk_insert(connection, table, columns, rows, constants)``: PostgreSQL ``COPY … FROM STDIN`` through psycopg's
   copy protocol; elsewhere ``executemany`` of a plain parametrised INSERT.
 - ``create_staging(connection, table, columns, extra)`` and ``merge_staged_persons(...)``: PostgreSQL
@@ -120,7 +122,16 @@ def probe(connection, table: str, key: str, columns: Sequence[str], keys: Sequen
     out: list[tuple] = []
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute(f"{head} = ANY(%s)", [list(keys)])
+            try:
+                joined = ",".join(keys)
+            except TypeError:  # not all strings
+                joined = ""
+            if joined and joined.count(",") == len(keys) - 1:
+                # one text parameter split by the server: psycopg dumps a list element by element in
+                # Python (3.3 s of a 1M-row re-import's probes, 0.7 s so)
+                cur.execute(f"{head} = ANY(string_to_array(%s, ','))", [joined])
+            else:
+                cur.execute(f"{head} = ANY(%s)", [list(keys)])
             return list(cur.fetchall())
         for start in range(0, len(keys), 900):
             chunk = keys[start:start + 900]

@@ -88,6 +88,11 @@ class Person(Versioned):
     # normalised fields and the version it wrote); "" when unknown. A re-import of an unchanged row
     # matches it and is skipped without reading the row.
     import_hash = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
+    # the hash of the file row's raw cells (imports.person_raw_hash: the header mapping, the cells as
+    # read, the version written) beside ``import_hash``: a re-imported row whose cells are the same is
+    # skipped before it is validated. Trusted only while ``import_hash`` is set (every writer that
+    # changes a row without a new version clears that one); "" when unknown.
+    import_raw_hash = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["id"]
