@@ -530,18 +530,19 @@ class PersonImporter(_Importer):
             return batch, None
         index, width, all_str = self.blind_index, self._width, self._all_str
         today, moved_at = self._today_digits, self._moved_in_at
-        positions, keys, raws = [], [], []  # the candidates: position in batch, blind index, cells
-        for pos, (_, raw) in enumerate(batch):
-            if len(raw) != width:
-                raw = _fit(raw, width)
-            if not all_str and not all(type(x) is str for x in raw):
-                continue
-            idn = raw[id_at].strip().upper()
-            if len(idn) != 18 or idn[6:14] > today or (moved_at is not None and raw[moved_at].strip()):
-                continue
-            positions.append(pos)
-            keys.append(index(idn))
-            raws.append(raw)
+        # the candidates: an 18-character number born by today, no move-in date (whole-batch passes)
+        cells = [raw for _, raw in batch]
+        if set(map(len, cells)) != {width}:
+            cells = [raw if len(raw) == width else _fit(raw, width) for raw in cells]
+        if all_str:
+            ids = [raw[id_at].strip().upper() for raw in cells]
+        else:  # .xlsx: a row with a cell that is not text is validated
+            ids = [raw[id_at].strip().upper() if all(type(x) is str for x in raw) else "" for raw in cells]
+        positions = [i for i, idn in enumerate(ids) if len(idn) == 18 and idn[6:14] <= today]
+        if moved_at is not None:
+            positions = [i for i in positions if not cells[i][moved_at].strip()]
+        keys = list(map(index, [ids[i] for i in positions]))
+        raws = [cells[i] for i in positions]
         if not keys:
             return batch, None
         found = {row[0]: row for row in db_adapter.probe(
