@@ -21,8 +21,8 @@
   indexes to one build at the end (``maybe_defer_indexes``, SQLite), and a person table that was
   empty at the start is not probed for existing rows (``empty_at_start``). A re-imported person row
   whose raw cells hash to the stored ``import_raw_hash`` at the stored version is counted unchanged
-  before it is validated (``PersonImporter._skip_unchanged``: 1 M unchanged rows on PostgreSQL 24.6 s
-  -> about 14 s, our CPU 16.2 s -> 6.5 s). docs/registry.md.
+  before it is validated (``PersonImporter._skip_unchanged``: 1 M unchanged rows on PostgreSQL 24.3 s
+  -> 14.9 s at load 1.3, our CPU 16.1 s -> 7.1 s). docs/registry.md.
 """
 
 from __future__ import annotations
