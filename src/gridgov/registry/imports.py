@@ -600,6 +600,7 @@ class PersonImporter(_Importer):
     def _merge_staged(self) -> None:
         """Write the staged new rows and their residences (``db_adapter.merge_staged_persons``); a
         row whose key another writer registered meanwhile is reported with its row number."""
+        assert self.staging is not None  # called only when there is a staging table (PostgreSQL)
         missing = db_adapter.merge_staged_persons(
             connection, self.staging, table=self.table, columns=self.STAGED,
             order_by=("id_hmac", "doc_type", "doc_number"), key="import_key", key_sql=self.IMPORT_KEY_SQL,
@@ -984,6 +985,7 @@ class PersonImporter(_Importer):
                     stay["inflow_reason"])
 
         values_of = itemgetter(*cols)
+        assert self.staging is not None  # called only when there is a staging table (PostgreSQL)
         db_adapter.bulk_insert(connection, self.staging, [*cols, "import_row", "stay_start", "stay_relation",
                                                           "stay_domicile_type", "stay_inflow_reason"],
                                list(map(staged, new)), constants)
