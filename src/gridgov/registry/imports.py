@@ -164,6 +164,11 @@ def person_raw_hash(head: str, cells: Sequence[str], version: int) -> str:
     raw hash ("")."""
     if not all(type(x) is str for x in cells):
         return ""
+    return _raw_digest(head, cells, version)
+
+
+def _raw_digest(head: str, cells: Sequence[str], version: int) -> str:
+    """``person_raw_hash`` of cells known to be strings (the one definition of its text)."""
     text = head + "\x1f".join(cells) + "\x1f" + str(int(version))
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
@@ -507,8 +512,7 @@ class PersonImporter(_Importer):
     def _raw_hash(self, raw: list, version: int) -> str:
         cells = self._cells(raw)
         if self._all_str:
-            text = self._raw_head + "\x1f".join(cells) + "\x1f" + str(version)
-            return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+            return _raw_digest(self._raw_head, cells, version)
         return person_raw_hash(self._raw_head, cells, version)
 
     def _skip_unchanged(self, batch: list) -> tuple[list, tuple[list[int], np.ndarray] | None]:
@@ -555,15 +559,13 @@ class PersonImporter(_Importer):
                                  if h in found and raws[i][house_at].strip()})
         cells_of: list = raws
         # the candidates whose stored raw hash is the hash of their cells at the stored version
-        get, head, sep, blake2b = found.get, self._raw_head, "\x1f", hashlib.blake2b
+        get, head = found.get, self._raw_head
         rows: list[Any] = [get(h) for h in keys]
         hashed = [i for i, row in enumerate(rows) if row is not None and row[2] and row[3]]
         if not self._all_mapped:
             mapped = self._mapped
             cells_of = [[raw[j] for j in mapped] for raw in raws]
-        same = [i for i, digest in zip(hashed, [
-            blake2b(f"{head}{sep.join(cells_of[i])}{sep}{rows[i][1]}".encode(), digest_size=8).hexdigest()
-            for i in hashed], strict=True) if digest == rows[i][3]]
+        same = [i for i in hashed if _raw_digest(head, cells_of[i], rows[i][1]) == rows[i][3]]
         # ... and whose place is still valid: a known grid in the jurisdiction, or the stored house
         # (registered, in the jurisdiction) of a person living here
         in_scope, grid_ok = self.in_scope, self._grid_ok
